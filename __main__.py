@@ -1,0 +1,91 @@
+"""imagepipe: a serverless image pipeline. Reads the stack's settings, composes the stages, exports
+what clients need. Every resource is declared in `components/`."""
+
+from pathlib import Path
+
+import pulumi
+
+from components.config import StackConfig
+from components.enhance import Enhance, EnhanceArgs
+from components.filter import EventFilter, EventFilterArgs
+from components.function import LambdaSettings
+from components.ingest import Ingest, IngestArgs
+from components.package import PackageSpec, build_package
+from components.storage import Storage, StorageArgs
+
+ROOT = Path(__file__).resolve().parent
+
+config = StackConfig.load()
+package = build_package(
+    PackageSpec(
+        source_dir=ROOT / "handlers",
+        requirements=ROOT / "handlers" / "requirements.txt",
+        runtime=config.lambda_runtime,
+        architecture=config.lambda_architecture,
+    ),
+    cache_dir=ROOT / "build" / "lambda-packages",
+)
+lambda_settings = LambdaSettings(
+    package=pulumi.FileArchive(str(package)),
+    runtime=config.lambda_runtime,
+    architecture=config.lambda_architecture,
+    log_retention_days=config.log_retention_days,
+)
+
+storage = Storage(
+    "storage",
+    StorageArgs(
+        bucket_name=config.images_bucket_name,
+        images_table_name=config.resource_name("images"),
+        idempotency_table_name=config.resource_name("idempotency"),
+        force_destroy=config.force_destroy,
+    ),
+)
+events = EventFilter(
+    "filter",
+    EventFilterArgs(
+        topic_name=config.resource_name("events"),
+        bucket_id=storage.bucket.id,
+        bucket_arn=storage.bucket.arn,
+    ),
+)
+enhance = Enhance(
+    "enhance",
+    EnhanceArgs(
+        function_name=config.resource_name("enhance"),
+        lambda_settings=lambda_settings,
+        bucket_name=storage.bucket.bucket,
+        bucket_arn=storage.bucket.arn,
+        images_table=storage.images_table,
+        idempotency_table=storage.idempotency_table,
+        max_upload_bytes=config.max_upload_bytes,
+        max_pixels=config.max_pixels,
+        optimized_edge=config.optimized_edge,
+        thumbnail_edge=config.thumbnail_edge,
+        max_receive_count=config.max_receive_count,
+    ),
+)
+ingest = Ingest(
+    "ingest",
+    IngestArgs(
+        function_name=config.resource_name("ingest"),
+        lambda_settings=lambda_settings,
+        events_topic_arn=events.topic.arn,
+        bucket_name=storage.bucket.bucket,
+        bucket_arn=storage.bucket.arn,
+        images_table=storage.images_table,
+        idempotency_table=storage.idempotency_table,
+        enhance_queue=enhance.queue.queue,
+        max_upload_bytes=config.max_upload_bytes,
+        max_pixels=config.max_pixels,
+        max_receive_count=config.max_receive_count,
+    ),
+)
+
+pulumi.export("images_bucket", storage.bucket.bucket)
+pulumi.export("images_table", storage.images_table.name)
+pulumi.export("events_topic_arn", events.topic.arn)
+pulumi.export("ingest_queue_url", ingest.queue.queue.url)
+pulumi.export("enhance_queue_url", enhance.queue.queue.url)
+pulumi.export("ingest_function", ingest.function.function.name)
+pulumi.export("enhance_function", enhance.function.function.name)

@@ -1,0 +1,108 @@
+"""The stack's settings, read once from Pulumi config and checked before anything is declared.
+
+Every setting lives under the `imagepipe:` namespace of `Pulumi.<stack>.yaml`; the README has the
+table. A value of the wrong type or out of range stops the program with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pulumi
+
+NAMESPACE = "imagepipe"
+
+T = TypeVar("T")
+
+_NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_RUNTIMES = ("python3.11", "python3.12", "python3.13")
+_ARCHITECTURES = ("x86_64", "arm64")
+
+
+class ConfigError(ValueError):
+    """A stack setting is missing, of the wrong type or out of range."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """What one stack of imagepipe is: its names, limits and Lambda settings."""
+
+    name_prefix: str
+    images_bucket_name: str | None = None
+    force_destroy: bool = False
+    lambda_runtime: str = "python3.11"
+    lambda_architecture: str = "x86_64"
+    max_upload_bytes: int = 25 * 1024 * 1024
+    max_pixels: int = 50_000_000
+    optimized_edge: int = 1600
+    thumbnail_edge: int = 256
+    max_receive_count: int = 3
+    log_retention_days: int = 14
+
+    def __post_init__(self) -> None:
+        _check(bool(_NAME_PREFIX.match(self.name_prefix)), "namePrefix",
+               f"{self.name_prefix!r} must be 3-32 characters of a-z, 0-9 and '-', starting with a letter")
+        if self.images_bucket_name is not None:
+            _check(bool(_BUCKET_NAME.match(self.images_bucket_name)), "imagesBucketName",
+                   f"{self.images_bucket_name!r} is not a valid S3 bucket name")
+        _check(self.lambda_runtime in _RUNTIMES, "lambdaRuntime",
+               f"{self.lambda_runtime!r} is not one of {', '.join(_RUNTIMES)}")
+        _check(self.lambda_architecture in _ARCHITECTURES, "lambdaArchitecture",
+               f"{self.lambda_architecture!r} is not one of {', '.join(_ARCHITECTURES)}")
+        _check(1 <= self.max_upload_bytes <= 1024**3, "maxUploadBytes",
+               f"{self.max_upload_bytes} must be between 1 byte and 1 GiB")
+        _check(1 <= self.max_pixels <= 500_000_000, "maxPixels",
+               f"{self.max_pixels} must be between 1 and 500000000")
+        _check(16 <= self.thumbnail_edge <= self.optimized_edge <= 8192, "thumbnailEdge/optimizedEdge",
+               f"need 16 <= thumbnailEdge ({self.thumbnail_edge}) <= optimizedEdge ({self.optimized_edge}) <= 8192")
+        _check(1 <= self.max_receive_count <= 1000, "maxReceiveCount",
+               f"{self.max_receive_count} must be between 1 and 1000")
+        _check(self.log_retention_days in _RETENTION_DAYS, "logRetentionDays",
+               f"{self.log_retention_days} is not a CloudWatch Logs retention period")
+
+    def resource_name(self, suffix: str) -> str:
+        """The physical name of one of this stack's resources, e.g. `imagepipe-dev-ingest`."""
+        return f"{self.name_prefix}-{suffix}"
+
+    @classmethod
+    def load(cls) -> StackConfig:
+        """Read the current stack's `imagepipe:` settings; the defaults are the class's."""
+        config = pulumi.Config(NAMESPACE)
+        defaults = cls(name_prefix=f"imagepipe-{_safe_stack_name(pulumi.get_stack())}")
+        try:
+            return cls(
+                name_prefix=config.get("namePrefix") or defaults.name_prefix,
+                images_bucket_name=config.get("imagesBucketName"),
+                force_destroy=_or(config.get_bool("forceDestroy"), defaults.force_destroy),
+                lambda_runtime=config.get("lambdaRuntime") or defaults.lambda_runtime,
+                lambda_architecture=config.get("lambdaArchitecture") or defaults.lambda_architecture,
+                max_upload_bytes=_or(config.get_int("maxUploadBytes"), defaults.max_upload_bytes),
+                max_pixels=_or(config.get_int("maxPixels"), defaults.max_pixels),
+                optimized_edge=_or(config.get_int("optimizedEdge"), defaults.optimized_edge),
+                thumbnail_edge=_or(config.get_int("thumbnailEdge"), defaults.thumbnail_edge),
+                max_receive_count=_or(config.get_int("maxReceiveCount"), defaults.max_receive_count),
+                log_retention_days=_or(config.get_int("logRetentionDays"), defaults.log_retention_days),
+            )
+        except pulumi.ConfigTypeError as error:
+            raise ConfigError(str(error)) from None
+
+
+_RETENTION_DAYS = frozenset(
+    (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+)
+
+
+def _check(ok: bool, key: str, problem: str) -> None:
+    if not ok:
+        raise ConfigError(f"{NAMESPACE}:{key}: {problem}")
+
+
+def _or(value: T | None, default: T) -> T:
+    return default if value is None else value
+
+
+def _safe_stack_name(stack: str) -> str:
+    return re.sub(r"[^a-z0-9-]", "-", stack.lower()).strip("-") or "stack"

@@ -1,0 +1,83 @@
+"""The event filter: S3 upload events go to the `events` SNS topic, whose subscriptions route each
+message by filter policy to the stage that handles it.
+
+S3 notifications carry no message attributes, so routes on them match the message body
+(`FilterPolicyScope: MessageBody`); the `s3:TestEvent` S3 sends when notifications are configured
+has no `Records` and matches no route.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+UPLOAD_PREFIX = "uploads/"
+
+# Filter policies (body scope) for the stages fed by the topic.
+UPLOAD_CREATED: dict[str, Any] = {"Records": {"eventName": [{"prefix": "ObjectCreated:"}]}}
+UPLOAD_REMOVED: dict[str, Any] = {"Records": {"eventName": [{"prefix": "ObjectRemoved:"}]}}
+
+
+@dataclass(frozen=True)
+class EventFilterArgs:
+    """The topic's name and the bucket whose uploads it announces."""
+
+    topic_name: str
+    bucket_id: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    prefix: str = UPLOAD_PREFIX
+
+
+class EventFilter(pulumi.ComponentResource):
+    """The `events` topic, the policy letting the bucket publish to it, and the bucket notification."""
+
+    topic: aws.sns.Topic
+
+    def __init__(self, name: str, args: EventFilterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("imagepipe:filter:EventFilter", name, None, opts)
+
+        self.topic = aws.sns.Topic(f"{name}-events", name=args.topic_name, opts=pulumi.ResourceOptions(parent=self))
+        allow_bucket = aws.sns.TopicPolicy(
+            f"{name}-events-from-bucket",
+            arn=self.topic.arn,
+            policy=pulumi.Output.all(self.topic.arn, args.bucket_arn).apply(lambda arns: _allow_bucket_policy(*arns)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.s3.BucketNotification(
+            f"{name}-uploads",
+            bucket=args.bucket_id,
+            topics=[
+                aws.s3.BucketNotificationTopicArgs(
+                    topic_arn=self.topic.arn,
+                    events=["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+                    filter_prefix=args.prefix,
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[allow_bucket]),
+        )
+
+        self.register_outputs({"topic_arn": self.topic.arn})
+
+
+def _allow_bucket_policy(topic_arn: str, bucket_arn: str) -> str:
+    """Let exactly one bucket publish its notifications to the topic."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AllowImagesBucket",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "s3.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": topic_arn,
+                    "Condition": {"ArnLike": {"aws:SourceArn": bucket_arn}},
+                }
+            ],
+        },
+        sort_keys=True,
+    )

@@ -1,0 +1,130 @@
+"""The Lambda deployment package: the `handlers` package plus its dependencies as wheels built for the
+function's runtime and architecture, zipped reproducibly and cached by content.
+
+The same zip is what `pulumi up` uploads to AWS and what the harness runs in the emulator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+# Bump when the way packages are assembled changes, so cached zips are rebuilt.
+_LAYOUT_VERSION = "1"
+_MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
+# Wheel platform tags each runtime's OS can load: python3.11 runs on Amazon Linux 2 (glibc 2.26),
+# so newer manylinux wheels (e.g. Pillow 13's manylinux_2_28) do not run there; 3.12+ run on AL2023.
+_MANYLINUX = {"python3.11": ("manylinux2014",), "python3.12": ("manylinux2014", "manylinux_2_28", "manylinux_2_34")}
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_SKIPPED = {"__pycache__", ".pytest_cache", "requirements.txt"}
+
+
+class PackageBuildError(RuntimeError):
+    """The dependencies could not be fetched or built for the target runtime."""
+
+
+@dataclass(frozen=True)
+class PackageSpec:
+    """What goes into a deployment package and for which Lambda runtime and architecture."""
+
+    source_dir: Path
+    requirements: Path
+    runtime: str
+    architecture: str
+
+    @property
+    def python_version(self) -> str:
+        if not self.runtime.startswith("python"):
+            raise PackageBuildError(f"only Python runtimes are packaged, not {self.runtime!r}")
+        return self.runtime.removeprefix("python")
+
+    @property
+    def platforms(self) -> list[str]:
+        """The wheel platform tags the target can load, e.g. `manylinux2014_x86_64`."""
+        machine = _MACHINES.get(self.architecture)
+        if machine is None:
+            raise PackageBuildError(f"unknown Lambda architecture {self.architecture!r}")
+        manylinux = _MANYLINUX.get(self.runtime, _MANYLINUX["python3.12"])
+        return [f"{tag}_{machine}" for tag in manylinux]
+
+    def sources(self) -> list[Path]:
+        """Every file of the source package that goes into the zip, in a stable order."""
+        return sorted(
+            path
+            for path in self.source_dir.rglob("*")
+            if path.is_file()
+            and not _SKIPPED.intersection(path.relative_to(self.source_dir).parts)
+            and path.suffix != ".pyc"
+        )
+
+    def digest(self) -> str:
+        """A hash of everything the zip is made from: sources, requirements, target."""
+        h = hashlib.sha256()
+        for part in (_LAYOUT_VERSION, self.runtime, self.architecture, self.requirements.read_text()):
+            h.update(part.encode() + b"\0")
+        for path in self.sources():
+            h.update(str(path.relative_to(self.source_dir)).encode() + b"\0")
+            h.update(path.read_bytes() + b"\0")
+        return h.hexdigest()
+
+
+def build_package(spec: PackageSpec, cache_dir: Path) -> Path:
+    """The path of the zip for `spec`, building it only when no zip of the same content exists."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    target = cache_dir / f"{spec.source_dir.name}-{spec.runtime}-{spec.architecture}-{spec.digest()[:16]}.zip"
+    if target.exists():
+        return target
+    with tempfile.TemporaryDirectory(prefix="imagepipe-package-") as tmp:
+        staging = Path(tmp) / "package"
+        _install_dependencies(spec, staging)
+        for path in spec.sources():
+            destination = staging / spec.source_dir.name / path.relative_to(spec.source_dir)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+        partial = target.with_suffix(".zip.partial")
+        _write_zip(staging, partial)
+        os.replace(partial, target)
+    return target
+
+
+def _install_dependencies(spec: PackageSpec, staging: Path) -> None:
+    command = [
+        sys.executable, "-m", "pip", "install",
+        "--quiet", "--disable-pip-version-check", "--no-compile",
+        "--target", str(staging),
+        *[flag for platform in spec.platforms for flag in ("--platform", platform)],
+        "--implementation", "cp",
+        "--python-version", spec.python_version,
+        "--only-binary=:all:",
+        "--requirement", str(spec.requirements),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise PackageBuildError(
+            f"pip could not install {spec.requirements} for {spec.runtime}/{spec.architecture}:\n"
+            + _tail(result.stderr or result.stdout)
+        )
+
+
+def _write_zip(root: Path, destination: Path) -> None:
+    """Zip `root` with sorted entries and fixed timestamps, so equal content gives equal bytes."""
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for path in sorted(root.rglob("*")):
+            if path.is_dir() or "__pycache__" in path.parts:
+                continue
+            info = zipfile.ZipInfo(str(path.relative_to(root)), date_time=_ZIP_EPOCH)
+            mode = 0o755 if os.access(path, os.X_OK) else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+
+
+def _tail(text: str, lines: int = 15) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])

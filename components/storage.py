@@ -1,0 +1,119 @@
+"""Storage: the private images bucket and the DynamoDB tables every stage reads and writes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class StorageArgs:
+    """Names of the stack's bucket and tables; a bucket name of None lets Pulumi pick a unique one."""
+
+    bucket_name: str | None
+    images_table_name: str
+    idempotency_table_name: str
+    force_destroy: bool = False
+
+
+class Storage(pulumi.ComponentResource):
+    """A private bucket (uploads in, published variants out) and the image records table.
+
+    Records are keyed by `image_id`; the `owner-index` lists one owner's images newest first. The
+    idempotency table lets Powertools recognise a redelivered message.
+    """
+
+    bucket: aws.s3.Bucket
+    images_table: aws.dynamodb.Table
+    idempotency_table: aws.dynamodb.Table
+
+    def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("imagepipe:storage:Storage", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.bucket = aws.s3.Bucket(
+            f"{name}-images",
+            bucket=args.bucket_name,
+            force_destroy=args.force_destroy,
+            opts=child,
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-images-private",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-images-tls-only",
+            bucket=self.bucket.id,
+            policy=self.bucket.arn.apply(_tls_only_policy),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+        )
+
+        self.images_table = aws.dynamodb.Table(
+            f"{name}-records",
+            name=args.images_table_name,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="image_id",
+            attributes=[
+                aws.dynamodb.TableAttributeArgs(name="image_id", type="S"),
+                aws.dynamodb.TableAttributeArgs(name="owner", type="S"),
+                aws.dynamodb.TableAttributeArgs(name="uploaded_at", type="S"),
+            ],
+            global_secondary_indexes=[
+                aws.dynamodb.TableGlobalSecondaryIndexArgs(
+                    name="owner-index",
+                    key_schemas=[
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name="owner", key_type="HASH"),
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                            attribute_name="uploaded_at", key_type="RANGE"
+                        ),
+                    ],
+                    projection_type="ALL",
+                )
+            ],
+            opts=child,
+        )
+        self.idempotency_table = aws.dynamodb.Table(
+            f"{name}-idempotency",
+            name=args.idempotency_table_name,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="id",
+            attributes=[aws.dynamodb.TableAttributeArgs(name="id", type="S")],
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name="expiration", enabled=True),
+            opts=child,
+        )
+
+        self.register_outputs(
+            {
+                "bucket": self.bucket.bucket,
+                "images_table": self.images_table.name,
+                "idempotency_table": self.idempotency_table.name,
+            }
+        )
+
+
+def _tls_only_policy(bucket_arn: str) -> str:
+    """Refuse every request to the bucket that does not come over TLS."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        },
+        sort_keys=True,
+    )

@@ -1,0 +1,43 @@
+"""The one place clients for the emulator are made: every boto3 client the harness and the tests use
+comes from an `AwsTarget`, so no endpoint string is scattered through the code."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# LocalStack accepts any credentials; these are the conventional ones.
+TEST_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+ACCOUNT_ID = "000000000000"
+
+
+@dataclass
+class AwsTarget:
+    """An AWS-compatible endpoint (the embedded LocalStack, or one given by `--endpoint`) and region."""
+
+    endpoint_url: str
+    region: str = "us-east-1"
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for `service` at this endpoint (cached; boto3 clients are thread-safe)."""
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.session.Session().client(
+                    service,
+                    endpoint_url=self.endpoint_url,
+                    region_name=self.region,
+                    config=Config(
+                        s3={"addressing_style": "path"},
+                        retries={"max_attempts": 5, "mode": "standard"},
+                        connect_timeout=5,
+                        read_timeout=60,
+                    ),
+                    **TEST_CREDENTIALS,
+                )
+            return self._clients[service]

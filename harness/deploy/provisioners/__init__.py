@@ -1,0 +1,29 @@
+"""One provisioner per Pulumi resource type the replay deployer applies; any other type is refused."""
+
+from __future__ import annotations
+
+from harness.deploy.provisioners import dynamodb, iam, lambda_, logs, s3, sns, sqs
+from harness.deploy.provisioners.base import Applied, Context, Provisioner
+
+PROVISIONERS: dict[str, Provisioner] = {
+    provisioner.type_token: provisioner
+    for provisioner in (
+        s3.Bucket(),
+        s3.BucketPublicAccessBlock(),
+        s3.BucketPolicy(),
+        s3.BucketNotification(),
+        sns.Topic(),
+        sns.TopicPolicy(),
+        sns.TopicSubscription(),
+        sqs.Queue(),
+        sqs.QueuePolicy(),
+        dynamodb.Table(),
+        iam.Role(),
+        iam.RolePolicy(),
+        lambda_.Function(),
+        lambda_.EventSourceMapping(),
+        logs.LogGroup(),
+    )
+}
+
+__all__ = ["PROVISIONERS", "Applied", "Context", "Provisioner"]

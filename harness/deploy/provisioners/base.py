@@ -1,0 +1,89 @@
+"""What every provisioner is: the code that makes one Pulumi resource type real in the emulator."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from harness.aws import ACCOUNT_ID, AwsTarget
+from harness.deploy.inputs import DeployError, Inputs
+from harness.deploy.state import ResourceRecord
+
+
+@dataclass(frozen=True)
+class Context:
+    """The emulator the resources go to."""
+
+    target: AwsTarget
+
+    @property
+    def region(self) -> str:
+        return self.target.region
+
+    @property
+    def account(self) -> str:
+        return ACCOUNT_ID
+
+    def client(self, service: str) -> Any:
+        return self.target.client(service)
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        return f"arn:aws:{service}:{self.region if region else ''}:{self.account if account else ''}:{resource}"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The result of provisioning: the physical id and the outputs the program sees."""
+
+    id: str
+    outputs: dict[str, Any]
+
+
+class Provisioner:
+    """Creates, updates and deletes one resource type. `apply` is "make it so": with `previous` it
+    updates what exists (or replaces it), without it creates. It must take every input it applies
+    from `inputs`; the engine rejects the resource if any input is left untaken."""
+
+    type_token: ClassVar[str]
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        raise NotImplementedError(f"{type(self).__name__} must implement apply")
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement delete")
+
+
+def physical_name(
+    inputs: Inputs,
+    logical: str,
+    previous: ResourceRecord | None,
+    *,
+    key: str = "name",
+    max_length: int = 64,
+    lowercase: bool = False,
+) -> str:
+    """The resource's physical name: the one declared, else the one given last time, else Pulumi-style
+    auto-naming (`<logical name>-<7 hex>`)."""
+    declared = inputs.take(key, None)
+    if declared:
+        return declared
+    if previous is not None:
+        return previous.outputs[key]
+    base = logical.lower() if lowercase else logical
+    return f"{base[: max_length - 8]}-{secrets.token_hex(4)[:7]}"
+
+
+def wait_until(check: Callable[[], Any], what: str, timeout: float = 60.0, interval: float = 0.1) -> Any:
+    """Poll `check` until it returns something truthy; raise DeployError naming `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise DeployError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+        interval = min(interval * 1.5, 1.0)

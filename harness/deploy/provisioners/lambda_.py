@@ -1,0 +1,130 @@
+"""Lambda: functions (zip packages) and event source mappings."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from harness.deploy.inputs import DeployError, Inputs
+from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name, wait_until
+from harness.deploy.state import ResourceRecord
+
+
+class Function(Provisioner):
+    type_token = "aws:lambda/function:Function"
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        function = physical_name(inputs, name, previous)
+        package = _zip_of(inputs.take("code"), inputs.where)
+        environment = inputs.sub("environment")
+        configuration: dict[str, Any] = {
+            "Role": inputs.take("role"),
+            "Runtime": inputs.take("runtime"),
+            "Handler": inputs.take("handler"),
+            "Timeout": inputs.take("timeout", 3),
+            "MemorySize": inputs.take("memorySize", 128),
+            "Description": inputs.take("description", ""),
+            "Environment": {"Variables": environment.take("variables", {}) if environment else {}},
+        }
+        architectures = inputs.take("architectures", ["x86_64"])
+        inputs.ignore("packageType", "Zip")
+        inputs.ignore("publish", False)
+        code = package.read_bytes()
+        code_sha = hashlib.sha256(code).hexdigest()
+
+        inputs.check_all_taken()
+        lambda_ = ctx.client("lambda")
+        if previous is not None and (previous.id != function or previous.outputs["architectures"] != architectures):
+            self.delete(ctx, previous)
+            previous = None
+        if previous is None:
+            lambda_.create_function(
+                FunctionName=function, Code={"ZipFile": code}, Architectures=architectures, **configuration
+            )
+        else:
+            if previous.outputs["codeSha"] != code_sha:
+                lambda_.update_function_code(FunctionName=function, ZipFile=code)
+                _wait_updated(lambda_, function)
+            if previous.outputs["configuration"] != configuration:
+                lambda_.update_function_configuration(FunctionName=function, **configuration)
+                _wait_updated(lambda_, function)
+        described = wait_until(lambda: _settled(lambda_, function), f"function {function} to become Active", 120)
+        arn = described["FunctionArn"]
+        return Applied(
+            function,
+            {
+                "name": function,
+                "arn": arn,
+                "qualifiedArn": f"{arn}:$LATEST",
+                "invokeArn": f"arn:aws:apigateway:{ctx.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+                "version": "$LATEST",
+                "architectures": architectures,
+                "configuration": configuration,
+                "codeSha": code_sha,
+            },
+        )
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        ctx.client("lambda").delete_function(FunctionName=record.id)
+
+
+class EventSourceMapping(Provisioner):
+    type_token = "aws:lambda/eventSourceMapping:EventSourceMapping"
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        source = inputs.take("eventSourceArn")
+        settings: dict[str, Any] = {
+            "FunctionName": inputs.take("functionName"),
+            "Enabled": inputs.take("enabled", True),
+            "BatchSize": inputs.take("batchSize", 10),
+            "MaximumBatchingWindowInSeconds": inputs.take("maximumBatchingWindowInSeconds", 0),
+            "FunctionResponseTypes": inputs.take("functionResponseTypes", []),
+        }
+        scaling = inputs.sub("scalingConfig")
+        if scaling is not None:
+            settings["ScalingConfig"] = {"MaximumConcurrency": scaling.take("maximumConcurrency")}
+        inputs.check_all_taken()
+        lambda_ = ctx.client("lambda")
+        if previous is not None and previous.outputs["eventSourceArn"] != source:
+            self.delete(ctx, previous)
+            previous = None
+        if previous is None:
+            uuid = lambda_.create_event_source_mapping(EventSourceArn=source, **settings)["UUID"]
+        else:
+            uuid = previous.id
+            lambda_.update_event_source_mapping(UUID=uuid, **settings)
+        wanted = "Enabled" if settings["Enabled"] else "Disabled"
+        wait_until(
+            lambda: lambda_.get_event_source_mapping(UUID=uuid)["State"] == wanted,
+            f"event source mapping {uuid} to be {wanted}",
+        )
+        return Applied(uuid, {"uuid": uuid, "eventSourceArn": source, "functionArn": settings["FunctionName"]})
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        ctx.client("lambda").delete_event_source_mapping(UUID=record.id)
+
+
+def _zip_of(code: Any, where: str) -> Path:
+    if isinstance(code, pulumi.FileArchive) and str(code.path).endswith(".zip") and Path(code.path).is_file():
+        return Path(code.path)
+    raise DeployError(f"{where}: input 'code' must be a pulumi.FileArchive of an existing .zip, not {code!r}")
+
+
+def _wait_updated(lambda_: Any, function: str) -> None:
+    def done() -> bool:
+        status = lambda_.get_function_configuration(FunctionName=function).get("LastUpdateStatus")
+        if status == "Failed":
+            raise DeployError(f"updating function {function} failed")
+        return status in (None, "Successful")
+
+    wait_until(done, f"function {function} to finish updating", 120)
+
+
+def _settled(lambda_: Any, function: str) -> dict[str, Any] | None:
+    described = lambda_.get_function_configuration(FunctionName=function)
+    if described["State"] == "Failed":
+        raise DeployError(f"function {function} failed to start: {described.get('StateReason', 'no reason given')}")
+    return described if described["State"] == "Active" else None

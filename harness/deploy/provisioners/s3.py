@@ -1,0 +1,120 @@
+"""S3: the bucket, its public-access block, its policy and its event notifications."""
+
+from __future__ import annotations
+
+from harness.deploy.inputs import Inputs
+from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
+from harness.deploy.state import ResourceRecord
+
+
+class Bucket(Provisioner):
+    type_token = "aws:s3/bucket:Bucket"
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        bucket = physical_name(inputs, name, previous, key="bucket", max_length=63, lowercase=True)
+        force_destroy = inputs.take("forceDestroy", False)
+        inputs.check_all_taken()
+        s3 = ctx.client("s3")
+        if previous is not None and previous.id != bucket:
+            self.delete(ctx, previous)
+            previous = None
+        if previous is None:
+            params = {"Bucket": bucket}
+            if ctx.region != "us-east-1":
+                params["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
+            try:
+                s3.create_bucket(**params)
+            except s3.exceptions.BucketAlreadyOwnedByYou:
+                pass
+        return Applied(
+            bucket,
+            {
+                "bucket": bucket,
+                "arn": f"arn:aws:s3:::{bucket}",
+                "forceDestroy": force_destroy,
+                "region": ctx.region,
+                "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+                "bucketRegionalDomainName": f"{bucket}.s3.{ctx.region}.amazonaws.com",
+            },
+        )
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        s3 = ctx.client("s3")
+        if record.outputs.get("forceDestroy"):
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=record.id):
+                doomed = [
+                    {"Key": v["Key"], "VersionId": v["VersionId"]}
+                    for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+                ]
+                if doomed:
+                    s3.delete_objects(Bucket=record.id, Delete={"Objects": doomed, "Quiet": True})
+        s3.delete_bucket(Bucket=record.id)
+
+
+class BucketPublicAccessBlock(Provisioner):
+    type_token = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+    _FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        bucket = inputs.take("bucket")
+        flags = {flag: bool(inputs.take(flag, False)) for flag in self._FLAGS}
+        inputs.check_all_taken()
+        ctx.client("s3").put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={flag[0].upper() + flag[1:]: value for flag, value in flags.items()},
+        )
+        return Applied(bucket, {"bucket": bucket, **flags})
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        ctx.client("s3").delete_public_access_block(Bucket=record.id)
+
+
+class BucketPolicy(Provisioner):
+    type_token = "aws:s3/bucketPolicy:BucketPolicy"
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        bucket = inputs.take("bucket")
+        policy = inputs.take("policy")
+        inputs.check_all_taken()
+        ctx.client("s3").put_bucket_policy(Bucket=bucket, Policy=policy)
+        return Applied(bucket, {"bucket": bucket, "policy": policy})
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        ctx.client("s3").delete_bucket_policy(Bucket=record.id)
+
+
+class BucketNotification(Provisioner):
+    type_token = "aws:s3/bucketNotification:BucketNotification"
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        bucket = inputs.take("bucket")
+        inputs.ignore("eventbridge", False)
+        configuration = {
+            "TopicConfigurations": [_target(t, "topicArn", "TopicArn") for t in inputs.each("topics")],
+            "QueueConfigurations": [_target(q, "queueArn", "QueueArn") for q in inputs.each("queues")],
+            "LambdaFunctionConfigurations": [
+                _target(f, "lambdaFunctionArn", "LambdaFunctionArn") for f in inputs.each("lambdaFunctions")
+            ],
+        }
+        inputs.check_all_taken()
+        ctx.client("s3").put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={k: v for k, v in configuration.items() if v}
+        )
+        return Applied(bucket, {"bucket": bucket, "configuration": configuration})
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        ctx.client("s3").put_bucket_notification_configuration(Bucket=record.id, NotificationConfiguration={})
+
+
+def _target(target: Inputs, arn_key: str, wire_arn_key: str) -> dict:
+    rules = [
+        {"Name": rule, "Value": value}
+        for rule, value in (("prefix", target.take("filterPrefix", None)), ("suffix", target.take("filterSuffix", None)))
+        if value
+    ]
+    config: dict = {wire_arn_key: target.take(arn_key), "Events": target.take("events")}
+    if target.take("id", None):
+        config["Id"] = target.take("id")
+    if rules:
+        config["Filter"] = {"Key": {"FilterRules": rules}}
+    return config

@@ -65,7 +65,12 @@ class Enhance(pulumi.ComponentResource):
                 batch_size=1,
                 statements=[
                     Statement(["s3:GetObject", "s3:DeleteObject"], [objects_under(args.bucket_arn, UPLOAD_PREFIX)]),
-                    Statement(["s3:PutObject"], [objects_under(args.bucket_arn, PUBLIC_PREFIX)]),
+                    Statement(["s3:PutObject", "s3:DeleteObject"], [objects_under(args.bucket_arn, PUBLIC_PREFIX)]),
+                    Statement(
+                        ["s3:ListBucket"],
+                        [args.bucket_arn],
+                        conditions={"StringLike": {"s3:prefix": [f"{PUBLIC_PREFIX}*"]}},
+                    ),
                     Statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [args.images_table.arn]),
                     Statement(
                         ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],

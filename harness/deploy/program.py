@@ -97,7 +97,8 @@ def run_program(
         if mocks.error is not None:
             _save_partial(state, previous, state_path)
             raise _as_deploy_error(mocks.error) from None
-        raise
+        _save_partial(state, previous, state_path)
+        raise DeployError(f"the Pulumi program failed: {type(error).__name__}: {error}") from error
     finally:
         os.chdir(cwd)
         sys.path.remove(str(project.root))

@@ -1,0 +1,63 @@
+"""Intake (the ingest stage's logic): decide, by its content, whether an upload is an image the
+pipeline accepts. Accepted uploads are recorded `pending` and sent on to enhance; anything else is
+recorded `rejected` with a reason a person can act on, and the object is removed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from handlers.imaging import ImageRejected, Limits, inspect_image, too_large
+from handlers.pipeline.objects import UploadChanged, read_upload
+from handlers.pipeline.outcome import STALE, Outcome
+from handlers.pipeline.records import PENDING, REJECTED, RecordStore
+from handlers.pipeline.uploads import NotAnUploadKey, Placement, Upload, placement_of
+
+
+class Intake:
+    """Checks uploads against `limits` and routes them: enhance queue or rejection."""
+
+    def __init__(self, records: RecordStore, s3: Any, sqs: Any, enhance_queue_url: str, limits: Limits) -> None:
+        self.records = records
+        self.s3 = s3
+        self.sqs = sqs
+        self.enhance_queue_url = enhance_queue_url
+        self.limits = limits
+
+    def ingest(self, upload: Upload) -> Outcome:
+        try:
+            placement: Placement | None = placement_of(upload.key)
+        except NotAnUploadKey as problem:
+            return self._reject(upload, None, str(problem), "bad-key")
+        if upload.size > self.limits.max_bytes:  # the event says the size: no need to fetch
+            rejection = too_large(upload.size, self.limits)
+            return self._reject(upload, placement, rejection.reason, rejection.code)
+        try:
+            data = read_upload(self.s3, upload)
+        except UploadChanged as change:
+            return Outcome(upload.image_id, change.outcome)
+        try:
+            info = inspect_image(data, self.limits, filename=placement.file_name)
+        except ImageRejected as rejection:
+            return self._reject(upload, placement, rejection.reason, rejection.code)
+
+        written = self.records.record_upload(
+            upload,
+            placement,
+            PENDING,
+            format=info.format,
+            content_type=info.content_type,
+            source_width=info.width,
+            source_height=info.height,
+        )
+        if not written:
+            return Outcome(upload.image_id, STALE)
+        self.sqs.send_message(QueueUrl=self.enhance_queue_url, MessageBody=json.dumps({"upload": upload.to_dict()}))
+        return Outcome(upload.image_id, PENDING)
+
+    def _reject(self, upload: Upload, placement: Placement | None, reason: str, code: str) -> Outcome:
+        """Record the rejection and remove the object (unless a newer upload is recorded already)."""
+        if not self.records.record_upload(upload, placement, REJECTED, reason=reason, rejection_code=code):
+            return Outcome(upload.image_id, STALE)
+        self.s3.delete_object(Bucket=upload.bucket, Key=upload.key)
+        return Outcome(upload.image_id, REJECTED, reason)

@@ -1,0 +1,131 @@
+"""Image records in DynamoDB: one item per uploaded key, whose status moves
+pending → processed | rejected | failed. Every write is conditional on the upload it is about, so a
+late or redelivered message never overwrites what a newer upload of the same key recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from handlers.pipeline.uploads import Placement, Upload
+
+PENDING, PROCESSED, REJECTED, FAILED = "pending", "processed", "rejected", "failed"
+
+_serialize = TypeSerializer().serialize
+_deserialize = TypeDeserializer().deserialize
+
+
+@dataclass(frozen=True)
+class VariantRecord:
+    """A published rendition of an image: where it is and what it is."""
+
+    key: str
+    bytes: int
+    width: int
+    height: int
+    content_type: str
+
+
+class RecordStore:
+    """Reads and writes image records in one table through a boto3 DynamoDB client."""
+
+    def __init__(self, table_name: str, client: Any) -> None:
+        self.table_name = table_name
+        self.client = client
+
+    def get(self, image_id: str) -> dict[str, Any] | None:
+        item = self.client.get_item(TableName=self.table_name, Key={"image_id": {"S": image_id}}, ConsistentRead=True)
+        return _plain(item["Item"]) if "Item" in item else None
+
+    def record_upload(self, upload: Upload, placement: Placement | None, status: str, **fields: Any) -> bool:
+        """Write the record of `upload` (pending or rejected), replacing the record of an older upload of
+        the same key. False, writing nothing, when a newer upload is already recorded, or this one was
+        already taken past pending."""
+        now = _now()
+        item = {
+            "image_id": upload.image_id,
+            "source_bucket": upload.bucket,
+            "source_key": upload.key,
+            "source_etag": upload.etag,
+            "source_size": upload.size,
+            "upload_order": upload.order,
+            "upload_version": upload.version,
+            "uploaded_at": upload.event_time,
+            "file_name": placement.file_name if placement else upload.key.rsplit("/", 1)[-1],
+            "status": status,
+            "created_at": now,
+            "updated_at": now,
+            **fields,
+        }
+        if placement is not None:
+            item["owner"] = placement.owner
+        return self._conditional(
+            lambda: self.client.put_item(
+                TableName=self.table_name,
+                Item={k: _serialize(v) for k, v in item.items() if v is not None},
+                ConditionExpression=(
+                    "attribute_not_exists(image_id) OR upload_order < :order"
+                    " OR (upload_order = :order AND #status = :pending)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":order": {"S": upload.order}, ":pending": {"S": PENDING}},
+            )
+        )
+
+    def finish(self, upload: Upload, status: str, **fields: Any) -> dict[str, Any] | None:
+        """Move the pending record of exactly this upload to `status` with `fields`; the record as it
+        was before, or None (writing nothing) when the record is no longer this upload's pending one."""
+        values = {**fields, "status": status, "updated_at": _now()}
+        names = {f"#f{i}": name for i, name in enumerate(values)}
+        assignments = ", ".join(f"#f{i} = :f{i}" for i in range(len(values)))
+        result: dict[str, Any] = {}
+
+        def update() -> None:
+            result.update(
+                self.client.update_item(
+                    TableName=self.table_name,
+                    Key={"image_id": {"S": upload.image_id}},
+                    UpdateExpression=f"SET {assignments}",
+                    ConditionExpression="upload_version = :version AND #status = :pending",
+                    ExpressionAttributeNames={**names, "#status": "status"},
+                    ExpressionAttributeValues={
+                        **{f":f{i}": _serialize(value) for i, value in enumerate(values.values())},
+                        ":version": {"S": upload.version},
+                        ":pending": {"S": PENDING},
+                    },
+                    ReturnValues="ALL_OLD",
+                )
+            )
+
+        return _plain(result["Attributes"]) if self._conditional(update) else None
+
+    def _conditional(self, write: Any) -> bool:
+        try:
+            write()
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item as plain Python values (numbers as int where whole)."""
+    record = {key: _deserialize(value) for key, value in item.items()}
+    return {key: _number(value) for key, value in record.items()}
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _number(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_number(v) for v in value]
+    return value

@@ -1,0 +1,135 @@
+"""`python -m harness`: bring the pipeline up in the embedded emulator, look at it, take it down.
+
+    up [--endpoint URL] [--stack local]   start (or attach to) the emulator and deploy the program
+    down                                  stop the emulator `up` started and forget the deploy
+    outputs [--stack local]               the deployed stack's outputs as one JSON object
+    demo                                  up, push sample uploads through, print what became of them
+    status                                whether the emulator runs and what is deployed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness import emulator
+from harness.aws import AwsTarget
+from harness.deploy import DeployError, Project, run_program
+from harness.deploy.state import StackState
+
+PROJECT = Project(Path(__file__).resolve().parents[1])
+DEFAULT_STACK = "local"
+
+
+class HarnessError(RuntimeError):
+    """Something the user can fix; printed as one message, not a traceback."""
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def state_path(stack: str) -> Path:
+    return emulator.Paths.default().root / "stacks" / f"{stack}.json"
+
+
+def target_for(stack: str, endpoint_url: str) -> AwsTarget:
+    region = PROJECT.stack_config(stack).get("aws:region", "us-east-1")
+    return AwsTarget(endpoint_url=endpoint_url, region=region)
+
+
+def bring_up(stack: str, endpoint: str | None, port: int) -> dict:
+    """Start or attach to the emulator, deploy `stack` into it; the stack's outputs."""
+    if endpoint:
+        running = emulator.attach(endpoint)
+        say(f"using the emulator at {running.endpoint_url}")
+    else:
+        running = emulator.running(port=port)
+        if running is None:
+            emulator.ensure_installed(progress=say)
+            say(f"starting LocalStack on port {port} …")
+            running = emulator.start(port=port)
+            say(f"LocalStack is up at {running.endpoint_url} (pid {running.pid})")
+        else:
+            say(f"LocalStack already running at {running.endpoint_url} (pid {running.pid})")
+    target = target_for(stack, running.endpoint_url)
+    say(f"deploying stack '{stack}' (replaying the Pulumi program into the emulator) …")
+    result = run_program(PROJECT, stack, target, state_path(stack), running.session, progress=say)
+    say(
+        f"deployed in {result.seconds:.1f} s: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.deleted} deleted"
+    )
+    return stack_outputs(stack)
+
+
+def stack_outputs(stack: str) -> dict:
+    """`endpoint_url`, `region` and every output of the deployed stack."""
+    state = StackState.load(state_path(stack))
+    if state is None:
+        raise HarnessError(f"stack '{stack}' is not deployed: run `python -m harness up` (or `make up`) first")
+    region = PROJECT.stack_config(stack).get("aws:region", "us-east-1")
+    return {"endpoint_url": state.endpoint_url, "region": region, **state.outputs}
+
+
+def take_down(port: int) -> None:
+    stopped = emulator.stop(port=port)
+    for path in (emulator.Paths.default().root / "stacks").glob("*.json"):
+        path.unlink()
+    say("LocalStack stopped; deploy state cleared" if stopped else "no emulator was running; deploy state cleared")
+
+
+def show_status(stack: str, port: int) -> None:
+    running = emulator.running(port=port)
+    say(f"emulator: {'running at ' + running.endpoint_url + f' (pid {running.pid})' if running else 'not running'}")
+    state = StackState.load(state_path(stack))
+    if state is None:
+        say(f"stack '{stack}': not deployed")
+    else:
+        say(f"stack '{stack}': {len(state.resources)} resources at {state.endpoint_url}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start the emulator (or use --endpoint) and deploy")
+    up.add_argument("--endpoint", help="use an emulator that already runs at this URL instead of starting one")
+    up.add_argument("--stack", default=DEFAULT_STACK)
+    up.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
+    down = commands.add_parser("down", help="stop the emulator started by `up`")
+    down.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
+    outputs = commands.add_parser("outputs", help="print the stack's outputs as JSON")
+    outputs.add_argument("--stack", default=DEFAULT_STACK)
+    demo = commands.add_parser("demo", help="up, then push sample uploads through and show the records")
+    demo.add_argument("--endpoint")
+    demo.add_argument("--stack", default=DEFAULT_STACK)
+    demo.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
+    status = commands.add_parser("status", help="is the emulator running, what is deployed")
+    status.add_argument("--stack", default=DEFAULT_STACK)
+    status.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "up":
+            bring_up(args.stack, args.endpoint, args.port)
+            say("run `python -m harness outputs` for names and URLs, `make down` to stop")
+        elif args.command == "down":
+            take_down(args.port)
+        elif args.command == "outputs":
+            print(json.dumps(stack_outputs(args.stack), indent=2, sort_keys=True))
+        elif args.command == "demo":
+            from harness.demo import run_demo
+
+            outputs_ = bring_up(args.stack, args.endpoint, args.port)
+            run_demo(outputs_, say)
+        elif args.command == "status":
+            show_status(args.stack, args.port)
+    except (HarnessError, DeployError, emulator.EmulatorError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0

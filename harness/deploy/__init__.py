@@ -1,0 +1,7 @@
+"""The replay deployer: runs the Pulumi program against an AWS-compatible endpoint without the
+Pulumi CLI, provisioning every declared resource with boto3 (see DESIGN.md, decision 2)."""
+
+from harness.deploy.inputs import DeployError, UnsupportedInput
+from harness.deploy.program import DeployResult, Project, run_program
+
+__all__ = ["DeployError", "DeployResult", "Project", "UnsupportedInput", "run_program"]

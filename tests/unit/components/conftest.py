@@ -1,0 +1,90 @@
+"""The whole Pulumi program run once under recording mocks: every resource's inputs, by type and name."""
+
+from __future__ import annotations
+
+import runpy
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from harness.deploy import Project
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass
+class Recorded:
+    """What the program declared: inputs and parent type by (type, name), and its exports."""
+
+    resources: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    parents: dict[tuple[str, str], str] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_token: str) -> dict[str, dict[str, Any]]:
+        return {name: inputs for (typ, name), inputs in self.resources.items() if typ == type_token}
+
+    def one(self, type_token: str, name: str) -> dict[str, Any]:
+        return self.resources[(type_token, name)]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers like a provider would (ids, ARNs, URLs) and remembers every registration."""
+
+    def __init__(self, recorded: Recorded) -> None:
+        self.recorded = recorded
+        self.lock = threading.Lock()
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        with self.lock:
+            self.recorded.resources[(args.typ, args.name)] = dict(args.inputs)
+        physical = args.inputs.get("name") or args.inputs.get("bucket") or args.name
+        outputs = {
+            **args.inputs,
+            "arn": _arn(args.typ, physical),
+            "url": f"https://sqs.us-east-1.amazonaws.com/000000000000/{physical}",
+            "bucket": args.inputs.get("bucket", physical),
+            "name": physical,
+        }
+        return f"{physical}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        raise AssertionError(f"the program should not call {args.token}")
+
+
+class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.recorded = mocks.recorded
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.parent:
+            with self.mocks.lock:
+                self.recorded.parents[(request.type, request.name)] = request.parent.split("::")[2].split("$")[-1]
+        return super().RegisterResource(request)
+
+
+def _arn(type_token: str, physical: str) -> str:
+    service = type_token.split(":")[1].split("/")[0]
+    if service == "s3":
+        return f"arn:aws:s3:::{physical}"
+    if type_token == "aws:cloudwatch/logGroup:LogGroup":
+        return f"arn:aws:logs:us-east-1:000000000000:log-group:{physical}"
+    return f"arn:aws:{service}:us-east-1:000000000000:{physical}"
+
+
+@pytest.fixture(scope="session")
+def program() -> Recorded:
+    recorded = Recorded()
+    mocks = RecordingMocks(recorded)
+    pulumi.runtime.set_mocks(mocks, project="imagepipe", stack="local", preview=False, monitor=RecordingMonitor(mocks))
+    pulumi.runtime.set_all_config(Project(ROOT).stack_config("local"))
+    root = pulumi.runtime.get_root_resource()
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
+    recorded.outputs = _sync_await(pulumi.Output.all(**root.outputs).future())
+    return recorded

@@ -1,0 +1,34 @@
+"""Stack settings: defaults, and a clear error naming the key for each bad value."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.config import ConfigError, StackConfig
+
+
+def test_defaults_are_the_documented_ones():
+    config = StackConfig(name_prefix="imagepipe-dev")
+    assert (config.max_upload_bytes, config.max_pixels) == (25 * 1024 * 1024, 50_000_000)
+    assert (config.optimized_edge, config.thumbnail_edge) == (1600, 256)
+    assert (config.lambda_runtime, config.lambda_architecture) == ("python3.11", "x86_64")
+    assert config.resource_name("ingest") == "imagepipe-dev-ingest"
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"name_prefix": "Bad Prefix"}, "imagepipe:namePrefix"),
+        ({"images_bucket_name": "Not_A_Bucket"}, "imagepipe:imagesBucketName"),
+        ({"lambda_runtime": "nodejs20.x"}, "imagepipe:lambdaRuntime"),
+        ({"lambda_architecture": "mips"}, "imagepipe:lambdaArchitecture"),
+        ({"max_upload_bytes": 0}, "imagepipe:maxUploadBytes"),
+        ({"max_pixels": -1}, "imagepipe:maxPixels"),
+        ({"thumbnail_edge": 2000}, "imagepipe:thumbnailEdge/optimizedEdge"),
+        ({"max_receive_count": 0}, "imagepipe:maxReceiveCount"),
+        ({"log_retention_days": 10}, "imagepipe:logRetentionDays"),
+    ],
+)
+def test_a_bad_value_is_an_error_naming_its_key(settings, key):
+    with pytest.raises(ConfigError, match=key):
+        StackConfig(**{"name_prefix": "imagepipe-dev", **settings})

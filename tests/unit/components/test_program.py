@@ -1,0 +1,193 @@
+"""The program as a whole: what `__main__.py` declares for the `local` stack, checked resource by resource."""
+
+from __future__ import annotations
+
+import json
+
+from components.filter import UPLOAD_CREATED
+from components.stage_queue import FOURTEEN_DAYS
+
+QUEUE = "aws:sqs/queue:Queue"
+FUNCTION = "aws:lambda/function:Function"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+
+def test_no_resource_is_declared_outside_a_component(program):
+    for (typ, name) in program.resources:
+        if typ.startswith("aws:"):
+            assert program.parents.get((typ, name), "").startswith("imagepipe:"), f"{typ} {name} has no component parent"
+
+
+def test_every_stage_queue_redrives_to_its_own_dead_letter_queue(program):
+    queues = program.of_type(QUEUE)
+    stage_queues = {name: q for name, q in queues.items() if not name.endswith("-dlq")}
+    assert set(stage_queues) == {"ingest-queue", "enhance-queue"}
+    for name, queue in stage_queues.items():
+        redrive = json.loads(queue["redrivePolicy"])
+        dead_letters = queues[f"{name}-dlq"]
+        assert redrive == {
+            "deadLetterTargetArn": f"arn:aws:sqs:us-east-1:000000000000:{dead_letters['name']}",
+            "maxReceiveCount": 3,
+        }
+        assert dead_letters["messageRetentionSeconds"] == FOURTEEN_DAYS
+
+
+def test_queues_hide_a_message_longer_than_their_function_may_run(program):
+    functions = program.of_type(FUNCTION)
+    queues = program.of_type(QUEUE)
+    for stage in ("ingest", "enhance"):
+        assert queues[f"{stage}-queue"]["visibilityTimeoutSeconds"] >= 6 * functions[stage]["timeout"]
+
+
+def test_ingest_receives_only_created_uploads_raw_from_the_events_topic(program):
+    subscriptions = program.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert set(subscriptions) == {"ingest-queue-subscription"}
+    subscription = subscriptions["ingest-queue-subscription"]
+    assert json.loads(subscription["filterPolicy"]) == UPLOAD_CREATED == {
+        "Records": {"eventName": [{"prefix": "ObjectCreated:"}]}
+    }
+    assert subscription["filterPolicyScope"] == "MessageBody"
+    assert subscription["rawMessageDelivery"] is True
+    assert subscription["protocol"] == "sqs"
+    assert subscription["topic"].endswith(":imagepipe-local-events")
+    assert subscription["endpoint"].endswith(":imagepipe-local-ingest")
+
+
+def test_the_ingest_queue_admits_only_the_events_topic(program):
+    policy = json.loads(program.one("aws:sqs/queuePolicy:QueuePolicy", "ingest-queue-from-topic")["policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"].endswith(":imagepipe-local-events")
+
+
+def test_the_bucket_announces_uploads_only_under_the_uploads_prefix(program):
+    notification = program.one("aws:s3/bucketNotification:BucketNotification", "filter-uploads")
+    (topic,) = notification["topics"]
+    assert topic["filterPrefix"] == "uploads/"
+    assert sorted(topic["events"]) == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+    assert topic["topicArn"].endswith(":imagepipe-local-events")
+    policy = json.loads(program.one("aws:sns/topicPolicy:TopicPolicy", "filter-events-from-bucket")["policy"])
+    assert policy["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"] == "arn:aws:s3:::imagepipe-local-images"
+
+
+def test_the_bucket_is_private_and_refuses_plain_http(program):
+    block = program.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "storage-images-private")
+    assert all(block[flag] for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    policy = json.loads(program.one("aws:s3/bucketPolicy:BucketPolicy", "storage-images-tls-only")["policy"])
+    assert policy["Statement"][0]["Effect"] == "Deny"
+    assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def _grants(program, function: str) -> dict[str, set[str]]:
+    """action → resources the function's role policy allows."""
+    document = json.loads(program.one(ROLE_POLICY, f"{function}-policy")["policy"])
+    grants: dict[str, set[str]] = {}
+    for statement in document["Statement"]:
+        assert statement["Effect"] == "Allow"
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for action in statement["Action"]:
+            grants.setdefault(action, set()).update(resources)
+    return grants
+
+
+ARN = "arn:aws:{service}:us-east-1:000000000000:{name}"
+COMMON = {
+    "logs:CreateLogStream": "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/imagepipe-local-{stage}:*",
+    "sqs:ReceiveMessage": "arn:aws:sqs:us-east-1:000000000000:imagepipe-local-{stage}",
+}
+
+
+def test_ingest_may_do_exactly_what_it_needs(program):
+    grants = _grants(program, "ingest")
+    images = ARN.format(service="dynamodb", name="imagepipe-local-images")
+    idempotency = ARN.format(service="dynamodb", name="imagepipe-local-idempotency")
+    assert grants == {
+        "logs:CreateLogStream": {COMMON["logs:CreateLogStream"].format(stage="ingest")},
+        "logs:PutLogEvents": {COMMON["logs:CreateLogStream"].format(stage="ingest")},
+        "sqs:ReceiveMessage": {COMMON["sqs:ReceiveMessage"].format(stage="ingest")},
+        "sqs:DeleteMessage": {COMMON["sqs:ReceiveMessage"].format(stage="ingest")},
+        "sqs:GetQueueAttributes": {COMMON["sqs:ReceiveMessage"].format(stage="ingest")},
+        "sqs:ChangeMessageVisibility": {COMMON["sqs:ReceiveMessage"].format(stage="ingest")},
+        "s3:GetObject": {"arn:aws:s3:::imagepipe-local-images/uploads/*"},
+        "s3:DeleteObject": {"arn:aws:s3:::imagepipe-local-images/uploads/*"},
+        "dynamodb:GetItem": {images, idempotency},
+        "dynamodb:PutItem": {images, idempotency},
+        "dynamodb:UpdateItem": {images, idempotency},
+        "dynamodb:DeleteItem": {idempotency},
+        "sqs:SendMessage": {ARN.format(service="sqs", name="imagepipe-local-enhance")},
+    }
+
+
+def test_enhance_may_do_exactly_what_it_needs(program):
+    grants = _grants(program, "enhance")
+    images = ARN.format(service="dynamodb", name="imagepipe-local-images")
+    idempotency = ARN.format(service="dynamodb", name="imagepipe-local-idempotency")
+    bucket = "arn:aws:s3:::imagepipe-local-images"
+    assert grants == {
+        "logs:CreateLogStream": {COMMON["logs:CreateLogStream"].format(stage="enhance")},
+        "logs:PutLogEvents": {COMMON["logs:CreateLogStream"].format(stage="enhance")},
+        "sqs:ReceiveMessage": {COMMON["sqs:ReceiveMessage"].format(stage="enhance")},
+        "sqs:DeleteMessage": {COMMON["sqs:ReceiveMessage"].format(stage="enhance")},
+        "sqs:GetQueueAttributes": {COMMON["sqs:ReceiveMessage"].format(stage="enhance")},
+        "sqs:ChangeMessageVisibility": {COMMON["sqs:ReceiveMessage"].format(stage="enhance")},
+        "s3:GetObject": {f"{bucket}/uploads/*"},
+        "s3:DeleteObject": {f"{bucket}/uploads/*", f"{bucket}/public/*"},
+        "s3:PutObject": {f"{bucket}/public/*"},
+        "s3:ListBucket": {bucket},
+        "dynamodb:GetItem": {images, idempotency},
+        "dynamodb:UpdateItem": {images, idempotency},
+        "dynamodb:PutItem": {idempotency},
+        "dynamodb:DeleteItem": {idempotency},
+    }
+    document = json.loads(program.one(ROLE_POLICY, "enhance-policy")["policy"])
+    (listing,) = [s for s in document["Statement"] if s["Action"] == ["s3:ListBucket"]]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["public/*"]}}
+
+
+def test_functions_consume_their_queue_reporting_partial_batch_failures(program):
+    mappings = program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert set(mappings) == {"ingest-source", "enhance-source"}
+    for name, mapping in mappings.items():
+        stage = name.removesuffix("-source")
+        assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["eventSourceArn"].endswith(f":imagepipe-local-{stage}")
+
+
+def test_functions_get_the_settings_the_handlers_read(program):
+    functions = program.of_type(FUNCTION)
+    ingest, enhance = functions["ingest"], functions["enhance"]
+    assert ingest["handler"] == "handlers.ingest.handler"
+    assert enhance["handler"] == "handlers.enhance.handler"
+    for function in (ingest, enhance):
+        variables = function["environment"]["variables"]
+        assert variables["IMAGES_TABLE"] == "imagepipe-local-images"
+        assert variables["IDEMPOTENCY_TABLE"] == "imagepipe-local-idempotency"
+        assert variables["MAX_UPLOAD_BYTES"] == str(25 * 1024 * 1024)
+        assert variables["MAX_PIXELS"] == "50000000"
+        assert function["runtime"] == "python3.11"
+        assert function["architectures"] == ["x86_64"]
+    assert ingest["environment"]["variables"]["ENHANCE_QUEUE_URL"].endswith("/imagepipe-local-enhance")
+    assert enhance["environment"]["variables"]["OPTIMIZED_EDGE"] == "1600"
+    assert enhance["environment"]["variables"]["THUMBNAIL_EDGE"] == "256"
+
+
+def test_the_records_table_is_keyed_by_image_and_indexed_by_owner(program):
+    table = program.one("aws:dynamodb/table:Table", "storage-records")
+    assert table["hashKey"] == "image_id"
+    assert table["billingMode"] == "PAY_PER_REQUEST"
+    (index,) = table["globalSecondaryIndexes"]
+    assert index["name"] == "owner-index"
+    assert index["keySchemas"] == [
+        {"attributeName": "owner", "keyType": "HASH"},
+        {"attributeName": "uploaded_at", "keyType": "RANGE"},
+    ]
+    idempotency = program.one("aws:dynamodb/table:Table", "storage-idempotency")
+    assert idempotency["hashKey"] == "id"
+    assert idempotency["ttl"] == {"attributeName": "expiration", "enabled": True}
+
+
+def test_the_stack_exports_what_the_harness_contract_names(program):
+    assert {"images_bucket", "images_table", "events_topic_arn"} <= set(program.outputs)
+    assert program.outputs["images_bucket"] == "imagepipe-local-images"
+    assert program.outputs["images_table"] == "imagepipe-local-images"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from harness import emulator
 from harness.aws import AwsTarget
+from harness.demo import DemoFailed, run_demo
 from harness.deploy import DeployError, Project, run_program
 from harness.deploy.state import StackState
 
@@ -120,13 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "outputs":
             print(json.dumps(stack_outputs(args.stack), indent=2, sort_keys=True))
         elif args.command == "demo":
-            from harness.demo import run_demo
-
             outputs_ = bring_up(args.stack, args.endpoint, args.port)
             run_demo(outputs_, say)
         elif args.command == "status":
             show_status(args.stack, args.port)
-    except (HarnessError, DeployError, emulator.EmulatorError) as error:
+    except (HarnessError, DeployError, emulator.EmulatorError, DemoFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

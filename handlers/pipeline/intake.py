@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from handlers.imaging import ImageRejected, Limits, inspect_image, too_large
+from handlers.imaging import ImageRejected, Limits, inspect_image
+from handlers.imaging.rejection import too_large_reason
 from handlers.pipeline.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
 from handlers.pipeline.records import PENDING, REJECTED, RecordStore
@@ -30,8 +31,7 @@ class Intake:
         except NotAnUploadKey as problem:
             return self._reject(upload, None, str(problem), "bad-key")
         if upload.size > self.limits.max_bytes:  # the event says the size: no need to fetch
-            rejection = too_large(upload.size, self.limits)
-            return self._reject(upload, placement, rejection.reason, rejection.code)
+            return self._reject(upload, placement, too_large_reason(upload.size, self.limits.max_bytes), "too-large")
         try:
             data = read_upload(self.s3, upload)
         except UploadChanged as change:

@@ -1,0 +1,52 @@
+# imagepipe: `make demo` and `make test` are all a fresh machine needs (see README.md).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The venv is (re)made whenever the lock changes.
+VENV_STAMP := $(VENV)/.installed-$(shell cksum requirements/dev.txt | cut -d' ' -f1)
+
+.PHONY: demo test unit e2e up down outputs status lock clean
+
+demo: $(VENV_STAMP)
+	$(PY) -m harness demo
+
+test: $(VENV_STAMP)
+	$(PY) -m pytest
+
+unit: $(VENV_STAMP)
+	$(PY) -m pytest tests/unit
+
+e2e: $(VENV_STAMP)
+	$(PY) -m pytest tests/e2e
+
+up: $(VENV_STAMP)
+	$(PY) -m harness up $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+
+down: $(VENV_STAMP)
+	$(PY) -m harness down
+
+outputs: $(VENV_STAMP)
+	@$(PY) -m harness outputs
+
+status: $(VENV_STAMP)
+	@$(PY) -m harness status
+
+$(VENV_STAMP): requirements/dev.txt
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "imagepipe needs Python 3.11 (the Lambda runtime it targets); $(PYTHON) is %d.%d: run make PYTHON=python3.11" % v)'
+	@echo "setting up $(VENV) from requirements/dev.txt (first run: about 2 minutes) …"
+	@rm -rf $(VENV)
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip >$(VENV)/install.log 2>&1 \
+		&& $(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt >>$(VENV)/install.log 2>&1 \
+		|| { tail -n 20 $(VENV)/install.log; echo "installing the project's dependencies failed; full log: $(VENV)/install.log"; exit 1; }
+	@touch $@
+
+# Re-lock requirements/dev.txt from requirements/dev.in (run after changing dev.in).
+lock:
+	rm -rf /tmp/imagepipe-lock && $(PYTHON) -m venv /tmp/imagepipe-lock
+	/tmp/imagepipe-lock/bin/pip install --quiet -r requirements/dev.in
+	{ head -n 2 requirements/dev.txt; /tmp/imagepipe-lock/bin/pip freeze; } > requirements/dev.txt.new && mv requirements/dev.txt.new requirements/dev.txt
+
+clean:
+	-$(PY) -m harness down
+	rm -rf $(VENV) .imagepipe build .pytest_cache .hypothesis

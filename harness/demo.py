@@ -1,0 +1,85 @@
+"""`make demo`: push sample uploads through the deployed pipeline and show what became of each."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from harness.aws import AwsTarget
+from harness.emulator import Paths
+from harness.samples import Sample, demo_samples
+from handlers.pipeline.records import RecordStore
+from handlers.pipeline.uploads import image_id_for
+
+TERMINAL = ("processed", "rejected", "failed")
+DEMO_OWNER = "demo"
+
+
+class DemoFailed(RuntimeError):
+    """A sample did not reach the state it must reach."""
+
+
+def upload_and_wait(
+    target: AwsTarget, bucket: str, table: str, key: str, data: bytes, content_type: str, timeout: float = 60.0
+) -> tuple[dict[str, Any] | None, float]:
+    """Upload `data` to `key` and wait for its record to reach a terminal state; (record, seconds)."""
+    s3, records = target.client("s3"), RecordStore(table, target.client("dynamodb"))
+    since = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    started = time.monotonic()
+    s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+    image_id = image_id_for(key)
+    while time.monotonic() - started < timeout:
+        record = records.get(image_id)
+        if record and record["created_at"] >= since and record["status"] in TERMINAL:
+            return record, time.monotonic() - started
+        time.sleep(0.1)
+    return None, time.monotonic() - started
+
+
+def run_demo(outputs: dict[str, Any], say: Callable[[str], None]) -> None:
+    target = AwsTarget(outputs["endpoint_url"], outputs["region"])
+    bucket, table = outputs["images_bucket"], outputs["images_table"]
+    say(f"\nuploading {len(demo_samples())} files to s3://{bucket}/uploads/{DEMO_OWNER}/ …\n")
+    mismatches = []
+    for sample in demo_samples():
+        record, seconds = upload_and_wait(
+            target, bucket, table, f"uploads/{DEMO_OWNER}/{sample.name}", sample.data, sample.content_type
+        )
+        say(_describe(sample, record, seconds))
+        if record is None or record["status"] != sample.expected:
+            mismatches.append(sample.name)
+    say(_look_further(outputs))
+    if mismatches:
+        raise DemoFailed(f"these samples did not reach the state they should: {', '.join(mismatches)}")
+
+
+def _describe(sample: Sample, record: dict[str, Any] | None, seconds: float) -> str:
+    mark = "✓" if record is not None and record["status"] == sample.expected else "✗"
+    head = f"{mark} {sample.name:28} "
+    if record is None:
+        return f"{head}no terminal state after {seconds:.0f} s (expected {sample.expected})"
+    lines = [f"{head}{record['status']:9} in {seconds:4.1f} s   {sample.description}"]
+    if record["status"] == "processed":
+        for name in ("optimized", "thumbnail"):
+            v = record["variants"][name]
+            lines.append(
+                f"{'':31}{name:9} {v['width']:>4}×{v['height']:<4} {v['content_type']:10} {v['bytes'] / 1024:7.1f} KB  {v['key']}"
+            )
+    else:
+        lines.append(f"{'':31}reason: {record.get('reason')}")
+    return "\n".join(lines)
+
+
+def _look_further(outputs: dict[str, Any]) -> str:
+    endpoint, bucket, table = outputs["endpoint_url"], outputs["images_bucket"], outputs["images_table"]
+    logs = Paths.default().root / "logs" / "lambda"
+    return f"""
+Look further (the stack stays up until `make down`):
+  python -m harness outputs                                   names and URLs of the stack, as JSON
+  aws --endpoint-url {endpoint} s3 ls s3://{bucket}/public/ --recursive
+  aws --endpoint-url {endpoint} dynamodb scan --table-name {table}
+  function logs: {logs}/<function>.log   (also CloudWatch Logs /aws/lambda/<function>)
+  upload your own: aws --endpoint-url {endpoint} s3 cp photo.jpg s3://{bucket}/uploads/<owner>/photo.jpg
+  (any S3 client works; credentials: test/test, region {outputs['region']})"""

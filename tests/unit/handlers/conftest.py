@@ -1,0 +1,146 @@
+"""Handlers against moto: a bucket, the two tables and the enhance queue, as the stack makes them."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote_plus
+
+import boto3
+import pytest
+from moto import mock_aws
+
+BUCKET = "images"
+
+
+@dataclass
+class FakeContext:
+    """The parts of Lambda's context object the handlers and Powertools use."""
+
+    function_name: str = "imagepipe-test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:imagepipe-test"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass
+class Aws:
+    s3: Any
+    dynamodb: Any
+    sqs: Any
+    enhance_queue_url: str
+
+    def record(self, key: str) -> dict[str, Any] | None:
+        from handlers.pipeline.records import RecordStore
+        from handlers.pipeline.uploads import image_id_for
+
+        return RecordStore("images", self.dynamodb).get(image_id_for(key))
+
+    def enhance_requests(self) -> list[dict[str, Any]]:
+        messages = self.sqs.receive_message(QueueUrl=self.enhance_queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+    def upload(self, key: str, data: bytes) -> dict[str, Any]:
+        """Put an object and return the S3 event notification announcing it."""
+        etag = self.s3.put_object(Bucket=BUCKET, Key=key, Body=data)["ETag"].strip('"')
+        return s3_event(key, len(data), etag)
+
+
+def s3_event(key: str, size: int, etag: str, event_time: str = "2026-11-22T10:00:00.000Z") -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "eventTime": event_time,
+                "s3": {
+                    "bucket": {"name": BUCKET, "arn": f"arn:aws:s3:::{BUCKET}"},
+                    "object": {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag, "sequencer": "0055AED6DCD90281E5"},
+                },
+            }
+        ]
+    }
+
+
+def sqs_batch(*bodies: Any) -> dict[str, Any]:
+    """An SQS event as the event source mapping delivers it (raw message bodies)."""
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "handle",
+                "body": body if isinstance(body, str) else json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:queue",
+                "awsRegion": "us-east-1",
+            }
+            for body in bodies
+        ]
+    }
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "IMAGES_TABLE": "images",
+        "IDEMPOTENCY_TABLE": "idempotency",
+        "POWERTOOLS_SERVICE_NAME": "test",
+        "POWERTOOLS_METRICS_NAMESPACE": "imagepipe-test",
+        "AWS_LAMBDA_FUNCTION_NAME": "imagepipe-test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        dynamodb = boto3.client("dynamodb")
+        dynamodb.create_table(
+            TableName="images",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("image_id", "owner", "uploaded_at")],
+            KeySchema=[{"AttributeName": "image_id", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "owner-index",
+                    "KeySchema": [
+                        {"AttributeName": "owner", "KeyType": "HASH"},
+                        {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+        dynamodb.create_table(
+            TableName="idempotency",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        )
+        sqs = boto3.client("sqs")
+        queue_url = sqs.create_queue(QueueName="enhance")["QueueUrl"]
+        monkeypatch.setenv("ENHANCE_QUEUE_URL", queue_url)
+        yield Aws(s3, dynamodb, sqs, queue_url)
+
+
+def fresh(module: str) -> ModuleType:
+    """Import a handler module anew, so it reads the environment and makes its clients under moto."""
+    return importlib.reload(importlib.import_module(module))
+
+
+@pytest.fixture
+def context() -> FakeContext:
+    return FakeContext()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -58,12 +59,23 @@ def bring_up(stack: str, endpoint: str | None, port: int) -> dict:
             say(f"LocalStack already running at {running.endpoint_url} (pid {running.pid})")
     target = target_for(stack, running.endpoint_url)
     say(f"deploying stack '{stack}' (replaying the Pulumi program into the emulator) …")
-    result = run_program(PROJECT, stack, target, state_path(stack), running.session, progress=say)
+    result = run_program(PROJECT, stack, target, state_path(stack), session_of(running.endpoint_url), progress=say)
     say(
         f"deployed in {result.seconds:.1f} s: {result.created} created, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.deleted} deleted"
     )
     return stack_outputs(stack)
+
+
+def session_of(endpoint_url: str) -> str | None:
+    """LocalStack's session id (new at every start), or None for an endpoint that has none."""
+    try:
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+            f"{endpoint_url.rstrip('/')}/_localstack/info", timeout=5
+        ) as response:
+            return json.loads(response.read()).get("session_id")
+    except (OSError, ValueError):
+        return None
 
 
 def stack_outputs(stack: str) -> dict:

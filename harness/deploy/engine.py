@@ -38,8 +38,10 @@ class ReplayMocks(pulumi.runtime.Mocks):
         previous: StackState | None,
         state: StackState,
         progress: Callable[[str], None] = lambda _: None,
+        skip_unchanged: bool = True,
     ) -> None:
         self.ctx = ctx
+        self.skip_unchanged = skip_unchanged
         self.previous = previous
         self.state = state
         self.progress = progress
@@ -80,7 +82,7 @@ class ReplayMocks(pulumi.runtime.Mocks):
         previous = self.previous.resources.get(key) if self.previous else None
         if previous is not None and previous.type != args.typ:
             previous = None
-        if previous is not None and previous.fingerprint == fingerprint:
+        if previous is not None and self.skip_unchanged and previous.fingerprint == fingerprint:
             record = previous
             outcome = "unchanged"
         else:
@@ -94,8 +96,8 @@ class ReplayMocks(pulumi.runtime.Mocks):
                 raise DeployError(f"two resources of type {args.typ} are named {args.name!r}")
             self.state.resources[key] = record
             setattr(self, outcome, getattr(self, outcome) + 1)
-        if outcome != "unchanged":
-            self.progress(f"  {outcome:9} {args.typ.split(':')[-1]:22} {record.id}")
+            if outcome != "unchanged":
+                self.progress(f"  {outcome:9} {args.typ.split(':')[-1]:24} {record.id}")
         return record.id, {**_plain_inputs(args.inputs), **record.outputs, "id": record.id}
 
     def remove_stale(self) -> int:
@@ -104,7 +106,7 @@ class ReplayMocks(pulumi.runtime.Mocks):
             return 0
         stale = [(k, r) for k, r in self.previous.resources.items() if k not in self.state.resources]
         for key, record in reversed(stale):
-            self.progress(f"  {'deleted':9} {record.type.split(':')[-1]:22} {record.id}")
+            self.progress(f"  {'deleted':9} {record.type.split(':')[-1]:24} {record.id}")
             PROVISIONERS[record.type].delete(self.ctx, record)
         return len(stale)
 

@@ -72,17 +72,21 @@ def run_program(
 ) -> DeployResult:
     """Run the program once, provisioning into `target`; save and return the stack's outputs.
 
-    `session` identifies the emulator's lifetime: state kept from another session is not trusted.
+    `session` identifies the emulator's lifetime (None when unknown): state kept from another
+    session is dropped, and without a session every resource is applied again (updated in place).
     Pulumi's runtime is process-global, so a process runs the program at most once.
     """
     started = time.monotonic()
     config = project.stack_config(stack)
     config["aws:region"] = target.region
     previous = StackState.load(state_path)
-    if previous is not None and (previous.session != session or previous.endpoint_url != target.endpoint_url):
-        previous = None
+    if previous is not None and (
+        previous.endpoint_url != target.endpoint_url or (session is not None and previous.session != session)
+    ):
+        previous = None  # another emulator, or this one restarted: what the state lists is gone
     state = StackState(stack=stack, endpoint_url=target.endpoint_url, session=session)
-    mocks = ReplayMocks(Context(target), previous, state, progress)
+    # Unchanged inputs are skipped only when the emulator's session proves the state is current.
+    mocks = ReplayMocks(Context(target), previous, state, progress, skip_unchanged=session is not None)
 
     pulumi.runtime.set_mocks(mocks, project=project.name, stack=stack, preview=False)
     pulumi.runtime.set_all_config(config)

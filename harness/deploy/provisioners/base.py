@@ -8,16 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from harness.aws import ACCOUNT_ID, AwsTarget
+from harness.aws import AwsTarget
 from harness.deploy.inputs import DeployError, Inputs
 from harness.deploy.state import ResourceRecord
 
 
-@dataclass(frozen=True)
+@dataclass
 class Context:
     """The emulator the resources go to."""
 
     target: AwsTarget
+    _account: str | None = None
 
     @property
     def region(self) -> str:
@@ -25,7 +26,10 @@ class Context:
 
     @property
     def account(self) -> str:
-        return ACCOUNT_ID
+        """The account the endpoint says we are (LocalStack's 000000000000, moto's 123456789012)."""
+        if self._account is None:
+            self._account = self.client("sts").get_caller_identity()["Account"]
+        return self._account
 
     def client(self, service: str) -> Any:
         return self.target.client(service)

@@ -1,0 +1,183 @@
+"""Validation at ingest: is this upload a JPEG or PNG the pipeline will process?
+
+:func:`inspect_image` answers with an :class:`ImageInfo` or raises
+:class:`~handlers.imaging.rejection.ImageRejected`. It is cheap and never decodes a large file's
+full-resolution pixels; the checks run in this order, each before anything costlier:
+
+1. empty file; byte limit (:class:`Limits`.max_bytes), before anything is parsed;
+2. identification by content (:mod:`handlers.imaging.formats`), only JPEG and PNG pass;
+3. the stored size from the format's own header: zero or implausible sizes are corrupt, and
+   the pixel limit (:class:`Limits`.max_pixels) applies here, before any decoder runs;
+4. integrity without decoding pixels (:mod:`handlers.imaging.structure`): PNG chunk CRCs up to
+   IEND and the image data's zlib stream counted; JPEG markers up to the scan and an EOI after;
+5. Pillow's header parse (mode, transparency, EXIF orientation) and, for JPEG, a decode at 1/8
+   scale (``Image.draft``): libjpeg still walks all entropy-coded data, for a fraction of the cost.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from PIL import Image
+
+from . import formats
+from ._pillow import decode_failure, open_image, pillow_guard
+from .rejection import ImageRejected, too_large_reason, too_many_pixels_reason
+from .structure import check_png, corrupt, jpeg_layout, png_header, truncated
+
+__all__ = ["ImageInfo", "Limits", "inspect_image"]
+
+MAX_SIDE: Final = 1_000_000  # px; a side beyond this is a broken header, whatever the pixel limit
+_ORIENTATION_TAG: Final = 0x0112
+_XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([1-8])\b')
+_CONTENT_TYPES: Final = {"JPEG": "image/jpeg", "PNG": "image/png"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the pipeline accepts at most: the file's size in bytes and the image's pixel count."""
+
+    max_bytes: int = 25 * 1024 * 1024  # 25 MB
+    max_pixels: int = 50_000_000  # 50 MP
+
+    def __post_init__(self) -> None:
+        for name in ("max_bytes", "max_pixels"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Limits.{name} must be a positive int, not {value!r}")
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What ingest learnt about an accepted image (sizes as stored, before orientation)."""
+
+    format: str  # "JPEG" or "PNG"
+    width: int
+    height: int
+    mode: str  # Pillow's mode as decoded: "RGB", "L", "CMYK", "P", "RGBA", "I;16", …
+    orientation: int  # EXIF orientation 1..8 (1 when absent or invalid)
+    has_alpha: bool  # an alpha channel or a transparent colour is declared (it may be unused)
+    byte_size: int
+
+    @property
+    def content_type(self) -> str:
+        """The MIME type of the format: "image/jpeg" or "image/png"."""
+        return _CONTENT_TYPES[self.format]
+
+    @property
+    def upright_size(self) -> tuple[int, int]:
+        """(width, height) once the EXIF orientation is applied."""
+        return (self.height, self.width) if self.orientation >= 5 else (self.width, self.height)
+
+
+def inspect_image(data: bytes, limits: Limits = Limits(), filename: str | None = None) -> ImageInfo:
+    """Validate an upload and describe it; raise :class:`ImageRejected` when the pipeline refuses it.
+
+    ``filename`` (e.g. the object key) never decides the type; it only makes a rejection say when
+    the name claims something the content is not: "a PDF document, not a JPEG or PNG (the name
+    ends in .jpg)". A PNG named ``.jpg`` is accepted as the PNG it is.
+    """
+    return checked_info(data, limits, filename)
+
+
+def checked_info(
+    data: bytes, limits: Limits = Limits(), filename: str | None = None, *, reduced_decode: bool = True
+) -> ImageInfo:
+    """:func:`inspect_image`, for render: ``reduced_decode=False`` skips the 1/8-scale JPEG decode,
+    since render decodes the same data right after and maps its errors the same way."""
+    if not isinstance(data, bytes):
+        if not isinstance(data, (bytearray, memoryview)):
+            raise TypeError(f"data must be bytes, not {type(data).__name__}")
+        data = bytes(data)
+    size = len(data)
+    if size == 0:
+        raise ImageRejected("the file is empty", "empty")
+    if size > limits.max_bytes:
+        raise ImageRejected(too_large_reason(size, limits.max_bytes), "too-large")
+    kind = formats.identify(data, filename)
+    if kind is formats.JPEG:
+        return _inspect_jpeg(data, limits, reduced_decode)
+    if kind is formats.PNG:
+        return _inspect_png(data, limits)
+    raise ImageRejected(formats.unsupported_reason(kind, filename), "unsupported-format")
+
+
+def _check_size(fmt: str, width: int, height: int, limits: Limits) -> None:
+    if width == 0 or height == 0 or width > 0x7FFFFFFF or height > 0x7FFFFFFF:
+        raise corrupt(fmt, f"the header gives a size of {width}×{height}")
+    if width * height > limits.max_pixels:
+        raise ImageRejected(too_many_pixels_reason(width, height, limits.max_pixels), "too-many-pixels")
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise corrupt(fmt, f"the header gives an implausible size of {width}×{height}")
+
+
+def _inspect_jpeg(data: bytes, limits: Limits, reduced_decode: bool) -> ImageInfo:
+    layout = jpeg_layout(data)
+    _check_size("JPEG", layout.width, layout.height, limits)
+    if not layout.complete:
+        raise truncated("JPEG")
+    with pillow_guard(limits.max_pixels):
+        im = open_image(data, "JPEG")
+        try:
+            if im.size != (layout.width, layout.height):
+                raise corrupt("JPEG", "inconsistent image size")
+            mode = im.mode
+            orientation = read_orientation(im.info.get("exif"), im.info.get("xmp"))
+            if reduced_decode:
+                im.draft(None, (1, 1))  # the smallest DCT scale libjpeg offers (1/8)
+                im.load()
+        except MemoryError:
+            raise
+        except Exception as error:
+            raise decode_failure("JPEG", error) from error
+        finally:
+            im.close()
+    return ImageInfo("JPEG", layout.width, layout.height, mode, orientation, False, len(data))
+
+
+def _inspect_png(data: bytes, limits: Limits) -> ImageInfo:
+    header = png_header(data)
+    _check_size("PNG", header.width, header.height, limits)
+    layout = check_png(data, header)
+    with pillow_guard(limits.max_pixels):
+        im = open_image(data, "PNG")
+        try:
+            if im.size != (header.width, header.height):
+                raise corrupt("PNG", "inconsistent image size")
+            mode = im.mode
+            has_alpha = mode in ("RGBA", "LA", "PA") or "transparency" in im.info
+            orientation = read_orientation(layout.exif, im.info.get("xmp"))
+        except MemoryError:
+            raise
+        except Exception as error:
+            raise decode_failure("PNG", error) from error
+        finally:
+            im.close()
+    return ImageInfo("PNG", header.width, header.height, mode, orientation, has_alpha, len(data))
+
+
+def read_orientation(exif: bytes | None, xmp: str | bytes | None = None) -> int:
+    """The EXIF orientation (1..8) from raw EXIF bytes, else from XMP's tiff:Orientation; 1 otherwise.
+
+    Malformed or out-of-range values count as 1 (as browsers treat them): broken metadata is no
+    reason to refuse a picture.
+    """
+    value: object = None
+    if exif:
+        try:
+            parsed = Image.Exif()
+            parsed.load(exif)
+            value = parsed.get(_ORIENTATION_TAG)
+        except MemoryError:
+            raise
+        except Exception:
+            value = None
+    if value is None and xmp:
+        raw = xmp.encode("utf-8", "replace") if isinstance(xmp, str) else xmp
+        match = _XMP_ORIENTATION.search(raw)
+        value = int(match[1]) if match else None
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 8:
+        return value
+    return 1

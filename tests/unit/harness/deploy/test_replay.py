@@ -1,0 +1,91 @@
+"""The replay deployer: the real program provisioned for real, redeploys that update in place, and
+refusals that name what is not applied."""
+
+from __future__ import annotations
+
+import json
+
+from tests.unit.harness.deploy.conftest import ROOT, replay
+
+
+def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
+    state = tmp_path / "local.json"
+    result = replay(ROOT, "local", moto.endpoint_url, state)
+    assert "error" not in result, result["error"] if "error" in result else ""
+    assert result["created"] == 24 and result["updated"] == result["deleted"] == 0
+    outputs = result["outputs"]
+    assert outputs["images_bucket"] == "imagepipe-local-images"
+    assert outputs["events_topic_arn"] == "arn:aws:sns:us-east-1:123456789012:imagepipe-local-events"
+
+    assert "imagepipe-local-images" in [b["Name"] for b in moto.client("s3").list_buckets()["Buckets"]]
+    notification = moto.client("s3").get_bucket_notification_configuration(Bucket="imagepipe-local-images")
+    (topic,) = notification["TopicConfigurations"]
+    assert topic["TopicArn"] == outputs["events_topic_arn"]
+    assert [(r["Name"].lower(), r["Value"]) for r in topic["Filter"]["Key"]["FilterRules"]] == [("prefix", "uploads/")]
+    queue = moto.client("sqs").get_queue_attributes(QueueUrl=outputs["ingest_queue_url"], AttributeNames=["All"])
+    assert json.loads(queue["Attributes"]["RedrivePolicy"])["maxReceiveCount"] == 3
+    (subscription,) = moto.client("sns").list_subscriptions_by_topic(TopicArn=outputs["events_topic_arn"])["Subscriptions"]
+    attributes = moto.client("sns").get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])
+    assert json.loads(attributes["Attributes"]["FilterPolicy"]) == {"Records": {"eventName": [{"prefix": "ObjectCreated:"}]}}
+    function = moto.client("lambda").get_function_configuration(FunctionName=outputs["ingest_function"])
+    assert function["Environment"]["Variables"]["ENHANCE_QUEUE_URL"] == outputs["enhance_queue_url"]
+    (mapping,) = [
+        m
+        for m in moto.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+        if m["FunctionArn"] == function["FunctionArn"]
+    ]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["EventSourceArn"].endswith(":imagepipe-local-ingest")
+
+    again = replay(ROOT, "local", moto.endpoint_url, state)
+    assert (again["created"], again["updated"], again["unchanged"], again["deleted"]) == (0, 0, 24, 0)
+    assert again["outputs"] == outputs
+
+
+QUEUES = """
+    timeout = pulumi.Config("tiny").get_int("timeout") or 30
+    main = aws.sqs.Queue("main", name="tiny-main", visibility_timeout_seconds=timeout)
+    if pulumi.Config("tiny").get_bool("extra"):
+        aws.sqs.Queue("extra", name="tiny-extra")
+    pulumi.export("url", main.url)
+"""
+
+
+def test_a_redeploy_updates_in_place_and_removes_what_is_gone(moto, tiny_project, tmp_path):
+    state = tmp_path / "state.json"
+    first = replay(tiny_project(QUEUES, {"tiny:extra": "true"}), "test", moto.endpoint_url, state)
+    assert (first["created"], first["deleted"]) == (2, 0)
+    second = replay(tiny_project(QUEUES, {"tiny:timeout": "90"}), "test", moto.endpoint_url, state)
+    assert (second["created"], second["updated"], second["deleted"]) == (0, 1, 1)
+    attributes = moto.client("sqs").get_queue_attributes(QueueUrl=second["outputs"]["url"], AttributeNames=["All"])
+    assert attributes["Attributes"]["VisibilityTimeout"] == "90"
+    assert "tiny-extra" not in " ".join(moto.client("sqs").list_queues().get("QueueUrls", []))
+
+
+def test_state_from_another_emulator_session_is_not_trusted(moto, tiny_project, tmp_path):
+    state = tmp_path / "state.json"
+    project = tiny_project('aws.sqs.Queue("q", name="tiny-sessions")\n')
+    replay(project, "test", moto.endpoint_url, state, session="before-restart")
+    assert replay(project, "test", moto.endpoint_url, state, session="before-restart")["unchanged"] == 1
+    after = replay(project, "test", moto.endpoint_url, state, session="after-restart")
+    assert (after["created"], after["unchanged"]) == (1, 0)
+
+
+def test_an_input_the_deployer_does_not_apply_stops_the_deploy_naming_it(moto, tiny_project, tmp_path):
+    project = tiny_project('aws.sqs.Queue("tagged", name="tiny-tagged", tags={"team": "photos"})\n')
+    result = replay(project, "test", moto.endpoint_url, tmp_path / "state.json")
+    assert result["error"].startswith("aws:sqs/queue:Queue 'tagged': the replay deployer does not apply input(s) 'tags'")
+    assert "tiny-tagged" not in " ".join(moto.client("sqs").list_queues().get("QueueUrls", []))
+
+
+def test_a_resource_type_the_deployer_does_not_know_stops_the_deploy_naming_it(moto, tiny_project, tmp_path):
+    project = tiny_project('aws.ec2.Vpc("network", cidr_block="10.0.0.0/16")\n')
+    result = replay(project, "test", moto.endpoint_url, tmp_path / "state.json")
+    assert result["error"].startswith(
+        "aws:ec2/vpc:Vpc 'network': the replay deployer does not provision this resource type"
+    )
+
+
+def test_a_missing_stack_file_is_named(moto, tiny_project, tmp_path):
+    result = replay(tiny_project(QUEUES), "nosuch", moto.endpoint_url, tmp_path / "state.json")
+    assert result["error"] == "no stack 'nosuch': Pulumi.nosuch.yaml does not exist (stacks here: test)"

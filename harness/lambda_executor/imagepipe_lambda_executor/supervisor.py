@@ -1,0 +1,520 @@
+"""The runtime side of LocalStack's executor protocol, for one Lambda execution environment.
+Standard library only: it runs with the Lambda runtime's Python (not LocalStack's).
+
+    python -P supervisor.py --port PORT --log-file FILE
+
+Its environment is the function's (the executor builds it clean), including LocalStack's
+LOCALSTACK_RUNTIME_ID / LOCALSTACK_RUNTIME_ENDPOINT, _HANDLER, AWS_LAMBDA_FUNCTION_TIMEOUT and
+AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
+
+- Keeps one worker process (worker.py) that imports the handler once and runs invocations one at
+  a time; posts `<endpoint>/status/<runtime id>/ready` once listening and the worker's init is over.
+- Receives each invocation as `POST /invoke` (JSON: invoke-id, payload, invoked-function-arn,
+  trace-id) and answers 202 at once; the result goes back as `POST <endpoint>/invocations/<id>/logs`
+  then `.../response` or `.../error`.
+- Enforces the function timeout (kills the worker, answers AWS's "Task timed out after N.NN seconds",
+  the next invocation gets a fresh worker) and the memory size (the worker's RSS from /proc; over it:
+  killed, "Runtime exited with error: signal: killed", Runtime.ExitError).
+- Cuts the worker's stdout+stderr per invocation at the end marker the worker writes, and appends it,
+  with START/END/REPORT lines like Lambda's, to the function's log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import queue
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+POLL_SECONDS = 0.02
+MARKER_WAIT_SECONDS = 5.0
+DRAIN_SECONDS = 1.0
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+HARNESS_ENV_PREFIXES = ("IMAGEPIPE_RUNTIME_",)
+
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _log(message: str) -> None:
+    sys.stderr.write(f"[imagepipe-supervisor {os.getpid()}] {message}\n")
+    sys.stderr.flush()
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
+
+
+def rss_bytes(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def peak_rss_bytes(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def exit_description(returncode: int | None) -> str:
+    """Go's wording, as AWS reports it: "exit status 1", "signal: killed"."""
+    if returncode is None:
+        return "unknown"
+    if returncode < 0:
+        names = {
+            signal.SIGKILL: "killed",
+            signal.SIGSEGV: "segmentation fault",
+            signal.SIGABRT: "aborted",
+            signal.SIGTERM: "terminated",
+            signal.SIGBUS: "bus error",
+        }
+        number = -returncode
+        try:
+            name = names.get(number) or signal.Signals(number).name.lower().removeprefix("sig")
+        except ValueError:
+            name = str(number)
+        return f"signal: {name}"
+    return f"exit status {returncode}"
+
+
+class WorkerProcess:
+    """One worker.py process with its output stream cut into segments at the end markers."""
+
+    def __init__(self, python: str, env: dict[str, str], cwd: str):
+        self.nonce = secrets.token_hex(8)
+        request_read, request_write = os.pipe()
+        result_read, result_write = os.pipe()
+        self.process = subprocess.Popen(
+            [python, "-P", "-u", WORKER, str(request_read), str(result_write), self.nonce],
+            pass_fds=(request_read, result_write),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+        )
+        os.close(request_read)
+        os.close(result_write)
+        self.requests = os.fdopen(request_write, "wb", buffering=0)
+        self.results: queue.Queue[dict | None] = queue.Queue()
+        self._cond = threading.Condition()
+        self._pending: list[tuple[float, str]] = []
+        self._segments: dict[str, list[tuple[float, str]]] = {}
+        self._eof = False
+        self.peak_rss = 0
+        self.init_done = False
+        self.init_error: dict | None = None  # the handler could not be loaded (AWS's error shape)
+        self.init_failure: str | None = None  # the worker died during init: timeout, memory, exit
+        self.init_exit = ""
+        self.init_ms: float | None = None
+        self.init_lines: list[tuple[float, str]] = []
+        self.init_reported = False
+        threading.Thread(target=self._read_output, daemon=True).start()
+        threading.Thread(target=self._read_results, args=(os.fdopen(result_read, "rb"),), daemon=True).start()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _read_output(self) -> None:
+        prefix = b"\x1e" + self.nonce.encode() + b":"
+        stream = self.process.stdout
+        assert stream is not None
+        for raw in iter(stream.readline, b""):
+            now = time.time()
+            index = raw.find(prefix)
+            with self._cond:
+                if index < 0:
+                    self._pending.append((now, raw.decode("utf-8", "replace").rstrip("\n")))
+                    continue
+                if index > 0:
+                    self._pending.append((now, raw[:index].decode("utf-8", "replace")))
+                body = raw[index + len(prefix):].rstrip(b"\n").rstrip(b"\x1e").decode("utf-8", "replace")
+                self._segments[body] = self._pending
+                self._pending = []
+                self._cond.notify_all()
+        with self._cond:
+            self._eof = True
+            self._cond.notify_all()
+
+    def _read_results(self, stream) -> None:
+        for line in stream:
+            try:
+                self.results.put(json.loads(line))
+            except ValueError:
+                _log(f"unreadable message from the worker: {line[:200]!r}")
+        self.results.put(None)
+
+    def take_segment(self, key: str, timeout: float = MARKER_WAIT_SECONDS) -> list[tuple[float, str]]:
+        """The output up to the marker `key` (or all there is, if the marker never comes)."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while key not in self._segments and not self._eof:
+                remaining = end - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            if key in self._segments:
+                return self._segments.pop(key)
+            lines, self._pending = self._pending, []
+            return lines
+
+    def drain(self, timeout: float = DRAIN_SECONDS) -> list[tuple[float, str]]:
+        """After the worker died: everything it wrote that no marker closed."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while not self._eof and time.monotonic() < end:
+                self._cond.wait(max(0.0, end - time.monotonic()))
+            lines = [line for key in list(self._segments) for line in self._segments.pop(key)]
+            lines += self._pending
+            self._pending = []
+            return lines
+
+    def send(self, message: dict) -> None:
+        self.requests.write(json.dumps(message).encode() + b"\n")
+
+    def sample_memory(self) -> int:
+        rss = rss_bytes(self.pid)
+        if rss is not None:
+            self.peak_rss = max(self.peak_rss, rss)
+        return rss or 0
+
+    def max_memory_used_mb(self) -> int:
+        peak = peak_rss_bytes(self.pid)
+        if peak is not None:
+            self.peak_rss = max(self.peak_rss, peak)
+        return max(1, math.ceil(self.peak_rss / (1024 * 1024)))
+
+    def kill(self) -> None:
+        try:
+            self.process.kill()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            self.requests.close()
+        except OSError:
+            pass
+
+
+class Outcome:
+    MESSAGE = "message"
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    EXIT = "exit"
+
+
+class Supervisor:
+    def __init__(self, port: int, log_file: str | None, env: dict[str, str] | None = None):
+        self.env = dict(os.environ if env is None else env)
+        self.port = port
+        self.log_file = log_file
+        self.runtime_id = self.env.get("LOCALSTACK_RUNTIME_ID", "")
+        self.endpoint = self.env.get("LOCALSTACK_RUNTIME_ENDPOINT", "").rstrip("/")
+        self.timeout = float(self.env.get("AWS_LAMBDA_FUNCTION_TIMEOUT") or 3)
+        self.memory_mb = int(float(self.env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or 128))
+        self.version = self.env.get("AWS_LAMBDA_FUNCTION_VERSION") or "$LATEST"
+        self.task_root = self.env.get("LAMBDA_TASK_ROOT") or os.getcwd()
+        self.worker_env = {k: v for k, v in self.env.items() if not k.startswith(HARNESS_ENV_PREFIXES)}
+        self.python = sys.executable
+        self.invocations: queue.Queue[dict | None] = queue.Queue()
+        self.worker: WorkerProcess | None = None
+        self.server: ThreadingHTTPServer | None = None
+
+    # lifecycle
+    def serve(self) -> None:
+        supervisor = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if self.path.rstrip("/") != "/invoke":
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                try:
+                    request = json.loads(body)
+                except ValueError:
+                    self.send_response(400)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                supervisor.invocations.put(request)
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args) -> None:  # noqa: A002
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.worker = WorkerProcess(self.python, self.worker_env, self.task_root)
+        self.await_init(self.worker, deadline=None)
+        self.post(f"/status/{self.runtime_id}/ready", b"", retries=20)
+        self.run_invocations()
+
+    def shutdown(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+        if self.server is not None:
+            self.server.shutdown()
+
+    # talking to LocalStack
+    def post(self, path: str, body: bytes, retries: int = 3) -> None:
+        url = f"{self.endpoint}{path}"
+        for attempt in range(retries):
+            try:
+                request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+                with _opener.open(request, timeout=30) as response:
+                    response.read()
+                return
+            except Exception as error:  # LocalStack busy or going away
+                if attempt == retries - 1:
+                    _log(f"POST {url} failed: {error}")
+                    return
+                time.sleep(0.1 * (attempt + 1))
+
+    # the worker
+    def wait(self, worker: WorkerProcess, deadline: float | None) -> tuple[str, dict | None]:
+        """The worker's next message, or why there is none: timeout, memory, exit."""
+        limit = self.memory_mb * 1024 * 1024
+        while True:
+            timeout = POLL_SECONDS
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return Outcome.TIMEOUT, None
+                timeout = min(timeout, remaining)
+            try:
+                message = worker.results.get(timeout=timeout)
+            except queue.Empty:
+                if worker.sample_memory() > limit:
+                    return Outcome.MEMORY, None
+                continue
+            if message is None:
+                worker.process.wait()
+                return Outcome.EXIT, None
+            worker.sample_memory()
+            return Outcome.MESSAGE, message
+
+    def exit_error(self, request_id: str, description: str) -> dict:
+        return {
+            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {description}",
+            "errorType": "Runtime.ExitError",
+        }
+
+    def await_init(self, worker: WorkerProcess, deadline: float | None) -> str:
+        outcome, message = self.wait(worker, deadline)
+        worker.init_done = True
+        if outcome == Outcome.MESSAGE and message and message.get("type") == "init":
+            worker.init_ms = message.get("init_ms")
+            worker.init_error = None if message.get("ok") else message.get("error")
+            worker.init_lines = worker.take_segment("init:")
+            return outcome
+        if outcome in (Outcome.TIMEOUT, Outcome.MEMORY):
+            worker.kill()
+        worker.init_lines = worker.drain()
+        worker.init_failure = outcome
+        worker.init_exit = "signal: killed" if outcome != Outcome.EXIT else exit_description(worker.process.returncode)
+        return outcome
+
+    def run_invocations(self) -> None:
+        while True:
+            request = self.invocations.get()
+            if request is None:
+                return
+            try:
+                self.invoke(request)
+            except Exception as error:  # never leave LocalStack waiting
+                _log(f"invocation failed inside the supervisor: {error!r}")
+                request_id = request.get("invoke-id", "")
+                self.post(f"/invocations/{request_id}/error", json.dumps(
+                    {"errorMessage": f"imagepipe runtime supervisor failed: {error!r}", "errorType": "Runtime.Unknown"}
+                ).encode())
+
+    def invoke(self, request: dict) -> None:
+        request_id = request["invoke-id"]
+        started = time.monotonic()
+        started_wall = time.time()
+        deadline = started + self.timeout
+        worker = self.worker
+        if worker is None or worker.process.poll() is not None:
+            worker = self.worker = WorkerProcess(self.python, self.worker_env, self.task_root)
+        if not worker.init_done:
+            self.await_init(worker, deadline)
+
+        preamble: list[tuple[float, str]] = []
+        init_ms = None
+        if not worker.init_reported:
+            worker.init_reported = True
+            preamble = worker.init_lines
+            init_ms = worker.init_ms
+
+        if worker.init_error is not None or worker.init_failure is not None:
+            if worker.init_failure == Outcome.TIMEOUT:
+                self.finish_timeout(request_id, started, started_wall, preamble, [], worker, init_ms)
+            else:
+                error = worker.init_error or self.exit_error(request_id, worker.init_exit)
+                self.finish(request_id, started, started_wall, preamble, [], worker, init_ms, error=error, status="error")
+            worker.kill()
+            self.worker = None  # AWS re-runs the init at the next invocation
+            return
+
+        try:
+            worker.send({**request, "deadline-ms": int((started_wall + self.timeout) * 1000)})
+            outcome, message = self.wait(worker, deadline)
+        except OSError:  # the worker died since its last invocation
+            worker.process.wait()
+            outcome, message = Outcome.EXIT, None
+        if outcome == Outcome.MESSAGE and message and message.get("type") == "result":
+            lines = worker.take_segment(f"end:{request_id}")
+            if message.get("ok"):
+                self.finish(request_id, started, started_wall, preamble, lines, worker, init_ms, body=message["body"].encode())
+            else:  # the function's own exception: AWS's REPORT line has no status for it
+                self.finish(request_id, started, started_wall, preamble, lines, worker, init_ms, error=message["error"])
+            return
+
+        # the worker is gone or must go: timeout, memory, crash, or a confused protocol
+        if outcome == Outcome.TIMEOUT:
+            worker.kill()
+            self.finish_timeout(request_id, started, started_wall, preamble, worker.drain(), worker, init_ms)
+        else:
+            if outcome == Outcome.EXIT:
+                description = exit_description(worker.process.returncode)
+            else:
+                worker.kill()
+                description = "signal: killed"
+            lines = worker.drain()
+            self.finish(
+                request_id, started, started_wall, preamble, lines, worker, init_ms,
+                error=self.exit_error(request_id, description), status="error",
+            )
+        self.worker = None
+        self.respawn()
+
+    def respawn(self) -> None:
+        """Start the next worker now, so its init overlaps the wait for the next invocation."""
+        try:
+            self.worker = WorkerProcess(self.python, self.worker_env, self.task_root)
+        except OSError as error:
+            _log(f"could not start a worker: {error}")
+            self.worker = None
+
+    def finish_timeout(self, request_id, started, started_wall, preamble, lines, worker, init_ms) -> None:
+        now = time.time()
+        message = f"{_iso(now)} {request_id} Task timed out after {self.timeout:.2f} seconds"
+        lines = lines + [(now, message)]
+        self.finish(
+            request_id, started, started_wall, preamble, lines, worker, init_ms,
+            error={"errorMessage": message, "errorType": "Sandbox.Timedout"}, status="timeout",
+        )
+
+    def finish(
+        self,
+        request_id: str,
+        started: float,
+        started_wall: float,
+        preamble: list[tuple[float, str]],
+        lines: list[tuple[float, str]],
+        worker: WorkerProcess,
+        init_ms: float | None,
+        body: bytes | None = None,
+        error: dict | None = None,
+        status: str | None = None,
+    ) -> None:
+        duration_ms = (time.monotonic() - started) * 1000
+        ended = time.time()
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+            f"Billed Duration: {max(1, math.ceil(duration_ms))} ms\tMemory Size: {self.memory_mb} MB\t"
+            f"Max Memory Used: {worker.max_memory_used_mb()} MB"
+        )
+        if init_ms is not None:
+            report += f"\tInit Duration: {init_ms:.2f} ms"
+        if status:
+            report += f"\tStatus: {status}"
+            if error and status == "error" and error.get("errorType", "").startswith("Runtime."):
+                report += f"\tError Type: {error['errorType']}"
+        entries = (
+            list(preamble)
+            + [(started_wall, f"START RequestId: {request_id} Version: {self.version}")]
+            + list(lines)
+            + [(ended, f"END RequestId: {request_id}"), (ended, report)]
+        )
+        text = "".join(f"{line}\n" for _, line in entries)
+        self.append_log_file(entries)
+        self.post(f"/invocations/{request_id}/logs", json.dumps({"logs": text}).encode())
+        if error is None:
+            self.post(f"/invocations/{request_id}/response", body if body is not None else b"null")
+        else:
+            self.post(f"/invocations/{request_id}/error", json.dumps(error).encode())
+
+    def append_log_file(self, entries: list[tuple[float, str]]) -> None:
+        if not self.log_file:
+            return
+        block = "".join(f"{_iso(ts)} {line}\n" for ts, line in entries).encode("utf-8", "replace")
+        try:
+            os.makedirs(os.path.dirname(self.log_file) or ".", exist_ok=True)
+            fd = os.open(self.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, block)  # one write per invocation: concurrent environments do not interleave
+            finally:
+                os.close(fd)
+        except OSError as error:
+            _log(f"could not write {self.log_file}: {error}")
+
+
+def _watch_parent(supervisor: Supervisor) -> None:
+    """Leave with LocalStack: if the process that started us is gone, stop the worker and exit."""
+    parent = os.getppid()
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            supervisor.shutdown()
+            os._exit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--log-file")
+    args = parser.parse_args(argv)
+    supervisor = Supervisor(args.port, args.log_file)
+
+    def terminate(signum, frame) -> None:
+        supervisor.shutdown()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, terminate)
+    threading.Thread(target=_watch_parent, args=(supervisor,), daemon=True).start()
+    supervisor.serve()
+
+
+if __name__ == "__main__":
+    main()

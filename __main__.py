@@ -12,6 +12,7 @@ from components.function import LambdaSettings
 from components.ingest import Ingest, IngestArgs
 from components.package import PackageSpec, build_package
 from components.storage import Storage, StorageArgs
+from components.wiring import PipelineWiring
 
 ROOT = Path(__file__).resolve().parent
 
@@ -49,36 +50,32 @@ events = EventFilter(
         bucket_arn=storage.bucket.arn,
     ),
 )
+wiring = PipelineWiring(
+    lambda_settings=lambda_settings,
+    bucket_name=storage.bucket.bucket,
+    bucket_arn=storage.bucket.arn,
+    images_table=storage.images_table,
+    idempotency_table=storage.idempotency_table,
+    max_upload_bytes=config.max_upload_bytes,
+    max_pixels=config.max_pixels,
+    max_receive_count=config.max_receive_count,
+)
 enhance = Enhance(
     "enhance",
     EnhanceArgs(
         function_name=config.resource_name("enhance"),
-        lambda_settings=lambda_settings,
-        bucket_name=storage.bucket.bucket,
-        bucket_arn=storage.bucket.arn,
-        images_table=storage.images_table,
-        idempotency_table=storage.idempotency_table,
-        max_upload_bytes=config.max_upload_bytes,
-        max_pixels=config.max_pixels,
+        wiring=wiring,
         optimized_edge=config.optimized_edge,
         thumbnail_edge=config.thumbnail_edge,
-        max_receive_count=config.max_receive_count,
     ),
 )
 ingest = Ingest(
     "ingest",
     IngestArgs(
         function_name=config.resource_name("ingest"),
-        lambda_settings=lambda_settings,
+        wiring=wiring,
         events_topic_arn=events.topic.arn,
-        bucket_name=storage.bucket.bucket,
-        bucket_arn=storage.bucket.arn,
-        images_table=storage.images_table,
-        idempotency_table=storage.idempotency_table,
         enhance_queue=enhance.queue.queue,
-        max_upload_bytes=config.max_upload_bytes,
-        max_pixels=config.max_pixels,
-        max_receive_count=config.max_receive_count,
     ),
 )
 

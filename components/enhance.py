@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
 from components.filter import UPLOAD_PREFIX
-from components.function import LambdaSettings, StageFunction, StageFunctionArgs
+from components.function import StageFunction, StageFunctionArgs
 from components.iam import Statement, objects_under
 from components.stage_queue import StageQueue, StageQueueArgs
+from components.wiring import PipelineWiring
 
 PUBLIC_PREFIX = "public/"
 TIMEOUT_SECONDS = 60
@@ -22,16 +22,9 @@ class EnhanceArgs:
     """Where sources are read and variants written, and the sizes and limits to apply."""
 
     function_name: str
-    lambda_settings: LambdaSettings
-    bucket_name: pulumi.Input[str]
-    bucket_arn: pulumi.Input[str]
-    images_table: aws.dynamodb.Table
-    idempotency_table: aws.dynamodb.Table
-    max_upload_bytes: int
-    max_pixels: int
+    wiring: PipelineWiring
     optimized_edge: int
     thumbnail_edge: int
-    max_receive_count: int
 
 
 class Enhance(pulumi.ComponentResource):
@@ -43,13 +36,14 @@ class Enhance(pulumi.ComponentResource):
     def __init__(self, name: str, args: EnhanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("imagepipe:stages:Enhance", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        wiring = args.wiring
 
         self.queue = StageQueue(
             f"{name}-queue",
             StageQueueArgs(
                 queue_name=args.function_name,
                 visibility_timeout_seconds=6 * TIMEOUT_SECONDS,
-                max_receive_count=args.max_receive_count,
+                max_receive_count=wiring.max_receive_count,
             ),
             opts=child,
         )
@@ -58,35 +52,26 @@ class Enhance(pulumi.ComponentResource):
             StageFunctionArgs(
                 function_name=args.function_name,
                 handler="handlers.enhance.handler",
-                settings=args.lambda_settings,
+                settings=wiring.lambda_settings,
                 queue_arn=self.queue.queue.arn,
                 timeout_seconds=TIMEOUT_SECONDS,
                 memory_size=1024,
                 batch_size=1,
                 statements=[
-                    Statement(["s3:GetObject", "s3:DeleteObject"], [objects_under(args.bucket_arn, UPLOAD_PREFIX)]),
-                    Statement(["s3:PutObject", "s3:DeleteObject"], [objects_under(args.bucket_arn, PUBLIC_PREFIX)]),
+                    Statement(["s3:GetObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, UPLOAD_PREFIX)]),
+                    Statement(["s3:PutObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, PUBLIC_PREFIX)]),
                     Statement(
                         ["s3:ListBucket"],
-                        [args.bucket_arn],
+                        [wiring.bucket_arn],
                         conditions={"StringLike": {"s3:prefix": [f"{PUBLIC_PREFIX}*"]}},
                     ),
-                    Statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [args.images_table.arn]),
-                    Statement(
-                        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-                        [args.idempotency_table.arn],
-                    ),
+                    Statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [wiring.images_table.arn]),
+                    wiring.idempotency_statement(),
                 ],
                 environment={
-                    "IMAGES_BUCKET": args.bucket_name,
-                    "IMAGES_TABLE": args.images_table.name,
-                    "IDEMPOTENCY_TABLE": args.idempotency_table.name,
-                    "MAX_UPLOAD_BYTES": str(args.max_upload_bytes),
-                    "MAX_PIXELS": str(args.max_pixels),
+                    **wiring.environment("enhance"),
                     "OPTIMIZED_EDGE": str(args.optimized_edge),
                     "THUMBNAIL_EDGE": str(args.thumbnail_edge),
-                    "POWERTOOLS_SERVICE_NAME": "enhance",
-                    "POWERTOOLS_METRICS_NAMESPACE": "imagepipe",
                 },
             ),
             opts=child,

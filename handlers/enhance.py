@@ -8,33 +8,27 @@ from dataclasses import asdict
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.pipeline.publishing import Publisher
 from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import Upload
-from handlers.settings import Settings
+from handlers.stage import Stage
 
-settings = Settings.from_environment()
-logger = Logger()
-metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
-dynamodb = boto3.client("dynamodb")
-idempotency = IdempotencyConfig(expires_after_seconds=3600)
-persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb)
-publisher = Publisher(RecordStore(settings.images_table, dynamodb), boto3.client("s3"), settings.limits, settings.sizes)
+stage = Stage()
+logger, metrics = stage.logger, stage.metrics
+publisher = Publisher(
+    RecordStore(stage.settings.images_table, stage.dynamodb),
+    boto3.client("s3"),
+    stage.settings.limits,
+    stage.settings.sizes,
+)
 
 
-@idempotent_function(data_keyword_argument="upload", config=idempotency, persistence_store=persistence)
+@idempotent_function(data_keyword_argument="upload", config=stage.idempotency, persistence_store=stage.persistence)
 def enhance_upload(upload: dict[str, Any]) -> dict[str, Any]:
     outcome = publisher.enhance(Upload.from_dict(upload))
     logger.info("upload enhanced", extra={"key": upload["key"], **asdict(outcome)})
@@ -43,11 +37,12 @@ def enhance_upload(upload: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_handler(record: SQSRecord) -> None:
-    enhance_upload(upload=json.loads(record.body)["upload"])
+    upload = Upload.from_dict(json.loads(record.body)["upload"])
+    with stage.recording_final_failure(record, "enhancing", upload.key, lambda reason: publisher.fail(upload, reason)):
+        enhance_upload(upload=upload.to_dict())
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    idempotency.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return stage.process(event, context, record_handler)

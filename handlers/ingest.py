@@ -10,41 +10,31 @@ from dataclasses import asdict
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.pipeline.intake import Intake
 from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import Upload, uploads_in
-from handlers.settings import SettingMissing, Settings
+from handlers.settings import SettingMissing
+from handlers.stage import Stage
 
-settings = Settings.from_environment()
-if not settings.enhance_queue_url:
+stage = Stage()
+logger, metrics = stage.logger, stage.metrics
+if not stage.settings.enhance_queue_url:
     raise SettingMissing("environment variable ENHANCE_QUEUE_URL is not set")
-logger = Logger()
-metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
-dynamodb = boto3.client("dynamodb")
-idempotency = IdempotencyConfig(expires_after_seconds=3600)
-persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb)
 intake = Intake(
-    RecordStore(settings.images_table, dynamodb),
+    RecordStore(stage.settings.images_table, stage.dynamodb),
     boto3.client("s3"),
     boto3.client("sqs"),
-    settings.enhance_queue_url,
-    settings.limits,
+    stage.settings.enhance_queue_url,
+    stage.settings.limits,
 )
 
 
-@idempotent_function(data_keyword_argument="upload", config=idempotency, persistence_store=persistence)
+@idempotent_function(data_keyword_argument="upload", config=stage.idempotency, persistence_store=stage.persistence)
 def ingest_upload(upload: dict[str, Any]) -> dict[str, Any]:
     outcome = intake.ingest(Upload.from_dict(upload))
     logger.info("upload ingested", extra={"key": upload["key"], **asdict(outcome)})
@@ -54,11 +44,11 @@ def ingest_upload(upload: dict[str, Any]) -> dict[str, Any]:
 
 def record_handler(record: SQSRecord) -> None:
     for upload in uploads_in(record.body):
-        ingest_upload(upload=upload.to_dict())
+        with stage.recording_final_failure(record, "checking", upload.key, lambda reason: intake.fail(upload, reason)):
+            ingest_upload(upload=upload.to_dict())
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    idempotency.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return stage.process(event, context, record_handler)

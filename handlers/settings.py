@@ -19,6 +19,7 @@ class Settings:
     limits: Limits
     sizes: VariantSizes
     enhance_queue_url: str | None
+    max_receive_count: int
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -34,6 +35,7 @@ class Settings:
                 thumbnail=_number("THUMBNAIL_EDGE", VariantSizes.thumbnail),
             ),
             enhance_queue_url=os.environ.get("ENHANCE_QUEUE_URL"),
+            max_receive_count=_number("MAX_RECEIVE_COUNT", 3),
         )
 
 

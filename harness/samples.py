@@ -37,7 +37,7 @@ __all__ = [
 
 _ORIENTATION_TAG = 0x0112
 # Stored pixels for a tag = the upright scene with the inverse of what the tag asks a viewer to do.
-_INVERSE_OF_TAG: dict[int, Image.Transpose | None] = {
+INVERSE_OF_TAG: dict[int, Image.Transpose | None] = {
     1: None,
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -161,11 +161,11 @@ def photo_jpeg(
 
     ``icc`` embeds an sRGB ICC profile (as many cameras and editors do).
     """
-    if orientation not in _INVERSE_OF_TAG:
+    if orientation not in INVERSE_OF_TAG:
         raise ValueError(f"orientation must be 1..8, not {orientation!r}")
     rng = random.Random(f"photo:{seed}:{width}x{height}")
     im = _scene(width, height, rng)
-    inverse = _INVERSE_OF_TAG[orientation]
+    inverse = INVERSE_OF_TAG[orientation]
     if inverse is not None:
         im = im.transpose(inverse)
     options: dict[str, object] = {

@@ -18,17 +18,8 @@ from collections.abc import Iterable
 
 from PIL import Image, ImageStat
 
-# What to do to upright pixels to get the stored pixels for each EXIF orientation.
-INVERSE_OF_TAG: dict[int, Image.Transpose | None] = {
-    1: None,
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_90,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_270,
-}
+from harness.samples import INVERSE_OF_TAG
+
 
 QUADRANT_COLOURS = {
     "top_left": (230, 30, 30),

@@ -11,7 +11,7 @@ from handlers.imaging import ImageRejected, Limits, inspect_image
 from handlers.imaging.rejection import too_large_reason
 from handlers.pipeline.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
-from handlers.pipeline.records import PENDING, REJECTED, RecordStore
+from handlers.pipeline.records import FAILED, PENDING, REJECTED, RecordStore
 from handlers.pipeline.uploads import NotAnUploadKey, Placement, Upload, placement_of
 
 
@@ -54,6 +54,14 @@ class Intake:
             return Outcome(upload.image_id, STALE)
         self.sqs.send_message(QueueUrl=self.enhance_queue_url, MessageBody=json.dumps({"upload": upload.to_dict()}))
         return Outcome(upload.image_id, PENDING)
+
+    def fail(self, upload: Upload, reason: str) -> None:
+        """Record that checking `upload` failed for good (its message goes to the dead-letter queue)."""
+        try:
+            placement: Placement | None = placement_of(upload.key)
+        except NotAnUploadKey:
+            placement = None
+        self.records.record_upload(upload, placement, FAILED, reason=reason)
 
     def _reject(self, upload: Upload, placement: Placement | None, reason: str, code: str) -> Outcome:
         """Record the rejection and remove the object (unless a newer upload is recorded already)."""

@@ -9,7 +9,7 @@ from typing import Any
 from handlers.imaging import ImageRejected, Limits, Rendition, Variant, VariantSizes, render
 from handlers.pipeline.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
-from handlers.pipeline.records import PENDING, PROCESSED, REJECTED, RecordStore, VariantRecord
+from handlers.pipeline.records import FAILED, PENDING, PROCESSED, REJECTED, RecordStore, VariantRecord
 from handlers.pipeline.uploads import Upload
 
 PUBLIC_PREFIX = "public/"
@@ -57,6 +57,10 @@ class Publisher:
             return Outcome(upload.image_id, STALE)
         self._remove_superseded(upload, current)
         return Outcome(upload.image_id, PROCESSED)
+
+    def fail(self, upload: Upload, reason: str) -> None:
+        """Record that enhancing `upload` failed for good (its message goes to the dead-letter queue)."""
+        self.records.finish(upload, FAILED, reason=reason)
 
     def _publish(self, upload: Upload, rendition: Rendition) -> dict[str, VariantRecord]:
         published = {}

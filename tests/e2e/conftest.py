@@ -12,11 +12,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests import polling
 
 from harness import emulator as embedded
 from harness.aws import AwsTarget
@@ -53,16 +54,10 @@ def emulator() -> Emulator:
             embedded.stop(port)
 
 
+
 def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
-    """Poll `predicate` until it returns something truthy (returned) or fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
-        time.sleep(interval)
+    """Poll with this suite's defaults (see tests/polling.py)."""
+    return polling.wait_until(predicate, timeout, interval, message)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from PIL import Image
 
 from harness.samples import alpha_png, photo_jpeg
@@ -89,3 +90,21 @@ def test_a_request_for_an_upload_that_was_replaced_is_stale(aws, stages, context
     assert stages[1].handler(sqs_batch(request), context) == {"batchItemFailures": []}
     assert aws.record(key)["status"] == "pending"
     assert aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="public/")["KeyCount"] == 0
+
+
+def test_the_last_failed_attempt_records_the_image_failed(aws, stages, context, monkeypatch):
+    key = "uploads/alice/unlucky.jpg"
+    request = _ingest(aws, stages, context, key, photo_jpeg(640, 480, seed=9))
+    enhance = stages[1]
+
+    def broken(*args, **kwargs):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr("handlers.pipeline.publishing.render", broken)
+    batch = sqs_batch(request)
+    batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"
+    with pytest.raises(BatchProcessingError):
+        enhance.handler(batch, context)
+    record = aws.record(key)
+    assert record["status"] == "failed"
+    assert record["reason"] == "enhancing the image failed 3 times; last error: MemoryError: out of memory"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from harness.samples import pdf_document, photo_jpeg
 from tests.unit.handlers.conftest import BUCKET, fresh, s3_event, sqs_batch
@@ -108,3 +109,27 @@ def test_an_upload_removed_before_ingest_leaves_no_record(aws, ingest, context, 
     aws.s3.delete_object(Bucket=BUCKET, Key="uploads/alice/gone.jpg")
     assert ingest.handler(sqs_batch(event), context) == {"batchItemFailures": []}
     assert aws.record("uploads/alice/gone.jpg") is None
+
+
+def test_the_last_failed_attempt_records_the_upload_failed(aws, context, monkeypatch, jpeg):
+    ingest = fresh("handlers.ingest")
+    event = aws.upload("uploads/alice/unlucky.jpg", jpeg)
+
+    def broken(upload):
+        raise ConnectionError("the enhance queue is unreachable")
+
+    monkeypatch.setattr(ingest.intake, "ingest", broken)
+    batch = sqs_batch(event)
+    batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
+    with pytest.raises(BatchProcessingError):  # the whole batch failed: Lambda reports an error
+        ingest.handler(batch, context)
+    assert aws.record("uploads/alice/unlucky.jpg") is None  # a retry is still to come
+
+    batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"
+    with pytest.raises(BatchProcessingError):  # and the message goes on to the dead-letter queue
+        ingest.handler(batch, context)
+    record = aws.record("uploads/alice/unlucky.jpg")
+    assert record["status"] == "failed"
+    assert record["reason"] == (
+        "checking the image failed 3 times; last error: ConnectionError: the enhance queue is unreachable"
+    )

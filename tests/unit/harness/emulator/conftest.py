@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import polling
+
 from harness.emulator.paths import REPO_ROOT
 
 EXECUTOR_SOURCE = REPO_ROOT / "harness" / "lambda_executor"
@@ -30,16 +32,10 @@ from imagepipe_lambda_executor.environment import function_environment  # noqa: 
 SUPERVISOR = EXECUTOR_SOURCE / "imagepipe_lambda_executor" / "supervisor.py"
 
 
+
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.01, message: str = "condition"):
-    """Poll `predicate` until it returns something truthy (returned) or fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
-        time.sleep(interval)
+    """Poll with this suite's defaults (see tests/polling.py)."""
+    return polling.wait_until(predicate, timeout, interval, message)
 
 
 def free_port() -> int:

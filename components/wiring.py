@@ -1,0 +1,45 @@
+"""What every stage is wired to: how its function is built, the bucket, the tables and the limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.function import LambdaSettings
+from components.iam import Statement
+
+
+@dataclass(frozen=True)
+class PipelineWiring:
+    """The shared pieces a stage component is given by the program."""
+
+    lambda_settings: LambdaSettings
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    images_table: aws.dynamodb.Table
+    idempotency_table: aws.dynamodb.Table
+    max_upload_bytes: int
+    max_pixels: int
+    max_receive_count: int
+
+    def environment(self, service: str) -> dict[str, pulumi.Input[str]]:
+        """The settings every stage's handler reads (handlers/settings.py), for `service`."""
+        return {
+            "IMAGES_BUCKET": self.bucket_name,
+            "IMAGES_TABLE": self.images_table.name,
+            "IDEMPOTENCY_TABLE": self.idempotency_table.name,
+            "MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
+            "MAX_PIXELS": str(self.max_pixels),
+            "MAX_RECEIVE_COUNT": str(self.max_receive_count),
+            "POWERTOOLS_SERVICE_NAME": service,
+            "POWERTOOLS_METRICS_NAMESPACE": "imagepipe",
+        }
+
+    def idempotency_statement(self) -> Statement:
+        """What Powertools' idempotency does with its table."""
+        return Statement(
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            [self.idempotency_table.arn],
+        )

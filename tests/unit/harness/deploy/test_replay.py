@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.unit.harness.deploy.conftest import ROOT, replay
+from tests.replaying import ROOT, replay
 
 
 def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):

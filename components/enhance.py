@@ -8,18 +8,16 @@ from dataclasses import dataclass
 import pulumi
 
 from components.filter import UPLOAD_PREFIX
-from components.function import StageFunction, StageFunctionArgs
 from components.iam import Statement, objects_under
-from components.stage_queue import StageQueue, StageQueueArgs
+from components.stage import QueuedStage
 from components.wiring import PipelineWiring
 
 PUBLIC_PREFIX = "public/"
-TIMEOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)
 class EnhanceArgs:
-    """Where sources are read and variants written, and the sizes and limits to apply."""
+    """The sizes of the published variants."""
 
     function_name: str
     wiring: PipelineWiring
@@ -27,53 +25,34 @@ class EnhanceArgs:
     thumbnail_edge: int
 
 
-class Enhance(pulumi.ComponentResource):
-    """The enhance queue (fed by ingest with accepted images) and the function rendering variants."""
-
-    queue: StageQueue
-    function: StageFunction
+class Enhance(QueuedStage):
+    """The enhance queue (fed by ingest with accepted images) and the function rendering variants,
+    one image per invocation."""
 
     def __init__(self, name: str, args: EnhanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("imagepipe:stages:Enhance", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         wiring = args.wiring
-
-        self.queue = StageQueue(
-            f"{name}-queue",
-            StageQueueArgs(
-                queue_name=args.function_name,
-                visibility_timeout_seconds=6 * TIMEOUT_SECONDS,
-                max_receive_count=wiring.max_receive_count,
-            ),
-            opts=child,
-        )
-        self.function = StageFunction(
+        super().__init__(
+            "imagepipe:stages:Enhance",
             name,
-            StageFunctionArgs(
-                function_name=args.function_name,
-                handler="handlers.enhance.handler",
-                settings=wiring.lambda_settings,
-                queue_arn=self.queue.queue.arn,
-                timeout_seconds=TIMEOUT_SECONDS,
-                memory_size=1024,
-                batch_size=1,
-                statements=[
-                    Statement(["s3:GetObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, UPLOAD_PREFIX)]),
-                    Statement(["s3:PutObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, PUBLIC_PREFIX)]),
-                    Statement(
-                        ["s3:ListBucket"],
-                        [wiring.bucket_arn],
-                        conditions={"StringLike": {"s3:prefix": [f"{PUBLIC_PREFIX}*"]}},
-                    ),
-                    Statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [wiring.images_table.arn]),
-                    wiring.idempotency_statement(),
-                ],
-                environment={
-                    **wiring.environment("enhance"),
-                    "OPTIMIZED_EDGE": str(args.optimized_edge),
-                    "THUMBNAIL_EDGE": str(args.thumbnail_edge),
-                },
-            ),
-            opts=child,
+            function_name=args.function_name,
+            handler="handlers.enhance.handler",
+            wiring=wiring,
+            timeout_seconds=60,
+            memory_size=1024,
+            batch_size=1,
+            statements=[
+                Statement(["s3:GetObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, UPLOAD_PREFIX)]),
+                Statement(["s3:PutObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, PUBLIC_PREFIX)]),
+                Statement(
+                    ["s3:ListBucket"], [wiring.bucket_arn], conditions={"StringLike": {"s3:prefix": [f"{PUBLIC_PREFIX}*"]}}
+                ),
+                Statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [wiring.images_table.arn]),
+                wiring.idempotency_statement(),
+            ],
+            environment={
+                **wiring.environment("enhance"),
+                "OPTIMIZED_EDGE": str(args.optimized_edge),
+                "THUMBNAIL_EDGE": str(args.thumbnail_edge),
+            },
+            opts=opts,
         )
-        self.register_outputs({"queue_url": self.queue.queue.url, "function_name": self.function.function.name})

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # The venv is (re)made whenever the lock changes.
 VENV_STAMP := $(VENV)/.installed-$(shell cksum requirements/dev.txt | cut -d' ' -f1)
 
-.PHONY: demo test unit e2e up down outputs status lock clean
+.PHONY: demo test unit e2e bench up down outputs status lock clean
 
 demo: $(VENV_STAMP)
 	$(PY) -m harness demo
@@ -18,6 +18,10 @@ unit: $(VENV_STAMP)
 
 e2e: $(VENV_STAMP)
 	$(PY) -m pytest tests/e2e
+
+# Kernel (vs pyvips and naive Pillow), cold start and pipeline figures; ONLY=kernel|coldstart|pipeline
+bench: $(VENV_STAMP)
+	$(PY) -m harness bench $(if $(ONLY),--only $(ONLY))
 
 up: $(VENV_STAMP)
 	$(PY) -m harness up $(if $(ENDPOINT),--endpoint $(ENDPOINT))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Bump when the way packages are assembled changes, so cached zips are rebuilt.
-_LAYOUT_VERSION = "1"
+_LAYOUT_VERSION = "2"
 _MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 # Wheel platform tags each runtime's OS can load: python3.11 runs on Amazon Linux 2 (glibc 2.26),
 # so newer manylinux wheels (e.g. Pillow 13's manylinux_2_28) do not run there; 3.12+ run on AL2023.
@@ -88,6 +88,7 @@ def build_package(spec: PackageSpec, cache_dir: Path) -> Path:
             destination = staging / spec.source_dir.name / path.relative_to(spec.source_dir)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, destination)
+        _precompile(spec, staging)
         partial = target.with_suffix(".zip.partial")
         _write_zip(staging, partial)
         os.replace(partial, target)
@@ -113,11 +114,28 @@ def _install_dependencies(spec: PackageSpec, staging: Path) -> None:
         )
 
 
+def _precompile(spec: PackageSpec, staging: Path) -> None:
+    """Ship bytecode: Lambda's code folder is read-only, so without it every cold start compiles
+    every module again. Only when this interpreter is the runtime's version (bytecode is per minor
+    version); unchecked-hash .pyc files need no source timestamps and make the same bytes each build."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" != spec.python_version:
+        return
+    command = [
+        sys.executable, "-m", "compileall", "-q", "-j", "0",
+        "--invalidation-mode", "unchecked-hash",
+        "-s", str(staging), "-p", "/var/task",
+        str(staging),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise PackageBuildError(f"compiling the package's modules failed:\n{_tail(result.stdout + result.stderr)}")
+
+
 def _write_zip(root: Path, destination: Path) -> None:
     """Zip `root` with sorted entries and fixed timestamps, so equal content gives equal bytes."""
     with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for path in sorted(root.rglob("*")):
-            if path.is_dir() or "__pycache__" in path.parts:
+            if path.is_dir():
                 continue
             info = zipfile.ZipInfo(str(path.relative_to(root)), date_time=_ZIP_EPOCH)
             mode = 0o755 if os.access(path, os.X_OK) else 0o644

@@ -4,6 +4,7 @@
     down                                  stop the emulator `up` started and forget the deploy
     outputs [--stack local]               the deployed stack's outputs as one JSON object
     demo                                  up, push sample uploads through, print what became of them
+    bench [--json PATH] [--only SECTION]  kernel, cold start and pipeline figures (see harness/bench)
     status                                whether the emulator runs and what is deployed
 """
 
@@ -18,6 +19,8 @@ from pathlib import Path
 
 from harness import emulator
 from harness.aws import AwsTarget
+from harness.bench import SECTIONS, run_bench
+from harness.bench.pipeline import BenchError
 from harness.demo import DemoFailed, run_demo
 from harness.deploy import DeployError, Project, run_program
 from harness.deploy.state import StackState
@@ -104,6 +107,17 @@ def show_status(stack: str, port: int) -> None:
         say(f"stack '{stack}': {len(state.resources)} resources at {state.endpoint_url}")
 
 
+def measure(only: str | None, json_path: Path, port: int) -> None:
+    """Run the benchmark; an emulator it had to start for the pipeline section is stopped after."""
+    started_here = emulator.running(port=port) is None
+    try:
+        run_bench((only,) if only else SECTIONS, json_path, say, lambda: bring_up(DEFAULT_STACK, None, port))
+    finally:
+        if started_here and emulator.running(port=port) is not None:
+            emulator.stop(port=port)
+            say("stopped the emulator the benchmark started")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--endpoint")
     demo.add_argument("--stack", default=DEFAULT_STACK)
     demo.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
+    bench = commands.add_parser("bench", help="measure the image kernel, cold start and the pipeline")
+    bench.add_argument("--json", default="bench-results.json", type=Path, help="where to write the figures")
+    bench.add_argument("--only", choices=SECTIONS, help="run one section")
+    bench.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
     status = commands.add_parser("status", help="is the emulator running, what is deployed")
     status.add_argument("--stack", default=DEFAULT_STACK)
     status.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
@@ -135,9 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "demo":
             outputs_ = bring_up(args.stack, args.endpoint, args.port)
             run_demo(outputs_, say)
+        elif args.command == "bench":
+            measure(args.only, args.json, args.port)
         elif args.command == "status":
             show_status(args.stack, args.port)
-    except (HarnessError, DeployError, emulator.EmulatorError, DemoFailed) as error:
+    except (HarnessError, DeployError, emulator.EmulatorError, DemoFailed, BenchError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

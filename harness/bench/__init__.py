@@ -1,0 +1,40 @@
+"""`make bench`: what an image costs in our pipeline, against libvips and naive Pillow.
+
+Three sections, each runnable alone (`--only`): the image kernel (`kernel.py`), the handlers' cold
+start (`coldstart.py`) and the deployed pipeline in the emulator (`pipeline.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness.bench.report import render, write_json
+
+SECTIONS = ("kernel", "coldstart", "pipeline")
+
+
+def run_bench(
+    sections: tuple[str, ...],
+    json_path: Path,
+    say: Callable[[str], None],
+    stack_outputs: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
+    """Run `sections`, print the table, write the JSON; `stack_outputs` brings the stack up."""
+    results: dict[str, Any] = {}
+    if "kernel" in sections:
+        from harness.bench.kernel import run_kernel
+
+        results["kernel"] = run_kernel(say)
+    if "coldstart" in sections:
+        from harness.bench.coldstart import run_coldstart
+
+        results["coldstart"] = run_coldstart(say)
+    if "pipeline" in sections:
+        from harness.bench.pipeline import run_pipeline
+
+        results["pipeline"] = run_pipeline(stack_outputs(), say)
+    say("\n" + render(results))
+    write_json(results, json_path)
+    say(f"\nfigures written to {json_path}")
+    return results

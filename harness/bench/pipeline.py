@@ -1,0 +1,171 @@
+"""The pipeline, measured through the harness: upload-to-`processed` latency of sequential uploads,
+throughput of a burst, and the floor the emulator itself sets (S3 put → SNS → SQS, no Lambda),
+measured in the same run.
+
+Latency is taken from the record's `processed_at` (written by the enhance function on this same
+machine) minus the moment the upload started, so polling the table adds nothing to it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from harness.aws import AwsTarget
+from harness.bench.stats import median, percentile
+from harness.samples import photo_jpeg
+from handlers.pipeline.records import RecordStore
+from handlers.pipeline.uploads import image_id_for
+
+TERMINAL = ("processed", "rejected", "failed")
+PHOTO_SIZE = (1732, 1155)  # 2 MP
+
+
+class BenchError(RuntimeError):
+    """An upload did not reach `processed` in time, or the emulator misbehaved."""
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _epoch(timestamp: str) -> float:
+    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+
+
+class Uploader:
+    """Uploads photos under `uploads/bench/` and waits for their records."""
+
+    def __init__(self, target: AwsTarget, bucket: str, table: str) -> None:
+        self.s3 = target.client("s3")
+        self.bucket = bucket
+        self.records = RecordStore(table, target.client("dynamodb"))
+
+    def put(self, key: str, data: bytes) -> float:
+        started = _now()
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="image/jpeg")
+        return started
+
+    def processed_at(self, key: str, since: float, timeout: float = 60.0) -> float:
+        """When the record of the upload of `key` started at `since` reached `processed` (epoch s)."""
+        deadline = time.monotonic() + timeout
+        image_id = image_id_for(key)
+        while time.monotonic() < deadline:
+            record = self.records.get(image_id)
+            if record and _epoch(record["created_at"]) >= since - 0.001 and record["status"] in TERMINAL:
+                if record["status"] != "processed":
+                    raise BenchError(f"{key} ended {record['status']}: {record.get('reason')}")
+                return _epoch(record["processed_at"])
+            time.sleep(0.05)
+        raise BenchError(f"{key} was not processed within {timeout:.0f} s")
+
+
+def sequential(uploader: Uploader, photos: list[bytes]) -> list[float]:
+    """Seconds from upload to processed, one upload at a time."""
+    latencies = []
+    for index, photo in enumerate(photos):
+        key = f"uploads/bench/sequential-{index}.jpg"
+        started = uploader.put(key, photo)
+        latencies.append(uploader.processed_at(key, started) - started)
+    return latencies
+
+
+def burst(uploader: Uploader, photos: list[bytes]) -> float:
+    """Seconds from the first upload of a burst to the last image processed."""
+    keys = [f"uploads/bench/burst-{index}.jpg" for index in range(len(photos))]
+    with ThreadPoolExecutor(8) as pool:
+        starts = list(pool.map(uploader.put, keys, photos))
+        finishes = list(pool.map(uploader.processed_at, keys, starts))
+    return max(finishes) - min(starts)
+
+
+@contextmanager
+def floor_route(target: AwsTarget) -> Iterator[tuple[Any, str, str]]:
+    """A throwaway bucket → topic → queue route like the pipeline's, without Lambda; removed after."""
+    s3, sns, sqs = target.client("s3"), target.client("sns"), target.client("sqs")
+    name = f"imagepipe-bench-floor-{secrets.token_hex(3)}"
+    s3.create_bucket(Bucket=name)
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
+    try:
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+        s3.put_bucket_notification_configuration(
+            Bucket=name,
+            NotificationConfiguration={
+                "TopicConfigurations": [
+                    {
+                        "TopicArn": topic,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}},
+                    }
+                ]
+            },
+        )
+        _drain(sqs, queue)  # the s3:TestEvent
+        yield s3, name, queue
+    finally:
+        for key in [o["Key"] for o in s3.list_objects_v2(Bucket=name).get("Contents", [])]:
+            s3.delete_object(Bucket=name, Key=key)
+        s3.delete_bucket(Bucket=name)
+        sns.delete_topic(TopicArn=topic)
+        sqs.delete_queue(QueueUrl=queue)
+
+
+def _drain(sqs: Any, queue: str) -> None:
+    while sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages"):
+        pass
+
+
+def floor(target: AwsTarget, photo: bytes, samples: int) -> list[float]:
+    """Seconds from an S3 put to its event arriving in an SQS queue through SNS."""
+    sqs = target.client("sqs")
+    latencies = []
+    with floor_route(target) as (s3, bucket, queue):
+        for index in range(samples):
+            key = f"uploads/floor-{index}.jpg"
+            started = _now()
+            s3.put_object(Bucket=bucket, Key=key, Body=photo)
+            while True:
+                messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5, MaxNumberOfMessages=1).get("Messages")
+                if not messages:
+                    raise BenchError("an S3 event did not reach the floor queue within 5 s")
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=messages[0]["ReceiptHandle"])
+                if key in json.dumps(json.loads(messages[0]["Body"])):
+                    latencies.append(_now() - started)
+                    break
+    return latencies
+
+
+def run_pipeline(
+    outputs: dict[str, Any], progress: Callable[[str], None], images: int = 20, burst_size: int = 20
+) -> dict[str, Any]:
+    """{"images", "p50_s", "p95_s", "per_min", "floor_ms"} for the stack whose outputs are given."""
+    target = AwsTarget(outputs["endpoint_url"], outputs["region"])
+    uploader = Uploader(target, outputs["images_bucket"], outputs["images_table"])
+    photos = [photo_jpeg(*PHOTO_SIZE, seed=seed) for seed in range(max(images, burst_size) + 1)]
+    progress("pipeline: warming both functions with one upload")
+    sequential(uploader, photos[:1])
+    progress(f"pipeline: {images} sequential uploads of 2 MP JPEGs")
+    latencies = sequential(uploader, photos[1 : images + 1])
+    progress(f"pipeline: a burst of {burst_size} uploads at once")
+    burst_seconds = burst(uploader, photos[:burst_size])
+    progress("pipeline: the floor, S3 put → SNS → SQS without Lambda")
+    floor_latencies = floor(target, photos[0], samples=max(10, images // 2))
+    p50, floor_ms = median(latencies), median(floor_latencies) * 1000
+    return {
+        "images": images,
+        "p50_s": round(p50, 3),
+        "p95_s": round(percentile(latencies, 95), 3),
+        "per_min": round(burst_size / burst_seconds * 60, 1),
+        "floor_ms": round(floor_ms, 1),
+        "burst": burst_size,
+        "burst_s": round(burst_seconds, 2),
+        "p50_over_floor": round(p50 * 1000 / floor_ms, 1),
+    }

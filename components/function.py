@@ -33,7 +33,10 @@ class StageFunctionArgs:
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     memory_size: int = 512
     timeout_seconds: int = 30
-    batch_size: int = 5
+    batch_size: int = 1
+    # Lambda waits up to this long to fill a batch; with a batch of one it invokes as soon as a
+    # message arrives, and the poller long-polls the queue instead of polling it now and then.
+    batching_window_seconds: int = 1
 
 
 class StageFunction(pulumi.ComponentResource):
@@ -92,6 +95,7 @@ class StageFunction(pulumi.ComponentResource):
             event_source_arn=args.queue_arn,
             function_name=self.function.arn,
             batch_size=args.batch_size,
+            maximum_batching_window_in_seconds=args.batching_window_seconds,
             function_response_types=["ReportBatchItemFailures"],
             opts=child,
         )

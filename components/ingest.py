@@ -38,7 +38,7 @@ class Ingest(QueuedStage):
             wiring=wiring,
             timeout_seconds=30,
             memory_size=512,
-            batch_size=5,
+            batch_size=1,
             subscription=Subscription(topic_arn=args.events_topic_arn, filter_policy=UPLOAD_CREATED),
             statements=[
                 Statement(["s3:GetObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, UPLOAD_PREFIX)]),

@@ -152,6 +152,8 @@ def test_functions_consume_their_queue_reporting_partial_batch_failures(program)
         stage = name.removesuffix("-source")
         assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["eventSourceArn"].endswith(f":imagepipe-local-{stage}")
+        # one upload per invocation, started as soon as it arrives (the poller long-polls)
+        assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"]) == (1, 1)
 
 
 def test_functions_get_the_settings_the_handlers_read(program):

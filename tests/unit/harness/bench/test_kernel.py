@@ -1,0 +1,195 @@
+"""The kernel benchmark's plumbing on tiny inputs: contenders in their own processes, their
+outputs, the PSNR helper and the memory probe. No timing is asserted anywhere."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import math
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from harness.bench import kernel_worker
+from harness.bench.kernel import CONTENDERS, PSNR_IDENTICAL, Case, make_case, psnr, run_case, run_kernel, target_notes
+from tests import imagefactory as f
+
+render_module = importlib.import_module("handlers.imaging.render")
+
+REQUIRED = {"case", "megapixels", "ours_ms", "pyvips_ms", "naive_ms", "ours_peak_mb", "pyvips_peak_mb", "psnr_db"}
+
+
+# --------------------------------------------------------------------------------------------
+# PSNR
+
+
+def test_identical_images_give_the_documented_sentinel() -> None:
+    im = f.quadrants(40, 30)
+    assert psnr(im, im.copy()) == PSNR_IDENTICAL == 100.0
+
+
+@pytest.mark.parametrize(("offset", "expected"), [(1, 48.13), (10, 28.13), (50, 14.15)])
+def test_a_uniform_error_gives_the_textbook_value(offset: int, expected: float) -> None:
+    # every sample off by `offset`: MSE = offset², PSNR = 10·log10(255² / offset²)
+    a = Image.new("RGB", (20, 10), (100, 120, 140))
+    b = Image.new("RGB", (20, 10), (100 + offset, 120 - offset, 140 + offset))
+    assert psnr(a, b) == pytest.approx(expected, abs=0.01)
+    assert psnr(a, b) == pytest.approx(20 * math.log10(255 / offset), abs=1e-9)
+
+
+def test_noise_on_some_samples_averages_over_all_channels() -> None:
+    a = Image.new("RGB", (10, 10), (128, 128, 128))
+    b = a.copy()
+    for x in range(10):  # one row of 10 pixels, red channel only, off by 20
+        b.putpixel((x, 0), (148, 128, 128))
+    mse = 20**2 * 10 / (10 * 10 * 3)
+    assert psnr(a, b) == pytest.approx(10 * math.log10(255**2 / mse), abs=1e-6)
+
+
+def test_what_hides_under_full_transparency_does_not_count() -> None:
+    a = Image.new("RGBA", (8, 8), (255, 0, 0, 0))
+    b = Image.new("RGBA", (8, 8), (0, 0, 255, 0))
+    assert psnr(a, b) == PSNR_IDENTICAL
+    b.putpixel((0, 0), (0, 0, 255, 255))  # one visible pixel differs
+    assert psnr(a, b) < 40
+
+
+def test_psnr_needs_the_same_size() -> None:
+    with pytest.raises(ValueError, match="same size"):
+        psnr(Image.new("RGB", (4, 4)), Image.new("RGB", (4, 5)))
+
+
+# --------------------------------------------------------------------------------------------
+# the contenders, each in its own process
+
+
+def _photo_case() -> object:
+    """A 640×480 upright JPEG stored sideways (EXIF orientation 6)."""
+    upright = f.quadrants(640, 480)
+    return make_case("tiny photo", f.jpeg(f.stored_for(upright, 6), orientation=6), f.jpeg(f.quadrants(32, 24)))
+
+
+def _alpha_case() -> object:
+    """A 600×400 RGBA PNG with a transparent hole, stored for EXIF orientation 8 (an eXIf chunk)."""
+    upright = f.quadrants(600, 400).convert("RGBA")
+    upright.paste((0, 0, 0, 0), (280, 180, 320, 220))
+    return make_case("tiny alpha", f.png(f.stored_for(upright, 8), orientation=8), f.png(upright.resize((30, 20))))
+
+
+@pytest.fixture(scope="module")
+def kernel_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], Path]:
+    keep = tmp_path_factory.mktemp("kernel")
+    lines: list[str] = []
+    rows = run_kernel(lines.append, repeats=2, cases=[_photo_case(), _alpha_case()], keep_outputs=keep)
+    assert len(lines) == 2  # a progress line per case
+    return rows, keep
+
+
+def test_a_row_per_case_with_every_required_figure(kernel_run: tuple[list[dict], Path]) -> None:
+    rows, _ = kernel_run
+    assert [(row["case"], row["megapixels"]) for row in rows] == [("tiny photo", 0.3), ("tiny alpha", 0.2)]
+    for row in rows:
+        assert REQUIRED <= set(row)
+        for key in ("ours_ms", "pyvips_ms", "naive_ms"):
+            assert isinstance(row[key], float) and row[key] > 0
+        for key in ("ours_peak_mb", "pyvips_peak_mb", "naive_peak_mb"):
+            assert isinstance(row[key], float) and row[key] >= 0
+        assert 20 < row["psnr_db"] <= PSNR_IDENTICAL
+    assert rows[0]["psnr_same_curve_db"] is not None  # a JPEG source: ours applies a tone curve
+    assert rows[1]["psnr_same_curve_db"] is None
+
+
+@pytest.mark.parametrize("contender", CONTENDERS)
+def test_every_contender_makes_both_outputs_upright_and_bounded(
+    kernel_run: tuple[list[dict], Path], contender: str
+) -> None:
+    _, keep = kernel_run
+    for number, (fmt, mode, upright) in enumerate([("JPEG", "RGB", (640, 480)), ("PNG", "RGBA", (600, 400))]):
+        outputs = {}
+        for edge in kernel_worker.EDGES:
+            path = keep / f"case{number}" / contender / f"{contender}-{edge}.{'jpg' if fmt == 'JPEG' else 'png'}"
+            with Image.open(path) as im:
+                im.load()
+                outputs[edge] = im
+                assert (im.format, im.mode) == (fmt, mode)
+                assert not im.getexif(), "outputs carry no metadata, no orientation tag"
+                expected = render_module.fit(*upright, edge)
+                # libvips rounds its own sizes: within a pixel of ours
+                assert all(abs(got - want) <= 1 for got, want in zip(im.size, expected, strict=True)), im.size
+                for name, mean in f.quadrant_means(im).items():
+                    assert f.nearest_quadrant_colour(mean) == name, (path.name, name, mean)
+        if fmt == "PNG":
+            hole = outputs[1600].getpixel((300, 200))
+            assert hole[3] == 0  # the transparent hole survives, in the right place
+
+
+# --------------------------------------------------------------------------------------------
+# the worker's own pieces
+
+
+def test_the_worker_encodes_with_the_pipelines_settings() -> None:
+    assert kernel_worker.JPEG_QUALITY == render_module.JPEG_QUALITY
+    assert kernel_worker.PNG_COMPRESS_LEVEL == render_module.PNG_COMPRESS_LEVEL
+    for size in [(1, 1), (300, 200), (1, 5000), (4000, 3000), (1600, 1601), (6000, 4000)]:
+        for edge in kernel_worker.EDGES:
+            assert kernel_worker.fit(*size, edge) == render_module.fit(*size, edge)
+
+
+def test_peak_memory_counts_what_was_held_after_the_baseline() -> None:
+    memory = kernel_worker.PeakMemory()
+    if memory.method != "VmHWM":
+        pytest.skip("no resettable high-water mark here (/proc/self/clear_refs)")
+    block = bytearray(64 * 1024 * 1024)
+    block[:: 4096] = b"\x01" * len(block[:: 4096])  # touch every page: resident
+    del block
+    assert 60 <= memory.peak_mb() < 200
+    after = kernel_worker.PeakMemory()  # a new baseline: the block is gone
+    assert after.peak_mb() < 30
+
+
+def test_the_worker_answers_run_and_finish_one_line_each(tmp_path: Path) -> None:
+    session = kernel_worker.Session("ours", f.jpeg(f.quadrants(300, 200)), f.jpeg(f.quadrants(30, 20)))
+    replies = io.StringIO()
+    kernel_worker.serve(session, tmp_path, io.StringIO("run\nrun\nfinish\nrun\n"), replies)
+    lines = [json.loads(line) for line in replies.getvalue().splitlines()]
+    assert lines[0] == {"ready": True}
+    assert [set(line) for line in lines[1:3]] == [{"ms", "cpu_ms"}] * 2
+    assert lines[3]["contender"] == "ours" and len(lines) == 4  # nothing after finish
+    assert [(o["width"], o["height"], o["format"]) for o in lines[3]["outputs"]] == [(300, 200, "JPEG"), (256, 171, "JPEG")]
+    assert all(Path(o["path"]).is_file() for o in lines[3]["outputs"])
+
+
+def test_a_contender_that_fails_is_reported_with_its_error(tmp_path: Path) -> None:
+    broken = Case("broken", b"not an image at all", f.jpeg(f.quadrants(30, 20)), 0.0)
+    with pytest.raises(RuntimeError, match=r"(?s)ours on 'broken' failed \(1\):.*ImageRejected: plain text"):
+        run_case(broken, 1, tmp_path)
+
+
+def test_the_worker_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    assert kernel_worker.main(["imagemagick", "a", "b", "c"]) == 2
+    assert kernel_worker.main(["ours"]) == 2
+    assert "usage" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="unknown command"):
+        session = kernel_worker.Session("ours", f.jpeg(f.quadrants(30, 20)), f.jpeg(f.quadrants(30, 20)))
+        kernel_worker.serve(session, Path("."), io.StringIO("jump\n"), io.StringIO())
+    with pytest.raises(ValueError, match="repeats"):
+        kernel_worker.measure("ours", b"", b"", 0, Path("."))
+    with pytest.raises(ValueError, match="repeats"):
+        run_kernel(lambda _: None, repeats=0, cases=[])
+
+
+def test_target_notes_say_what_is_met() -> None:
+    row = {
+        "case": "photo 12MP jpeg",
+        "ours_vs_pyvips": 0.8,
+        "naive_vs_ours": 2.5,
+        "psnr_db": 40.0,
+        "peak_vs_pyvips": 0.7,
+    }
+    notes = target_notes([row, {"case": "graphic 3MP png", "ours_vs_pyvips": 1.3, "peak_vs_pyvips": None}])
+    assert "met: photo 12MP jpeg: ours/pyvips time = 0.8 (target 1)" in notes
+    assert any(note.startswith("NOT met: photo 12MP jpeg: naive/ours") for note in notes)
+    assert any(note.startswith("NOT met: graphic 3MP png: ours/pyvips time") for note in notes)
+    assert any(note.startswith("NOT met: graphic 3MP png: ours/pyvips peak memory = n/a") for note in notes)

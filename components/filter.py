@@ -8,12 +8,13 @@ has no `Records` and matches no route.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from components.iam import resource_policy_for_source
 
 UPLOAD_PREFIX = "uploads/"
 
@@ -44,7 +45,11 @@ class EventFilter(pulumi.ComponentResource):
         allow_bucket = aws.sns.TopicPolicy(
             f"{name}-events-from-bucket",
             arn=self.topic.arn,
-            policy=pulumi.Output.all(self.topic.arn, args.bucket_arn).apply(lambda arns: _allow_bucket_policy(*arns)),
+            policy=pulumi.Output.all(self.topic.arn, args.bucket_arn).apply(
+                lambda arns: resource_policy_for_source(
+                    "AllowImagesBucket", "s3.amazonaws.com", "sns:Publish", arns[0], arns[1], match="ArnLike"
+                )
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.s3.BucketNotification(
@@ -61,23 +66,3 @@ class EventFilter(pulumi.ComponentResource):
         )
 
         self.register_outputs({"topic_arn": self.topic.arn})
-
-
-def _allow_bucket_policy(topic_arn: str, bucket_arn: str) -> str:
-    """Let exactly one bucket publish its notifications to the topic."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AllowImagesBucket",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "s3.amazonaws.com"},
-                    "Action": "sns:Publish",
-                    "Resource": topic_arn,
-                    "Condition": {"ArnLike": {"aws:SourceArn": bucket_arn}},
-                }
-            ],
-        },
-        sort_keys=True,
-    )

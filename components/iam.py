@@ -61,6 +61,29 @@ def service_assume_role_policy(service: str) -> str:
     )
 
 
+def resource_policy_for_source(
+    sid: str, service: str, action: str, resource: str, source_arn: str, match: str = "ArnEquals"
+) -> str:
+    """A resource policy letting one AWS service do `action` on `resource`, only on behalf of the one
+    resource `source_arn` (e.g. S3 publishing a bucket's events to a topic)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": action,
+                    "Resource": resource,
+                    "Condition": {match: {"aws:SourceArn": source_arn}},
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
 def objects_under(bucket_arn: pulumi.Input[str], prefix: str) -> pulumi.Output[str]:
     """The ARN pattern of every object under `prefix` in a bucket, e.g. `arn:aws:s3:::b/uploads/*`."""
     return pulumi.Output.concat(bucket_arn, "/", prefix.strip("/"), "/*")

@@ -11,6 +11,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import resource_policy_for_source
+
 FOUR_DAYS = 4 * 24 * 3600
 FOURTEEN_DAYS = 14 * 24 * 3600
 
@@ -67,7 +69,9 @@ class StageQueue(pulumi.ComponentResource):
                 f"{name}-from-topic",
                 queue_url=self.queue.url,
                 policy=pulumi.Output.all(self.queue.arn, subscription.topic_arn).apply(
-                    lambda arns: _allow_topic_policy(*arns)
+                    lambda arns: resource_policy_for_source(
+                        "AllowEventsTopic", "sns.amazonaws.com", "sqs:SendMessage", arns[0], arns[1]
+                    )
                 ),
                 opts=child,
             )
@@ -85,23 +89,3 @@ class StageQueue(pulumi.ComponentResource):
         self.register_outputs(
             {"queue_url": self.queue.url, "queue_arn": self.queue.arn, "dead_letters_arn": self.dead_letters.arn}
         )
-
-
-def _allow_topic_policy(queue_arn: str, topic_arn: str) -> str:
-    """Let exactly one SNS topic send to the queue."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AllowEventsTopic",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "sns.amazonaws.com"},
-                    "Action": "sqs:SendMessage",
-                    "Resource": queue_arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-                }
-            ],
-        },
-        sort_keys=True,
-    )

@@ -12,7 +12,6 @@ from botocore.config import Config
 
 # LocalStack accepts any credentials; these are the conventional ones.
 TEST_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
-ACCOUNT_ID = "000000000000"
 
 
 @dataclass

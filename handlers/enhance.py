@@ -7,30 +7,28 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.pipeline.publishing import Publisher
 from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import Upload
-from handlers.stage import Stage
+from handlers.settings import Settings
+from handlers.stage import Clients, Stage
 
-stage = Stage()
+
+def build_publisher(settings: Settings, clients: Clients) -> Publisher:
+    return Publisher(RecordStore(settings.images_table, clients("dynamodb")), clients("s3"), settings.limits, settings.sizes)
+
+
+stage = Stage(build_publisher)
 logger, metrics = stage.logger, stage.metrics
-publisher = Publisher(
-    RecordStore(stage.settings.images_table, stage.dynamodb),
-    boto3.client("s3"),
-    stage.settings.limits,
-    stage.settings.sizes,
-)
 
 
-@idempotent_function(data_keyword_argument="upload", config=stage.idempotency, persistence_store=stage.persistence)
+@stage.idempotent
 def enhance_upload(upload: dict[str, Any]) -> dict[str, Any]:
-    outcome = publisher.enhance(Upload.from_dict(upload))
+    outcome = stage.worker.enhance(Upload.from_dict(upload))
     logger.info("upload enhanced", extra={"key": upload["key"], **asdict(outcome)})
     metrics.add_metric(name=f"Images{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
     return asdict(outcome)
@@ -38,7 +36,7 @@ def enhance_upload(upload: dict[str, Any]) -> dict[str, Any]:
 
 def record_handler(record: SQSRecord) -> None:
     upload = Upload.from_dict(json.loads(record.body)["upload"])
-    with stage.recording_final_failure(record, "enhancing", upload.key, lambda reason: publisher.fail(upload, reason)):
+    with stage.recording_final_failure(record, "enhancing", upload.key, lambda reason: stage.worker.fail(upload, reason)):
         enhance_upload(upload=upload.to_dict())
 
 

@@ -9,34 +9,41 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.pipeline.intake import Intake
 from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import Upload, uploads_in
-from handlers.settings import SettingMissing
-from handlers.stage import Stage
+from handlers.settings import SettingMissing, Settings
+from handlers.stage import Clients, Stage
 
-stage = Stage()
+
+def enhance_queue_url(settings: Settings) -> str:
+    if not settings.enhance_queue_url:
+        raise SettingMissing("environment variable ENHANCE_QUEUE_URL is not set")
+    return settings.enhance_queue_url
+
+
+def build_intake(settings: Settings, clients: Clients) -> Intake:
+    return Intake(
+        RecordStore(settings.images_table, clients("dynamodb")),
+        clients("s3"),
+        clients("sqs"),
+        enhance_queue_url(settings),
+        settings.limits,
+    )
+
+
+stage = Stage(build_intake)
 logger, metrics = stage.logger, stage.metrics
-if not stage.settings.enhance_queue_url:
-    raise SettingMissing("environment variable ENHANCE_QUEUE_URL is not set")
-intake = Intake(
-    RecordStore(stage.settings.images_table, stage.dynamodb),
-    boto3.client("s3"),
-    boto3.client("sqs"),
-    stage.settings.enhance_queue_url,
-    stage.settings.limits,
-)
+enhance_queue_url(stage.settings)  # a function without its queue fails at import, not on its first upload
 
 
-@idempotent_function(data_keyword_argument="upload", config=stage.idempotency, persistence_store=stage.persistence)
+@stage.idempotent
 def ingest_upload(upload: dict[str, Any]) -> dict[str, Any]:
-    outcome = intake.ingest(Upload.from_dict(upload))
+    outcome = stage.worker.ingest(Upload.from_dict(upload))
     logger.info("upload ingested", extra={"key": upload["key"], **asdict(outcome)})
     metrics.add_metric(name=f"Uploads{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
     return asdict(outcome)
@@ -44,7 +51,7 @@ def ingest_upload(upload: dict[str, Any]) -> dict[str, Any]:
 
 def record_handler(record: SQSRecord) -> None:
     for upload in uploads_in(record.body):
-        with stage.recording_final_failure(record, "checking", upload.key, lambda reason: intake.fail(upload, reason)):
+        with stage.recording_final_failure(record, "checking", upload.key, lambda reason: stage.worker.fail(upload, reason)):
             ingest_upload(upload=upload.to_dict())
 
 

@@ -1,39 +1,103 @@
 """What every stage's Lambda entry point shares: its settings, Powertools' logger, metrics, SQS batch
-processor and idempotency store, and how a message that fails for the last time is recorded."""
+processor and idempotency store, and how a message that fails for the last time is recorded.
+
+The AWS SDK is loaded on the first invocation, not at import: importing boto3 and making its clients
+is most of a cold start (see `make bench`), and an execution environment that is initialised but
+never invoked should not pay for it. Everything else, including a missing setting, is settled at
+import, so a misconfigured function still fails at once.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.settings import Settings
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig
 
-class Stage:
-    """One stage's Lambda runtime pieces, made once per execution environment (at import)."""
+Worker = TypeVar("Worker")
+Result = TypeVar("Result")
+Clients = Callable[[str], Any]
+"""`clients("s3")`: the execution environment's boto3 client for a service, made once."""
 
-    def __init__(self) -> None:
+
+@dataclass(frozen=True)
+class Prepared(Generic[Worker]):
+    """What the first invocation makes and every later one reuses."""
+
+    worker: Worker
+    idempotency: IdempotencyConfig
+    persistence: BasePersistenceLayer
+
+
+class Stage(Generic[Worker]):
+    """One stage's Lambda runtime pieces. `build_worker(settings, clients)` makes the object that
+    does the stage's work from its settings and boto3 clients."""
+
+    def __init__(self, build_worker: Callable[[Settings, Clients], Worker]) -> None:
         self.settings = Settings.from_environment()
         self.logger = Logger()
         self.metrics = Metrics()
         self.processor = BatchProcessor(event_type=EventType.SQS)
-        self.dynamodb = boto3.client("dynamodb")
-        self.idempotency = IdempotencyConfig(expires_after_seconds=3600)
-        self.persistence = DynamoDBPersistenceLayer(
-            table_name=self.settings.idempotency_table, boto3_client=self.dynamodb
-        )
+        self._build_worker = build_worker
+        self._prepared: Prepared[Worker] | None = None
+
+    def prepare(self) -> Prepared[Worker]:
+        """The SDK clients, idempotency store and worker: made on the first call, then the same."""
+        if self._prepared is None:
+            import boto3
+            from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
+
+            clients = functools.cache(boto3.client)
+            self._prepared = Prepared(
+                worker=self._build_worker(self.settings, clients),
+                idempotency=IdempotencyConfig(expires_after_seconds=3600),
+                persistence=DynamoDBPersistenceLayer(
+                    table_name=self.settings.idempotency_table, boto3_client=clients("dynamodb")
+                ),
+            )
+        return self._prepared
+
+    @property
+    def worker(self) -> Worker:
+        return self.prepare().worker
+
+    def idempotent(self, function: Callable[..., Result]) -> Callable[..., Result]:
+        """`function(upload=...)` run at most once per distinct `upload` (Powertools idempotency, with
+        this stage's store); a repeated call returns the first call's result."""
+        guarded: list[Callable[..., Result]] = []
+
+        @functools.wraps(function)
+        def call(**kwargs: Any) -> Result:
+            if not guarded:
+                from aws_lambda_powertools.utilities.idempotency import idempotent_function
+
+                prepared = self.prepare()
+                guarded.append(
+                    idempotent_function(
+                        function,
+                        data_keyword_argument="upload",
+                        config=prepared.idempotency,
+                        persistence_store=prepared.persistence,
+                    )
+                )
+            return guarded[0](**kwargs)
+
+        return call
 
     def process(self, event: dict[str, Any], context: LambdaContext, record_handler: Callable[[SQSRecord], None]) -> dict:
         """Handle an SQS batch record by record; the ids of the failed ones go back to SQS."""
-        self.idempotency.register_lambda_context(context)
+        self.prepare().idempotency.register_lambda_context(context)
         return process_partial_response(
             event=event, record_handler=record_handler, processor=self.processor, context=context
         )

@@ -9,14 +9,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
 from handlers.pipeline.uploads import Placement, Upload
 
 PENDING, PROCESSED, REJECTED, FAILED = "pending", "processed", "rejected", "failed"
-
-_serialize = TypeSerializer().serialize
-_deserialize = TypeDeserializer().deserialize
 
 
 @dataclass(frozen=True)
@@ -34,12 +29,17 @@ class RecordStore:
     """Reads and writes image records in one table through a boto3 DynamoDB client."""
 
     def __init__(self, table_name: str, client: Any) -> None:
+        # boto3 is imported with the first client (see handlers.stage), not with this module.
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
         self.table_name = table_name
         self.client = client
+        self._serialize = TypeSerializer().serialize
+        self._deserialize = TypeDeserializer().deserialize
 
     def get(self, image_id: str) -> dict[str, Any] | None:
         item = self.client.get_item(TableName=self.table_name, Key={"image_id": {"S": image_id}}, ConsistentRead=True)
-        return _plain(item["Item"]) if "Item" in item else None
+        return self._plain(item["Item"]) if "Item" in item else None
 
     def record_upload(self, upload: Upload, placement: Placement | None, status: str, **fields: Any) -> bool:
         """Write the record of `upload` (pending or rejected), replacing the record of an older upload of
@@ -66,7 +66,7 @@ class RecordStore:
         return self._conditional(
             lambda: self.client.put_item(
                 TableName=self.table_name,
-                Item={k: _serialize(v) for k, v in item.items() if v is not None},
+                Item={k: self._serialize(v) for k, v in item.items() if v is not None},
                 ConditionExpression=(
                     "attribute_not_exists(image_id) OR upload_order < :order"
                     " OR (upload_order = :order AND #status = :pending)"
@@ -93,7 +93,7 @@ class RecordStore:
                     ConditionExpression="upload_version = :version AND #status = :pending",
                     ExpressionAttributeNames={**names, "#status": "status"},
                     ExpressionAttributeValues={
-                        **{f":f{i}": _serialize(value) for i, value in enumerate(values.values())},
+                        **{f":f{i}": self._serialize(value) for i, value in enumerate(values.values())},
                         ":version": {"S": upload.version},
                         ":pending": {"S": PENDING},
                     },
@@ -101,7 +101,11 @@ class RecordStore:
                 )
             )
 
-        return _plain(result["Attributes"]) if self._conditional(update) else None
+        return self._plain(result["Attributes"]) if self._conditional(update) else None
+
+    def _plain(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A DynamoDB item as plain Python values (numbers as int where whole)."""
+        return {key: _number(self._deserialize(value)) for key, value in item.items()}
 
     def _conditional(self, write: Any) -> bool:
         try:
@@ -113,12 +117,6 @@ class RecordStore:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    """A DynamoDB item as plain Python values (numbers as int where whole)."""
-    record = {key: _deserialize(value) for key, value in item.items()}
-    return {key: _number(value) for key, value in record.items()}
 
 
 def _number(value: Any) -> Any:

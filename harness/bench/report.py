@@ -17,6 +17,12 @@ KERNEL_COLUMNS = (
     ("pyvips_peak_mb", "pyvips MB", "{:.0f}"),
     ("psnr_db", "PSNR dB", "{:.1f}"),
 )
+COLDSTART_COLUMNS = (
+    ("handler", "handler", "{}"),
+    ("import_ms", "import ms", "{:.0f}"),
+    ("setup_ms", "first-call setup ms", "{:.0f}"),
+    ("init_ms", "total ms", "{:.0f}"),
+)
 
 
 def table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str, str], ...]) -> str:
@@ -46,9 +52,10 @@ def render(results: dict[str, Any]) -> str:
             )
         parts.append("  targets: 12 MP JPEG ≤ 1.0× pyvips, ≥ 3× naive, PSNR ≥ 38 dB; 3 MP PNG ≤ 1.2× pyvips; memory ≤ 1.5× pyvips")
     if "coldstart" in results:
-        parts.append("\nCold start: handler module import in a fresh interpreter (median)")
-        parts.append(table(results["coldstart"], (("handler", "handler", "{}"), ("import_ms", "import ms", "{:.0f}"))))
-        parts.append("  targets: handlers.enhance ≤ 250 ms, every other handler ≤ 150 ms")
+        parts.append("\nCold start: handler module import in a fresh interpreter, then its first-call setup (medians)")
+        parts.append(table(results["coldstart"], COLDSTART_COLUMNS))
+        parts.append("  targets (import): handlers.enhance ≤ 250 ms, every other handler ≤ 150 ms")
+        parts.append("  setup = the SDK, its clients and the idempotency store, made on the first invocation")
     if "pipeline" in results:
         p = results["pipeline"]
         parts.append("\nPipeline: 2 MP JPEG uploads through the deployed stack in the emulator")

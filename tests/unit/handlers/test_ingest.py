@@ -118,7 +118,7 @@ def test_the_last_failed_attempt_records_the_upload_failed(aws, context, monkeyp
     def broken(upload):
         raise ConnectionError("the enhance queue is unreachable")
 
-    monkeypatch.setattr(ingest.intake, "ingest", broken)
+    monkeypatch.setattr(ingest.stage.worker, "ingest", broken)
     batch = sqs_batch(event)
     batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
     with pytest.raises(BatchProcessingError):  # the whole batch failed: Lambda reports an error

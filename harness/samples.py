@@ -22,7 +22,7 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
 __all__ = [
     "Sample",
@@ -156,15 +156,21 @@ def photo_jpeg(
     quality: int = 90,
     progressive: bool = False,
     icc: bool = False,
+    full_range: bool = False,
 ) -> bytes:
     """A photo-like JPEG whose *upright* size is ``width`` × ``height``, tagged with ``orientation``.
 
+    The scene is slightly dull (its tones stop short of black and white), so the enhancement has
+    something to do; ``full_range`` stretches it to span 0..255 (0.5 % clipped at each end), as a
+    well-exposed camera JPEG does, and the enhancement's tone curve then leaves it as it is.
     ``icc`` embeds an sRGB ICC profile (as many cameras and editors do).
     """
     if orientation not in INVERSE_OF_TAG:
         raise ValueError(f"orientation must be 1..8, not {orientation!r}")
     rng = random.Random(f"photo:{seed}:{width}x{height}")
     im = _scene(width, height, rng)
+    if full_range:
+        im = ImageOps.autocontrast(im, cutoff=0.5)
     inverse = INVERSE_OF_TAG[orientation]
     if inverse is not None:
         im = im.transpose(inverse)

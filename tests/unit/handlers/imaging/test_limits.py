@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import pytest
@@ -82,14 +81,11 @@ def test_byte_limit_wording(size: int, limit: int, reason: str) -> None:
 def test_a_png_pixel_bomb_is_rejected_from_its_header(png_bomb: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(png_bomb) < 64 * 1024  # tiny on disk, 100 MP when decoded
     opened = _no_pillow_open(monkeypatch)
-    started = time.perf_counter()
     with pytest.raises(ImageRejected) as caught:
         inspect_image(png_bomb)
-    elapsed = time.perf_counter() - started
     assert caught.value.code == "too-many-pixels"
     assert caught.value.reason == "10000×10000 = 100 MP is over the 50 MP limit"
-    assert not opened
-    assert elapsed < 0.05
+    assert not opened  # Pillow never saw it: nothing was decoded
 
 
 def test_a_jpeg_pixel_bomb_is_rejected_from_its_header(monkeypatch: pytest.MonkeyPatch) -> None:

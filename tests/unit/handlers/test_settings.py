@@ -1,0 +1,48 @@
+"""The functions' settings: read from the environment, with an error naming what is missing or wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.imaging import Limits, VariantSizes
+from handlers.settings import SettingMissing, Settings
+
+REQUIRED = {"IMAGES_TABLE": "images", "IDEMPOTENCY_TABLE": "idempotency"}
+OPTIONAL = ("MAX_UPLOAD_BYTES", "MAX_PIXELS", "OPTIMIZED_EDGE", "THUMBNAIL_EDGE", "ENHANCE_QUEUE_URL", "MAX_RECEIVE_COUNT")
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in OPTIONAL:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in REQUIRED.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_defaults_apply_where_the_stack_sets_nothing(environment):
+    settings = Settings.from_environment()
+    assert (settings.images_table, settings.idempotency_table) == ("images", "idempotency")
+    assert settings.limits == Limits() and settings.sizes == VariantSizes()
+    assert settings.enhance_queue_url is None and settings.max_receive_count == 3
+
+
+def test_numbers_are_read(environment):
+    environment.setenv("MAX_UPLOAD_BYTES", "1000")
+    environment.setenv("THUMBNAIL_EDGE", "128")
+    environment.setenv("MAX_RECEIVE_COUNT", "5")
+    settings = Settings.from_environment()
+    assert (settings.limits.max_bytes, settings.sizes.thumbnail, settings.max_receive_count) == (1000, 128, 5)
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_a_missing_table_is_named(environment, name):
+    environment.delenv(name)
+    with pytest.raises(SettingMissing, match=f"environment variable {name} is not set"):
+        Settings.from_environment()
+
+
+def test_a_number_that_is_not_one_is_named_with_its_value(environment):
+    environment.setenv("MAX_PIXELS", "50MP")
+    with pytest.raises(SettingMissing, match="MAX_PIXELS should be a whole number, not '50MP'"):
+        Settings.from_environment()

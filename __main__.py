@@ -10,6 +10,7 @@ from components.enhance import Enhance, EnhanceArgs
 from components.filter import EventFilter, EventFilterArgs
 from components.function import LambdaSettings
 from components.ingest import Ingest, IngestArgs
+from components.notify import Notify, NotifyArgs
 from components.package import PackageSpec, build_package
 from components.storage import Storage, StorageArgs
 from components.wiring import PipelineWiring
@@ -78,11 +79,18 @@ ingest = Ingest(
         enhance_queue=enhance.queue.queue,
     ),
 )
+notify = Notify(
+    "notify",
+    NotifyArgs(function_name=config.resource_name("notify"), topic_name=config.resource_name("notifications"), wiring=wiring),
+)
 
 pulumi.export("images_bucket", storage.bucket.bucket)
 pulumi.export("images_table", storage.images_table.name)
 pulumi.export("events_topic_arn", events.topic.arn)
+pulumi.export("notifications_topic_arn", notify.topic.arn)
 pulumi.export("ingest_queue_url", ingest.queue.queue.url)
 pulumi.export("enhance_queue_url", enhance.queue.queue.url)
 pulumi.export("ingest_function", ingest.function.function.name)
 pulumi.export("enhance_function", enhance.function.function.name)
+pulumi.export("notify_function", notify.function.function.name)
+pulumi.export("notify_failures_url", notify.failures.url)

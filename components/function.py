@@ -1,9 +1,11 @@
-"""A stage's function: a Lambda fed by one SQS queue, with its own role, policy and log group."""
+"""A stage's function: a Lambda fed by one event source (an SQS queue or a DynamoDB stream), with
+its own role, policy and log group."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -22,26 +24,79 @@ class LambdaSettings:
 
 
 @dataclass(frozen=True)
-class StageFunctionArgs:
-    """One function: its handler, what it may touch, and the queue it consumes in batches."""
+class QueueSource:
+    """An SQS queue, consumed in batches; failed messages are reported one by one."""
 
-    function_name: str
-    handler: str
-    settings: LambdaSettings
     queue_arn: pulumi.Input[str]
-    statements: Sequence[Statement]
-    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    memory_size: int = 512
-    timeout_seconds: int = 30
     batch_size: int = 1
     # Lambda waits up to this long to fill a batch; with a batch of one it invokes as soon as a
     # message arrives, and the poller long-polls the queue instead of polling it now and then.
     batching_window_seconds: int = 1
 
+    def statements(self) -> list[Statement]:
+        actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+        return [Statement(actions, [self.queue_arn])]
+
+    def mapping(self) -> dict[str, Any]:
+        return {
+            "event_source_arn": self.queue_arn,
+            "batch_size": self.batch_size,
+            "maximum_batching_window_in_seconds": self.batching_window_seconds,
+        }
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """A DynamoDB table's stream, read from its newest records on. A batch whose records keep
+    failing is split in halves to isolate them; a record still failing after `retries` is described
+    in a message to `failure_queue_arn` (the stream itself keeps it only 24 hours)."""
+
+    stream_arn: pulumi.Input[str]
+    failure_queue_arn: pulumi.Input[str]
+    batch_size: int = 10
+    retries: int = 3
+
+    def statements(self) -> list[Statement]:
+        return [
+            Statement(
+                ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+                [self.stream_arn],
+            ),
+            Statement(["sqs:SendMessage"], [self.failure_queue_arn]),
+        ]
+
+    def mapping(self) -> dict[str, Any]:
+        return {
+            "event_source_arn": self.stream_arn,
+            "starting_position": "LATEST",
+            "batch_size": self.batch_size,
+            "maximum_retry_attempts": self.retries,
+            "bisect_batch_on_function_error": True,
+            "destination_config": aws.lambda_.EventSourceMappingDestinationConfigArgs(
+                on_failure=aws.lambda_.EventSourceMappingDestinationConfigOnFailureArgs(
+                    destination_arn=self.failure_queue_arn
+                )
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class StageFunctionArgs:
+    """One function: its handler, what it may touch, and the source it consumes in batches."""
+
+    function_name: str
+    handler: str
+    settings: LambdaSettings
+    source: QueueSource | StreamSource
+    statements: Sequence[Statement]
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    memory_size: int = 512
+    timeout_seconds: int = 30
+
 
 class StageFunction(pulumi.ComponentResource):
     """The function, an event source mapping reporting partial batch failures, and least privilege:
-    its role may write its own log group, consume its own queue, and do what `statements` say."""
+    its role may write its own log group, consume its own source, and do what `statements` say."""
 
     function: aws.lambda_.Function
     role: aws.iam.Role
@@ -64,10 +119,7 @@ class StageFunction(pulumi.ComponentResource):
         )
         statements = [
             Statement(["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.Output.concat(log_group.arn, ":*")]),
-            Statement(
-                ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
-                [args.queue_arn],
-            ),
+            *args.source.statements(),
             *args.statements,
         ]
         policy = aws.iam.RolePolicy(
@@ -92,11 +144,9 @@ class StageFunction(pulumi.ComponentResource):
         )
         aws.lambda_.EventSourceMapping(
             f"{name}-source",
-            event_source_arn=args.queue_arn,
             function_name=self.function.arn,
-            batch_size=args.batch_size,
-            maximum_batching_window_in_seconds=args.batching_window_seconds,
             function_response_types=["ReportBatchItemFailures"],
+            **args.source.mapping(),
             opts=child,
         )
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import pulumi
 
-from components.function import StageFunction, StageFunctionArgs
+from components.function import QueueSource, StageFunction, StageFunctionArgs
 from components.iam import Statement
 from components.stage_queue import StageQueue, StageQueueArgs, Subscription
 from components.wiring import PipelineWiring
@@ -53,10 +53,9 @@ class QueuedStage(pulumi.ComponentResource):
                 function_name=function_name,
                 handler=handler,
                 settings=wiring.lambda_settings,
-                queue_arn=self.queue.queue.arn,
+                source=QueueSource(self.queue.queue.arn, batch_size=batch_size),
                 timeout_seconds=timeout_seconds,
                 memory_size=memory_size,
-                batch_size=batch_size,
                 statements=statements,
                 environment=environment,
             ),

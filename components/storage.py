@@ -22,8 +22,9 @@ class StorageArgs:
 class Storage(pulumi.ComponentResource):
     """A private bucket (uploads in, published variants out) and the image records table.
 
-    Records are keyed by `image_id`; the `owner-index` lists one owner's images newest first. The
-    idempotency table lets Powertools recognise a redelivered message.
+    Records are keyed by `image_id`; the `owner-index` lists one owner's images newest first; their
+    stream carries each change to the notify stage. The idempotency table lets Powertools recognise
+    a redelivered message.
     """
 
     bucket: aws.s3.Bucket
@@ -78,6 +79,9 @@ class Storage(pulumi.ComponentResource):
                     projection_type="ALL",
                 )
             ],
+            # Every change, before and after: the notify stage tells owners their uploads' outcomes.
+            stream_enabled=True,
+            stream_view_type="NEW_AND_OLD_IMAGES",
             opts=child,
         )
         self.idempotency_table = aws.dynamodb.Table(

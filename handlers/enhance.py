@@ -26,7 +26,7 @@ stage = Stage(build_publisher)
 logger, metrics = stage.logger, stage.metrics
 
 
-@stage.idempotent
+@stage.idempotent_on("upload")
 def enhance_upload(upload: dict[str, Any]) -> dict[str, Any]:
     outcome = stage.worker.enhance(Upload.from_dict(upload))
     logger.info("upload enhanced", extra={"key": upload["key"], **asdict(outcome)})

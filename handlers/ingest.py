@@ -16,14 +16,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from handlers.pipeline.intake import Intake
 from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import Upload, uploads_in
-from handlers.settings import SettingMissing, Settings
+from handlers.settings import Settings, required
 from handlers.stage import Clients, Stage
-
-
-def enhance_queue_url(settings: Settings) -> str:
-    if not settings.enhance_queue_url:
-        raise SettingMissing("environment variable ENHANCE_QUEUE_URL is not set")
-    return settings.enhance_queue_url
 
 
 def build_intake(settings: Settings, clients: Clients) -> Intake:
@@ -31,17 +25,17 @@ def build_intake(settings: Settings, clients: Clients) -> Intake:
         RecordStore(settings.images_table, clients("dynamodb")),
         clients("s3"),
         clients("sqs"),
-        enhance_queue_url(settings),
+        required(settings.enhance_queue_url, "ENHANCE_QUEUE_URL"),
         settings.limits,
     )
 
 
 stage = Stage(build_intake)
 logger, metrics = stage.logger, stage.metrics
-enhance_queue_url(stage.settings)  # a function without its queue fails at import, not on its first upload
+required(stage.settings.enhance_queue_url, "ENHANCE_QUEUE_URL")  # fails at import, not on the first upload
 
 
-@stage.idempotent
+@stage.idempotent_on("upload")
 def ingest_upload(upload: dict[str, Any]) -> dict[str, Any]:
     outcome = stage.worker.ingest(Upload.from_dict(upload))
     logger.info("upload ingested", extra={"key": upload["key"], **asdict(outcome)})

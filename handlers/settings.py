@@ -19,6 +19,7 @@ class Settings:
     limits: Limits
     sizes: VariantSizes
     enhance_queue_url: str | None
+    notifications_topic_arn: str | None
     max_receive_count: int
 
     @classmethod
@@ -35,15 +36,13 @@ class Settings:
                 thumbnail=_number("THUMBNAIL_EDGE", VariantSizes.thumbnail),
             ),
             enhance_queue_url=os.environ.get("ENHANCE_QUEUE_URL"),
+            notifications_topic_arn=os.environ.get("NOTIFICATIONS_TOPIC_ARN"),
             max_receive_count=_number("MAX_RECEIVE_COUNT", 3),
         )
 
 
 def _require(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise SettingMissing(f"environment variable {name} is not set")
-    return value
+    return required(os.environ.get(name), name)
 
 
 def _number(name: str, default: int) -> int:
@@ -54,3 +53,10 @@ def _number(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise SettingMissing(f"environment variable {name} should be a whole number, not {value!r}") from None
+
+
+def required(value: str | None, name: str) -> str:
+    """`value`, the setting of environment variable `name`, which this function cannot do without."""
+    if not value:
+        raise SettingMissing(f"environment variable {name} is not set")
+    return value

@@ -44,11 +44,11 @@ class Stage(Generic[Worker]):
     """One stage's Lambda runtime pieces. `build_worker(settings, clients)` makes the object that
     does the stage's work from its settings and boto3 clients."""
 
-    def __init__(self, build_worker: Callable[[Settings, Clients], Worker]) -> None:
+    def __init__(self, build_worker: Callable[[Settings, Clients], Worker], event_type: EventType = EventType.SQS) -> None:
         self.settings = Settings.from_environment()
         self.logger = Logger()
         self.metrics = Metrics()
-        self.processor = BatchProcessor(event_type=EventType.SQS)
+        self.processor = BatchProcessor(event_type=event_type)
         self._build_worker = build_worker
         self._prepared: Prepared[Worker] | None = None
 
@@ -72,31 +72,36 @@ class Stage(Generic[Worker]):
     def worker(self) -> Worker:
         return self.prepare().worker
 
-    def idempotent(self, function: Callable[..., Result]) -> Callable[..., Result]:
-        """`function(upload=...)` run at most once per distinct `upload` (Powertools idempotency, with
-        this stage's store); a repeated call returns the first call's result."""
-        guarded: list[Callable[..., Result]] = []
+    def idempotent_on(self, keyword: str) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
+        """A decorator: the function, called with `keyword=<a JSON-able value>`, runs at most once per
+        distinct value (Powertools idempotency, with this stage's store); a repeated call returns the
+        first call's result."""
 
-        @functools.wraps(function)
-        def call(**kwargs: Any) -> Result:
-            if not guarded:
-                from aws_lambda_powertools.utilities.idempotency import idempotent_function
+        def decorate(function: Callable[..., Result]) -> Callable[..., Result]:
+            guarded: list[Callable[..., Result]] = []
 
-                prepared = self.prepare()
-                guarded.append(
-                    idempotent_function(
-                        function,
-                        data_keyword_argument="upload",
-                        config=prepared.idempotency,
-                        persistence_store=prepared.persistence,
+            @functools.wraps(function)
+            def call(**kwargs: Any) -> Result:
+                if not guarded:
+                    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+
+                    prepared = self.prepare()
+                    guarded.append(
+                        idempotent_function(
+                            function,
+                            data_keyword_argument=keyword,
+                            config=prepared.idempotency,
+                            persistence_store=prepared.persistence,
+                        )
                     )
-                )
-            return guarded[0](**kwargs)
+                return guarded[0](**kwargs)
 
-        return call
+            return call
 
-    def process(self, event: dict[str, Any], context: LambdaContext, record_handler: Callable[[SQSRecord], None]) -> dict:
-        """Handle an SQS batch record by record; the ids of the failed ones go back to SQS."""
+        return decorate
+
+    def process(self, event: dict[str, Any], context: LambdaContext, record_handler: Callable[[Any], None]) -> dict:
+        """Handle a batch record by record; the ids of the failed ones go back to the event source."""
         self.prepare().idempotency.register_lambda_context(context)
         return process_partial_response(
             event=event, record_handler=record_handler, processor=self.processor, context=context

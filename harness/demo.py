@@ -9,6 +9,7 @@ from typing import Any
 
 from harness.aws import AwsTarget
 from harness.emulator import Paths
+from harness.notice_tap import NoticeTap
 from harness.samples import Sample, demo_samples
 from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import image_id_for
@@ -41,18 +42,35 @@ def upload_and_wait(
 def run_demo(outputs: dict[str, Any], say: Callable[[str], None]) -> None:
     target = AwsTarget(outputs["endpoint_url"], outputs["region"])
     bucket, table = outputs["images_bucket"], outputs["images_table"]
-    say(f"\nuploading {len(demo_samples())} files to s3://{bucket}/uploads/{DEMO_OWNER}/ …\n")
+    samples = demo_samples()
+    say(f"\nuploading {len(samples)} files to s3://{bucket}/uploads/{DEMO_OWNER}/ …\n")
     mismatches = []
-    for sample in demo_samples():
-        record, seconds = upload_and_wait(
-            target, bucket, table, f"uploads/{DEMO_OWNER}/{sample.name}", sample.data, sample.content_type
-        )
-        say(_describe(sample, record, seconds))
-        if record is None or record["status"] != sample.expected:
-            mismatches.append(sample.name)
+    with NoticeTap(target, outputs["notifications_topic_arn"], {"owner": [DEMO_OWNER]}) as tap:
+        for sample in samples:
+            record, seconds = upload_and_wait(
+                target, bucket, table, f"uploads/{DEMO_OWNER}/{sample.name}", sample.data, sample.content_type
+            )
+            say(_describe(sample, record, seconds))
+            if record is None or record["status"] != sample.expected:
+                mismatches.append(sample.name)
+        notices = _notices(tap, len(samples))
+    say(f"\nnotices on the notifications topic ({len(notices)} of {len(samples)} uploads):")
+    for message, _ in notices:
+        say(f"  [{message['status']}] {message['text']}")
     say(_look_further(outputs))
     if mismatches:
         raise DemoFailed(f"these samples did not reach the state they should: {', '.join(mismatches)}")
+    if len(notices) != len(samples):
+        raise DemoFailed(f"{len(notices)} notices were published for {len(samples)} uploads, not one each")
+
+
+def _notices(tap: NoticeTap, expected: int, timeout: float = 15.0) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    """What the tap received once `expected` notices are in (or `timeout` has passed), and a second
+    more, so a duplicate would show."""
+    deadline = time.monotonic() + timeout
+    while len(tap.received()) < expected and time.monotonic() < deadline:  # each call waits up to 1 s
+        continue
+    return tap.received()
 
 
 def _describe(sample: Sample, record: dict[str, Any] | None, seconds: float) -> str:
@@ -81,5 +99,6 @@ Look further (the stack stays up until `make down`):
   aws --endpoint-url {endpoint} s3 ls s3://{bucket}/public/ --recursive
   aws --endpoint-url {endpoint} dynamodb scan --table-name {table}
   function logs: {logs}/<function>.log   (also CloudWatch Logs /aws/lambda/<function>)
+  notices: subscribe a queue or an e-mail address to {outputs['notifications_topic_arn']}
   upload your own: aws --endpoint-url {endpoint} s3 cp photo.jpg s3://{bucket}/uploads/<owner>/photo.jpg
   (any S3 client works; credentials: test/test, region {outputs['region']})"""

@@ -86,13 +86,18 @@ class EventSourceMapping(Provisioner):
         scaling = inputs.sub("scalingConfig")
         if scaling is not None:
             settings["ScalingConfig"] = {"MaximumConcurrency": scaling.take("maximumConcurrency")}
+        settings.update(_stream_settings(inputs))
+        starting_position = inputs.take("startingPosition", None)  # streams only; fixed once created
         inputs.check_all_taken()
         lambda_ = ctx.client("lambda")
-        if previous is not None and previous.outputs["eventSourceArn"] != source:
+        if previous is not None and (
+            previous.outputs["eventSourceArn"] != source or previous.outputs.get("startingPosition") != starting_position
+        ):
             self.delete(ctx, previous)
             previous = None
         if previous is None:
-            uuid = lambda_.create_event_source_mapping(EventSourceArn=source, **settings)["UUID"]
+            position = {"StartingPosition": starting_position} if starting_position else {}
+            uuid = lambda_.create_event_source_mapping(EventSourceArn=source, **position, **settings)["UUID"]
         else:
             uuid = previous.id
             lambda_.update_event_source_mapping(UUID=uuid, **settings)
@@ -101,10 +106,34 @@ class EventSourceMapping(Provisioner):
             lambda: lambda_.get_event_source_mapping(UUID=uuid)["State"] == wanted,
             f"event source mapping {uuid} to be {wanted}",
         )
-        return Applied(uuid, {"uuid": uuid, "eventSourceArn": source, "functionArn": settings["FunctionName"]})
+        return Applied(
+            uuid,
+            {
+                "uuid": uuid,
+                "eventSourceArn": source,
+                "functionArn": settings["FunctionName"],
+                "startingPosition": starting_position,
+            },
+        )
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
         ctx.client("lambda").delete_event_source_mapping(UUID=record.id)
+
+
+def _stream_settings(inputs: Inputs) -> dict[str, Any]:
+    """What only a stream's mapping has: retries, bisecting a failing batch, where failures go."""
+    settings: dict[str, Any] = {}
+    if (retries := inputs.take("maximumRetryAttempts", None)) is not None:
+        settings["MaximumRetryAttempts"] = retries
+    if (bisect := inputs.take("bisectBatchOnFunctionError", None)) is not None:
+        settings["BisectBatchOnFunctionError"] = bisect
+    destinations = inputs.sub("destinationConfig")
+    if destinations is not None:
+        on_failure = destinations.sub("onFailure")
+        if on_failure is None:
+            raise DeployError(f"{destinations.where}: only an onFailure destination is applied here")
+        settings["DestinationConfig"] = {"OnFailure": {"Destination": on_failure.take("destinationArn")}}
+    return settings
 
 
 def _zip_of(code: Any, where: str) -> Path:

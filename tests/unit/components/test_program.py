@@ -20,7 +20,7 @@ def test_no_resource_is_declared_outside_a_component(program):
 
 def test_every_stage_queue_redrives_to_its_own_dead_letter_queue(program):
     queues = program.of_type(QUEUE)
-    stage_queues = {name: q for name, q in queues.items() if not name.endswith("-dlq")}
+    stage_queues = {name: q for name, q in queues.items() if name.endswith("-queue")}
     assert set(stage_queues) == {"ingest-queue", "enhance-queue"}
     for name, queue in stage_queues.items():
         redrive = json.loads(queue["redrivePolicy"])
@@ -92,6 +92,7 @@ def _grants(program, function: str) -> dict[str, set[str]]:
 
 
 ARN = "arn:aws:{service}:us-east-1:000000000000:{name}"
+STREAM = "arn:aws:dynamodb:us-east-1:000000000000:imagepipe-local-images/stream/mocked"
 COMMON = {
     "logs:CreateLogStream": "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/imagepipe-local-{stage}:*",
     "sqs:ReceiveMessage": "arn:aws:sqs:us-east-1:000000000000:imagepipe-local-{stage}",
@@ -147,13 +148,49 @@ def test_enhance_may_do_exactly_what_it_needs(program):
 
 def test_functions_consume_their_queue_reporting_partial_batch_failures(program):
     mappings = program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
-    assert set(mappings) == {"ingest-source", "enhance-source"}
-    for name, mapping in mappings.items():
-        stage = name.removesuffix("-source")
+    assert set(mappings) == {"ingest-source", "enhance-source", "notify-source"}
+    for stage in ("ingest", "enhance"):
+        mapping = mappings[f"{stage}-source"]
         assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["eventSourceArn"].endswith(f":imagepipe-local-{stage}")
         # one upload per invocation, started as soon as it arrives (the poller long-polls)
         assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"]) == (1, 1)
+
+
+def test_notify_reads_the_records_stream_and_parks_what_it_cannot_publish(program):
+    table = program.one("aws:dynamodb/table:Table", "storage-records")
+    assert (table["streamEnabled"], table["streamViewType"]) == (True, "NEW_AND_OLD_IMAGES")
+    mapping = program.one("aws:lambda/eventSourceMapping:EventSourceMapping", "notify-source")
+    assert mapping["eventSourceArn"] == STREAM
+    assert mapping["startingPosition"] == "LATEST"
+    assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert (mapping["maximumRetryAttempts"], mapping["bisectBatchOnFunctionError"]) == (3, True)
+    failures = ARN.format(service="sqs", name="imagepipe-local-notify-failures")
+    assert mapping["destinationConfig"] == {"onFailure": {"destinationArn": failures}}
+    assert program.one(QUEUE, "notify-failures")["messageRetentionSeconds"] == FOURTEEN_DAYS
+    function = program.one(FUNCTION, "notify")
+    assert function["handler"] == "handlers.notify.handler"
+    topic = ARN.format(service="sns", name="imagepipe-local-notifications")
+    assert function["environment"]["variables"]["NOTIFICATIONS_TOPIC_ARN"] == topic
+    assert program.outputs["notifications_topic_arn"] == topic
+
+
+def test_notify_may_do_exactly_what_it_needs(program):
+    idempotency = ARN.format(service="dynamodb", name="imagepipe-local-idempotency")
+    assert _grants(program, "notify") == {
+        "logs:CreateLogStream": {COMMON["logs:CreateLogStream"].format(stage="notify")},
+        "logs:PutLogEvents": {COMMON["logs:CreateLogStream"].format(stage="notify")},
+        "dynamodb:DescribeStream": {STREAM},
+        "dynamodb:GetRecords": {STREAM},
+        "dynamodb:GetShardIterator": {STREAM},
+        "dynamodb:ListStreams": {STREAM},
+        "sqs:SendMessage": {ARN.format(service="sqs", name="imagepipe-local-notify-failures")},
+        "sns:Publish": {ARN.format(service="sns", name="imagepipe-local-notifications")},
+        "dynamodb:GetItem": {idempotency},
+        "dynamodb:PutItem": {idempotency},
+        "dynamodb:UpdateItem": {idempotency},
+        "dynamodb:DeleteItem": {idempotency},
+    }
 
 
 def test_functions_get_the_settings_the_handlers_read(program):
@@ -190,6 +227,6 @@ def test_the_records_table_is_keyed_by_image_and_indexed_by_owner(program):
 
 
 def test_the_stack_exports_what_the_harness_contract_names(program):
-    assert {"images_bucket", "images_table", "events_topic_arn"} <= set(program.outputs)
+    assert {"images_bucket", "images_table", "events_topic_arn", "notifications_topic_arn"} <= set(program.outputs)
     assert program.outputs["images_bucket"] == "imagepipe-local-images"
     assert program.outputs["images_table"] == "imagepipe-local-images"

@@ -1,0 +1,64 @@
+"""Notify: the notifications topic, and the function that publishes to it each upload's outcome
+(processed, rejected, failed) as the image records' stream reports it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.function import StageFunction, StageFunctionArgs, StreamSource
+from components.iam import Statement
+from components.wiring import PipelineWiring
+
+FOURTEEN_DAYS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class NotifyArgs:
+    """The function's and the topic's names; the records table's stream comes with the wiring."""
+
+    function_name: str
+    topic_name: str
+    wiring: PipelineWiring
+
+
+class Notify(pulumi.ComponentResource):
+    """Subscribers of `topic` (mail, queues, …) get one message per upload outcome, with `status`
+    and `owner` message attributes to filter on. Changes the function could not publish after its
+    retries are described in the `failures` queue."""
+
+    topic: aws.sns.Topic
+    failures: aws.sqs.Queue
+    function: StageFunction
+
+    def __init__(self, name: str, args: NotifyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("imagepipe:stages:Notify", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        wiring = args.wiring
+
+        self.topic = aws.sns.Topic(f"{name}-topic", name=args.topic_name, opts=child)
+        self.failures = aws.sqs.Queue(
+            f"{name}-failures",
+            name=f"{args.function_name}-failures",
+            message_retention_seconds=FOURTEEN_DAYS,
+            opts=child,
+        )
+        self.function = StageFunction(
+            name,
+            StageFunctionArgs(
+                function_name=args.function_name,
+                handler="handlers.notify.handler",
+                settings=wiring.lambda_settings,
+                source=StreamSource(stream_arn=wiring.images_table.stream_arn, failure_queue_arn=self.failures.arn),
+                statements=[Statement(["sns:Publish"], [self.topic.arn]), wiring.idempotency_statement()],
+                environment={**wiring.environment("notify"), "NOTIFICATIONS_TOPIC_ARN": self.topic.arn},
+                memory_size=256,
+                timeout_seconds=30,
+            ),
+            opts=child,
+        )
+        self.register_outputs(
+            {"topic_arn": self.topic.arn, "failures_url": self.failures.url, "function_name": self.function.function.name}
+        )

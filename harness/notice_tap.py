@@ -1,0 +1,55 @@
+"""A look at the notifications topic from outside the stack: a queue of our own subscribed to it
+(raw delivery, with a filter policy), removed again when done."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from types import TracebackType
+from typing import Any
+
+from harness.aws import AwsTarget
+
+
+class NoticeTap:
+    """`with NoticeTap(target, topic_arn, {"owner": ["alice"]}) as tap: … tap.received()`"""
+
+    def __init__(self, target: AwsTarget, topic_arn: str, filter_policy: dict[str, Any]) -> None:
+        self.sqs, self.sns = target.client("sqs"), target.client("sns")
+        self.topic_arn = topic_arn
+        self.filter_policy = filter_policy
+        self.notices: list[tuple[dict[str, Any], dict[str, str]]] = []
+        self._queue_url: str | None = None
+        self._subscription: str | None = None
+
+    def __enter__(self) -> NoticeTap:
+        self._queue_url = self.sqs.create_queue(QueueName=f"imagepipe-tap-{uuid.uuid4().hex[:10]}")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self._subscription = self.sns.subscribe(
+            TopicArn=self.topic_arn,
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={"RawMessageDelivery": "true", "FilterPolicy": json.dumps(self.filter_policy)},
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        if self._subscription:
+            self.sns.unsubscribe(SubscriptionArn=self._subscription)
+        if self._queue_url:
+            self.sqs.delete_queue(QueueUrl=self._queue_url)
+
+    def received(self, wait_seconds: int = 1) -> list[tuple[dict[str, Any], dict[str, str]]]:
+        """Every notice that has arrived so far, as (message, attributes), oldest first; waits up to
+        `wait_seconds` for new ones."""
+        if self._queue_url is None:
+            raise RuntimeError("a NoticeTap reads only inside its `with` block")
+        response = self.sqs.receive_message(
+            QueueUrl=self._queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=wait_seconds
+        )
+        for message in response.get("Messages", []):
+            attributes = {k: v["StringValue"] for k, v in message.get("MessageAttributes", {}).items()}
+            self.notices.append((json.loads(message["Body"]), attributes))
+            self.sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return list(self.notices)

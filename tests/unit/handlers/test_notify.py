@@ -1,0 +1,107 @@
+"""The notify handler against moto: record changes from the stream become notices on the topic."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+from boto3.dynamodb.types import TypeSerializer
+
+from tests.unit.handlers.conftest import fresh
+
+_serialize = TypeSerializer().serialize
+PENDING = {"image_id": "i1", "upload_version": "v1", "status": "pending", "source_key": "uploads/ann/cat.jpg", "file_name": "cat.jpg", "owner": "ann", "source_size": 1234}
+PROCESSED = {**PENDING, "status": "processed", "optimized_key": "public/optimized/i1-v1.jpg", "thumbnail_key": "public/thumbnail/i1-v1.jpg"}
+REJECTED = {**PENDING, "image_id": "i2", "status": "rejected", "reason": "the file is empty"}  # fmt: skip
+
+
+def change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
+    """One stream record as the event source mapping delivers it (NEW_AND_OLD_IMAGES)."""
+    images = {}
+    if old is not None:
+        images["OldImage"] = {k: _serialize(v) for k, v in old.items()}
+    if new is not None:
+        images["NewImage"] = {k: _serialize(v) for k, v in new.items()}
+    image_id = (new or old)["image_id"]
+    return {
+        "eventID": uuid.uuid4().hex,
+        "eventName": "MODIFY" if old and new else ("INSERT" if new else "REMOVE"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/images/stream/2026-11-22T00:00:00.000",
+        "dynamodb": {
+            "Keys": {"image_id": {"S": image_id}},
+            "SequenceNumber": str(uuid.uuid4().int)[:21],
+            "SizeBytes": 100,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+            **images,
+        },
+    }
+
+
+@pytest.fixture
+def notices(aws, monkeypatch):
+    """The notifications topic, with a queue subscribed raw to read what is published."""
+    sns = boto3.client("sns")
+    topic = sns.create_topic(Name="notifications")["TopicArn"]
+    queue_url = aws.sqs.create_queue(QueueName="notices")["QueueUrl"]
+    queue_arn = aws.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    monkeypatch.setenv("NOTIFICATIONS_TOPIC_ARN", topic)
+
+    def received() -> list[tuple[dict[str, Any], dict[str, str]]]:
+        messages = aws.sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        return [
+            (json.loads(m["Body"]), {k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()})
+            for m in messages
+        ]
+
+    return received
+
+
+def test_outcomes_are_published_with_status_and_owner_attributes(aws, notices, context):
+    notify = fresh("handlers.notify")
+    event = {"Records": [change(None, PENDING), change(PENDING, PROCESSED), change(None, REJECTED)]}
+    assert notify.handler(event, context) == {"batchItemFailures": []}
+
+    published = sorted(notices(), key=lambda notice: notice[0]["image_id"])
+    assert [(body["image_id"], body["status"], attributes) for body, attributes in published] == [
+        ("i1", "processed", {"status": "processed", "owner": "ann"}),
+        ("i2", "rejected", {"status": "rejected", "owner": "ann"}),
+    ]
+    assert published[1][0]["text"] == "cat.jpg was rejected and removed: the file is empty."
+
+
+def test_a_retried_batch_publishes_no_notice_twice(aws, notices, context):
+    notify = fresh("handlers.notify")
+    event = {"Records": [change(PENDING, PROCESSED)]}
+    notify.handler(event, context)
+    notify.handler(event, context)
+    assert len(notices()) == 1
+
+
+def test_a_change_that_cannot_be_published_fails_alone_in_its_batch(aws, notices, context, monkeypatch):
+    notify = fresh("handlers.notify")
+    good, bad = change(PENDING, PROCESSED), change(None, REJECTED)
+
+    def publish(notice):
+        if notice.status == "rejected":
+            raise ConnectionError("SNS is unreachable")
+        return "message-id"
+
+    monkeypatch.setattr(notify.stage.worker, "publish", publish)
+    response = notify.handler({"Records": [good, bad]}, context)
+    assert response == {"batchItemFailures": [{"itemIdentifier": bad["dynamodb"]["SequenceNumber"]}]}
+
+
+def test_without_its_topic_the_function_fails_at_import(aws, monkeypatch):
+    from handlers.settings import SettingMissing
+
+    monkeypatch.delenv("NOTIFICATIONS_TOPIC_ARN", raising=False)
+    with pytest.raises(SettingMissing, match="NOTIFICATIONS_TOPIC_ARN is not set"):
+        fresh("handlers.notify")

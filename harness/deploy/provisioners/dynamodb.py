@@ -27,19 +27,20 @@ class Table(Provisioner):
         if indexes:
             definition["GlobalSecondaryIndexes"] = indexes
         stream_view = inputs.take("streamViewType", None) if inputs.take("streamEnabled", False) else None
-        if stream_view:
-            definition["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream_view}
         ttl = inputs.sub("ttl")
         ttl_attribute = ttl.take("attributeName") if ttl and ttl.take("enabled", False) else None
 
         inputs.check_all_taken()
         dynamodb = ctx.client("dynamodb")
         if previous is not None and previous.outputs["definition"] != definition:
-            self.delete(ctx, previous)  # key, index and stream changes replace the table, as on AWS
+            self.delete(ctx, previous)  # key and index changes replace the table here
             previous = None
         if previous is None:
-            dynamodb.create_table(**definition)
+            stream = {"StreamSpecification": _stream(stream_view)} if stream_view else {}
+            dynamodb.create_table(**definition, **stream)
             wait_until(lambda: _status(dynamodb, table) == "ACTIVE", f"table {table} to become ACTIVE")
+        elif previous.outputs.get("streamView") != stream_view:
+            _change_stream(dynamodb, table, previous.outputs.get("streamView"), stream_view)
         if ttl_attribute and (previous is None or previous.outputs.get("ttlAttribute") != ttl_attribute):
             dynamodb.update_time_to_live(
                 TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
@@ -52,6 +53,7 @@ class Table(Provisioner):
                 "arn": described["TableArn"],
                 "streamArn": described.get("LatestStreamArn"),
                 "definition": definition,
+                "streamView": stream_view,
                 "ttlAttribute": ttl_attribute,
             },
         )
@@ -60,6 +62,19 @@ class Table(Provisioner):
         dynamodb = ctx.client("dynamodb")
         dynamodb.delete_table(TableName=record.id)
         wait_until(lambda: _status(dynamodb, record.id) is None, f"table {record.id} to be deleted")
+
+
+def _stream(view: str | None) -> dict[str, Any]:
+    return {"StreamEnabled": True, "StreamViewType": view} if view else {"StreamEnabled": False}
+
+
+def _change_stream(dynamodb: Any, table: str, old: str | None, new: str | None) -> None:
+    """Turn the table's stream on, off, or to another view in place (as AWS does: a view changes by
+    turning the stream off, then on again, which starts a new stream with a new ARN)."""
+    steps = ([None] if old and new else []) + [new]
+    for view in steps:
+        dynamodb.update_table(TableName=table, StreamSpecification=_stream(view))
+        wait_until(lambda: _status(dynamodb, table) == "ACTIVE", f"table {table} to be ACTIVE again")
 
 
 def _key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:

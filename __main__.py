@@ -81,7 +81,13 @@ ingest = Ingest(
 )
 notify = Notify(
     "notify",
-    NotifyArgs(function_name=config.resource_name("notify"), topic_name=config.resource_name("notifications"), wiring=wiring),
+    NotifyArgs(
+        function_name=config.resource_name("notify"),
+        topic_name=config.resource_name("notifications"),
+        wiring=wiring,
+        sender_email=config.sender_email,
+        owner_emails=config.owner_emails,
+    ),
 )
 
 pulumi.export("images_bucket", storage.bucket.bucket)

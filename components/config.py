@@ -7,8 +7,9 @@ table. A value of the wrong type or out of range stops the program with a messag
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pulumi
 
@@ -18,6 +19,8 @@ T = TypeVar("T")
 
 _NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_OWNER = re.compile(r"^[^/]{1,255}$")  # a key's second segment: uploads/<owner>/<file name>
 _RUNTIMES = ("python3.11", "python3.12", "python3.13")
 _ARCHITECTURES = ("x86_64", "arm64")
 
@@ -41,6 +44,9 @@ class StackConfig:
     thumbnail_edge: int = 256
     max_receive_count: int = 3
     log_retention_days: int = 14
+    # Mail: sent from `sender_email` (an SES identity the stack verifies) to the owners listed.
+    sender_email: str | None = None
+    owner_emails: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check(bool(_NAME_PREFIX.match(self.name_prefix)), "namePrefix",
@@ -62,6 +68,18 @@ class StackConfig:
                f"{self.max_receive_count} must be between 1 and 1000")
         _check(self.log_retention_days in _RETENTION_DAYS, "logRetentionDays",
                f"{self.log_retention_days} is not a CloudWatch Logs retention period")
+        if self.sender_email is not None:
+            _check(bool(_EMAIL.match(self.sender_email)), "senderEmail",
+                   f"{self.sender_email!r} is not an e-mail address")
+        _check(isinstance(self.owner_emails, Mapping), "ownerEmails",
+               f"must be a map of owner to e-mail address, not {self.owner_emails!r}")
+        for owner, address in self.owner_emails.items():
+            _check(isinstance(owner, str) and bool(_OWNER.match(owner)), "ownerEmails",
+                   f"{owner!r} is not an owner name (the part of uploads/<owner>/<file> between the slashes)")
+            _check(isinstance(address, str) and bool(_EMAIL.match(address)), "ownerEmails",
+                   f"the address of {owner!r}, {address!r}, is not an e-mail address")
+        _check(self.sender_email is not None or not self.owner_emails, "senderEmail",
+               "is needed to mail the owners listed in imagepipe:ownerEmails")
 
     def resource_name(self, suffix: str) -> str:
         """The physical name of one of this stack's resources, e.g. `imagepipe-dev-ingest`."""
@@ -85,6 +103,8 @@ class StackConfig:
                 thumbnail_edge=_or(config.get_int("thumbnailEdge"), defaults.thumbnail_edge),
                 max_receive_count=_or(config.get_int("maxReceiveCount"), defaults.max_receive_count),
                 log_retention_days=_or(config.get_int("logRetentionDays"), defaults.log_retention_days),
+                sender_email=config.get("senderEmail"),
+                owner_emails=_or(_object(config, "ownerEmails"), {}),
             )
         except pulumi.ConfigTypeError as error:
             raise ConfigError(str(error)) from None
@@ -98,6 +118,13 @@ _RETENTION_DAYS = frozenset(
 def _check(ok: bool, key: str, problem: str) -> None:
     if not ok:
         raise ConfigError(f"{NAMESPACE}:{key}: {problem}")
+
+
+def _object(config: pulumi.Config, key: str) -> Any:
+    try:
+        return config.get_object(key)
+    except Exception as error:  # pulumi raises a bare JSON error for a value that is not JSON
+        raise ConfigError(f"{NAMESPACE}:{key}: {error}") from None
 
 
 def _or(value: T | None, default: T) -> T:

@@ -1,9 +1,12 @@
 """Notify: the notifications topic, and the function that publishes to it each upload's outcome
-(processed, rejected, failed) as the image records' stream reports it."""
+(processed, rejected, failed) as the image records' stream reports it, and mails it to the owner
+when the stack knows the owner's address."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -17,11 +20,15 @@ FOURTEEN_DAYS = 14 * 24 * 3600
 
 @dataclass(frozen=True)
 class NotifyArgs:
-    """The function's and the topic's names; the records table's stream comes with the wiring."""
+    """The function's and the topic's names; the records table's stream comes with the wiring.
+    With a `sender_email` (verified as an SES identity here), owners listed in `owner_emails` get
+    each notice by mail too."""
 
     function_name: str
     topic_name: str
     wiring: PipelineWiring
+    sender_email: str | None = None
+    owner_emails: Mapping[str, str] = field(default_factory=dict)
 
 
 class Notify(pulumi.ComponentResource):
@@ -30,6 +37,7 @@ class Notify(pulumi.ComponentResource):
     retries are described in the `failures` queue."""
 
     topic: aws.sns.Topic
+    sender: aws.ses.EmailIdentity | None
     failures: aws.sqs.Queue
     function: StageFunction
 
@@ -45,6 +53,20 @@ class Notify(pulumi.ComponentResource):
             message_retention_seconds=FOURTEEN_DAYS,
             opts=child,
         )
+        statements = [Statement(["sns:Publish"], [self.topic.arn]), wiring.idempotency_statement()]
+        environment = {**wiring.environment("notify"), "NOTIFICATIONS_TOPIC_ARN": self.topic.arn}
+        self.sender = None
+        if args.sender_email:
+            self.sender = aws.ses.EmailIdentity(f"{name}-sender", email=args.sender_email, opts=child)
+            statements.append(
+                Statement(
+                    ["ses:SendEmail"],
+                    [self.sender.arn],
+                    conditions={"StringEquals": {"ses:FromAddress": args.sender_email}},
+                )
+            )
+            environment["SENDER_EMAIL"] = args.sender_email
+            environment["OWNER_EMAILS"] = json.dumps(dict(args.owner_emails), sort_keys=True)
         self.function = StageFunction(
             name,
             StageFunctionArgs(
@@ -52,8 +74,8 @@ class Notify(pulumi.ComponentResource):
                 handler="handlers.notify.handler",
                 settings=wiring.lambda_settings,
                 source=StreamSource(stream_arn=wiring.images_table.stream_arn, failure_queue_arn=self.failures.arn),
-                statements=[Statement(["sns:Publish"], [self.topic.arn]), wiring.idempotency_statement()],
-                environment={**wiring.environment("notify"), "NOTIFICATIONS_TOPIC_ARN": self.topic.arn},
+                statements=statements,
+                environment=environment,
                 memory_size=256,
                 timeout_seconds=30,
             ),

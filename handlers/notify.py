@@ -1,8 +1,8 @@
 """Lambda entry point of the notify stage: batches of changes from the image records' stream.
 
-Each change that brings an upload to its outcome is published once to the notifications topic
-(`handlers.pipeline.notices`); a batch that is retried does not publish a notice twice, since
-publishing is idempotent on the notice.
+Each change that brings an upload to its outcome is published once to the notifications topic and,
+when the stack has the owner's address, mailed to the owner once (`handlers.pipeline.notices`). A
+batch that is retried neither publishes nor mails a notice twice: each is idempotent on the notice.
 """
 
 from __future__ import annotations
@@ -15,33 +15,46 @@ from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers.pipeline.notices import Notice, Notifier, notice_for
+from handlers.pipeline.notices import Mailer, Messengers, Notice, Notifier, notice_for
 from handlers.settings import Settings, required
 from handlers.stage import Clients, Stage
 
 
-def build_notifier(settings: Settings, clients: Clients) -> Notifier:
-    return Notifier(clients("sns"), required(settings.notifications_topic_arn, "NOTIFICATIONS_TOPIC_ARN"))
+def build_messengers(settings: Settings, clients: Clients) -> Messengers:
+    notifier = Notifier(clients("sns"), required(settings.notifications_topic_arn, "NOTIFICATIONS_TOPIC_ARN"))
+    mailer = Mailer(clients("ses"), settings.sender_email, settings.owner_emails) if settings.sender_email else None
+    return Messengers(notifier, mailer)
 
 
-stage = Stage(build_notifier, EventType.DynamoDBStreams)
+stage = Stage(build_messengers, EventType.DynamoDBStreams)
 logger, metrics = stage.logger, stage.metrics
 required(stage.settings.notifications_topic_arn, "NOTIFICATIONS_TOPIC_ARN")  # fails at import, not on the first change
 
 
 @stage.idempotent_on("notice")
 def publish_notice(notice: dict[str, Any]) -> str:
-    message_id = stage.worker.publish(Notice(**notice))
+    message_id = stage.worker.notifier.publish(Notice(**notice))
     logger.info("notice published", extra={**notice, "message_id": message_id})
     metrics.add_metric(name=f"Notices{notice['status'].capitalize()}", unit=MetricUnit.Count, value=1)
+    return message_id
+
+
+@stage.idempotent_on("notice")
+def mail_notice(notice: dict[str, Any], to: str) -> str:
+    message_id = stage.worker.mail(Notice(**notice), to)
+    logger.info("notice mailed", extra={"image_id": notice["image_id"], "to": to, "message_id": message_id})
+    metrics.add_metric(name="NoticesMailed", unit=MetricUnit.Count, value=1)
     return message_id
 
 
 def record_handler(record: DynamoDBRecord) -> None:
     change = record.dynamodb
     notice = notice_for(change.old_image if change else None, change.new_image if change else None)
-    if notice is not None:
-        publish_notice(notice=asdict(notice))
+    if notice is None:
+        return
+    publish_notice(notice=asdict(notice))
+    if to := stage.worker.recipient(notice):
+        mail_notice(notice=asdict(notice), to=to)
 
 
 @metrics.log_metrics

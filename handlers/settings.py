@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from handlers.imaging import Limits, VariantSizes
 
 
 class SettingMissing(RuntimeError):
-    """An environment variable the function needs is not set, or not a number where one is needed."""
+    """An environment variable the function needs is not set, or not in the form it needs."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class Settings:
     enhance_queue_url: str | None
     notifications_topic_arn: str | None
     max_receive_count: int
+    sender_email: str | None = None
+    owner_emails: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -38,6 +41,8 @@ class Settings:
             enhance_queue_url=os.environ.get("ENHANCE_QUEUE_URL"),
             notifications_topic_arn=os.environ.get("NOTIFICATIONS_TOPIC_ARN"),
             max_receive_count=_number("MAX_RECEIVE_COUNT", 3),
+            sender_email=os.environ.get("SENDER_EMAIL") or None,
+            owner_emails=_addresses("OWNER_EMAILS"),
         )
 
 
@@ -53,6 +58,20 @@ def _number(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise SettingMissing(f"environment variable {name} should be a whole number, not {value!r}") from None
+
+
+def _addresses(name: str) -> dict[str, str]:
+    """A JSON object of owner → e-mail address (absent: nobody)."""
+    value = os.environ.get(name)
+    if not value:
+        return {}
+    try:
+        addresses = json.loads(value)
+    except json.JSONDecodeError:
+        addresses = None
+    if not isinstance(addresses, dict) or not all(isinstance(v, str) for v in addresses.values()):
+        raise SettingMissing(f"environment variable {name} should be a JSON object of owner to address, not {value!r}")
+    return addresses
 
 
 def required(value: str | None, name: str) -> str:

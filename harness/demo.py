@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.aws import AwsTarget
 from harness.emulator import Paths
-from harness.notice_tap import NoticeTap
+from harness.notice_tap import NoticeTap, sent_mail
 from harness.samples import Sample, demo_samples
 from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import image_id_for
@@ -45,6 +45,7 @@ def run_demo(outputs: dict[str, Any], say: Callable[[str], None]) -> None:
     samples = demo_samples()
     say(f"\nuploading {len(samples)} files to s3://{bucket}/uploads/{DEMO_OWNER}/ …\n")
     mismatches = []
+    mail_before = sent_mail(outputs["endpoint_url"])
     with NoticeTap(target, outputs["notifications_topic_arn"], {"owner": [DEMO_OWNER]}) as tap:
         for sample in samples:
             record, seconds = upload_and_wait(
@@ -57,6 +58,10 @@ def run_demo(outputs: dict[str, Any], say: Callable[[str], None]) -> None:
     say(f"\nnotices on the notifications topic ({len(notices)} of {len(samples)} uploads):")
     for message, _ in notices:
         say(f"  [{message['status']}] {message['text']}")
+    mail = sent_mail(outputs["endpoint_url"])
+    if mail is not None and mail_before is not None:
+        to = sorted({address for m in mail[len(mail_before) :] for address in m["Destination"]["ToAddresses"]})
+        say(f"mailed: {len(mail) - len(mail_before)} to {', '.join(to) or 'nobody'} (the emulator keeps them: {outputs['endpoint_url']}/_aws/ses)")
     say(_look_further(outputs))
     if mismatches:
         raise DemoFailed(f"these samples did not reach the state they should: {', '.join(mismatches)}")

@@ -1,9 +1,11 @@
-"""A look at the notifications topic from outside the stack: a queue of our own subscribed to it
-(raw delivery, with a filter policy), removed again when done."""
+"""What the stack tells people, seen from outside it: a tap on the notifications topic (a queue of
+our own subscribed to it, raw, with a filter policy, removed again when done), and the mail the
+emulator's SES kept."""
 
 from __future__ import annotations
 
 import json
+import urllib.request
 import uuid
 from types import TracebackType
 from typing import Any
@@ -53,3 +55,13 @@ class NoticeTap:
             self.notices.append((json.loads(message["Body"]), attributes))
             self.sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
         return list(self.notices)
+
+
+def sent_mail(endpoint_url: str) -> list[dict[str, Any]] | None:
+    """Every mail LocalStack's SES has sent (it delivers none, and keeps them at `/_aws/ses`), oldest
+    first; None where the endpoint keeps no such list (AWS, another emulator)."""
+    try:
+        with urllib.request.urlopen(f"{endpoint_url}/_aws/ses", timeout=10) as response:
+            return list(json.load(response)["messages"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

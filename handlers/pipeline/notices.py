@@ -1,5 +1,5 @@
-"""Notices (the notify stage's logic): what an image record's change tells its owner, and publishing
-it to the notifications topic.
+"""Notices (the notify stage's logic): what an image record's change tells its owner, publishing
+it to the notifications topic, and mailing it to the owner.
 
 An upload reaching a terminal state (processed, rejected, failed) calls for exactly one notice.
 Nothing else does: a pending record, an edit that keeps the status, a record's removal. The
@@ -100,3 +100,44 @@ class Notifier:
             MessageAttributes=notice.attributes(),
         )
         return response["MessageId"]
+
+
+class Mailer:
+    """Mails notices through SES from one verified address to the owners it has an address for."""
+
+    def __init__(self, ses: Any, sender: str, addresses: dict[str, str]) -> None:
+        self.ses = ses
+        self.sender = sender
+        self.addresses = addresses
+
+    def recipient(self, notice: Notice) -> str | None:
+        return self.addresses.get(notice.owner) if notice.owner else None
+
+    def send(self, notice: Notice, to: str) -> str:
+        """Mail `notice` to `to`; the SES message id."""
+        body = f"Hello {notice.owner},\n\n{notice.text}\n\n(imagepipe, about your upload {notice.source_key})\n"
+        response = self.ses.send_email(
+            Source=self.sender,
+            Destination={"ToAddresses": [to]},
+            Message={
+                "Subject": {"Data": notice.subject, "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
+            },
+        )
+        return response["MessageId"]
+
+
+@dataclass(frozen=True)
+class Messengers:
+    """The topic every notice goes to, and the mail some owners get (none without a sender)."""
+
+    notifier: Notifier
+    mailer: Mailer | None
+
+    def recipient(self, notice: Notice) -> str | None:
+        return self.mailer.recipient(notice) if self.mailer else None
+
+    def mail(self, notice: Notice, to: str) -> str:
+        if self.mailer is None:
+            raise RuntimeError("no mail can be sent: this function has no sender address (SENDER_EMAIL)")
+        return self.mailer.send(notice, to)

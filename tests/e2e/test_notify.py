@@ -9,7 +9,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from harness.notice_tap import NoticeTap
+from harness.notice_tap import NoticeTap, sent_mail
 from harness.samples import pdf_document, photo_jpeg
 from tests.e2e.conftest import wait_until
 from tests.e2e.test_pipeline import _upload
@@ -52,3 +52,23 @@ def test_a_subscription_can_ask_for_rejections_only(stack, subscribe):
     (notice,) = wait_until(lambda: received() or None, message="the rejection notice")
     assert notice[0]["file_name"] == "empty.jpg" and notice[1]["status"] == "rejected"
     assert len(received()) == 1
+
+
+def _mail_to(stack, address: str) -> list[dict]:
+    """What the emulator's SES has sent to `address`."""
+    return [m for m in sent_mail(stack.outputs["endpoint_url"]) or [] if address in m["Destination"]["ToAddresses"]]
+
+
+def test_an_owner_with_an_address_gets_the_outcome_by_mail(stack):
+    # mail-e2e has an address in Pulumi.local.yaml (imagepipe:ownerEmails)
+    name = f"mail-{uuid.uuid4().hex[:6]}.jpg"
+    record, _ = _upload(stack, f"uploads/mail-e2e/{name}", pdf_document())
+    assert record["status"] == "rejected"
+    mails = wait_until(
+        lambda: [m for m in _mail_to(stack, "mail-e2e@example.com") if name in m["Body"]["text_part"]],
+        message="the rejection mail",
+    )
+    (mail,) = mails
+    assert mail["Source"] == "imagepipe@example.com"
+    assert mail["Subject"] == "imagepipe: your upload was rejected"
+    assert mail["Body"]["text_part"].startswith(f"Hello mail-e2e,\n\n{name} was rejected and removed: a PDF document")

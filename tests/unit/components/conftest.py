@@ -51,6 +51,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "bucket": args.inputs.get("bucket", physical),
             "name": physical,
         }
+        if args.typ == "aws:ses/emailIdentity:EmailIdentity":
+            outputs["arn"] = f"arn:aws:ses:us-east-1:000000000000:identity/{args.inputs['email']}"
         if args.typ == "aws:dynamodb/table:Table" and args.inputs.get("streamEnabled"):
             outputs["streamArn"] = f"{outputs['arn']}/stream/mocked"
         return f"{physical}-id", outputs

@@ -13,6 +13,7 @@ def test_defaults_are_the_documented_ones():
     assert (config.optimized_edge, config.thumbnail_edge) == (1600, 256)
     assert (config.lambda_runtime, config.lambda_architecture) == ("python3.11", "x86_64")
     assert config.resource_name("ingest") == "imagepipe-dev-ingest"
+    assert (config.sender_email, dict(config.owner_emails)) == (None, {})  # no mail unless asked for
 
 
 @pytest.mark.parametrize(
@@ -27,6 +28,11 @@ def test_defaults_are_the_documented_ones():
         ({"thumbnail_edge": 2000}, "imagepipe:thumbnailEdge/optimizedEdge"),
         ({"max_receive_count": 0}, "imagepipe:maxReceiveCount"),
         ({"log_retention_days": 10}, "imagepipe:logRetentionDays"),
+        ({"sender_email": "not an address"}, "imagepipe:senderEmail"),
+        ({"sender_email": "a@b.co", "owner_emails": {"ann": "ann-at-home"}}, "imagepipe:ownerEmails"),
+        ({"sender_email": "a@b.co", "owner_emails": {"a/b": "ann@b.co"}}, "imagepipe:ownerEmails"),
+        ({"sender_email": "a@b.co", "owner_emails": ["ann@b.co"]}, "imagepipe:ownerEmails"),
+        ({"owner_emails": {"ann": "ann@b.co"}}, "imagepipe:senderEmail"),
     ],
 )
 def test_a_bad_value_is_an_error_naming_its_key(settings, key):

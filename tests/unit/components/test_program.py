@@ -175,9 +175,21 @@ def test_notify_reads_the_records_stream_and_parks_what_it_cannot_publish(progra
     assert program.outputs["notifications_topic_arn"] == topic
 
 
+def test_notify_mails_from_a_verified_sender_to_the_owners_configured(program):
+    assert program.one("aws:ses/emailIdentity:EmailIdentity", "notify-sender")["email"] == "imagepipe@example.com"
+    variables = program.one(FUNCTION, "notify")["environment"]["variables"]
+    assert variables["SENDER_EMAIL"] == "imagepipe@example.com"
+    assert json.loads(variables["OWNER_EMAILS"]) == {"demo": "demo@example.com", "mail-e2e": "mail-e2e@example.com"}
+    document = json.loads(program.one(ROLE_POLICY, "notify-policy")["policy"])
+    (sending,) = [s for s in document["Statement"] if s["Action"] == ["ses:SendEmail"]]
+    assert sending["Resource"] == ARN.format(service="ses", name="identity/imagepipe@example.com")
+    assert sending["Condition"] == {"StringEquals": {"ses:FromAddress": "imagepipe@example.com"}}
+
+
 def test_notify_may_do_exactly_what_it_needs(program):
     idempotency = ARN.format(service="dynamodb", name="imagepipe-local-idempotency")
     assert _grants(program, "notify") == {
+        "ses:SendEmail": {ARN.format(service="ses", name="identity/imagepipe@example.com")},
         "logs:CreateLogStream": {COMMON["logs:CreateLogStream"].format(stage="notify")},
         "logs:PutLogEvents": {COMMON["logs:CreateLogStream"].format(stage="notify")},
         "dynamodb:DescribeStream": {STREAM},

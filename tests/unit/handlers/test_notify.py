@@ -94,7 +94,7 @@ def test_a_change_that_cannot_be_published_fails_alone_in_its_batch(aws, notices
             raise ConnectionError("SNS is unreachable")
         return "message-id"
 
-    monkeypatch.setattr(notify.stage.worker, "publish", publish)
+    monkeypatch.setattr(notify.stage.worker.notifier, "publish", publish)
     response = notify.handler({"Records": [good, bad]}, context)
     assert response == {"batchItemFailures": [{"itemIdentifier": bad["dynamodb"]["SequenceNumber"]}]}
 
@@ -104,4 +104,44 @@ def test_without_its_topic_the_function_fails_at_import(aws, monkeypatch):
 
     monkeypatch.delenv("NOTIFICATIONS_TOPIC_ARN", raising=False)
     with pytest.raises(SettingMissing, match="NOTIFICATIONS_TOPIC_ARN is not set"):
+        fresh("handlers.notify")
+
+
+@pytest.fixture
+def mail(aws, monkeypatch):
+    """SES with a verified sender; the function told to mail ann (not bob). Returns the sent mail."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    boto3.client("ses").verify_email_identity(EmailAddress="pipeline@example.com")
+    monkeypatch.setenv("SENDER_EMAIL", "pipeline@example.com")
+    monkeypatch.setenv("OWNER_EMAILS", json.dumps({"ann": "ann@example.com"}))
+    return lambda: ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+
+
+def test_an_owner_with_an_address_gets_each_outcome_by_mail_once(aws, notices, mail, context):
+    notify = fresh("handlers.notify")
+    bobs = {**REJECTED, "image_id": "i3", "owner": "bob", "source_key": "uploads/bob/x.jpg"}
+    event = {"Records": [change(PENDING, PROCESSED), change(None, bobs)]}
+    notify.handler(event, context)
+    notify.handler(event, context)  # retried: nothing twice
+    (sent,) = mail()
+    assert sent.source == "pipeline@example.com" and sent.destinations["ToAddresses"] == ["ann@example.com"]
+    assert sent.subject == "imagepipe: your image is ready"
+    assert sent.body.startswith("Hello ann,\n\ncat.jpg is processed.")
+    assert len(notices()) == 2  # both published, whether mailed or not
+
+
+def test_without_a_sender_nobody_is_mailed(aws, notices, mail, context, monkeypatch):
+    monkeypatch.delenv("SENDER_EMAIL")
+    notify = fresh("handlers.notify")
+    notify.handler({"Records": [change(PENDING, PROCESSED)]}, context)
+    assert mail() == [] and len(notices()) == 1
+
+
+def test_owner_addresses_that_are_not_a_json_object_fail_the_import(aws, notices, monkeypatch):
+    from handlers.settings import SettingMissing
+
+    monkeypatch.setenv("OWNER_EMAILS", "ann@example.com")
+    with pytest.raises(SettingMissing, match="OWNER_EMAILS should be a JSON object of owner to address"):
         fresh("handlers.notify")

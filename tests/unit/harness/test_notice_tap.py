@@ -47,3 +47,14 @@ def test_the_tap_sees_what_its_filter_admits_and_leaves_nothing_behind(topic):
 def test_reading_outside_the_with_block_is_refused(topic):
     with pytest.raises(RuntimeError, match="inside its `with` block"):
         NoticeTap(AwsTarget(None, "us-east-1"), topic, {}).received()
+
+
+def test_sent_mail_is_none_where_the_endpoint_keeps_none():
+    import socket
+
+    from harness.notice_tap import sent_mail
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert sent_mail(f"http://127.0.0.1:{port}") is None

@@ -10,6 +10,7 @@ import, so a misconfigured function still fails at once.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from handlers.settings import Settings
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig
 
+# How long before an invocation times out its record is marked failed, if this is its last attempt.
+DEADLINE_MARGIN_MS = 2000
 Worker = TypeVar("Worker")
 Result = TypeVar("Result")
 Clients = Callable[[str], Any]
@@ -51,6 +54,7 @@ class Stage(Generic[Worker]):
         self.processor = BatchProcessor(event_type=event_type)
         self._build_worker = build_worker
         self._prepared: Prepared[Worker] | None = None
+        self._context: LambdaContext | None = None  # the invocation's, while it runs
 
     def prepare(self) -> Prepared[Worker]:
         """The SDK clients, idempotency store and worker: made on the first call, then the same."""
@@ -103,19 +107,47 @@ class Stage(Generic[Worker]):
     def process(self, event: dict[str, Any], context: LambdaContext, record_handler: Callable[[Any], None]) -> dict:
         """Handle a batch record by record; the ids of the failed ones go back to the event source."""
         self.prepare().idempotency.register_lambda_context(context)
-        return process_partial_response(
-            event=event, record_handler=record_handler, processor=self.processor, context=context
-        )
+        self._context = context
+        try:
+            return process_partial_response(
+                event=event, record_handler=record_handler, processor=self.processor, context=context
+            )
+        finally:
+            self._context = None
 
     @contextmanager
     def recording_final_failure(self, record: SQSRecord, step: str, key: str, fail: Callable[[str], None]) -> Iterator[None]:
-        """Let an error fail the message; on its last attempt, first `fail(reason)` its record, since
-        the message then goes to the dead-letter queue and the record would stay pending for ever."""
+        """Let an error fail the message. On its last attempt (the message then goes to the
+        dead-letter queue, and its record would stay pending for ever), first `fail(reason)` the
+        record: at once on an error, or shortly before the invocation's time runs out, since Lambda
+        then ends the process with no chance to record anything."""
+        attempts = int(record.attributes.approximate_receive_count)
+        last = attempts >= self.settings.max_receive_count
+        watchdog = self._deadline_watch(step, key, attempts, fail) if last else None
         try:
             yield
         except Exception as error:
-            attempts = record.attributes.approximate_receive_count
-            if int(attempts) >= self.settings.max_receive_count:
+            if last:
                 self.logger.exception("giving up", extra={"key": key, "attempts": attempts})
                 fail(f"{step} the image failed {attempts} times; last error: {type(error).__name__}: {error}"[:500])
             raise
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+
+    def _deadline_watch(self, step: str, key: str, attempts: int, fail: Callable[[str], None]) -> threading.Timer | None:
+        """A timer that records the failure DEADLINE_MARGIN_MS before the invocation times out."""
+        if self._context is None:
+            return None
+        seconds = (self._context.get_remaining_time_in_millis() - DEADLINE_MARGIN_MS) / 1000
+        if seconds <= 0:
+            return None
+
+        def out_of_time() -> None:
+            self.logger.error("giving up: out of time", extra={"key": key, "attempts": attempts})
+            fail(f"{step} the image failed {attempts} times; last error: it did not finish within the function's time limit")
+
+        timer = threading.Timer(seconds, out_of_time)
+        timer.daemon = True
+        timer.start()
+        return timer

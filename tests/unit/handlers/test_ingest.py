@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from harness.samples import pdf_document, photo_jpeg
+from tests.polling import wait_until
 from tests.unit.handlers.conftest import BUCKET, fresh, s3_event, sqs_batch
 
 
@@ -133,3 +136,44 @@ def test_the_last_failed_attempt_records_the_upload_failed(aws, context, monkeyp
     assert record["reason"] == (
         "checking the image failed 3 times; last error: ConnectionError: the enhance queue is unreachable"
     )
+
+
+def _ingest_hanging(aws, context, monkeypatch, key: str, attempt: int, hang) -> None:
+    """Ingest an upload of `key` on receive `attempt` (of 3), with `hang(upload)` standing in for the
+    intake and 200 ms left before the function's deadline margin."""
+    from handlers.stage import DEADLINE_MARGIN_MS
+
+    ingest = fresh("handlers.ingest")
+    batch = sqs_batch(aws.upload(key, photo_jpeg(64, 48, seed=1)))
+    batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = str(attempt)
+    monkeypatch.setattr(ingest.stage.worker, "ingest", hang)
+    monkeypatch.setattr(context, "get_remaining_time_in_millis", lambda: DEADLINE_MARGIN_MS + 200)
+    with pytest.raises(BatchProcessingError):
+        ingest.handler(batch, context)
+
+
+def test_a_last_attempt_about_to_time_out_records_the_upload_failed_first(aws, context, monkeypatch):
+    recorded = []
+
+    def hangs(upload):  # as if S3 stopped answering: Lambda would end the process at its timeout
+        recorded.append(wait_until(lambda: aws.record("uploads/alice/slow.jpg"), timeout=10, message="the record"))
+        raise TimeoutError("killed")
+
+    _ingest_hanging(aws, context, monkeypatch, "uploads/alice/slow.jpg", 3, hangs)
+    (record,) = recorded  # written while the invocation still ran
+    assert record["status"] == "failed"
+    assert record["reason"] == (
+        "checking the image failed 3 times; last error: it did not finish within the function's time limit"
+    )
+
+
+def test_an_earlier_attempt_running_out_of_time_leaves_the_record_to_its_retry(aws, context, monkeypatch):
+    timers = []
+
+    def hangs(upload):
+        timers.extend(t for t in threading.enumerate() if isinstance(t, threading.Timer))
+        raise TimeoutError("killed")
+
+    _ingest_hanging(aws, context, monkeypatch, "uploads/alice/slow-once.jpg", 1, hangs)
+    assert timers == []  # nothing watched the clock
+    assert aws.record("uploads/alice/slow-once.jpg") is None

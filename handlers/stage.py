@@ -1,5 +1,6 @@
-"""What every stage's Lambda entry point shares: its settings, Powertools' logger, metrics, SQS batch
-processor and idempotency store, and how a message that fails for the last time is recorded.
+"""What every stage's Lambda entry point shares: its settings, Powertools' logger, metrics, batch
+processor (SQS by default, or a DynamoDB stream) and idempotency store, and how a message that fails
+for the last time, or runs out of time on its last attempt, is recorded.
 
 The AWS SDK is loaded on the first invocation, not at import: importing boto3 and making its clients
 is most of a cold start (see `make bench`), and an execution environment that is initialised but

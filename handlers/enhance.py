@@ -24,6 +24,7 @@ def build_publisher(settings: Settings, clients: Clients) -> Publisher:
 
 stage = Stage(build_publisher)
 logger, metrics = stage.logger, stage.metrics
+stage.settings.check_imaging()  # a misconfigured function fails at import, not on its first upload
 
 
 @stage.idempotent_on("upload")

@@ -32,7 +32,9 @@ def build_intake(settings: Settings, clients: Clients) -> Intake:
 
 stage = Stage(build_intake)
 logger, metrics = stage.logger, stage.metrics
-required(stage.settings.enhance_queue_url, "ENHANCE_QUEUE_URL")  # fails at import, not on the first upload
+# A misconfigured function fails at import, not on its first upload.
+required(stage.settings.enhance_queue_url, "ENHANCE_QUEUE_URL")
+stage.settings.check_imaging()
 
 
 @stage.idempotent_on("upload")

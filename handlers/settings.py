@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from handlers.imaging import Limits, VariantSizes
+if TYPE_CHECKING:
+    from handlers.imaging import Limits, VariantSizes
 
 
 class SettingMissing(RuntimeError):
@@ -15,34 +18,57 @@ class SettingMissing(RuntimeError):
 
 @dataclass(frozen=True)
 class Settings:
+    """Every stage's settings. The image limits and sizes (None: the imaging defaults) become
+    `limits` and `sizes` on first use, so a stage that handles no pixels never loads Pillow."""
+
     images_table: str
     idempotency_table: str
-    limits: Limits
-    sizes: VariantSizes
     enhance_queue_url: str | None
     notifications_topic_arn: str | None
     max_receive_count: int
     sender_email: str | None = None
     owner_emails: dict[str, str] = field(default_factory=dict)
+    max_upload_bytes: int | None = None
+    max_pixels: int | None = None
+    optimized_edge: int | None = None
+    thumbnail_edge: int | None = None
+
+    @cached_property
+    def limits(self) -> Limits:
+        from handlers.imaging import Limits
+
+        return Limits(**_given(max_bytes=self.max_upload_bytes, max_pixels=self.max_pixels))
+
+    @cached_property
+    def sizes(self) -> VariantSizes:
+        from handlers.imaging import VariantSizes
+
+        return VariantSizes(**_given(optimized=self.optimized_edge, thumbnail=self.thumbnail_edge))
+
+    def check_imaging(self) -> None:
+        """Make `limits` and `sizes` now, for a stage that needs them: out of range, the function
+        fails at import rather than on its first upload."""
+        try:
+            self.limits, self.sizes  # noqa: B018 - made (and checked) for their side effect
+        except ValueError as error:
+            raise SettingMissing(
+                f"MAX_UPLOAD_BYTES, MAX_PIXELS, OPTIMIZED_EDGE or THUMBNAIL_EDGE is out of range: {error}"
+            ) from None
 
     @classmethod
     def from_environment(cls) -> Settings:
         return cls(
             images_table=_require("IMAGES_TABLE"),
             idempotency_table=_require("IDEMPOTENCY_TABLE"),
-            limits=Limits(
-                max_bytes=_number("MAX_UPLOAD_BYTES", Limits.max_bytes),
-                max_pixels=_number("MAX_PIXELS", Limits.max_pixels),
-            ),
-            sizes=VariantSizes(
-                optimized=_number("OPTIMIZED_EDGE", VariantSizes.optimized),
-                thumbnail=_number("THUMBNAIL_EDGE", VariantSizes.thumbnail),
-            ),
             enhance_queue_url=os.environ.get("ENHANCE_QUEUE_URL"),
             notifications_topic_arn=os.environ.get("NOTIFICATIONS_TOPIC_ARN"),
             max_receive_count=_number("MAX_RECEIVE_COUNT", 3),
             sender_email=os.environ.get("SENDER_EMAIL") or None,
             owner_emails=_addresses("OWNER_EMAILS"),
+            max_upload_bytes=_number("MAX_UPLOAD_BYTES"),
+            max_pixels=_number("MAX_PIXELS"),
+            optimized_edge=_number("OPTIMIZED_EDGE"),
+            thumbnail_edge=_number("THUMBNAIL_EDGE"),
         )
 
 
@@ -50,7 +76,7 @@ def _require(name: str) -> str:
     return required(os.environ.get(name), name)
 
 
-def _number(name: str, default: int) -> int:
+def _number(name: str, default: int | None = None) -> int | None:
     value = os.environ.get(name)
     if value is None:
         return default
@@ -58,6 +84,10 @@ def _number(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise SettingMissing(f"environment variable {name} should be a whole number, not {value!r}") from None
+
+
+def _given(**values: int | None) -> dict[str, int]:
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _addresses(name: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from harness.bench.stats import median
 from harness.emulator import Paths
 
 ROOT = Path(__file__).resolve().parents[2]
-HANDLERS = ("handlers.ingest", "handlers.enhance")
+HANDLERS = ("handlers.ingest", "handlers.enhance", "handlers.notify")
 _PROBE = (
     "import importlib, json, sys, time\n"
     "started = time.perf_counter()\n"
@@ -44,6 +44,9 @@ FUNCTION_ENVIRONMENT = {
     "IMAGES_TABLE": "imagepipe-bench-images",
     "IDEMPOTENCY_TABLE": "imagepipe-bench-idempotency",
     "ENHANCE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/000000000000/imagepipe-bench-enhance",
+    "NOTIFICATIONS_TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:imagepipe-bench-notifications",
+    "SENDER_EMAIL": "imagepipe@example.com",
+    "OWNER_EMAILS": '{"bench": "bench@example.com"}',
     "POWERTOOLS_SERVICE_NAME": "bench",
     "POWERTOOLS_METRICS_NAMESPACE": "imagepipe",
 }
@@ -91,7 +94,7 @@ def run_coldstart(progress: Callable[[str], None], repeats: int = 7) -> list[dic
     package = unpacked_package(ROOT / "build" / "bench")
     python = runtime_python()
     progress(f"cold start: importing each handler {repeats}× with {python}")
-    # Interleaved (ingest, enhance, ingest, …), so a slow spell of the machine hits both alike.
+    # Interleaved (ingest, enhance, notify, ingest, …), so a slow spell of the machine hits both alike.
     runs: dict[str, list[tuple[float, float]]] = {module: [] for module in HANDLERS}
     for _ in range(repeats):
         for module in HANDLERS:

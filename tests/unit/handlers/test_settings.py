@@ -46,3 +46,18 @@ def test_a_number_that_is_not_one_is_named_with_its_value(environment):
     environment.setenv("MAX_PIXELS", "50MP")
     with pytest.raises(SettingMissing, match="MAX_PIXELS should be a whole number, not '50MP'"):
         Settings.from_environment()
+
+
+def test_image_settings_out_of_range_are_named(environment):
+    environment.setenv("OPTIMIZED_EDGE", "0")
+    settings = Settings.from_environment()  # a stage that handles no pixels does not care
+    with pytest.raises(SettingMissing, match="OPTIMIZED_EDGE or THUMBNAIL_EDGE is out of range: VariantSizes.optimized"):
+        settings.check_imaging()
+
+
+def test_settings_load_no_pillow():
+    import subprocess
+    import sys
+
+    probe = "import sys, handlers.settings, handlers.pipeline.notices; print('PIL' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "False"

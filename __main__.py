@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pulumi
 
+from components.alarms import Alarms, AlarmsArgs
 from components.config import StackConfig
 from components.enhance import Enhance, EnhanceArgs
 from components.filter import EventFilter, EventFilterArgs
@@ -89,11 +90,31 @@ notify = Notify(
         owner_emails=config.owner_emails,
     ),
 )
+alarms = Alarms(
+    "alarms",
+    AlarmsArgs(
+        name_prefix=config.name_prefix,
+        topic_name=config.resource_name("alerts"),
+        functions={
+            "ingest": ingest.function.function.name,
+            "enhance": enhance.function.function.name,
+            "notify": notify.function.function.name,
+        },
+        dead_letter_queues={
+            "ingest-dlq": ingest.queue.dead_letters.name,
+            "enhance-dlq": enhance.queue.dead_letters.name,
+            "notify-failures": notify.failures.name,
+        },
+        alert_emails=config.alert_emails,
+        period_seconds=config.alarm_period_seconds,
+    ),
+)
 
 pulumi.export("images_bucket", storage.bucket.bucket)
 pulumi.export("images_table", storage.images_table.name)
 pulumi.export("events_topic_arn", events.topic.arn)
 pulumi.export("notifications_topic_arn", notify.topic.arn)
+pulumi.export("alerts_topic_arn", alarms.topic.arn)
 pulumi.export("ingest_queue_url", ingest.queue.queue.url)
 pulumi.export("enhance_queue_url", enhance.queue.queue.url)
 pulumi.export("ingest_function", ingest.function.function.name)

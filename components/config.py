@@ -47,6 +47,10 @@ class StackConfig:
     # Mail: sent from `sender_email` (an SES identity the stack verifies) to the owners listed.
     sender_email: str | None = None
     owner_emails: Mapping[str, str] = field(default_factory=dict)
+    # Alarms: evaluated over this many seconds, each state change sent to the alerts topic and
+    # (through SNS e-mail subscriptions) to these addresses.
+    alarm_period_seconds: int = 60
+    alert_emails: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check(bool(_NAME_PREFIX.match(self.name_prefix)), "namePrefix",
@@ -80,6 +84,12 @@ class StackConfig:
                    f"the address of {owner!r}, {address!r}, is not an e-mail address")
         _check(self.sender_email is not None or not self.owner_emails, "senderEmail",
                "is needed to mail the owners listed in imagepipe:ownerEmails")
+        _check(self.alarm_period_seconds in (10, 30) or (
+            self.alarm_period_seconds % 60 == 0 and 60 <= self.alarm_period_seconds <= 86400), "alarmPeriodSeconds",
+               f"{self.alarm_period_seconds} must be 10, 30 or a multiple of 60 up to 86400")
+        _check(isinstance(self.alert_emails, tuple) and all(
+            isinstance(address, str) and _EMAIL.match(address) for address in self.alert_emails), "alertEmails",
+               f"must be a list of e-mail addresses, not {list(self.alert_emails)!r}")
 
     def resource_name(self, suffix: str) -> str:
         """The physical name of one of this stack's resources, e.g. `imagepipe-dev-ingest`."""
@@ -105,6 +115,8 @@ class StackConfig:
                 log_retention_days=_or(config.get_int("logRetentionDays"), defaults.log_retention_days),
                 sender_email=config.get("senderEmail"),
                 owner_emails=_or(_object(config, "ownerEmails"), {}),
+                alarm_period_seconds=_or(config.get_int("alarmPeriodSeconds"), defaults.alarm_period_seconds),
+                alert_emails=_addresses(_or(_object(config, "alertEmails"), [])),
             )
         except pulumi.ConfigTypeError as error:
             raise ConfigError(str(error)) from None
@@ -125,6 +137,12 @@ def _object(config: pulumi.Config, key: str) -> Any:
         return config.get_object(key)
     except Exception as error:  # pulumi raises a bare JSON error for a value that is not JSON
         raise ConfigError(f"{NAMESPACE}:{key}: {error}") from None
+
+
+def _addresses(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{NAMESPACE}:alertEmails: must be a list of e-mail addresses, not {value!r}")
+    return tuple(value)
 
 
 def _or(value: T | None, default: T) -> T:

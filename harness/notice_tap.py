@@ -14,9 +14,10 @@ from harness.aws import AwsTarget
 
 
 class NoticeTap:
-    """`with NoticeTap(target, topic_arn, {"owner": ["alice"]}) as tap: … tap.received()`"""
+    """`with NoticeTap(target, topic_arn, {"owner": ["alice"]}) as tap: … tap.received()` (without
+    a filter policy, it sees every message of the topic)."""
 
-    def __init__(self, target: AwsTarget, topic_arn: str, filter_policy: dict[str, Any]) -> None:
+    def __init__(self, target: AwsTarget, topic_arn: str, filter_policy: dict[str, Any] | None = None) -> None:
         self.sqs, self.sns = target.client("sqs"), target.client("sns")
         self.topic_arn = topic_arn
         self.filter_policy = filter_policy
@@ -31,7 +32,10 @@ class NoticeTap:
             TopicArn=self.topic_arn,
             Protocol="sqs",
             Endpoint=arn,
-            Attributes={"RawMessageDelivery": "true", "FilterPolicy": json.dumps(self.filter_policy)},
+            Attributes={
+                "RawMessageDelivery": "true",
+                **({"FilterPolicy": json.dumps(self.filter_policy)} if self.filter_policy else {}),
+            },
             ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
         return self

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.deploy.provisioners import dynamodb, iam, lambda_, logs, s3, ses, sns, sqs
+from harness.deploy.provisioners import cloudwatch, dynamodb, iam, lambda_, logs, s3, ses, sns, sqs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner
 
 PROVISIONERS: dict[str, Provisioner] = {
@@ -23,6 +23,7 @@ PROVISIONERS: dict[str, Provisioner] = {
         lambda_.Function(),
         lambda_.EventSourceMapping(),
         logs.LogGroup(),
+        cloudwatch.MetricAlarm(),
         ses.EmailIdentity(),
     )
 }

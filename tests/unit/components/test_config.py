@@ -14,6 +14,7 @@ def test_defaults_are_the_documented_ones():
     assert (config.lambda_runtime, config.lambda_architecture) == ("python3.11", "x86_64")
     assert config.resource_name("ingest") == "imagepipe-dev-ingest"
     assert (config.sender_email, dict(config.owner_emails)) == (None, {})  # no mail unless asked for
+    assert (config.alarm_period_seconds, config.alert_emails) == (60, ())
 
 
 @pytest.mark.parametrize(
@@ -33,6 +34,9 @@ def test_defaults_are_the_documented_ones():
         ({"sender_email": "a@b.co", "owner_emails": {"a/b": "ann@b.co"}}, "imagepipe:ownerEmails"),
         ({"sender_email": "a@b.co", "owner_emails": ["ann@b.co"]}, "imagepipe:ownerEmails"),
         ({"owner_emails": {"ann": "ann@b.co"}}, "imagepipe:senderEmail"),
+        ({"alarm_period_seconds": 45}, "imagepipe:alarmPeriodSeconds"),
+        ({"alarm_period_seconds": 90}, "imagepipe:alarmPeriodSeconds"),
+        ({"alert_emails": ("ops-at-example",)}, "imagepipe:alertEmails"),
     ],
 )
 def test_a_bad_value_is_an_error_naming_its_key(settings, key):

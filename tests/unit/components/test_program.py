@@ -41,7 +41,8 @@ def test_queues_hide_a_message_longer_than_their_function_may_run(program):
 
 def test_ingest_receives_only_created_uploads_raw_from_the_events_topic(program):
     subscriptions = program.of_type("aws:sns/topicSubscription:TopicSubscription")
-    assert set(subscriptions) == {"ingest-queue-subscription"}
+    events = ARN.format(service="sns", name="imagepipe-local-events")
+    assert [name for name, s in subscriptions.items() if s["topic"] == events] == ["ingest-queue-subscription"]
     subscription = subscriptions["ingest-queue-subscription"]
     assert json.loads(subscription["filterPolicy"]) == UPLOAD_CREATED == {
         "Records": {"eventName": [{"prefix": "ObjectCreated:"}]}
@@ -236,6 +237,37 @@ def test_the_records_table_is_keyed_by_image_and_indexed_by_owner(program):
     idempotency = program.one("aws:dynamodb/table:Table", "storage-idempotency")
     assert idempotency["hashKey"] == "id"
     assert idempotency["ttl"] == {"attributeName": "expiration", "enabled": True}
+
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def test_every_function_and_dead_letter_queue_has_an_alarm_to_the_alerts_topic(program):
+    alarms = {inputs["name"]: inputs for inputs in program.of_type(ALARM).values()}
+    assert set(alarms) == {
+        *(f"imagepipe-local-{stage}-{kind}" for stage in ("ingest", "enhance", "notify") for kind in ("errors", "throttles")),
+        "imagepipe-local-ingest-dlq-parked",
+        "imagepipe-local-enhance-dlq-parked",
+        "imagepipe-local-notify-failures-parked",
+    }
+    alerts = ARN.format(service="sns", name="imagepipe-local-alerts")
+    for alarm in alarms.values():
+        assert alarm["alarmActions"] == alarm["okActions"] == [alerts]
+        assert (alarm["threshold"], alarm["comparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+        assert alarm["period"] == 10 and alarm["treatMissingData"] == "notBreaching"
+    errors = alarms["imagepipe-local-enhance-errors"]
+    assert (errors["namespace"], errors["metricName"], errors["statistic"]) == ("AWS/Lambda", "Errors", "Sum")
+    assert errors["dimensions"] == {"FunctionName": "imagepipe-local-enhance"}
+    parked = alarms["imagepipe-local-notify-failures-parked"]
+    assert (parked["namespace"], parked["metricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert parked["dimensions"] == {"QueueName": "imagepipe-local-notify-failures"}
+    assert program.outputs["alerts_topic_arn"] == alerts
+
+
+def test_the_alert_addresses_subscribe_to_the_alerts_topic_by_mail(program):
+    mail = program.one("aws:sns/topicSubscription:TopicSubscription", "alarms-mail-0")
+    assert (mail["protocol"], mail["endpoint"]) == ("email", "ops@example.com")
+    assert mail["topic"] == ARN.format(service="sns", name="imagepipe-local-alerts")
 
 
 def test_the_stack_exports_what_the_harness_contract_names(program):

@@ -12,7 +12,7 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     state = tmp_path / "local.json"
     result = replay(ROOT, "local", moto.endpoint_url, state)
     assert "error" not in result, result["error"] if "error" in result else ""
-    assert result["created"] == 32 and result["updated"] == result["deleted"] == 0
+    assert result["created"] == 43 and result["updated"] == result["deleted"] == 0
     outputs = result["outputs"]
     assert outputs["images_bucket"] == "imagepipe-local-images"
     assert outputs["events_topic_arn"] == "arn:aws:sns:us-east-1:123456789012:imagepipe-local-events"
@@ -45,10 +45,12 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     table = moto.client("dynamodb").describe_table(TableName="imagepipe-local-images")["Table"]
     assert stream_mapping["EventSourceArn"] == table["LatestStreamArn"]
     assert outputs["notifications_topic_arn"] == "arn:aws:sns:us-east-1:123456789012:imagepipe-local-notifications"
+    alarms = moto.client("cloudwatch").describe_alarms(AlarmNamePrefix="imagepipe-local-")["MetricAlarms"]
+    assert len(alarms) == 9 and {a["AlarmActions"][0] for a in alarms} == {outputs["alerts_topic_arn"]}
     assert "imagepipe@example.com" in moto.client("ses").list_identities(IdentityType="EmailAddress")["Identities"]
 
     again = replay(ROOT, "local", moto.endpoint_url, state)
-    assert (again["created"], again["updated"], again["unchanged"], again["deleted"]) == (0, 0, 32, 0)
+    assert (again["created"], again["updated"], again["unchanged"], again["deleted"]) == (0, 0, 43, 0)
     assert again["outputs"] == outputs
 
 

@@ -1,0 +1,85 @@
+"""Alarms: CloudWatch alarms on every function (errors, throttles) and every dead-letter queue
+(messages parked), each state change sent to the alerts topic, and from there to the stack's
+alert addresses by e-mail."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class AlarmsArgs:
+    """What to watch: functions and dead-letter queues by a short label (used in the alarm names),
+    each mapped to its resource name; where to send alerts; how long one evaluation period is."""
+
+    name_prefix: str
+    topic_name: str
+    functions: Mapping[str, pulumi.Input[str]]
+    dead_letter_queues: Mapping[str, pulumi.Input[str]]
+    alert_emails: Sequence[str] = ()
+    period_seconds: int = 60
+
+
+class Alarms(pulumi.ComponentResource):
+    """One alarm per function and kind (`<prefix>-<label>-errors`, `-throttles`) and one per
+    dead-letter queue (`<prefix>-<label>-parked`). Each goes to ALARM when its metric reaches 1 in
+    one period and back to OK when it does not, and tells the alerts topic both ways. No data
+    (an idle function, an empty queue) counts as OK."""
+
+    topic: aws.sns.Topic
+    alarms: list[aws.cloudwatch.MetricAlarm]
+
+    def __init__(self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("imagepipe:alarms:Alarms", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.topic = aws.sns.Topic(f"{name}-topic", name=args.topic_name, opts=child)
+        for index, address in enumerate(args.alert_emails):
+            aws.sns.TopicSubscription(
+                f"{name}-mail-{index}", topic=self.topic.arn, protocol="email", endpoint=address, opts=child
+            )
+
+        def alarm(
+            label: str, kind: str, metric: tuple[str, str, str], dimension: tuple[str, pulumi.Input[str]], what: pulumi.Input[str]
+        ) -> aws.cloudwatch.MetricAlarm:
+            namespace, metric_name, statistic = metric
+            return aws.cloudwatch.MetricAlarm(
+                f"{name}-{label}-{kind}",
+                name=f"{args.name_prefix}-{label}-{kind}",
+                alarm_description=what,
+                namespace=namespace,
+                metric_name=metric_name,
+                dimensions={dimension[0]: dimension[1]},
+                statistic=statistic,
+                period=args.period_seconds,
+                evaluation_periods=1,
+                threshold=1,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[self.topic.arn],
+                ok_actions=[self.topic.arn],
+                opts=child,
+            )
+
+        self.alarms = []
+        for label, function in args.functions.items():
+            dimension = ("FunctionName", function)
+            self.alarms.append(
+                alarm(label, "errors", ("AWS/Lambda", "Errors", "Sum"), dimension,
+                      pulumi.Output.concat(f"the {label} function failed an invocation: see /aws/lambda/", function))
+            )  # fmt: skip
+            self.alarms.append(
+                alarm(label, "throttles", ("AWS/Lambda", "Throttles", "Sum"), dimension,
+                      f"the {label} function was throttled: its work waits in its queue")
+            )  # fmt: skip
+        for label, queue in args.dead_letter_queues.items():
+            self.alarms.append(
+                alarm(label, "parked", ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"), ("QueueName", queue),
+                      f"messages are parked in the {label} queue: their work failed for good; redrive them once fixed")
+            )  # fmt: skip
+
+        self.register_outputs({"topic_arn": self.topic.arn})

@@ -1,0 +1,41 @@
+"""CloudWatch: metric alarms on one metric with its dimensions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.deploy.inputs import Inputs
+from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
+from harness.deploy.state import ResourceRecord
+
+
+class MetricAlarm(Provisioner):
+    type_token = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        alarm = physical_name(inputs, name, previous, max_length=255)
+        settings: dict[str, Any] = {
+            "AlarmName": alarm,
+            "AlarmDescription": inputs.take("alarmDescription", ""),
+            "Namespace": inputs.take("namespace"),
+            "MetricName": inputs.take("metricName"),
+            "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(inputs.take("dimensions", {}).items())],
+            "Statistic": inputs.take("statistic"),
+            "Period": inputs.take("period"),
+            "EvaluationPeriods": inputs.take("evaluationPeriods"),
+            "Threshold": float(inputs.take("threshold")),
+            "ComparisonOperator": inputs.take("comparisonOperator"),
+            "TreatMissingData": inputs.take("treatMissingData", "missing"),
+            "AlarmActions": inputs.take("alarmActions", []),
+            "OKActions": inputs.take("okActions", []),
+            "ActionsEnabled": inputs.take("actionsEnabled", True),
+        }
+        inputs.check_all_taken()
+        cloudwatch = ctx.client("cloudwatch")
+        if previous is not None and previous.id != alarm:
+            self.delete(ctx, previous)
+        cloudwatch.put_metric_alarm(**settings)  # creates or replaces in place
+        return Applied(alarm, {"name": alarm, "arn": ctx.arn("cloudwatch", f"alarm:{alarm}")})
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        ctx.client("cloudwatch").delete_alarms(AlarmNames=[record.id])

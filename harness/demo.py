@@ -105,5 +105,6 @@ Look further (the stack stays up until `make down`):
   aws --endpoint-url {endpoint} dynamodb scan --table-name {table}
   function logs: {logs}/<function>.log   (also CloudWatch Logs /aws/lambda/<function>)
   notices: subscribe a queue or an e-mail address to {outputs['notifications_topic_arn']}
+  alarms:  aws --endpoint-url {endpoint} cloudwatch describe-alarms   (state changes go to {outputs['alerts_topic_arn']})
   upload your own: aws --endpoint-url {endpoint} s3 cp photo.jpg s3://{bucket}/uploads/<owner>/photo.jpg
   (any S3 client works; credentials: test/test, region {outputs['region']})"""

@@ -13,6 +13,7 @@ from components.function import LambdaSettings
 from components.ingest import Ingest, IngestArgs
 from components.notify import Notify, NotifyArgs
 from components.package import PackageSpec, build_package
+from components.removal import Removal, RemovalArgs
 from components.storage import Storage, StorageArgs
 from components.wiring import PipelineWiring
 
@@ -80,6 +81,10 @@ ingest = Ingest(
         enhance_queue=enhance.queue.queue,
     ),
 )
+removal = Removal(
+    "removal",
+    RemovalArgs(function_name=config.resource_name("removal"), wiring=wiring, events_topic_arn=events.topic.arn),
+)
 notify = Notify(
     "notify",
     NotifyArgs(
@@ -98,11 +103,13 @@ alarms = Alarms(
         functions={
             "ingest": ingest.function.function.name,
             "enhance": enhance.function.function.name,
+            "removal": removal.function.function.name,
             "notify": notify.function.function.name,
         },
         dead_letter_queues={
             "ingest-dlq": ingest.queue.dead_letters.name,
             "enhance-dlq": enhance.queue.dead_letters.name,
+            "removal-dlq": removal.queue.dead_letters.name,
             "notify-failures": notify.failures.name,
         },
         alert_emails=config.alert_emails,
@@ -117,7 +124,9 @@ pulumi.export("notifications_topic_arn", notify.topic.arn)
 pulumi.export("alerts_topic_arn", alarms.topic.arn)
 pulumi.export("ingest_queue_url", ingest.queue.queue.url)
 pulumi.export("enhance_queue_url", enhance.queue.queue.url)
+pulumi.export("removal_queue_url", removal.queue.queue.url)
 pulumi.export("ingest_function", ingest.function.function.name)
 pulumi.export("enhance_function", enhance.function.function.name)
+pulumi.export("removal_function", removal.function.function.name)
 pulumi.export("notify_function", notify.function.function.name)
 pulumi.export("notify_failures_url", notify.failures.url)

@@ -11,7 +11,7 @@ from typing import Any
 
 from handlers.pipeline.uploads import Placement, Upload
 
-PENDING, PROCESSED, REJECTED, FAILED = "pending", "processed", "rejected", "failed"
+PENDING, PROCESSED, REJECTED, FAILED, DELETED = "pending", "processed", "rejected", "failed", "deleted"
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,32 @@ class RecordStore:
                         **{f":f{i}": self._serialize(value) for i, value in enumerate(values.values())},
                         ":version": {"S": upload.version},
                         ":pending": {"S": PENDING},
+                    },
+                    ReturnValues="ALL_OLD",
+                )
+            )
+
+        return self._plain(result["Attributes"]) if self._conditional(update) else None
+
+    def mark_deleted(self, image_id: str, order: str, deleted_at: str) -> dict[str, Any] | None:
+        """Record that the upload of `image_id` was deleted (at `order`, see `Removal.order`); the
+        record as it was, or None (writing nothing) when there is none, a newer upload is recorded,
+        or the upload was rejected (its rejection removed it) or is already deleted."""
+        result: dict[str, Any] = {}
+
+        def update() -> None:
+            result.update(
+                self.client.update_item(
+                    TableName=self.table_name,
+                    Key={"image_id": {"S": image_id}},
+                    UpdateExpression="SET #status = :deleted, deleted_at = :at, updated_at = :at",
+                    ConditionExpression="upload_order < :order AND NOT (#status IN (:rejected, :deleted))",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":deleted": {"S": DELETED},
+                        ":rejected": {"S": REJECTED},
+                        ":order": {"S": order},
+                        ":at": {"S": deleted_at},
                     },
                     ReturnValues="ALL_OLD",
                 )

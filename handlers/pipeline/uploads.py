@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
@@ -18,13 +18,11 @@ class NotAnUploadKey(ValueError):
 
 
 @dataclass(frozen=True)
-class Upload:
-    """One version of one uploaded object, as announced by an `ObjectCreated` event."""
+class ObjectEvent:
+    """Something that happened to one object under `uploads/`, as an S3 event announced it."""
 
     bucket: str
     key: str
-    size: int
-    etag: str
     sequencer: str
     event_time: str
 
@@ -35,21 +33,34 @@ class Upload:
 
     @property
     def order(self) -> str:
-        """Sorts later uploads of the same key after earlier ones: S3's sequencer, then the event time
+        """Sorts later events of the same key after earlier ones: S3's sequencer, then the event time
         (LocalStack sends one constant sequencer, so the time decides there)."""
         return f"{self.sequencer.rjust(32, '0')}|{self.event_time}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        return cls(**{field: data[field] for field in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Upload(ObjectEvent):
+    """One version of one uploaded object, as announced by an `ObjectCreated` event."""
+
+    size: int
+    etag: str
 
     @property
     def version(self) -> str:
         """Identifies this upload among all uploads of the key."""
         return hashlib.sha256(f"{self.order}|{self.etag}".encode()).hexdigest()[:12]
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Upload:
-        return cls(**{field: data[field] for field in cls.__dataclass_fields__})
+@dataclass(frozen=True)
+class Removal(ObjectEvent):
+    """One deletion of an uploaded object, as announced by an `ObjectRemoved` event."""
 
 
 @dataclass(frozen=True)
@@ -74,11 +85,13 @@ def placement_of(key: str) -> Placement:
     return Placement(owner=owner, file_name=file_name)
 
 
-def uploads_in(notification: str | dict[str, Any]) -> list[Upload]:
-    """The created objects an S3 event notification announces (none for `s3:TestEvent`)."""
+def _records(notification: str | dict[str, Any]) -> list[Any]:
     event = S3Event(json.loads(notification) if isinstance(notification, str) else notification)
-    if "Records" not in event:
-        return []
+    return list(event.records) if "Records" in event else []  # none for `s3:TestEvent`
+
+
+def uploads_in(notification: str | dict[str, Any]) -> list[Upload]:
+    """The created objects an S3 event notification announces."""
     return [
         Upload(
             bucket=record.s3.bucket.name,
@@ -88,6 +101,20 @@ def uploads_in(notification: str | dict[str, Any]) -> list[Upload]:
             sequencer=record.s3.get_object.get("sequencer", ""),
             event_time=record.event_time,
         )
-        for record in event.records
+        for record in _records(notification)
         if record.event_name.startswith("ObjectCreated:")
+    ]
+
+
+def removals_in(notification: str | dict[str, Any]) -> list[Removal]:
+    """The deleted objects an S3 event notification announces."""
+    return [
+        Removal(
+            bucket=record.s3.bucket.name,
+            key=unquote_plus(record.s3.get_object.key),
+            sequencer=record.s3.get_object.get("sequencer", ""),
+            event_time=record.event_time,
+        )
+        for record in _records(notification)
+        if record.event_name.startswith("ObjectRemoved:")
     ]

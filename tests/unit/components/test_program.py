@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from components.filter import UPLOAD_CREATED
+from components.filter import UPLOAD_CREATED, UPLOAD_REMOVED
 from components.stage_queue import FOURTEEN_DAYS
 
 QUEUE = "aws:sqs/queue:Queue"
@@ -21,7 +21,7 @@ def test_no_resource_is_declared_outside_a_component(program):
 def test_every_stage_queue_redrives_to_its_own_dead_letter_queue(program):
     queues = program.of_type(QUEUE)
     stage_queues = {name: q for name, q in queues.items() if name.endswith("-queue")}
-    assert set(stage_queues) == {"ingest-queue", "enhance-queue"}
+    assert set(stage_queues) == {"ingest-queue", "enhance-queue", "removal-queue"}
     for name, queue in stage_queues.items():
         redrive = json.loads(queue["redrivePolicy"])
         dead_letters = queues[f"{name}-dlq"]
@@ -39,19 +39,20 @@ def test_queues_hide_a_message_longer_than_their_function_may_run(program):
         assert queues[f"{stage}-queue"]["visibilityTimeoutSeconds"] >= 6 * functions[stage]["timeout"]
 
 
-def test_ingest_receives_only_created_uploads_raw_from_the_events_topic(program):
+def test_ingest_receives_created_and_removal_removed_uploads_raw_from_the_events_topic(program):
     subscriptions = program.of_type("aws:sns/topicSubscription:TopicSubscription")
     events = ARN.format(service="sns", name="imagepipe-local-events")
-    assert [name for name, s in subscriptions.items() if s["topic"] == events] == ["ingest-queue-subscription"]
-    subscription = subscriptions["ingest-queue-subscription"]
-    assert json.loads(subscription["filterPolicy"]) == UPLOAD_CREATED == {
+    routes = {name: s for name, s in subscriptions.items() if s["topic"] == events}
+    assert set(routes) == {"ingest-queue-subscription", "removal-queue-subscription"}
+    assert json.loads(routes["ingest-queue-subscription"]["filterPolicy"]) == UPLOAD_CREATED == {
         "Records": {"eventName": [{"prefix": "ObjectCreated:"}]}
     }
-    assert subscription["filterPolicyScope"] == "MessageBody"
-    assert subscription["rawMessageDelivery"] is True
-    assert subscription["protocol"] == "sqs"
-    assert subscription["topic"].endswith(":imagepipe-local-events")
-    assert subscription["endpoint"].endswith(":imagepipe-local-ingest")
+    assert json.loads(routes["removal-queue-subscription"]["filterPolicy"]) == UPLOAD_REMOVED == {
+        "Records": {"eventName": [{"prefix": "ObjectRemoved:"}]}
+    }
+    for subscription in routes.values():
+        assert subscription["filterPolicyScope"] == "MessageBody"
+        assert subscription["rawMessageDelivery"] is True
 
 
 def test_the_ingest_queue_admits_only_the_events_topic(program):
@@ -147,10 +148,29 @@ def test_enhance_may_do_exactly_what_it_needs(program):
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["public/*"]}}
 
 
+def test_removal_may_do_exactly_what_it_needs(program):
+    assert _grants(program, "removal") == {
+        "logs:CreateLogStream": {COMMON["logs:CreateLogStream"].format(stage="removal")},
+        "logs:PutLogEvents": {COMMON["logs:CreateLogStream"].format(stage="removal")},
+        "sqs:ReceiveMessage": {COMMON["sqs:ReceiveMessage"].format(stage="removal")},
+        "sqs:DeleteMessage": {COMMON["sqs:ReceiveMessage"].format(stage="removal")},
+        "sqs:GetQueueAttributes": {COMMON["sqs:ReceiveMessage"].format(stage="removal")},
+        "sqs:ChangeMessageVisibility": {COMMON["sqs:ReceiveMessage"].format(stage="removal")},
+        "s3:DeleteObject": {"arn:aws:s3:::imagepipe-local-images/public/*"},
+        "dynamodb:UpdateItem": {
+            ARN.format(service="dynamodb", name="imagepipe-local-images"),
+            ARN.format(service="dynamodb", name="imagepipe-local-idempotency"),
+        },
+        "dynamodb:GetItem": {ARN.format(service="dynamodb", name="imagepipe-local-idempotency")},
+        "dynamodb:PutItem": {ARN.format(service="dynamodb", name="imagepipe-local-idempotency")},
+        "dynamodb:DeleteItem": {ARN.format(service="dynamodb", name="imagepipe-local-idempotency")},
+    }
+
+
 def test_functions_consume_their_queue_reporting_partial_batch_failures(program):
     mappings = program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
-    assert set(mappings) == {"ingest-source", "enhance-source", "notify-source"}
-    for stage in ("ingest", "enhance"):
+    assert set(mappings) == {"ingest-source", "enhance-source", "removal-source", "notify-source"}
+    for stage in ("ingest", "enhance", "removal"):
         mapping = mappings[f"{stage}-source"]
         assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["eventSourceArn"].endswith(f":imagepipe-local-{stage}")
@@ -245,9 +265,14 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 def test_every_function_and_dead_letter_queue_has_an_alarm_to_the_alerts_topic(program):
     alarms = {inputs["name"]: inputs for inputs in program.of_type(ALARM).values()}
     assert set(alarms) == {
-        *(f"imagepipe-local-{stage}-{kind}" for stage in ("ingest", "enhance", "notify") for kind in ("errors", "throttles")),
+        *(
+            f"imagepipe-local-{stage}-{kind}"
+            for stage in ("ingest", "enhance", "removal", "notify")
+            for kind in ("errors", "throttles")
+        ),
         "imagepipe-local-ingest-dlq-parked",
         "imagepipe-local-enhance-dlq-parked",
+        "imagepipe-local-removal-dlq-parked",
         "imagepipe-local-notify-failures-parked",
     }
     alerts = ARN.format(service="sns", name="imagepipe-local-alerts")

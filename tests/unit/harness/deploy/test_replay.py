@@ -12,7 +12,7 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     state = tmp_path / "local.json"
     result = replay(ROOT, "local", moto.endpoint_url, state)
     assert "error" not in result, result["error"] if "error" in result else ""
-    assert result["created"] == 43 and result["updated"] == result["deleted"] == 0
+    assert result["created"] == 55 and result["updated"] == result["deleted"] == 0
     outputs = result["outputs"]
     assert outputs["images_bucket"] == "imagepipe-local-images"
     assert outputs["events_topic_arn"] == "arn:aws:sns:us-east-1:123456789012:imagepipe-local-events"
@@ -24,9 +24,17 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     assert [(r["Name"].lower(), r["Value"]) for r in topic["Filter"]["Key"]["FilterRules"]] == [("prefix", "uploads/")]
     queue = moto.client("sqs").get_queue_attributes(QueueUrl=outputs["ingest_queue_url"], AttributeNames=["All"])
     assert json.loads(queue["Attributes"]["RedrivePolicy"])["maxReceiveCount"] == 3
-    (subscription,) = moto.client("sns").list_subscriptions_by_topic(TopicArn=outputs["events_topic_arn"])["Subscriptions"]
-    attributes = moto.client("sns").get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])
-    assert json.loads(attributes["Attributes"]["FilterPolicy"]) == {"Records": {"eventName": [{"prefix": "ObjectCreated:"}]}}
+    subscriptions = moto.client("sns").list_subscriptions_by_topic(TopicArn=outputs["events_topic_arn"])["Subscriptions"]
+    policies = {
+        s["Endpoint"].rsplit(":", 1)[-1]: json.loads(
+            moto.client("sns").get_subscription_attributes(SubscriptionArn=s["SubscriptionArn"])["Attributes"]["FilterPolicy"]
+        )
+        for s in subscriptions
+    }
+    assert policies == {
+        "imagepipe-local-ingest": {"Records": {"eventName": [{"prefix": "ObjectCreated:"}]}},
+        "imagepipe-local-removal": {"Records": {"eventName": [{"prefix": "ObjectRemoved:"}]}},
+    }
     function = moto.client("lambda").get_function_configuration(FunctionName=outputs["ingest_function"])
     assert function["Environment"]["Variables"]["ENHANCE_QUEUE_URL"] == outputs["enhance_queue_url"]
     (mapping,) = [
@@ -46,11 +54,11 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     assert stream_mapping["EventSourceArn"] == table["LatestStreamArn"]
     assert outputs["notifications_topic_arn"] == "arn:aws:sns:us-east-1:123456789012:imagepipe-local-notifications"
     alarms = moto.client("cloudwatch").describe_alarms(AlarmNamePrefix="imagepipe-local-")["MetricAlarms"]
-    assert len(alarms) == 9 and {a["AlarmActions"][0] for a in alarms} == {outputs["alerts_topic_arn"]}
+    assert len(alarms) == 12 and {a["AlarmActions"][0] for a in alarms} == {outputs["alerts_topic_arn"]}
     assert "imagepipe@example.com" in moto.client("ses").list_identities(IdentityType="EmailAddress")["Identities"]
 
     again = replay(ROOT, "local", moto.endpoint_url, state)
-    assert (again["created"], again["updated"], again["unchanged"], again["deleted"]) == (0, 0, 43, 0)
+    assert (again["created"], again["updated"], again["unchanged"], again["deleted"]) == (0, 0, 55, 0)
     assert again["outputs"] == outputs
 
 

@@ -1,0 +1,49 @@
+"""Removal: the stage that hears of deleted uploads, removes their published variants and marks
+their records deleted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.enhance import PUBLIC_PREFIX
+from components.filter import UPLOAD_REMOVED
+from components.iam import Statement, objects_under
+from components.stage import QueuedStage
+from components.stage_queue import Subscription
+from components.wiring import PipelineWiring
+
+
+@dataclass(frozen=True)
+class RemovalArgs:
+    """Where deletions are announced."""
+
+    function_name: str
+    wiring: PipelineWiring
+    events_topic_arn: pulumi.Input[str]
+
+
+class Removal(QueuedStage):
+    """The removal queue (upload-removed events from the topic) and the function acting on them."""
+
+    def __init__(self, name: str, args: RemovalArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        wiring = args.wiring
+        super().__init__(
+            "imagepipe:stages:Removal",
+            name,
+            function_name=args.function_name,
+            handler="handlers.removal.handler",
+            wiring=wiring,
+            timeout_seconds=30,
+            memory_size=256,
+            batch_size=1,
+            subscription=Subscription(topic_arn=args.events_topic_arn, filter_policy=UPLOAD_REMOVED),
+            statements=[
+                Statement(["s3:DeleteObject"], [objects_under(wiring.bucket_arn, PUBLIC_PREFIX)]),
+                Statement(["dynamodb:UpdateItem"], [wiring.images_table.arn]),
+                wiring.idempotency_statement(),
+            ],
+            environment=wiring.environment("removal"),
+            opts=opts,
+        )

@@ -1,0 +1,39 @@
+"""Removal (the removal stage's logic): an owner deleted an upload, so its published variants go
+and its record says `deleted`.
+
+A deletion counts only when it is newer than the upload its record is about (an older delete event
+arriving late changes nothing), and never for a rejected upload (the rejection itself removed the
+object). A deletion while the upload is still pending wins: enhance then finds the record no
+longer pending and withdraws what it published.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from handlers.pipeline.outcome import STALE, Outcome
+from handlers.pipeline.records import DELETED, RecordStore
+from handlers.pipeline.uploads import Removal
+
+VARIANT_KEYS = ("optimized_key", "thumbnail_key")
+
+
+class Remover:
+    """Marks records deleted and removes their variants from the bucket."""
+
+    def __init__(self, records: RecordStore, s3: Any) -> None:
+        self.records = records
+        self.s3 = s3
+
+    def remove(self, removal: Removal) -> Outcome:
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        before = self.records.mark_deleted(removal.image_id, removal.order, now)
+        if before is None:
+            return Outcome(removal.image_id, STALE)
+        variants = [before[key] for key in VARIANT_KEYS if before.get(key)]
+        if variants:
+            self.s3.delete_objects(
+                Bucket=removal.bucket, Delete={"Objects": [{"Key": key} for key in variants], "Quiet": True}
+            )
+        return Outcome(removal.image_id, DELETED)

@@ -21,7 +21,7 @@ from harness.bench.stats import median
 from harness.emulator import Paths
 
 ROOT = Path(__file__).resolve().parents[2]
-HANDLERS = ("handlers.ingest", "handlers.enhance", "handlers.notify")
+HANDLERS = ("handlers.ingest", "handlers.enhance", "handlers.removal", "handlers.notify")
 _PROBE = (
     "import importlib, json, sys, time\n"
     "started = time.perf_counter()\n"

@@ -71,6 +71,14 @@ def s3_event(key: str, size: int, etag: str, event_time: str = "2026-11-22T10:00
     }
 
 
+def s3_removed_event(key: str, event_time: str = "2026-11-22T10:00:30.000Z") -> dict[str, Any]:
+    """The S3 event notification announcing that `key` was deleted."""
+    event = s3_event(key, 0, "", event_time=event_time)
+    event["Records"][0]["eventName"] = "ObjectRemoved:Delete"
+    del event["Records"][0]["s3"]["object"]["size"], event["Records"][0]["s3"]["object"]["eTag"]
+    return event
+
+
 def sqs_batch(*bodies: Any) -> dict[str, Any]:
     """An SQS event as the event source mapping delivers it (raw message bodies)."""
     return {

@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.samples import pdf_document, photo_jpeg
-from tests.unit.handlers.conftest import BUCKET, fresh, s3_event, sqs_batch
-
-
-def removed_event(key: str, event_time: str = "2026-11-22T10:00:30.000Z") -> dict:
-    event = s3_event(key, 0, "", event_time=event_time)
-    event["Records"][0]["eventName"] = "ObjectRemoved:Delete"
-    return event
+from tests.unit.handlers.conftest import BUCKET, fresh, s3_removed_event, sqs_batch
 
 
 @pytest.fixture
@@ -37,7 +31,7 @@ def test_deleting_a_processed_upload_removes_its_variants_and_marks_it_deleted(a
     assert sorted(_public_keys(aws)) == sorted([before["optimized_key"], before["thumbnail_key"]])
     aws.s3.delete_object(Bucket=BUCKET, Key=key)
 
-    assert stages[2].handler(sqs_batch(removed_event(key)), context) == {"batchItemFailures": []}
+    assert stages[2].handler(sqs_batch(s3_removed_event(key)), context) == {"batchItemFailures": []}
     record = aws.record(key)
     assert record["status"] == "deleted" and record["deleted_at"]
     assert record["optimized_key"] == before["optimized_key"]  # what it was, for the history
@@ -47,27 +41,27 @@ def test_deleting_a_processed_upload_removes_its_variants_and_marks_it_deleted(a
 def test_the_removal_of_a_rejected_upload_by_ingest_leaves_the_rejection(aws, stages, context):
     key = "uploads/alice/invoice.jpg"
     stages[0].handler(sqs_batch(aws.upload(key, pdf_document())), context)
-    stages[2].handler(sqs_batch(removed_event(key)), context)
+    stages[2].handler(sqs_batch(s3_removed_event(key)), context)
     assert aws.record(key)["status"] == "rejected"
 
 
 def test_a_deletion_older_than_the_recorded_upload_changes_nothing(aws, stages, context):
     key = "uploads/alice/back-again.jpg"
     before = _processed(aws, stages, context, key)  # uploaded at 10:00:00
-    stages[2].handler(sqs_batch(removed_event(key, event_time="2026-11-22T09:59:59.000Z")), context)
+    stages[2].handler(sqs_batch(s3_removed_event(key, event_time="2026-11-22T09:59:59.000Z")), context)
     assert aws.record(key) == before
     assert len(_public_keys(aws)) == 2
 
 
 def test_a_deletion_of_what_was_never_recorded_and_a_redelivery_change_nothing(aws, stages, context):
     removal = stages[2]
-    event = removed_event("uploads/alice/never-seen.jpg")
+    event = s3_removed_event("uploads/alice/never-seen.jpg")
     assert removal.handler(sqs_batch(event), context) == {"batchItemFailures": []}
     assert aws.record("uploads/alice/never-seen.jpg") is None
 
     key = "uploads/alice/twice.jpg"
     _processed(aws, stages, context, key)
-    removal.handler(sqs_batch(removed_event(key)), context)
+    removal.handler(sqs_batch(s3_removed_event(key)), context)
     first = aws.record(key)
-    removal.handler(sqs_batch(removed_event(key)), context)
+    removal.handler(sqs_batch(s3_removed_event(key)), context)
     assert aws.record(key) == first

@@ -13,9 +13,8 @@ import pulumi_aws as aws
 
 from components.function import StageFunction, StageFunctionArgs, StreamSource
 from components.iam import Statement
+from components.stage_queue import FOURTEEN_DAYS
 from components.wiring import PipelineWiring
-
-FOURTEEN_DAYS = 14 * 24 * 3600
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handlers.pipeline.outcome import STALE
 from handlers.pipeline.records import RecordStore
 from handlers.pipeline.removal import Remover
 from handlers.pipeline.uploads import Removal, removals_in
@@ -32,7 +33,7 @@ logger, metrics = stage.logger, stage.metrics
 def remove_upload(removal: dict[str, Any]) -> dict[str, Any]:
     outcome = stage.worker.remove(Removal.from_dict(removal))
     logger.info("upload removed", extra={"key": removal["key"], **asdict(outcome)})
-    if outcome.status != "stale":
+    if outcome.status != STALE:
         metrics.add_metric(name="UploadsDeleted", unit=MetricUnit.Count, value=1)
     return asdict(outcome)
 

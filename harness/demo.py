@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from harness.aws import AwsTarget
 from harness.emulator import Paths
 from harness.notice_tap import NoticeTap, sent_mail
 from harness.samples import Sample, demo_samples
-from handlers.pipeline.records import RecordStore
+from handlers.pipeline.records import TERMINAL, RecordStore, timestamp
 from handlers.pipeline.uploads import image_id_for
 
-TERMINAL = ("processed", "rejected", "failed")
 DEMO_OWNER = "demo"
 
 
@@ -27,7 +25,7 @@ def upload_and_wait(
 ) -> tuple[dict[str, Any] | None, float]:
     """Upload `data` to `key` and wait for its record to reach a terminal state; (record, seconds)."""
     s3, records = target.client("s3"), RecordStore(table, target.client("dynamodb"))
-    since = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    since = timestamp()
     started = time.monotonic()
     s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
     image_id = image_id_for(key)

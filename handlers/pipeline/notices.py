@@ -13,9 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from handlers.pipeline.records import FAILED, PROCESSED, REJECTED
-
-TERMINAL = (PROCESSED, REJECTED, FAILED)
+from handlers.pipeline.records import FAILED, PROCESSED, REJECTED, TERMINAL
 # SNS subjects must be ASCII and under 100 characters: the file name goes in the text instead.
 SUBJECTS = {
     PROCESSED: "imagepipe: your image is ready",

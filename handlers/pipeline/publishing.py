@@ -3,13 +3,12 @@ thumbnail, write them under `public/`, and record the image `processed`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from handlers.imaging import ImageRejected, Limits, Rendition, Variant, VariantSizes, render
 from handlers.pipeline.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
-from handlers.pipeline.records import FAILED, PENDING, PROCESSED, REJECTED, RecordStore, VariantRecord
+from handlers.pipeline.records import FAILED, PENDING, PROCESSED, REJECTED, RecordStore, VariantRecord, timestamp
 from handlers.pipeline.uploads import Upload
 
 PUBLIC_PREFIX = "public/"
@@ -51,7 +50,7 @@ class Publisher:
         current = [variant.key for variant in published.values()]
         fields: dict[str, Any] = {f"{name}_key": variant.key for name, variant in published.items()}
         fields["variants"] = {name: vars(variant) for name, variant in published.items()}
-        fields["processed_at"] = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        fields["processed_at"] = timestamp()
         if self.records.finish(upload, PROCESSED, **fields) is None:
             self._remove(upload.bucket, current)  # a newer upload of the key took over meanwhile
             return Outcome(upload.image_id, STALE)

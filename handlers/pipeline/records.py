@@ -12,6 +12,7 @@ from typing import Any
 from handlers.pipeline.uploads import Placement, Upload
 
 PENDING, PROCESSED, REJECTED, FAILED, DELETED = "pending", "processed", "rejected", "failed", "deleted"
+TERMINAL = (PROCESSED, REJECTED, FAILED)  # an upload's outcomes: every upload reaches exactly one
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class RecordStore:
         """Write the record of `upload` (pending or rejected), replacing the record of an older upload of
         the same key. False, writing nothing, when a newer upload is already recorded, or this one was
         already taken past pending."""
-        now = _now()
+        now = timestamp()
         item = {
             "image_id": upload.image_id,
             "source_bucket": upload.bucket,
@@ -79,51 +80,48 @@ class RecordStore:
     def finish(self, upload: Upload, status: str, **fields: Any) -> dict[str, Any] | None:
         """Move the pending record of exactly this upload to `status` with `fields`; the record as it
         was before, or None (writing nothing) when the record is no longer this upload's pending one."""
-        values = {**fields, "status": status, "updated_at": _now()}
+        values = {**fields, "status": status, "updated_at": timestamp()}
         names = {f"#f{i}": name for i, name in enumerate(values)}
         assignments = ", ".join(f"#f{i} = :f{i}" for i in range(len(values)))
-        result: dict[str, Any] = {}
+        return self._update_returning_old(
+            upload.image_id,
+            UpdateExpression=f"SET {assignments}",
+            ConditionExpression="upload_version = :version AND #status = :pending",
+            ExpressionAttributeNames={**names, "#status": "status"},
+            ExpressionAttributeValues={
+                **{f":f{i}": self._serialize(value) for i, value in enumerate(values.values())},
+                ":version": {"S": upload.version},
+                ":pending": {"S": PENDING},
+            },
+        )
 
-        def update() -> None:
-            result.update(
-                self.client.update_item(
-                    TableName=self.table_name,
-                    Key={"image_id": {"S": upload.image_id}},
-                    UpdateExpression=f"SET {assignments}",
-                    ConditionExpression="upload_version = :version AND #status = :pending",
-                    ExpressionAttributeNames={**names, "#status": "status"},
-                    ExpressionAttributeValues={
-                        **{f":f{i}": self._serialize(value) for i, value in enumerate(values.values())},
-                        ":version": {"S": upload.version},
-                        ":pending": {"S": PENDING},
-                    },
-                    ReturnValues="ALL_OLD",
-                )
-            )
-
-        return self._plain(result["Attributes"]) if self._conditional(update) else None
-
-    def mark_deleted(self, image_id: str, order: str, deleted_at: str) -> dict[str, Any] | None:
+    def mark_deleted(self, image_id: str, order: str) -> dict[str, Any] | None:
         """Record that the upload of `image_id` was deleted (at `order`, see `Removal.order`); the
         record as it was, or None (writing nothing) when there is none, a newer upload is recorded,
         or the upload was rejected (its rejection removed it) or is already deleted."""
+        now = timestamp()
+        return self._update_returning_old(
+            image_id,
+            UpdateExpression="SET #status = :deleted, deleted_at = :at, updated_at = :at",
+            ConditionExpression="upload_order < :order AND NOT (#status IN (:rejected, :deleted))",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":deleted": {"S": DELETED},
+                ":rejected": {"S": REJECTED},
+                ":order": {"S": order},
+                ":at": {"S": now},
+            },
+        )
+
+    def _update_returning_old(self, image_id: str, **request: Any) -> dict[str, Any] | None:
+        """Apply a conditional update to the record of `image_id`: the record as it was before, or
+        None when the condition did not hold (nothing written)."""
         result: dict[str, Any] = {}
 
         def update() -> None:
             result.update(
                 self.client.update_item(
-                    TableName=self.table_name,
-                    Key={"image_id": {"S": image_id}},
-                    UpdateExpression="SET #status = :deleted, deleted_at = :at, updated_at = :at",
-                    ConditionExpression="upload_order < :order AND NOT (#status IN (:rejected, :deleted))",
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues={
-                        ":deleted": {"S": DELETED},
-                        ":rejected": {"S": REJECTED},
-                        ":order": {"S": order},
-                        ":at": {"S": deleted_at},
-                    },
-                    ReturnValues="ALL_OLD",
+                    TableName=self.table_name, Key={"image_id": {"S": image_id}}, ReturnValues="ALL_OLD", **request
                 )
             )
 
@@ -141,7 +139,8 @@ class RecordStore:
         return True
 
 
-def _now() -> str:
+def timestamp() -> str:
+    """Now, as records store times: ISO 8601 UTC to the millisecond, `Z`-suffixed."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

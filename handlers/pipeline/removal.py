@@ -9,7 +9,6 @@ longer pending and withdraws what it published.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from handlers.pipeline.outcome import STALE, Outcome
@@ -27,8 +26,7 @@ class Remover:
         self.s3 = s3
 
     def remove(self, removal: Removal) -> Outcome:
-        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        before = self.records.mark_deleted(removal.image_id, removal.order, now)
+        before = self.records.mark_deleted(removal.image_id, removal.order)
         if before is None:
             return Outcome(removal.image_id, STALE)
         variants = [before[key] for key in VARIANT_KEYS if before.get(key)]

@@ -20,10 +20,9 @@ from typing import Any
 from harness.aws import AwsTarget
 from harness.bench.stats import median, percentile
 from harness.samples import photo_jpeg
-from handlers.pipeline.records import RecordStore
+from handlers.pipeline.records import TERMINAL, RecordStore
 from handlers.pipeline.uploads import image_id_for
 
-TERMINAL = ("processed", "rejected", "failed")
 PHOTO_SIZE = (1732, 1155)  # 2 MP
 
 

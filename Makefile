@@ -4,14 +4,23 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # The venv is (re)made whenever the lock changes.
 VENV_STAMP := $(VENV)/.installed-$(shell cksum requirements/dev.txt | cut -d' ' -f1)
+# The benchmark's contenders go into the same venv, only for `make bench`.
+BENCH_STAMP := $(VENV)/.bench-$(shell cksum requirements/bench.txt | cut -d' ' -f1)
 
-.PHONY: demo test unit e2e bench up down outputs status lock clean
+.PHONY: demo test lint unit e2e bench up down outputs status lock clean
 
 demo: $(VENV_STAMP)
 	$(PY) -m harness demo
 
-test: $(VENV_STAMP)
+# Lint and types first: a test run on code that does not pass them does not count.
+test: lint
 	$(PY) -m pytest
+
+# Ruff (lint and format check) over the whole tree; mypy (strict) on handlers/ and components/.
+lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 unit: $(VENV_STAMP)
 	$(PY) -m pytest tests/unit
@@ -20,7 +29,7 @@ e2e: $(VENV_STAMP)
 	$(PY) -m pytest tests/e2e
 
 # Kernel (vs pyvips and naive Pillow), cold start and pipeline figures; ONLY=kernel|coldstart|pipeline
-bench: $(VENV_STAMP)
+bench: $(BENCH_STAMP)
 	$(PY) -m harness bench $(if $(ONLY),--only $(ONLY))
 
 up: $(VENV_STAMP)
@@ -45,6 +54,11 @@ $(VENV_STAMP): requirements/dev.txt
 		|| { tail -n 20 $(VENV)/install.log; echo "installing the project's dependencies failed; full log: $(VENV)/install.log"; exit 1; }
 	@touch $@
 
+$(BENCH_STAMP): requirements/bench.txt $(VENV_STAMP)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/bench.txt >>$(VENV)/install.log 2>&1 \
+		|| { tail -n 20 $(VENV)/install.log; echo "installing the benchmark's contenders failed; full log: $(VENV)/install.log"; exit 1; }
+	@touch $@
+
 # Re-lock requirements/dev.txt from requirements/dev.in (run after changing dev.in).
 lock:
 	rm -rf /tmp/imagepipe-lock && $(PYTHON) -m venv /tmp/imagepipe-lock
@@ -53,4 +67,4 @@ lock:
 
 clean:
 	-$(PY) -m harness down
-	rm -rf $(VENV) .imagepipe build .pytest_cache .hypothesis
+	rm -rf $(VENV) .imagepipe build .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -44,7 +44,11 @@ class Alarms(pulumi.ComponentResource):
             )
 
         def alarm(
-            label: str, kind: str, metric: tuple[str, str, str], dimension: tuple[str, pulumi.Input[str]], what: pulumi.Input[str]
+            label: str,
+            kind: str,
+            metric: tuple[str, str, str],
+            dimension: tuple[str, pulumi.Input[str]],
+            what: pulumi.Input[str],
         ) -> aws.cloudwatch.MetricAlarm:
             namespace, metric_name, statistic = metric
             return aws.cloudwatch.MetricAlarm(
@@ -69,17 +73,32 @@ class Alarms(pulumi.ComponentResource):
         for label, function in args.functions.items():
             dimension = ("FunctionName", function)
             self.alarms.append(
-                alarm(label, "errors", ("AWS/Lambda", "Errors", "Sum"), dimension,
-                      pulumi.Output.concat(f"the {label} function failed an invocation: see /aws/lambda/", function))
-            )  # fmt: skip
+                alarm(
+                    label,
+                    "errors",
+                    ("AWS/Lambda", "Errors", "Sum"),
+                    dimension,
+                    pulumi.Output.concat(f"the {label} function failed an invocation: see /aws/lambda/", function),
+                )
+            )
             self.alarms.append(
-                alarm(label, "throttles", ("AWS/Lambda", "Throttles", "Sum"), dimension,
-                      f"the {label} function was throttled: its work waits in its queue")
-            )  # fmt: skip
+                alarm(
+                    label,
+                    "throttles",
+                    ("AWS/Lambda", "Throttles", "Sum"),
+                    dimension,
+                    f"the {label} function was throttled: its work waits in its queue",
+                )
+            )
         for label, queue in args.dead_letter_queues.items():
             self.alarms.append(
-                alarm(label, "parked", ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"), ("QueueName", queue),
-                      f"messages are parked in the {label} queue: their work failed for good; redrive them once fixed")
-            )  # fmt: skip
+                alarm(
+                    label,
+                    "parked",
+                    ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
+                    ("QueueName", queue),
+                    f"messages are parked in the {label} queue: their work failed for good; redrive once fixed",
+                )
+            )
 
         self.register_outputs({"topic_arn": self.topic.arn})

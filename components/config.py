@@ -53,43 +53,85 @@ class StackConfig:
     alert_emails: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check(bool(_NAME_PREFIX.match(self.name_prefix)), "namePrefix",
-               f"{self.name_prefix!r} must be 3-32 characters of a-z, 0-9 and '-', starting with a letter")
+        _check(
+            bool(_NAME_PREFIX.match(self.name_prefix)),
+            "namePrefix",
+            f"{self.name_prefix!r} must be 3-32 characters of a-z, 0-9 and '-', starting with a letter",
+        )
         if self.images_bucket_name is not None:
-            _check(bool(_BUCKET_NAME.match(self.images_bucket_name)), "imagesBucketName",
-                   f"{self.images_bucket_name!r} is not a valid S3 bucket name")
-        _check(self.lambda_runtime in _RUNTIMES, "lambdaRuntime",
-               f"{self.lambda_runtime!r} is not one of {', '.join(_RUNTIMES)}")
-        _check(self.lambda_architecture in _ARCHITECTURES, "lambdaArchitecture",
-               f"{self.lambda_architecture!r} is not one of {', '.join(_ARCHITECTURES)}")
-        _check(1 <= self.max_upload_bytes <= 1024**3, "maxUploadBytes",
-               f"{self.max_upload_bytes} must be between 1 byte and 1 GiB")
-        _check(1 <= self.max_pixels <= 500_000_000, "maxPixels",
-               f"{self.max_pixels} must be between 1 and 500000000")
-        _check(16 <= self.thumbnail_edge <= self.optimized_edge <= 8192, "thumbnailEdge/optimizedEdge",
-               f"need 16 <= thumbnailEdge ({self.thumbnail_edge}) <= optimizedEdge ({self.optimized_edge}) <= 8192")
-        _check(1 <= self.max_receive_count <= 1000, "maxReceiveCount",
-               f"{self.max_receive_count} must be between 1 and 1000")
-        _check(self.log_retention_days in _RETENTION_DAYS, "logRetentionDays",
-               f"{self.log_retention_days} is not a CloudWatch Logs retention period")
+            _check(
+                bool(_BUCKET_NAME.match(self.images_bucket_name)),
+                "imagesBucketName",
+                f"{self.images_bucket_name!r} is not a valid S3 bucket name",
+            )
+        _check(
+            self.lambda_runtime in _RUNTIMES,
+            "lambdaRuntime",
+            f"{self.lambda_runtime!r} is not one of {', '.join(_RUNTIMES)}",
+        )
+        _check(
+            self.lambda_architecture in _ARCHITECTURES,
+            "lambdaArchitecture",
+            f"{self.lambda_architecture!r} is not one of {', '.join(_ARCHITECTURES)}",
+        )
+        _check(
+            1 <= self.max_upload_bytes <= 1024**3,
+            "maxUploadBytes",
+            f"{self.max_upload_bytes} must be between 1 byte and 1 GiB",
+        )
+        _check(1 <= self.max_pixels <= 500_000_000, "maxPixels", f"{self.max_pixels} must be between 1 and 500000000")
+        _check(
+            16 <= self.thumbnail_edge <= self.optimized_edge <= 8192,
+            "thumbnailEdge/optimizedEdge",
+            f"need 16 <= thumbnailEdge ({self.thumbnail_edge}) <= optimizedEdge ({self.optimized_edge}) <= 8192",
+        )
+        _check(
+            1 <= self.max_receive_count <= 1000,
+            "maxReceiveCount",
+            f"{self.max_receive_count} must be between 1 and 1000",
+        )
+        _check(
+            self.log_retention_days in _RETENTION_DAYS,
+            "logRetentionDays",
+            f"{self.log_retention_days} is not a CloudWatch Logs retention period",
+        )
         if self.sender_email is not None:
-            _check(bool(_EMAIL.match(self.sender_email)), "senderEmail",
-                   f"{self.sender_email!r} is not an e-mail address")
-        _check(isinstance(self.owner_emails, Mapping), "ownerEmails",
-               f"must be a map of owner to e-mail address, not {self.owner_emails!r}")
+            _check(
+                bool(_EMAIL.match(self.sender_email)), "senderEmail", f"{self.sender_email!r} is not an e-mail address"
+            )
+        _check(
+            isinstance(self.owner_emails, Mapping),
+            "ownerEmails",
+            f"must be a map of owner to e-mail address, not {self.owner_emails!r}",
+        )
         for owner, address in self.owner_emails.items():
-            _check(isinstance(owner, str) and bool(_OWNER.match(owner)), "ownerEmails",
-                   f"{owner!r} is not an owner name (the part of uploads/<owner>/<file> between the slashes)")
-            _check(isinstance(address, str) and bool(_EMAIL.match(address)), "ownerEmails",
-                   f"the address of {owner!r}, {address!r}, is not an e-mail address")
-        _check(self.sender_email is not None or not self.owner_emails, "senderEmail",
-               "is needed to mail the owners listed in imagepipe:ownerEmails")
-        _check(self.alarm_period_seconds in (10, 30) or (
-            self.alarm_period_seconds % 60 == 0 and 60 <= self.alarm_period_seconds <= 86400), "alarmPeriodSeconds",
-               f"{self.alarm_period_seconds} must be 10, 30 or a multiple of 60 up to 86400")
-        _check(isinstance(self.alert_emails, tuple) and all(
-            isinstance(address, str) and _EMAIL.match(address) for address in self.alert_emails), "alertEmails",
-               f"must be a list of e-mail addresses, not {list(self.alert_emails)!r}")
+            _check(
+                isinstance(owner, str) and bool(_OWNER.match(owner)),
+                "ownerEmails",
+                f"{owner!r} is not an owner name (the part of uploads/<owner>/<file> between the slashes)",
+            )
+            _check(
+                isinstance(address, str) and bool(_EMAIL.match(address)),
+                "ownerEmails",
+                f"the address of {owner!r}, {address!r}, is not an e-mail address",
+            )
+        _check(
+            self.sender_email is not None or not self.owner_emails,
+            "senderEmail",
+            "is needed to mail the owners listed in imagepipe:ownerEmails",
+        )
+        _check(
+            self.alarm_period_seconds in (10, 30)
+            or (self.alarm_period_seconds % 60 == 0 and 60 <= self.alarm_period_seconds <= 86400),
+            "alarmPeriodSeconds",
+            f"{self.alarm_period_seconds} must be 10, 30 or a multiple of 60 up to 86400",
+        )
+        _check(
+            isinstance(self.alert_emails, tuple)
+            and all(isinstance(address, str) and _EMAIL.match(address) for address in self.alert_emails),
+            "alertEmails",
+            f"must be a list of e-mail addresses, not {list(self.alert_emails)!r}",
+        )
 
     def resource_name(self, suffix: str) -> str:
         """The physical name of one of this stack's resources, e.g. `imagepipe-dev-ingest`."""

@@ -44,7 +44,9 @@ class Enhance(QueuedStage):
                 Statement(["s3:GetObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, UPLOAD_PREFIX)]),
                 Statement(["s3:PutObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, PUBLIC_PREFIX)]),
                 Statement(
-                    ["s3:ListBucket"], [wiring.bucket_arn], conditions={"StringLike": {"s3:prefix": [f"{PUBLIC_PREFIX}*"]}}
+                    ["s3:ListBucket"],
+                    [wiring.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{PUBLIC_PREFIX}*"]}},
                 ),
                 Statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [wiring.images_table.arn]),
                 wiring.idempotency_statement(),

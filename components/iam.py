@@ -34,7 +34,7 @@ def policy_document(statements: Sequence[Statement]) -> pulumi.Output[str]:
 
     def render(resolved: list[list[str]]) -> str:
         body = []
-        for statement, resources in zip(statements, resolved):
+        for statement, resources in zip(statements, resolved, strict=True):
             entry: dict[str, Any] = {
                 "Effect": "Allow",
                 "Action": sorted(set(statement.actions)),
@@ -53,9 +53,7 @@ def service_assume_role_policy(service: str) -> str:
     return json.dumps(
         {
             "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-            ],
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
         },
         sort_keys=True,
     )

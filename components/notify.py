@@ -81,5 +81,9 @@ class Notify(pulumi.ComponentResource):
             opts=child,
         )
         self.register_outputs(
-            {"topic_arn": self.topic.arn, "failures_url": self.failures.url, "function_name": self.function.function.name}
+            {
+                "topic_arn": self.topic.arn,
+                "failures_url": self.failures.url,
+                "function_name": self.function.function.name,
+            }
         )

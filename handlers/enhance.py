@@ -19,7 +19,9 @@ from handlers.stage import Clients, Stage
 
 
 def build_publisher(settings: Settings, clients: Clients) -> Publisher:
-    return Publisher(RecordStore(settings.images_table, clients("dynamodb")), clients("s3"), settings.limits, settings.sizes)
+    return Publisher(
+        RecordStore(settings.images_table, clients("dynamodb")), clients("s3"), settings.limits, settings.sizes
+    )
 
 
 stage = Stage(build_publisher)
@@ -37,7 +39,9 @@ def enhance_upload(upload: dict[str, Any]) -> dict[str, Any]:
 
 def record_handler(record: SQSRecord) -> None:
     upload = Upload.from_dict(json.loads(record.body)["upload"])
-    with stage.recording_final_failure(record, "enhancing", upload.key, lambda reason: stage.worker.fail(upload, reason)):
+    with stage.recording_final_failure(
+        record, "enhancing", upload.key, lambda reason: stage.worker.fail(upload, reason)
+    ):
         enhance_upload(upload=upload.to_dict())
 
 

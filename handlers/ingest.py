@@ -6,6 +6,7 @@ a redelivered one is recognised by Powertools' idempotency and not handled twice
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict
 from typing import Any
 
@@ -47,7 +48,8 @@ def ingest_upload(upload: dict[str, Any]) -> dict[str, Any]:
 
 def record_handler(record: SQSRecord) -> None:
     for upload in uploads_in(record.body):
-        with stage.recording_final_failure(record, "checking", upload.key, lambda reason: stage.worker.fail(upload, reason)):
+        fail = functools.partial(stage.worker.fail, upload)
+        with stage.recording_final_failure(record, "checking", upload.key, fail):
             ingest_upload(upload=upload.to_dict())
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 # How long before an invocation times out its record is marked failed, if this is its last attempt.
 DEADLINE_MARGIN_MS = 2000
+OUT_OF_TIME = "it did not finish within the function's time limit"
 Worker = TypeVar("Worker")
 Result = TypeVar("Result")
 Clients = Callable[[str], Any]
@@ -48,7 +49,9 @@ class Stage(Generic[Worker]):
     """One stage's Lambda runtime pieces. `build_worker(settings, clients)` makes the object that
     does the stage's work from its settings and boto3 clients."""
 
-    def __init__(self, build_worker: Callable[[Settings, Clients], Worker], event_type: EventType = EventType.SQS) -> None:
+    def __init__(
+        self, build_worker: Callable[[Settings, Clients], Worker], event_type: EventType = EventType.SQS
+    ) -> None:
         self.settings = Settings.from_environment()
         self.logger = Logger()
         self.metrics = Metrics()
@@ -117,7 +120,9 @@ class Stage(Generic[Worker]):
             self._context = None
 
     @contextmanager
-    def recording_final_failure(self, record: SQSRecord, step: str, key: str, fail: Callable[[str], None]) -> Iterator[None]:
+    def recording_final_failure(
+        self, record: SQSRecord, step: str, key: str, fail: Callable[[str], None]
+    ) -> Iterator[None]:
         """Let an error fail the message. On its last attempt (the message then goes to the
         dead-letter queue, and its record would stay pending for ever), first `fail(reason)` the
         record: at once on an error, or shortly before the invocation's time runs out, since Lambda
@@ -136,7 +141,9 @@ class Stage(Generic[Worker]):
             if watchdog is not None:
                 watchdog.cancel()
 
-    def _deadline_watch(self, step: str, key: str, attempts: int, fail: Callable[[str], None]) -> threading.Timer | None:
+    def _deadline_watch(
+        self, step: str, key: str, attempts: int, fail: Callable[[str], None]
+    ) -> threading.Timer | None:
         """A timer that records the failure DEADLINE_MARGIN_MS before the invocation times out."""
         if self._context is None:
             return None
@@ -146,7 +153,7 @@ class Stage(Generic[Worker]):
 
         def out_of_time() -> None:
             self.logger.error("giving up: out of time", extra={"key": key, "attempts": attempts})
-            fail(f"{step} the image failed {attempts} times; last error: it did not finish within the function's time limit")
+            fail(f"{step} the image failed {attempts} times; last error: {OUT_OF_TIME}")
 
         timer = threading.Timer(seconds, out_of_time)
         timer.daemon = True

@@ -1,11 +1,11 @@
 """`python -m harness`: bring the pipeline up in the embedded emulator, look at it, take it down.
 
-    up [--endpoint URL] [--stack local]   start (or attach to) the emulator and deploy the program
-    down                                  stop the emulator `up` started and forget the deploy
-    outputs [--stack local]               the deployed stack's outputs as one JSON object
-    demo                                  up, push sample uploads through, print what became of them
-    bench [--json PATH] [--only SECTION]  kernel, cold start and pipeline figures (see harness/bench)
-    status                                whether the emulator runs and what is deployed
+up [--endpoint URL] [--stack local]   start (or attach to) the emulator and deploy the program
+down                                  stop the emulator `up` started and forget the deploy
+outputs [--stack local]               the deployed stack's outputs as one JSON object
+demo                                  up, push sample uploads through, print what became of them
+bench [--json PATH] [--only SECTION]  kernel, cold start and pipeline figures (see harness/bench)
+status                                whether the emulator runs and what is deployed
 """
 
 from __future__ import annotations

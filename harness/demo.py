@@ -6,12 +6,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from handlers.pipeline.records import TERMINAL, RecordStore, timestamp
+from handlers.pipeline.uploads import image_id_for
 from harness.aws import AwsTarget
 from harness.emulator import Paths
 from harness.notice_tap import NoticeTap, sent_mail
 from harness.samples import Sample, demo_samples
-from handlers.pipeline.records import TERMINAL, RecordStore, timestamp
-from handlers.pipeline.uploads import image_id_for
 
 DEMO_OWNER = "demo"
 
@@ -59,7 +59,8 @@ def run_demo(outputs: dict[str, Any], say: Callable[[str], None]) -> None:
     mail = sent_mail(outputs["endpoint_url"])
     if mail is not None and mail_before is not None:
         to = sorted({address for m in mail[len(mail_before) :] for address in m["Destination"]["ToAddresses"]})
-        say(f"mailed: {len(mail) - len(mail_before)} to {', '.join(to) or 'nobody'} (the emulator keeps them: {outputs['endpoint_url']}/_aws/ses)")
+        count, where = len(mail) - len(mail_before), f"{outputs['endpoint_url']}/_aws/ses"
+        say(f"mailed: {count} to {', '.join(to) or 'nobody'} (the emulator keeps them: {where})")
     say(_look_further(outputs))
     if mismatches:
         raise DemoFailed(f"these samples did not reach the state they should: {', '.join(mismatches)}")
@@ -85,9 +86,8 @@ def _describe(sample: Sample, record: dict[str, Any] | None, seconds: float) -> 
     if record["status"] == "processed":
         for name in ("optimized", "thumbnail"):
             v = record["variants"][name]
-            lines.append(
-                f"{'':31}{name:9} {v['width']:>4}×{v['height']:<4} {v['content_type']:10} {v['bytes'] / 1024:7.1f} KB  {v['key']}"
-            )
+            size = f"{v['width']:>4}×{v['height']:<4}"
+            lines.append(f"{'':31}{name:9} {size} {v['content_type']:10} {v['bytes'] / 1024:7.1f} KB  {v['key']}")
     else:
         lines.append(f"{'':31}reason: {record.get('reason')}")
     return "\n".join(lines)
@@ -102,7 +102,8 @@ Look further (the stack stays up until `make down`):
   aws --endpoint-url {endpoint} s3 ls s3://{bucket}/public/ --recursive
   aws --endpoint-url {endpoint} dynamodb scan --table-name {table}
   function logs: {logs}/<function>.log   (also CloudWatch Logs /aws/lambda/<function>)
-  notices: subscribe a queue or an e-mail address to {outputs['notifications_topic_arn']}
-  alarms:  aws --endpoint-url {endpoint} cloudwatch describe-alarms   (state changes go to {outputs['alerts_topic_arn']})
+  notices: subscribe a queue or an e-mail address to {outputs["notifications_topic_arn"]}
+  alarms:  aws --endpoint-url {endpoint} cloudwatch describe-alarms
+           (state changes go to {outputs["alerts_topic_arn"]})
   upload your own: aws --endpoint-url {endpoint} s3 cp photo.jpg s3://{bucket}/uploads/<owner>/photo.jpg
-  (any S3 client works; credentials: test/test, region {outputs['region']})"""
+  (any S3 client works; credentials: test/test, region {outputs["region"]})"""

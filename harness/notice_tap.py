@@ -27,7 +27,9 @@ class NoticeTap:
 
     def __enter__(self) -> NoticeTap:
         self._queue_url = self.sqs.create_queue(QueueName=f"imagepipe-tap-{uuid.uuid4().hex[:10]}")["QueueUrl"]
-        arn = self.sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         self._subscription = self.sns.subscribe(
             TopicArn=self.topic_arn,
             Protocol="sqs",
@@ -40,7 +42,9 @@ class NoticeTap:
         )["SubscriptionArn"]
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         if self._subscription:
             self.sns.unsubscribe(SubscriptionArn=self._subscription)
         if self._queue_url:
@@ -52,7 +56,10 @@ class NoticeTap:
         if self._queue_url is None:
             raise RuntimeError("a NoticeTap reads only inside its `with` block")
         response = self.sqs.receive_message(
-            QueueUrl=self._queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=wait_seconds
+            QueueUrl=self._queue_url,
+            MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=wait_seconds,
         )
         for message in response.get("Messages", []):
             attributes = {k: v["StringValue"] for k, v in message.get("MessageAttributes", {}).items()}

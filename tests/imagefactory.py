@@ -20,7 +20,6 @@ from PIL import Image, ImageStat
 
 from harness.samples import INVERSE_OF_TAG
 
-
 QUADRANT_COLOURS = {
     "top_left": (230, 30, 30),
     "top_right": (30, 200, 30),

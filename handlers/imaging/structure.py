@@ -22,8 +22,9 @@ Errors are raised as :class:`~handlers.imaging.rejection.ImageRejected` with cod
 
 from __future__ import annotations
 
-from zlib_ng import zlib_ng
 from typing import Final, NamedTuple
+
+from zlib_ng import zlib_ng
 
 from .rejection import ImageRejected
 
@@ -133,7 +134,7 @@ def check_png(data: bytes, header: PngHeader) -> PngLayout:
             idat_done = True
         if ctype == b"IHDR" and pos != 8:
             raise corrupt("PNG", "a second IHDR chunk")
-        elif ctype == b"PLTE":
+        if ctype == b"PLTE":
             seen_palette = True
         elif ctype == b"eXIf" and exif is None:
             exif = bytes(view[pos + 8 : end])

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from handlers.pipeline.records import FAILED, PROCESSED, REJECTED, TERMINAL
+
 # SNS subjects must be ASCII and under 100 characters: the file name goes in the text instead.
 SUBJECTS = {
     PROCESSED: "imagepipe: your image is ready",

@@ -67,7 +67,11 @@ class Publisher:
             variant: Variant = getattr(rendition, name)
             key = f"{variant_prefix(name, upload.image_id)}{upload.version}.{variant.extension}"
             self.s3.put_object(
-                Bucket=upload.bucket, Key=key, Body=variant.data, ContentType=variant.content_type, CacheControl=IMMUTABLE
+                Bucket=upload.bucket,
+                Key=key,
+                Body=variant.data,
+                ContentType=variant.content_type,
+                CacheControl=IMMUTABLE,
             )
             published[name] = VariantRecord(key, len(variant.data), variant.width, variant.height, variant.content_type)
         return published

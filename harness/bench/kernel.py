@@ -124,8 +124,17 @@ class Worker:
         source, warmup = work_dir / "input", work_dir / "warmup"
         source.write_bytes(case.data)
         warmup.write_bytes(case.warmup)
-        command = [sys.executable, "-m", "harness.bench.kernel_worker", contender, str(source), str(warmup), str(work_dir)]
-        self._errors = tempfile.TemporaryFile(mode="w+")  # never a full pipe, never read until it fails
+        command = [
+            sys.executable,
+            "-m",
+            "harness.bench.kernel_worker",
+            contender,
+            str(source),
+            str(warmup),
+            str(work_dir),
+        ]
+        # A file, never a full pipe, read only when the worker fails; closed with the worker (close()).
+        self._errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the worker
         self._process = subprocess.Popen(
             command,
             cwd=_ROOT,

@@ -14,14 +14,14 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from handlers.pipeline.records import TERMINAL, RecordStore
+from handlers.pipeline.uploads import image_id_for
 from harness.aws import AwsTarget
 from harness.bench.stats import median, percentile
 from harness.samples import photo_jpeg
-from handlers.pipeline.records import TERMINAL, RecordStore
-from handlers.pipeline.uploads import image_id_for
 
 PHOTO_SIZE = (1732, 1155)  # 2 MP
 

@@ -30,7 +30,13 @@ def table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str, str], ...])
     for row in rows:
         cells.append([fmt.format(row[key]) if row.get(key) is not None else "-" for key, _, fmt in columns])
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
-    lines = ["  ".join(cell.rjust(width) if i else cell.ljust(width) for i, (cell, width) in enumerate(zip(line, widths))) for line in cells]
+    lines = [
+        "  ".join(
+            cell.rjust(width) if i else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(line, widths, strict=True))
+        )
+        for line in cells
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -50,7 +56,10 @@ def render(results: dict[str, Any]) -> str:
                 f"  {row['case']}: ours {vs_pyvips:.2f}× pyvips time, {vs_naive:.1f}× faster than naive, "
                 f"memory {memory:.2f}× pyvips"
             )
-        parts.append("  targets: 12 MP JPEG ≤ 1.0× pyvips, ≥ 3× naive, PSNR ≥ 38 dB; 3 MP PNG ≤ 1.2× pyvips; memory ≤ 1.5× pyvips")
+        parts.append(
+            "  targets: 12 MP JPEG ≤ 1.0× pyvips, ≥ 3× naive, PSNR ≥ 38 dB; 3 MP PNG ≤ 1.2× pyvips;"
+            " memory ≤ 1.5× pyvips"
+        )
     if "coldstart" in results:
         parts.append("\nCold start: handler module import in a fresh interpreter, then its first-call setup (medians)")
         parts.append(table(results["coldstart"], COLDSTART_COLUMNS))
@@ -62,7 +71,8 @@ def render(results: dict[str, Any]) -> str:
         parts.append(
             f"  sequential ({p['images']} uploads): p50 {p['p50_s']:.2f} s, p95 {p['p95_s']:.2f} s upload → processed\n"
             f"  burst ({p['burst']} at once): {p['per_min']:.0f} images per minute ({p['burst_s']:.1f} s for all)\n"
-            f"  floor (S3 put → SNS → SQS, no Lambda): {p['floor_ms']:.0f} ms; p50 / floor = {p['p50_over_floor']:.1f}\n"
+            f"  floor (S3 put → SNS → SQS, no Lambda): {p['floor_ms']:.0f} ms;"
+            f" p50 / floor = {p['p50_over_floor']:.1f}\n"
             "  target: p50 ≤ 1.5 s"
         )
     return "\n".join(parts)

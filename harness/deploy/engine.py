@@ -54,7 +54,7 @@ class ReplayMocks(pulumi.runtime.Mocks):
             raise Aborted(f"not provisioned after an earlier failure: {args.typ} {args.name!r}")
         try:
             return self._provision(args)
-        except BaseException as error:  # noqa: BLE001 - kept, re-raised by deploy() with its message
+        except BaseException as error:
             with self._lock:
                 if self.error is None:
                     self.error = error
@@ -105,7 +105,7 @@ class ReplayMocks(pulumi.runtime.Mocks):
         if self.previous is None:
             return 0
         stale = [(k, r) for k, r in self.previous.resources.items() if k not in self.state.resources]
-        for key, record in reversed(stale):
+        for _, record in reversed(stale):
             self.progress(f"  {'deleted':9} {record.type.split(':')[-1]:24} {record.id}")
             PROVISIONERS[record.type].delete(self.ctx, record)
         return len(stale)

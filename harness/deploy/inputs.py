@@ -83,7 +83,6 @@ class Inputs:
                 "remove them or teach harness/deploy/provisioners to apply them"
             )
 
-
     def _name(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
 

@@ -39,7 +39,9 @@ class Project:
         """The stack's `config:` as Pulumi hands it to a program: `ns:key` → string (JSON if not a string)."""
         path = self.root / f"Pulumi.{stack}.yaml"
         if not path.exists():
-            known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in self.root.glob("Pulumi.*.yaml"))
+            known = sorted(
+                p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in self.root.glob("Pulumi.*.yaml")
+            )
             raise DeployError(f"no stack {stack!r}: {path.name} does not exist (stacks here: {', '.join(known)})")
         config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
         flat: dict[str, str] = {}

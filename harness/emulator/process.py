@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -39,8 +39,21 @@ EXECUTOR_NAME = "imagepipe-host"
 # What the pipeline uses; nothing else is loaded. dynamodbstreams pulls in kinesis (LocalStack's
 # own dependency), which stays idle.
 SERVICES = (
-    "s3", "sns", "sqs", "dynamodb", "dynamodbstreams", "lambda", "iam", "sts", "logs", "ses",
-    "cloudwatch", "apigateway", "ssm", "secretsmanager", "events",
+    "s3",
+    "sns",
+    "sqs",
+    "dynamodb",
+    "dynamodbstreams",
+    "lambda",
+    "iam",
+    "sts",
+    "logs",
+    "ses",
+    "cloudwatch",
+    "apigateway",
+    "ssm",
+    "secretsmanager",
+    "events",
 )
 START_TIMEOUT = 90.0
 STOP_GRACE = 15.0
@@ -110,7 +123,7 @@ def _proc_stat(pid: int) -> list[str] | None:
         return None
     # comm may contain spaces: split after the closing parenthesis
     head, _, tail = raw.rpartition(")")
-    return [head.split(" (", 1)[0], head.split(" (", 1)[-1]] + tail.split()
+    return [head.split(" (", 1)[0], head.split(" (", 1)[-1], *tail.split()]
 
 
 def _alive(pid: int) -> bool:
@@ -147,17 +160,13 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _signal(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 # state file ---------------------------------------------------------------------------------------
@@ -257,9 +266,7 @@ def emulator_environment(layout: Paths, port: int, base: dict[str, str] | None =
             "XDG_CACHE_HOME": str(layout.filesystem_root / "cache"),  # plux's entry point cache
             "TMPDIR": str(tmp),
             # DynamoDB Local's JVM: temp files here, no /tmp/hsperfdata_*, quicker start (C1 only)
-            "JAVA_TOOL_OPTIONS": (
-                f"-Djava.io.tmpdir={tmp} -XX:-UsePerfData -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
-            ),
+            "JAVA_TOOL_OPTIONS": (f"-Djava.io.tmpdir={tmp} -XX:-UsePerfData -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"),
             "DISABLE_EVENTS": "1",
             "SKIP_SSL_CERT_DOWNLOAD": "1",
             "DNS_ADDRESS": "0",
@@ -344,8 +351,13 @@ def _start_locked(
 
     tmp = layout.instance_tmp(port)
     shutil.rmtree(tmp, ignore_errors=True)  # S3 objects, code and environments of an earlier run
-    for directory in (tmp, layout.s3_storage(port), layout.lambda_tmp(port), layout.lambda_logs,
-                      layout.filesystem_root):
+    for directory in (
+        tmp,
+        layout.s3_storage(port),
+        layout.lambda_tmp(port),
+        layout.lambda_logs,
+        layout.filesystem_root,
+    ):
         directory.mkdir(parents=True, exist_ok=True)
     log_path = layout.localstack_log(port)
     if log_path.exists():
@@ -372,7 +384,7 @@ def _start_locked(
         "port": port,
         "endpoint_url": endpoint_url,
         "region": region,
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "log": str(log_path),
     }
     layout.state_file(port).write_text(json.dumps(state, indent=2) + "\n")
@@ -434,10 +446,8 @@ def stop(port: int = DEFAULT_PORT, *, grace: float = STOP_GRACE, layout: Paths |
         family += [p for p in _descendants(pid) if p not in family]
         child = _children.pop(pid, None)
         if child is not None:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
         # whatever it started and left behind (Lambda runtimes live in their own sessions)
         for orphan in family:
             if _alive(orphan):

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from tests import polling
-
 from harness import emulator as embedded
 from harness.aws import AwsTarget
 from harness.emulator import DEFAULT_PORT, Emulator, EmulatorError
@@ -52,12 +50,6 @@ def emulator() -> Emulator:
     finally:
         if already is None:
             embedded.stop(port)
-
-
-
-def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
-    """Poll with this suite's defaults (see tests/polling.py)."""
-    return polling.wait_until(predicate, timeout, interval, message)
 
 
 @dataclass

@@ -4,6 +4,7 @@ mapping with partial batch failures."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import textwrap
@@ -15,14 +16,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from harness.emulator import layout
-
-from .conftest import wait_until
+from harness.polling import wait_until
 
 ROLE_NAME = "imagepipe-e2e-executor-role"
 TRUST = json.dumps(
     {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
     }
 )
 
@@ -152,17 +154,18 @@ def make_function(emulator, role_arn):
         created.append(name)
         if wait:
             state = wait_until(
-                lambda: (s := _state(lam, name))["State"] != "Pending" and s, 60, 0.05, f"{name} to leave Pending"
+                lambda: (s := _state(lam, name))["State"] != "Pending" and s,
+                timeout=60,
+                interval=0.05,
+                what=f"{name} to leave Pending",
             )
             assert state["State"] == "Active", state.get("StateReason")
         return name
 
     yield make
     for name in created:
-        try:
+        with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
             lam.delete_function(FunctionName=name)
-        except lam.exceptions.ResourceNotFoundException:
-            pass
         if emulator.embedded:
             layout().lambda_log(name).unlink(missing_ok=True)
 
@@ -181,10 +184,8 @@ def make_queue(emulator):
 
     yield make
     for url in created:
-        try:
+        with contextlib.suppress(Exception):
             sqs.delete_queue(QueueUrl=url)
-        except Exception:
-            pass
 
 
 def invoke(emulator, name: str, event: dict, **kwargs) -> tuple[dict | None, object]:
@@ -212,7 +213,11 @@ def test_the_functions_environment_is_applied(emulator, make_function):
     assert env["AWS_REGION"] == emulator.region
     if emulator.embedded:
         assert env["AWS_ENDPOINT_URL"] == emulator.endpoint_url
-        leaked = [k for k in env if k.startswith(("IMAGEPIPE", "GATEWAY_", "LAMBDA_RUNTIME_EXECUTOR", "FILESYSTEM_ROOT", "JAVA_TOOL"))]
+        leaked = [
+            k
+            for k in env
+            if k.startswith(("IMAGEPIPE", "GATEWAY_", "LAMBDA_RUNTIME_EXECUTOR", "FILESYSTEM_ROOT", "JAVA_TOOL"))
+        ]
         assert leaked == []
     # the function's boto3 reaches the emulator with the credentials it was given
     bucket = f"ipx-{uuid.uuid4().hex[:10]}"
@@ -229,17 +234,20 @@ def test_new_code_and_configuration_take_effect(emulator, make_function):
     def updated():
         return _state(lam, name).get("LastUpdateStatus") == "Successful"
 
-    lam.update_function_code(FunctionName=name, ZipFile=_zip({"app.py": "def handler(event, context):\n    return 'v2'\n"}))
-    wait_until(updated, 30, 0.05, "the code update")
+    lam.update_function_code(
+        FunctionName=name, ZipFile=_zip({"app.py": "def handler(event, context):\n    return 'v2'\n"})
+    )
+    wait_until(updated, timeout=30, interval=0.05, what="the code update")
     assert invoke(emulator, name, {}) == (None, "v2")
     lam.update_function_configuration(
         FunctionName=name, Environment={"Variables": {"GREETING": "v3"}}, Handler="app2.handler"
     )
-    wait_until(updated, 30, 0.05, "the configuration update")
+    wait_until(updated, timeout=30, interval=0.05, what="the configuration update")
     lam.update_function_code(
-        FunctionName=name, ZipFile=_zip({"app2.py": "import os\ndef handler(e, c):\n    return os.environ['GREETING']\n"})
+        FunctionName=name,
+        ZipFile=_zip({"app2.py": "import os\ndef handler(e, c):\n    return os.environ['GREETING']\n"}),
     )
-    wait_until(updated, 30, 0.05, "the second code update")
+    wait_until(updated, timeout=30, interval=0.05, what="the second code update")
     assert invoke(emulator, name, {}) == (None, "v3")
 
 
@@ -260,13 +268,17 @@ def test_asynchronous_invocation_runs(emulator, make_function, make_queue):
     results_url, _ = make_queue()
     token = uuid.uuid4().hex
     response = emulator.client("lambda").invoke(
-        FunctionName=name, InvocationType="Event",
+        FunctionName=name,
+        InvocationType="Event",
         Payload=json.dumps({"action": "notify", "queue": results_url, "token": token}),
     )
     assert response["StatusCode"] == 202
     sqs = emulator.client("sqs")
     seen = wait_until(
-        lambda: sqs.receive_message(QueueUrl=results_url, WaitTimeSeconds=1).get("Messages"), 30, 0, "the async run"
+        lambda: sqs.receive_message(QueueUrl=results_url, WaitTimeSeconds=1).get("Messages"),
+        timeout=30,
+        interval=0,
+        what="the async run",
     )
     assert seen[0]["Body"] == token
 
@@ -296,14 +308,16 @@ def test_logs_reach_cloudwatch_and_the_harness_log_file(emulator, make_function)
         text = "".join(event["message"] for event in events)
         return text if "REPORT RequestId" in text else None
 
-    text = wait_until(messages, 20, 0.1, "the function's log events")
+    text = wait_until(messages, timeout=20, interval=0.1, what="the function's log events")
     assert f"token {token}" in text
     assert f'"token": "{token}"' in text
     assert f"to stderr {token}" in text
     assert "START RequestId: " in text and "END RequestId: " in text
     if emulator.embedded:
         log_file = layout().lambda_log(name)
-        content = wait_until(lambda: log_file.exists() and log_file.read_text(), 10, 0.05, str(log_file))
+        content = wait_until(
+            lambda: log_file.exists() and log_file.read_text(), timeout=10, interval=0.05, what=str(log_file)
+        )
         assert f"token {token}" in content and "REPORT RequestId: " in content
 
 
@@ -324,7 +338,12 @@ def test_sqs_batch_with_partial_failures_redelivers_then_parks_in_the_dlq(emulat
         FunctionResponseTypes=["ReportBatchItemFailures"],
     )["UUID"]
     try:
-        wait_until(lambda: lam.get_event_source_mapping(UUID=mapping)["State"] == "Enabled", 30, 0.1, "the mapping")
+        wait_until(
+            lambda: lam.get_event_source_mapping(UUID=mapping)["State"] == "Enabled",
+            timeout=30,
+            interval=0.1,
+            what="the mapping",
+        )
         bodies = ["ok-1", "ok-2", "ok-3", "ok-4", "fail-1"]
         sqs.send_message_batch(
             QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies)]
@@ -333,7 +352,9 @@ def test_sqs_batch_with_partial_failures_redelivers_then_parks_in_the_dlq(emulat
         seen: list[dict] = []
 
         def drain_results():
-            for message in sqs.receive_message(QueueUrl=results_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+            for message in sqs.receive_message(QueueUrl=results_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                "Messages", []
+            ):
                 seen.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=results_url, ReceiptHandle=message["ReceiptHandle"])
             return seen
@@ -346,7 +367,7 @@ def test_sqs_batch_with_partial_failures_redelivers_then_parks_in_the_dlq(emulat
                 parked.append(message["Body"])
             return parked
 
-        wait_until(fail_parked, 60, 0.2, "fail-1 to end in the DLQ")
+        wait_until(fail_parked, timeout=60, interval=0.2, what="fail-1 to end in the DLQ")
         drain_results()
     finally:
         lam.delete_event_source_mapping(UUID=mapping)
@@ -356,7 +377,10 @@ def test_sqs_batch_with_partial_failures_redelivers_then_parks_in_the_dlq(emulat
     for item in seen:
         by_body.setdefault(item["body"], []).append(item["receive_count"])
     assert {body: counts for body, counts in by_body.items() if body.startswith("ok")} == {
-        "ok-1": [1], "ok-2": [1], "ok-3": [1], "ok-4": [1]
+        "ok-1": [1],
+        "ok-2": [1],
+        "ok-3": [1],
+        "ok-4": [1],
     }
     assert by_body["fail-1"] == [1, 2]  # redelivered once, then parked after maxReceiveCount
     assert max(item["batch_size"] for item in seen) > 1  # delivered as a batch
@@ -386,16 +410,28 @@ def test_dynamodb_stream_mapping_delivers_the_changes_in_order(emulator, make_fu
         FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=10
     )["UUID"]
     try:
-        wait_until(lambda: lam.get_event_source_mapping(UUID=mapping)["State"] == "Enabled", 30, 0.1, "the mapping")
+        wait_until(
+            lambda: lam.get_event_source_mapping(UUID=mapping)["State"] == "Enabled",
+            timeout=30,
+            interval=0.1,
+            what="the mapping",
+        )
         dynamodb.put_item(TableName=table, Item={"k": {"S": "a"}, "v": {"N": "1"}})
         dynamodb.put_item(TableName=table, Item={"k": {"S": "b"}, "v": {"N": "1"}})
         dynamodb.update_item(
-            TableName=table, Key={"k": {"S": "a"}}, UpdateExpression="SET v = :two",
+            TableName=table,
+            Key={"k": {"S": "a"}},
+            UpdateExpression="SET v = :two",
             ExpressionAttributeValues={":two": {"N": "2"}},
         )
         dynamodb.delete_item(TableName=table, Key={"k": {"S": "b"}})
         seen: list = []
-        wait_until(lambda: seen.extend(receive_all(sqs, results_url)) or len(seen) >= 4, 60, 0.1, "4 stream records")
+        wait_until(
+            lambda: seen.extend(receive_all(sqs, results_url)) or len(seen) >= 4,
+            timeout=60,
+            interval=0.1,
+            what="4 stream records",
+        )
     finally:
         lam.delete_event_source_mapping(UUID=mapping)
         dynamodb.delete_table(TableName=table)
@@ -414,7 +450,12 @@ def test_what_the_host_cannot_run_fails_with_a_reason(emulator, make_function, r
         pytest.skip("the reason is the embedded emulator's executor's")
     lam = emulator.client("lambda")
     name = make_function(runtime=runtime, architectures=[architecture], wait=False)
-    state = wait_until(lambda: (s := _state(lam, name))["State"] != "Pending" and s, 60, 0.05, f"{name} to settle")
+    state = wait_until(
+        lambda: (s := _state(lam, name))["State"] != "Pending" and s,
+        timeout=60,
+        interval=0.05,
+        what=f"{name} to settle",
+    )
     assert state["State"] == "Failed"
     assert expected in state["StateReason"]
     assert name in state["StateReason"] and "python3.11" in state["StateReason"]

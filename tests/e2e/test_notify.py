@@ -10,8 +10,8 @@ from contextlib import ExitStack
 import pytest
 
 from harness.notice_tap import NoticeTap, sent_mail
+from harness.polling import wait_until
 from harness.samples import pdf_document, photo_jpeg
-from tests.e2e.conftest import wait_until
 from tests.e2e.test_pipeline import _upload
 
 
@@ -21,7 +21,9 @@ def subscribe(stack):
     with ExitStack() as taps:
 
         def make(filter_policy: dict) -> Callable[[], list]:
-            return taps.enter_context(NoticeTap(stack.target, stack.outputs["notifications_topic_arn"], filter_policy)).received
+            return taps.enter_context(
+                NoticeTap(stack.target, stack.outputs["notifications_topic_arn"], filter_policy)
+            ).received
 
         yield make
 
@@ -33,7 +35,7 @@ def test_each_outcome_is_announced_once_to_the_owners_subscription(stack, subscr
     bad, _ = _upload(stack, f"uploads/{owner}/invoice.jpg", pdf_document())
     assert (good["status"], bad["status"]) == ("processed", "rejected")
 
-    notices = wait_until(lambda: len(received()) >= 2 and received(), message="two notices")
+    notices = wait_until(lambda: len(received()) >= 2 and received(), what="two notices")
     by_file = {body["file_name"]: (body, attributes) for body, attributes in notices}
     processed, attributes = by_file["sunset.jpg"]
     assert attributes == {"status": "processed", "owner": owner}
@@ -49,7 +51,7 @@ def test_a_subscription_can_ask_for_rejections_only(stack, subscribe):
     received = subscribe({"owner": [owner], "status": ["rejected"]})
     _upload(stack, f"uploads/{owner}/fine.jpg", photo_jpeg(320, 240, seed=22), "image/jpeg")
     _upload(stack, f"uploads/{owner}/empty.jpg", b"")
-    (notice,) = wait_until(lambda: received() or None, message="the rejection notice")
+    (notice,) = wait_until(lambda: received() or None, what="the rejection notice")
     assert notice[0]["file_name"] == "empty.jpg" and notice[1]["status"] == "rejected"
     assert len(received()) == 1
 
@@ -66,7 +68,7 @@ def test_an_owner_with_an_address_gets_the_outcome_by_mail(stack):
     assert record["status"] == "rejected"
     mails = wait_until(
         lambda: [m for m in _mail_to(stack, "mail-e2e@example.com") if name in m["Body"]["text_part"]],
-        message="the rejection mail",
+        what="the rejection mail",
     )
     (mail,) = mails
     assert mail["Source"] == "imagepipe@example.com"

@@ -74,10 +74,15 @@ def test_anything_else_is_rejected_with_its_reason_and_removed(stack, name, data
 
 def test_uploads_at_the_same_time_all_finish_and_keys_survive_encoding(stack):
     keys = ["uploads/zoë/Sommer Ürlaub+1.jpg", "uploads/a b/c+d (2).png", "uploads/用户/照片.jpg", "uploads/x/%41.jpg"]
-    files = [photo_jpeg(900, 600, seed=20), graphic_png(640, 480, seed=21), photo_jpeg(500, 700, seed=22), photo_jpeg(300, 300, seed=23)]
+    files = [
+        photo_jpeg(900, 600, seed=20),
+        graphic_png(640, 480, seed=21),
+        photo_jpeg(500, 700, seed=22),
+        photo_jpeg(300, 300, seed=23),
+    ]
     with ThreadPoolExecutor(len(keys)) as pool:
-        results = list(pool.map(lambda kv: _upload(stack, *kv), zip(keys, files)))
-    for key, (record, _) in zip(keys, results):
+        results = list(pool.map(lambda kv: _upload(stack, *kv), zip(keys, files, strict=True)))
+    for key, (record, _) in zip(keys, results, strict=True):
         assert record["source_key"] == key
         assert record["status"] == "processed", record
 

@@ -14,7 +14,10 @@ PROGRAM = """
     package = pathlib.Path("code-" + version + ".zip").resolve()
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr("app.py", "def handler(event, context):\\n    return {'version': '" + version + "'}\\n")
-    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    trust = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+        '"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    )
     role = aws.iam.Role("role", name="imagepipe-e2e-redeploy-role", assume_role_policy=trust)
     function = aws.lambda_.Function(
         "function", name="imagepipe-e2e-redeploy", role=role.arn, runtime="python3.11",
@@ -30,7 +33,9 @@ def redeployable(emulator, tmp_path):
     state = tmp_path / "state.json"
 
     def deploy(version: str) -> dict:
-        result = replay(write_project(tmp_path, PROGRAM, {"tiny:version": version}), "test", emulator.endpoint_url, state)
+        result = replay(
+            write_project(tmp_path, PROGRAM, {"tiny:version": version}), "test", emulator.endpoint_url, state
+        )
         assert "error" not in result, result
         return result
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from harness.polling import wait_until
 from harness.samples import photo_jpeg
-from tests.e2e.conftest import wait_until
 from tests.e2e.test_pipeline import _exists, _upload
 
 
@@ -22,5 +22,5 @@ def test_an_owner_deleting_a_processed_upload_withdraws_its_variants(stack):
         )["Item"]
         return item if item["status"]["S"] == "deleted" else None
 
-    wait_until(deleted, message="the record to say deleted")
+    wait_until(deleted, what="the record to say deleted")
     assert not any(_exists(stack, variant) for variant in variants)

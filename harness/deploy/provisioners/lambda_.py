@@ -91,7 +91,8 @@ class EventSourceMapping(Provisioner):
         inputs.check_all_taken()
         lambda_ = ctx.client("lambda")
         if previous is not None and (
-            previous.outputs["eventSourceArn"] != source or previous.outputs.get("startingPosition") != starting_position
+            previous.outputs["eventSourceArn"] != source
+            or previous.outputs.get("startingPosition") != starting_position
         ):
             self.delete(ctx, previous)
             previous = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from harness.deploy.inputs import Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
 from harness.deploy.state import ResourceRecord
@@ -17,15 +19,16 @@ class LogGroup(Provisioner):
         logs = ctx.client("logs")
         if previous is not None and previous.id != group:
             self.delete(ctx, previous)
-        try:
+        # Lambda creates its group on its first log line; the declared one takes it over.
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             logs.create_log_group(logGroupName=group)
-        except logs.exceptions.ResourceAlreadyExistsException:
-            pass  # Lambda creates its group on first log line; the declared one takes it over
         if retention:
             logs.put_retention_policy(logGroupName=group, retentionInDays=retention)
         else:
             logs.delete_retention_policy(logGroupName=group)
-        return Applied(group, {"name": group, "arn": ctx.arn("logs", f"log-group:{group}"), "retentionInDays": retention})
+        return Applied(
+            group, {"name": group, "arn": ctx.arn("logs", f"log-group:{group}"), "retentionInDays": retention}
+        )
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
         ctx.client("logs").delete_log_group(logGroupName=record.id)

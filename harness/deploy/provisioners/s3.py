@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from harness.deploy.inputs import Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
 from harness.deploy.state import ResourceRecord
@@ -22,10 +24,8 @@ class Bucket(Provisioner):
             params = {"Bucket": bucket}
             if ctx.region != "us-east-1":
                 params["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
-            try:
+            with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
                 s3.create_bucket(**params)
-            except s3.exceptions.BucketAlreadyOwnedByYou:
-                pass
         return Applied(
             bucket,
             {
@@ -109,7 +109,10 @@ class BucketNotification(Provisioner):
 def _target(target: Inputs, arn_key: str, wire_arn_key: str) -> dict:
     rules = [
         {"Name": rule, "Value": value}
-        for rule, value in (("prefix", target.take("filterPrefix", None)), ("suffix", target.take("filterSuffix", None)))
+        for rule, value in (
+            ("prefix", target.take("filterPrefix", None)),
+            ("suffix", target.take("filterSuffix", None)),
+        )
         if value
     ]
     config: dict = {wire_arn_key: target.take(arn_key), "Events": target.take("events")}

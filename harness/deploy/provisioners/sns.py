@@ -52,8 +52,11 @@ class TopicSubscription(Provisioner):
         }
         inputs.check_all_taken()
         sns = ctx.client("sns")
-        if previous is not None and (previous.outputs["topic"], previous.outputs["protocol"],
-                                     previous.outputs["endpoint"]) != (topic, protocol, endpoint):
+        if previous is not None and (
+            previous.outputs["topic"],
+            previous.outputs["protocol"],
+            previous.outputs["endpoint"],
+        ) != (topic, protocol, endpoint):
             self.delete(ctx, previous)
             previous = None
         if previous is None:

@@ -25,9 +25,7 @@ class Queue(Provisioner):
         queue = physical_name(inputs, name, previous, max_length=80)
         inputs.ignore("fifoQueue", False)
         attributes = {
-            wire: str(value)
-            for key, wire in _ATTRIBUTES.items()
-            if (value := inputs.take(key, None)) is not None
+            wire: str(value) for key, wire in _ATTRIBUTES.items() if (value := inputs.take(key, None)) is not None
         }
         inputs.check_all_taken()
         sqs = ctx.client("sqs")

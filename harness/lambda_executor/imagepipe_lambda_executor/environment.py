@@ -22,11 +22,7 @@ def configured_runtimes(environ: Mapping[str, str] = os.environ) -> dict[str, st
         runtimes = json.loads(environ.get(RUNTIMES_VAR) or "{}")
     except ValueError:
         return {}
-    return {
-        name: folder
-        for name, folder in runtimes.items()
-        if os.path.exists(os.path.join(folder, "bin", "python"))
-    }
+    return {name: folder for name, folder in runtimes.items() if os.path.exists(os.path.join(folder, "bin", "python"))}
 
 
 def host_architecture() -> str:
@@ -72,8 +68,18 @@ def function_environment(
 
 RESERVED = frozenset(
     {
-        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-        "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "LOCALSTACK_RUNTIME_ID", "LOCALSTACK_RUNTIME_ENDPOINT",
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "LOCALSTACK_RUNTIME_ID",
+        "LOCALSTACK_RUNTIME_ENDPOINT",
     }
 )

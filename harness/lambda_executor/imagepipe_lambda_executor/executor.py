@@ -13,6 +13,7 @@ IMAGEPIPE_LAMBDA_LOG_DIR, IMAGEPIPE_LAMBDA_TMP_DIR.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import logging
 import os
@@ -82,7 +83,7 @@ def _check_supported(function_version: FunctionVersion) -> str:
 
 
 class HostRuntimeExecutor(RuntimeExecutor):
-    def __init__(self, id: str, function_version: FunctionVersion) -> None:
+    def __init__(self, id: str, function_version: FunctionVersion) -> None:  # noqa: A002 - LocalStack passes id=
         super().__init__(id=id, function_version=function_version)
         self.executor_endpoint = ExecutorEndpoint(self.id, container_address=HOST)
         self.process: subprocess.Popen | None = None
@@ -110,7 +111,11 @@ class HostRuntimeExecutor(RuntimeExecutor):
         port = get_free_tcp_port()
         self.executor_endpoint.container_port = port
         command = [
-            os.path.join(runtime_dir, "bin", "python"), "-P", SUPERVISOR, "--port", str(port),
+            os.path.join(runtime_dir, "bin", "python"),
+            "-P",
+            SUPERVISOR,
+            "--port",
+            str(port),
         ]
         log_dir = os.environ.get(LOG_DIR_VAR)
         if log_dir:
@@ -148,25 +153,19 @@ class HostRuntimeExecutor(RuntimeExecutor):
         ).encode()
         startup = self.executor_endpoint.startup_future
         if startup is not None and not startup.done():
-            try:
+            with contextlib.suppress(Exception):
                 startup.set_exception(StatusErrorException("Runtime exited during startup", payload))
-            except Exception:
-                pass
         invocation = self.executor_endpoint.invocation_future
         if invocation is not None and not invocation.done():
-            try:
+            with contextlib.suppress(Exception):
                 invocation.set_result(InvocationResult("", payload, is_error=True, logs="\n".join(self._output)))
-            except Exception:
-                pass
 
     def stop(self) -> None:
         self._stopped.set()
         process = self.process
         if process is not None and process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:

@@ -71,10 +71,9 @@ def imagepipe_bind_gateway_to_its_host() -> None:
     given (127.0.0.1) only. Runs before the gateway server is created."""
     if os.environ.get("IMAGEPIPE_BIND_GATEWAY_HOST") != "1":
         return
-    from twisted.internet import endpoints
-
     from localstack import config
     from localstack.runtime.server import twisted as twisted_server
+    from twisted.internet import endpoints
 
     hosts = {address.port: address.host for address in config.GATEWAY_LISTEN}
 

@@ -22,6 +22,7 @@ AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -146,7 +147,7 @@ class WorkerProcess:
                     continue
                 if index > 0:
                     self._pending.append((now, raw[:index].decode("utf-8", "replace")))
-                body = raw[index + len(prefix):].rstrip(b"\n").rstrip(b"\x1e").decode("utf-8", "replace")
+                body = raw[index + len(prefix) :].rstrip(b"\n").rstrip(b"\x1e").decode("utf-8", "replace")
                 self._segments[body] = self._pending
                 self._pending = []
                 self._cond.notify_all()
@@ -203,18 +204,12 @@ class WorkerProcess:
         return max(1, math.ceil(self.peak_rss / (1024 * 1024)))
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.process.kill()
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
+        with contextlib.suppress(OSError):
             self.requests.close()
-        except OSError:
-            pass
 
 
 class Outcome:
@@ -248,7 +243,7 @@ class Supervisor:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 if self.path.rstrip("/") != "/invoke":
@@ -290,7 +285,9 @@ class Supervisor:
         url = f"{self.endpoint}{path}"
         for attempt in range(retries):
             try:
-                request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+                request = urllib.request.Request(
+                    url, data=body, method="POST", headers={"Content-Type": "application/json"}
+                )
                 with _opener.open(request, timeout=30) as response:
                     response.read()
                 return
@@ -354,9 +351,15 @@ class Supervisor:
             except Exception as error:  # never leave LocalStack waiting
                 _log(f"invocation failed inside the supervisor: {error!r}")
                 request_id = request.get("invoke-id", "")
-                self.post(f"/invocations/{request_id}/error", json.dumps(
-                    {"errorMessage": f"imagepipe runtime supervisor failed: {error!r}", "errorType": "Runtime.Unknown"}
-                ).encode())
+                self.post(
+                    f"/invocations/{request_id}/error",
+                    json.dumps(
+                        {
+                            "errorMessage": f"imagepipe runtime supervisor failed: {error!r}",
+                            "errorType": "Runtime.Unknown",
+                        }
+                    ).encode(),
+                )
 
     def invoke(self, request: dict) -> None:
         request_id = request["invoke-id"]
@@ -381,7 +384,9 @@ class Supervisor:
                 self.finish_timeout(request_id, started, started_wall, preamble, [], worker, init_ms)
             else:
                 error = worker.init_error or self.exit_error(request_id, worker.init_exit)
-                self.finish(request_id, started, started_wall, preamble, [], worker, init_ms, error=error, status="error")
+                self.finish(
+                    request_id, started, started_wall, preamble, [], worker, init_ms, error=error, status="error"
+                )
             worker.kill()
             self.worker = None  # AWS re-runs the init at the next invocation
             return
@@ -395,7 +400,9 @@ class Supervisor:
         if outcome == Outcome.MESSAGE and message and message.get("type") == "result":
             lines = worker.take_segment(f"end:{request_id}")
             if message.get("ok"):
-                self.finish(request_id, started, started_wall, preamble, lines, worker, init_ms, body=message["body"].encode())
+                self.finish(
+                    request_id, started, started_wall, preamble, lines, worker, init_ms, body=message["body"].encode()
+                )
             else:  # the function's own exception: AWS's REPORT line has no status for it
                 self.finish(request_id, started, started_wall, preamble, lines, worker, init_ms, error=message["error"])
             return
@@ -412,8 +419,15 @@ class Supervisor:
                 description = "signal: killed"
             lines = worker.drain()
             self.finish(
-                request_id, started, started_wall, preamble, lines, worker, init_ms,
-                error=self.exit_error(request_id, description), status="error",
+                request_id,
+                started,
+                started_wall,
+                preamble,
+                lines,
+                worker,
+                init_ms,
+                error=self.exit_error(request_id, description),
+                status="error",
             )
         self.worker = None
         self.respawn()
@@ -429,10 +443,17 @@ class Supervisor:
     def finish_timeout(self, request_id, started, started_wall, preamble, lines, worker, init_ms) -> None:
         now = time.time()
         message = f"{_iso(now)} {request_id} Task timed out after {self.timeout:.2f} seconds"
-        lines = lines + [(now, message)]
+        lines = [*lines, (now, message)]
         self.finish(
-            request_id, started, started_wall, preamble, lines, worker, init_ms,
-            error={"errorMessage": message, "errorType": "Sandbox.Timedout"}, status="timeout",
+            request_id,
+            started,
+            started_wall,
+            preamble,
+            lines,
+            worker,
+            init_ms,
+            error={"errorMessage": message, "errorType": "Sandbox.Timedout"},
+            status="timeout",
         )
 
     def finish(
@@ -461,12 +482,13 @@ class Supervisor:
             report += f"\tStatus: {status}"
             if error and status == "error" and error.get("errorType", "").startswith("Runtime."):
                 report += f"\tError Type: {error['errorType']}"
-        entries = (
-            list(preamble)
-            + [(started_wall, f"START RequestId: {request_id} Version: {self.version}")]
-            + list(lines)
-            + [(ended, f"END RequestId: {request_id}"), (ended, report)]
-        )
+        entries = [
+            *list(preamble),
+            (started_wall, f"START RequestId: {request_id} Version: {self.version}"),
+            *list(lines),
+            (ended, f"END RequestId: {request_id}"),
+            (ended, report),
+        ]
         text = "".join(f"{line}\n" for _, line in entries)
         self.append_log_file(entries)
         self.post(f"/invocations/{request_id}/logs", json.dumps({"logs": text}).encode())

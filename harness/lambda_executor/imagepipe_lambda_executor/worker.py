@@ -14,6 +14,7 @@ invocation without losing or mixing lines.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -124,9 +125,7 @@ def _error(error_type: str, message: str, stack: list[str] | None = None, reques
 def _user_stack(tb) -> list[str]:
     """The traceback's frames in the function's code (ours and importlib's left out)."""
     frames = [
-        frame
-        for frame in traceback.extract_tb(tb)
-        if frame.filename != __file__ and "importlib" not in frame.filename
+        frame for frame in traceback.extract_tb(tb) if frame.filename != __file__ and "importlib" not in frame.filename
     ]
     return traceback.format_list(frames)
 
@@ -165,10 +164,8 @@ class Worker:
     def marker(self, kind: str, ident: str = "") -> None:
         """Flush the function's output, then cut the stream: everything before belongs to `kind`."""
         for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-            try:
+            with contextlib.suppress(Exception):
                 stream.flush()
-            except Exception:
-                pass
         os.write(1, MARKER_START + self.nonce + b":" + kind.encode() + b":" + ident.encode() + MARKER_START + b"\n")
 
     def send(self, message: dict) -> None:
@@ -210,13 +207,23 @@ class Worker:
             try:
                 event = json.loads(raw)
             except ValueError as error:
-                result = {"ok": False, "error": _error("Runtime.UnmarshalError", f"Unable to unmarshal input: {error}", request_id=request_id)}
+                result = {
+                    "ok": False,
+                    "error": _error(
+                        "Runtime.UnmarshalError", f"Unable to unmarshal input: {error}", request_id=request_id
+                    ),
+                }
             else:
                 value = handler(event, context)
                 try:
                     body = json.dumps(value)
                 except (TypeError, ValueError) as error:
-                    result = {"ok": False, "error": _error("Runtime.MarshalError", f"Unable to marshal response: {error}", request_id=request_id)}
+                    result = {
+                        "ok": False,
+                        "error": _error(
+                            "Runtime.MarshalError", f"Unable to marshal response: {error}", request_id=request_id
+                        ),
+                    }
                 else:
                     result = {"ok": True, "body": body}
         except Exception as error:  # the function's own failure: AWS's error shape

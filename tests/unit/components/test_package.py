@@ -14,7 +14,13 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _spec(source_dir: Path, requirements: Path, **overrides) -> PackageSpec:
     return PackageSpec(
-        **{"source_dir": source_dir, "requirements": requirements, "runtime": "python3.11", "architecture": "x86_64", **overrides}
+        **{
+            "source_dir": source_dir,
+            "requirements": requirements,
+            "runtime": "python3.11",
+            "architecture": "x86_64",
+            **overrides,
+        }
     )
 
 

@@ -13,9 +13,11 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
 
 def test_no_resource_is_declared_outside_a_component(program):
-    for (typ, name) in program.resources:
+    for typ, name in program.resources:
         if typ.startswith("aws:"):
-            assert program.parents.get((typ, name), "").startswith("imagepipe:"), f"{typ} {name} has no component parent"
+            assert program.parents.get((typ, name), "").startswith("imagepipe:"), (
+                f"{typ} {name} has no component parent"
+            )
 
 
 def test_every_stage_queue_redrives_to_its_own_dead_letter_queue(program):
@@ -44,12 +46,16 @@ def test_ingest_receives_created_and_removal_removed_uploads_raw_from_the_events
     events = ARN.format(service="sns", name="imagepipe-local-events")
     routes = {name: s for name, s in subscriptions.items() if s["topic"] == events}
     assert set(routes) == {"ingest-queue-subscription", "removal-queue-subscription"}
-    assert json.loads(routes["ingest-queue-subscription"]["filterPolicy"]) == UPLOAD_CREATED == {
-        "Records": {"eventName": [{"prefix": "ObjectCreated:"}]}
-    }
-    assert json.loads(routes["removal-queue-subscription"]["filterPolicy"]) == UPLOAD_REMOVED == {
-        "Records": {"eventName": [{"prefix": "ObjectRemoved:"}]}
-    }
+    assert (
+        json.loads(routes["ingest-queue-subscription"]["filterPolicy"])
+        == UPLOAD_CREATED
+        == {"Records": {"eventName": [{"prefix": "ObjectCreated:"}]}}
+    )
+    assert (
+        json.loads(routes["removal-queue-subscription"]["filterPolicy"])
+        == UPLOAD_REMOVED
+        == {"Records": {"eventName": [{"prefix": "ObjectRemoved:"}]}}
+    )
     for subscription in routes.values():
         assert subscription["filterPolicyScope"] == "MessageBody"
         assert subscription["rawMessageDelivery"] is True
@@ -75,7 +81,9 @@ def test_the_bucket_announces_uploads_only_under_the_uploads_prefix(program):
 
 def test_the_bucket_is_private_and_refuses_plain_http(program):
     block = program.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "storage-images-private")
-    assert all(block[flag] for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    assert all(
+        block[flag] for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
     policy = json.loads(program.one("aws:s3/bucketPolicy:BucketPolicy", "storage-images-tls-only")["policy"])
     assert policy["Statement"][0]["Effect"] == "Deny"
     assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

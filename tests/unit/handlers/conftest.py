@@ -64,7 +64,12 @@ def s3_event(key: str, size: int, etag: str, event_time: str = "2026-11-22T10:00
                 "eventTime": event_time,
                 "s3": {
                     "bucket": {"name": BUCKET, "arn": f"arn:aws:s3:::{BUCKET}"},
-                    "object": {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag, "sequencer": "0055AED6DCD90281E5"},
+                    "object": {
+                        "key": quote_plus(key, safe="/"),
+                        "size": size,
+                        "eTag": etag,
+                        "sequencer": "0055AED6DCD90281E5",
+                    },
                 },
             }
         ]
@@ -119,7 +124,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         dynamodb.create_table(
             TableName="images",
             BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("image_id", "owner", "uploaded_at")],
+            AttributeDefinitions=[
+                {"AttributeName": n, "AttributeType": "S"} for n in ("image_id", "owner", "uploaded_at")
+            ],
             KeySchema=[{"AttributeName": "image_id", "KeyType": "HASH"}],
             GlobalSecondaryIndexes=[
                 {

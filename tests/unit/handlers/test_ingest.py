@@ -7,8 +7,8 @@ import threading
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
+from harness.polling import wait_until
 from harness.samples import pdf_document, photo_jpeg
-from tests.polling import wait_until
 from tests.unit.handlers.conftest import BUCKET, fresh, s3_event, sqs_batch
 
 
@@ -156,7 +156,7 @@ def test_a_last_attempt_about_to_time_out_records_the_upload_failed_first(aws, c
     recorded = []
 
     def hangs(upload):  # as if S3 stopped answering: Lambda would end the process at its timeout
-        recorded.append(wait_until(lambda: aws.record("uploads/alice/slow.jpg"), timeout=10, message="the record"))
+        recorded.append(wait_until(lambda: aws.record("uploads/alice/slow.jpg"), timeout=10, what="the record"))
         raise TimeoutError("killed")
 
     _ingest_hanging(aws, context, monkeypatch, "uploads/alice/slow.jpg", 3, hangs)

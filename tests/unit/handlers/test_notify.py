@@ -13,8 +13,21 @@ from boto3.dynamodb.types import TypeSerializer
 from tests.unit.handlers.conftest import fresh
 
 _serialize = TypeSerializer().serialize
-PENDING = {"image_id": "i1", "upload_version": "v1", "status": "pending", "source_key": "uploads/ann/cat.jpg", "file_name": "cat.jpg", "owner": "ann", "source_size": 1234}
-PROCESSED = {**PENDING, "status": "processed", "optimized_key": "public/optimized/i1-v1.jpg", "thumbnail_key": "public/thumbnail/i1-v1.jpg"}
+PENDING = {
+    "image_id": "i1",
+    "upload_version": "v1",
+    "status": "pending",
+    "source_key": "uploads/ann/cat.jpg",
+    "file_name": "cat.jpg",
+    "owner": "ann",
+    "source_size": 1234,
+}
+PROCESSED = {
+    **PENDING,
+    "status": "processed",
+    "optimized_key": "public/optimized/i1-v1.jpg",
+    "thumbnail_key": "public/thumbnail/i1-v1.jpg",
+}
 REJECTED = {**PENDING, "image_id": "i2", "status": "rejected", "reason": "the file is empty"}  # fmt: skip
 
 

@@ -8,7 +8,14 @@ from handlers.imaging import Limits, VariantSizes
 from handlers.settings import SettingMissing, Settings
 
 REQUIRED = {"IMAGES_TABLE": "images", "IDEMPOTENCY_TABLE": "idempotency"}
-OPTIONAL = ("MAX_UPLOAD_BYTES", "MAX_PIXELS", "OPTIMIZED_EDGE", "THUMBNAIL_EDGE", "ENHANCE_QUEUE_URL", "MAX_RECEIVE_COUNT")
+OPTIONAL = (
+    "MAX_UPLOAD_BYTES",
+    "MAX_PIXELS",
+    "OPTIMIZED_EDGE",
+    "THUMBNAIL_EDGE",
+    "ENHANCE_QUEUE_URL",
+    "MAX_RECEIVE_COUNT",
+)
 
 
 @pytest.fixture
@@ -51,7 +58,9 @@ def test_a_number_that_is_not_one_is_named_with_its_value(environment):
 def test_image_settings_out_of_range_are_named(environment):
     environment.setenv("OPTIMIZED_EDGE", "0")
     settings = Settings.from_environment()  # a stage that handles no pixels does not care
-    with pytest.raises(SettingMissing, match="OPTIMIZED_EDGE or THUMBNAIL_EDGE is out of range: VariantSizes.optimized"):
+    with pytest.raises(
+        SettingMissing, match=r"OPTIMIZED_EDGE or THUMBNAIL_EDGE is out of range: VariantSizes\.optimized"
+    ):
         settings.check_imaging()
 
 
@@ -60,4 +69,7 @@ def test_settings_load_no_pillow():
     import sys
 
     probe = "import sys, handlers.settings, handlers.pipeline.notices; print('PIL' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    assert (
+        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )

@@ -24,7 +24,9 @@ def _publish(topic: str, owner: str, status: str) -> None:
     boto3.client("sns", region_name="us-east-1").publish(
         TopicArn=topic,
         Message=json.dumps({"owner": owner, "status": status}),
-        MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in {"owner": owner, "status": status}.items()},
+        MessageAttributes={
+            k: {"DataType": "String", "StringValue": v} for k, v in {"owner": owner, "status": status}.items()
+        },
     )
 
 

@@ -227,5 +227,5 @@ def test_rejection_is_an_exception_with_reason_and_code() -> None:
     assert str(error) == "the file is empty"
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.reason, copy.code) == ("the file is empty", "empty")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown rejection code"):
         ImageRejected("empty", "the file is empty")  # type: ignore[arg-type]  # arguments swapped

@@ -393,9 +393,9 @@ def test_custom_variant_sizes() -> None:
 
 @pytest.mark.parametrize("bad", [0, -5, 70_000, 2.5, True])
 def test_variant_sizes_are_validated(bad: object) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="optimized must be an int"):
         VariantSizes(optimized=bad)  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="thumbnail must be an int"):
         VariantSizes(thumbnail=bad)  # type: ignore[arg-type]
 
 
@@ -537,5 +537,5 @@ def test_auto_level_unit() -> None:
     table = Levels(20, 235, 1.1).table()
     assert table[0] == table[20] == 0 and table[235] == table[255] == 255
     assert table == sorted(table)  # the order of tones is kept
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="works on L or RGB, not RGBA"):
         levels(Image.new("RGBA", (4, 4)))

@@ -10,16 +10,35 @@ from hypothesis import strategies as st
 
 from handlers.pipeline.notices import SUBJECTS, TERMINAL, Notice, notice_for
 
-PENDING = {"image_id": "i1", "upload_version": "v1", "status": "pending", "source_key": "uploads/ann/cat.jpg", "file_name": "cat.jpg", "owner": "ann"}
-PROCESSED = {**PENDING, "status": "processed", "optimized_key": "public/optimized/i1-v1.jpg", "thumbnail_key": "public/thumbnail/i1-v1.jpg"}
+PENDING = {
+    "image_id": "i1",
+    "upload_version": "v1",
+    "status": "pending",
+    "source_key": "uploads/ann/cat.jpg",
+    "file_name": "cat.jpg",
+    "owner": "ann",
+}
+PROCESSED = {
+    **PENDING,
+    "status": "processed",
+    "optimized_key": "public/optimized/i1-v1.jpg",
+    "thumbnail_key": "public/thumbnail/i1-v1.jpg",
+}
 REJECTED = {**PENDING, "status": "rejected", "reason": "a PDF document, not a JPEG or PNG (the name ends in .jpg)"}
-FAILED = {**PENDING, "status": "failed", "reason": "enhancing the image failed 3 times; last error: OSError: disk full"}  # fmt: skip
+FAILED = {
+    **PENDING,
+    "status": "failed",
+    "reason": "enhancing the image failed 3 times; last error: OSError: disk full",
+}
 
 
 def test_an_upload_becoming_processed_is_one_notice_with_its_variants():
     notice = notice_for(PENDING, PROCESSED)
     assert notice is not None and notice.status == "processed"
-    assert notice.text == "cat.jpg is processed. Optimized image: public/optimized/i1-v1.jpg. Thumbnail: public/thumbnail/i1-v1.jpg."
+    assert (
+        notice.text
+        == "cat.jpg is processed. Optimized image: public/optimized/i1-v1.jpg. Thumbnail: public/thumbnail/i1-v1.jpg."
+    )
     assert notice.attributes() == {
         "status": {"DataType": "String", "StringValue": "processed"},
         "owner": {"DataType": "String", "StringValue": "ann"},

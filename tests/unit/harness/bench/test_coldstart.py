@@ -22,11 +22,7 @@ def test_an_import_is_timed_in_a_fresh_interpreter_with_the_function_environment
 
 def test_the_first_call_setup_of_a_stage_is_timed_after_its_import(tmp_path):
     (tmp_path / "staged.py").write_text(
-        "import time\n"
-        "class Stage:\n"
-        "    def prepare(self):\n"
-        "        time.sleep(0.05)\n"
-        "stage = Stage()\n"
+        "import time\nclass Stage:\n    def prepare(self):\n        time.sleep(0.05)\nstage = Stage()\n"
     )
     imported, setup = cold_start_ms("staged", tmp_path, sys.executable)
     assert setup >= 50 and imported < setup

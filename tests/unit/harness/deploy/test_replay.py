@@ -11,7 +11,7 @@ from tests.replaying import ROOT, replay
 def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     state = tmp_path / "local.json"
     result = replay(ROOT, "local", moto.endpoint_url, state)
-    assert "error" not in result, result["error"] if "error" in result else ""
+    assert "error" not in result, result.get("error", "")
     assert result["created"] == 55 and result["updated"] == result["deleted"] == 0
     outputs = result["outputs"]
     assert outputs["images_bucket"] == "imagepipe-local-images"
@@ -24,10 +24,14 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     assert [(r["Name"].lower(), r["Value"]) for r in topic["Filter"]["Key"]["FilterRules"]] == [("prefix", "uploads/")]
     queue = moto.client("sqs").get_queue_attributes(QueueUrl=outputs["ingest_queue_url"], AttributeNames=["All"])
     assert json.loads(queue["Attributes"]["RedrivePolicy"])["maxReceiveCount"] == 3
-    subscriptions = moto.client("sns").list_subscriptions_by_topic(TopicArn=outputs["events_topic_arn"])["Subscriptions"]
+    subscriptions = moto.client("sns").list_subscriptions_by_topic(TopicArn=outputs["events_topic_arn"])[
+        "Subscriptions"
+    ]
     policies = {
         s["Endpoint"].rsplit(":", 1)[-1]: json.loads(
-            moto.client("sns").get_subscription_attributes(SubscriptionArn=s["SubscriptionArn"])["Attributes"]["FilterPolicy"]
+            moto.client("sns").get_subscription_attributes(SubscriptionArn=s["SubscriptionArn"])["Attributes"][
+                "FilterPolicy"
+            ]
         )
         for s in subscriptions
     }
@@ -94,7 +98,9 @@ def test_state_from_another_emulator_session_is_not_trusted(moto, tiny_project, 
 def test_an_input_the_deployer_does_not_apply_stops_the_deploy_naming_it(moto, tiny_project, tmp_path):
     project = tiny_project('aws.sqs.Queue("tagged", name="tiny-tagged", tags={"team": "photos"})\n')
     result = replay(project, "test", moto.endpoint_url, tmp_path / "state.json")
-    assert result["error"].startswith("aws:sqs/queue:Queue 'tagged': the replay deployer does not apply input(s) 'tags'")
+    assert result["error"].startswith(
+        "aws:sqs/queue:Queue 'tagged': the replay deployer does not apply input(s) 'tags'"
+    )
     assert "tiny-tagged" not in " ".join(moto.client("sqs").list_queues().get("QueueUrls", []))
 
 

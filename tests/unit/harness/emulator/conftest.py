@@ -4,6 +4,7 @@ against it, with a handler package written to tmp_path. No LocalStack involved."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -19,23 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from tests import polling
-
 from harness.emulator.paths import REPO_ROOT
+from harness.polling import wait_until
+from imagepipe_lambda_executor.environment import function_environment
 
-EXECUTOR_SOURCE = REPO_ROOT / "harness" / "lambda_executor"
-if str(EXECUTOR_SOURCE) not in sys.path:
-    sys.path.insert(0, str(EXECUTOR_SOURCE))
-
-from imagepipe_lambda_executor.environment import function_environment  # noqa: E402
+EXECUTOR_SOURCE = REPO_ROOT / "harness" / "lambda_executor"  # on pytest's pythonpath (pyproject.toml)
 
 SUPERVISOR = EXECUTOR_SOURCE / "imagepipe_lambda_executor" / "supervisor.py"
-
-
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.01, message: str = "condition"):
-    """Poll with this suite's defaults (see tests/polling.py)."""
-    return polling.wait_until(predicate, timeout, interval, message)
 
 
 def free_port() -> int:
@@ -65,7 +56,7 @@ class FakeRuntimeApi:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 with api._lock:
@@ -132,7 +123,9 @@ class RunningSupervisor:
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}/invoke", data=body, method="POST")
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 202
-        outcome = wait_until(lambda: self.api.outcome(request_id), timeout, message=f"the outcome of {request_id}")
+        outcome = wait_until(
+            lambda: self.api.outcome(request_id), timeout=timeout, interval=0.01, what=f"the outcome of {request_id}"
+        )
         logs = self.api.find(f"/invocations/{request_id}/logs")
         kind = outcome.path.rsplit("/", 1)[-1]
         return Result(
@@ -218,13 +211,11 @@ def start_supervisor(tmp_path, runtime_api):
         )
         running = RunningSupervisor(runtime_api, process, port, runtime_id, code_dir, env_tmp, log_file, env)
         started.append(running)
-        wait_until(lambda: runtime_api.find(f"/status/{runtime_id}/ready"), message="the ready post")
+        wait_until(lambda: runtime_api.find(f"/status/{runtime_id}/ready"), interval=0.01, what="the ready post")
         return running
 
     yield start
     for running in started:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(running.process.pid, 9)
-        except ProcessLookupError:
-            pass
         running.process.wait(timeout=5)

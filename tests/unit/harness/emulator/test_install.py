@@ -40,7 +40,10 @@ def fake_install(tmp_path, monkeypatch):
 def test_nothing_installed_means_every_part_is_outdated(tmp_path, fake_install):
     _, jdk, _ = fake_install
     assert install.outdated_parts(Paths(tmp_path / "empty"), jdk) == [
-        "localstack", "executor", "dynamodb", "runtime:python3.11"
+        "localstack",
+        "executor",
+        "dynamodb",
+        "runtime:python3.11",
     ]
 
 

@@ -65,7 +65,7 @@ def test_an_old_jdk_is_refused(bare_path, tmp_path, monkeypatch):
     _fake_tools(jdk / "bin", "java", "javac", "jar")
     (jdk / "release").write_text('JAVA_VERSION="11.0.2"\n')
     monkeypatch.setenv("JAVA_HOME", str(jdk))
-    with pytest.raises(PrerequisiteError, match="Java 11 found .* needs Java 17 or newer"):
+    with pytest.raises(PrerequisiteError, match=r"Java 11 found .* needs Java 17 or newer"):
         prerequisites.check_java()
 
 

@@ -20,7 +20,7 @@ def fake_localstack():
     """Something that answers /_localstack/health like LocalStack."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = json.dumps({"services": {"s3": "running"}, "version": "4.9.2"}).encode()
             self.send_response(200 if self.path == "/_localstack/health" else 404)
             self.send_header("Content-Length", str(len(body)))
@@ -56,7 +56,9 @@ def test_a_stale_state_file_is_not_a_running_emulator(tmp_path):
     layout = Paths(tmp_path)
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    layout.state_file(4620).write_text(json.dumps({"pid": gone.pid, "port": 4620, "endpoint_url": "http://127.0.0.1:4620"}))
+    layout.state_file(4620).write_text(
+        json.dumps({"pid": gone.pid, "port": 4620, "endpoint_url": "http://127.0.0.1:4620"})
+    )
     assert emulator.running(4620, layout=layout) is None
     assert not layout.state_file(4620).exists()
     assert emulator.stop(4620, layout=layout) is False
@@ -66,7 +68,9 @@ def test_stop_leaves_a_process_that_is_not_the_emulator_alone(tmp_path):
     layout = Paths(tmp_path)
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        layout.state_file(4621).write_text(json.dumps({"pid": other.pid, "port": 4621, "endpoint_url": "http://127.0.0.1:4621"}))
+        layout.state_file(4621).write_text(
+            json.dumps({"pid": other.pid, "port": 4621, "endpoint_url": "http://127.0.0.1:4621"})
+        )
         assert emulator.stop(4621, layout=layout) is False
         assert other.poll() is None
         assert not layout.state_file(4621).exists()

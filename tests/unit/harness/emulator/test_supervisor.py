@@ -7,7 +7,7 @@ import json
 import re
 import textwrap
 
-from .conftest import wait_until
+from harness.polling import wait_until
 
 APP = textwrap.dedent(
     """
@@ -148,7 +148,7 @@ def test_logs_are_posted_before_the_result_in_order_and_per_invocation(start_sup
     assert first.logs.splitlines()[0] == "init line"  # init output precedes the first START
     assert "Init Duration: " in first.logs and "Init Duration: " not in second.logs
 
-    text = wait_until(lambda: supervisor.log_file.exists() and supervisor.log_file.read_text())
+    text = wait_until(lambda: supervisor.log_file.exists() and supervisor.log_file.read_text(), what="the log")
     assert text.count("START RequestId: ") == 2 and text.count("REPORT RequestId: ") == 2
     assert text.index("one out 49") < text.index(f"END RequestId: {first.request_id}")
     assert text.index(f"END RequestId: {first.request_id}") < text.index("two out 0")
@@ -218,7 +218,9 @@ def test_missing_handler_function_and_failing_init(start_supervisor):
     assert body["errorType"] == "Runtime.HandlerNotFound"
     assert body["errorMessage"] == "Handler 'handler' missing on module 'app'"
 
-    failing = start_supervisor({"pkg/__init__.py": "", "pkg/app.py": "raise KeyError('CONFIG')\n"}, handler="pkg/app.handler")
+    failing = start_supervisor(
+        {"pkg/__init__.py": "", "pkg/app.py": "raise KeyError('CONFIG')\n"}, handler="pkg/app.handler"
+    )
     body = failing.invoke({}).body
     assert body["errorType"] == "KeyError"
     assert body["errorMessage"] == "'CONFIG'"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
+from harness import polling
 from harness.aws import AwsTarget
 from harness.deploy.inputs import DeployError, Inputs
 from harness.deploy.state import ResourceRecord
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -80,14 +82,6 @@ def physical_name(
     return f"{base[: max_length - 8]}-{secrets.token_hex(4)[:7]}"
 
 
-def wait_until(check: Callable[[], Any], what: str, timeout: float = 60.0, interval: float = 0.1) -> Any:
+def wait_until(check: Callable[[], T], what: str, timeout: float = 60.0) -> T:
     """Poll `check` until it returns something truthy; raise DeployError naming `what` on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise DeployError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
-        interval = min(interval * 1.5, 1.0)
+    return polling.wait_until(check, timeout=timeout, max_interval=1.0, what=what, error=DeployError)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from harness.deploy.inputs import Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
 from harness.deploy.state import ResourceRecord
@@ -15,6 +17,16 @@ _ATTRIBUTES = {
     "receiveWaitTimeSeconds": "ReceiveMessageWaitTimeSeconds",
     "redrivePolicy": "RedrivePolicy",
     "policy": "Policy",
+}
+# What an attribute the program no longer declares goes back to (AWS's defaults; no redrive). A
+# dropped `policy` stays, as with the AWS provider: a QueuePolicy resource may be what set it.
+_DEFAULTS = {
+    "VisibilityTimeout": "30",
+    "MessageRetentionPeriod": "345600",
+    "DelaySeconds": "0",
+    "MaximumMessageSize": "262144",
+    "ReceiveMessageWaitTimeSeconds": "0",
+    "RedrivePolicy": "",
 }
 
 
@@ -36,9 +48,7 @@ class Queue(Provisioner):
             url = sqs.create_queue(QueueName=queue, Attributes=attributes)["QueueUrl"]
         else:
             url = previous.id
-            cleared = {} if "RedrivePolicy" in attributes else {"RedrivePolicy": ""}
-            if attributes or cleared:
-                sqs.set_queue_attributes(QueueUrl=url, Attributes={**cleared, **attributes})
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={**_DEFAULTS, **attributes})
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         return Applied(url, {"name": queue, "url": url, "arn": arn})
 
@@ -53,8 +63,12 @@ class QueuePolicy(Provisioner):
         url = inputs.take("queueUrl")
         policy = inputs.take("policy")
         inputs.check_all_taken()
+        if previous is not None and previous.id != url:
+            self.delete(ctx, previous)  # the policy moves to another queue
         ctx.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
         return Applied(url, {"queueUrl": url, "policy": policy})
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
-        ctx.client("sqs").set_queue_attributes(QueueUrl=record.id, Attributes={"Policy": ""})
+        sqs = ctx.client("sqs")
+        with contextlib.suppress(sqs.exceptions.QueueDoesNotExist):  # gone with its queue (a replaced one)
+            sqs.set_queue_attributes(QueueUrl=record.id, Attributes={"Policy": ""})

@@ -1,7 +1,11 @@
 """`make bench`: what an image costs in our pipeline, against libvips and naive Pillow.
 
 Three sections, each runnable alone (`--only`): the image kernel (`kernel.py`), the handlers' cold
-start (`coldstart.py`) and the deployed pipeline in the emulator (`pipeline.py`)."""
+start (`coldstart.py`) and the deployed pipeline in the emulator (`pipeline.py`).
+
+The kernel's libvips contender (pyvips) is not part of the project's environment: `make bench`
+installs it from requirements/bench.txt. Nothing here imports it; only the kernel's pyvips worker
+does, in a process of its own, and the kernel section checks first that it can."""
 
 from __future__ import annotations
 
@@ -12,6 +16,11 @@ from typing import Any
 from harness.bench.report import render, write_json
 
 SECTIONS = ("kernel", "coldstart", "pipeline")
+
+
+class BenchError(RuntimeError):
+    """Something the user can fix (a contender not installed, an upload not processed in time, the
+    emulator misbehaving); printed as one message, not a traceback."""
 
 
 def run_bench(

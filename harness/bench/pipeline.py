@@ -17,17 +17,16 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from handlers.pipeline.records import TERMINAL, RecordStore
+from handlers.contract import TERMINAL
+from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import image_id_for
 from harness.aws import AwsTarget
+from harness.bench import BenchError
 from harness.bench.stats import median, percentile
+from harness.polling import wait_until
 from harness.samples import photo_jpeg
 
 PHOTO_SIZE = (1732, 1155)  # 2 MP
-
-
-class BenchError(RuntimeError):
-    """An upload did not reach `processed` in time, or the emulator misbehaved."""
 
 
 def _now() -> float:
@@ -52,17 +51,27 @@ class Uploader:
         return started
 
     def processed_at(self, key: str, since: float, timeout: float = 60.0) -> float:
-        """When the record of the upload of `key` started at `since` reached `processed` (epoch s)."""
-        deadline = time.monotonic() + timeout
+        """When the record of the upload of `key` started at `since` reached `processed` (epoch s;
+        written by the function, so how often the table is polled does not change it)."""
         image_id = image_id_for(key)
-        while time.monotonic() < deadline:
+
+        def outcome() -> dict[str, Any] | None:
             record = self.records.get(image_id)
-            if record and _epoch(record["created_at"]) >= since - 0.001 and record["status"] in TERMINAL:
-                if record["status"] != "processed":
-                    raise BenchError(f"{key} ended {record['status']}: {record.get('reason')}")
-                return _epoch(record["processed_at"])
-            time.sleep(0.05)
-        raise BenchError(f"{key} was not processed within {timeout:.0f} s")
+            return (
+                record
+                if record and _epoch(record["created_at"]) >= since - 0.001 and record["status"] in TERMINAL
+                else None
+            )
+
+        record = wait_until(
+            outcome,
+            timeout=timeout,
+            interval=0.05,
+            error=lambda _: BenchError(f"{key} was not processed within {timeout:.0f} s"),
+        )
+        if record["status"] != "processed":
+            raise BenchError(f"{key} ended {record['status']}: {record.get('reason')}")
+        return _epoch(record["processed_at"])
 
 
 def sequential(uploader: Uploader, photos: list[bytes]) -> list[float]:

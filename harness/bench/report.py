@@ -41,6 +41,17 @@ def table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str, str], ...])
     return "\n".join(lines)
 
 
+def _ratio(row: dict[str, Any], key: str, top: str, bottom: str, floor: float = 0.0) -> float | None:
+    """`row[key]` where the kernel section gave it (the median of per-round ratios), else the ratio
+    of the medians `top` / `bottom` (at least `floor`); None where a figure is missing (a contender
+    that did not run)."""
+    if key in row:
+        return row[key]
+    if row.get(top) is None or row.get(bottom) is None:
+        return None
+    return row[top] / max(row[bottom], floor)
+
+
 def render(results: dict[str, Any]) -> str:
     """The results as printed by `make bench`."""
     parts = []
@@ -48,14 +59,15 @@ def render(results: dict[str, Any]) -> str:
         parts.append("Kernel: one photo in, a 1600 px and a 256 px output out (medians, single-threaded)")
         parts.append(table(results["kernel"], KERNEL_COLUMNS))
         for row in results["kernel"]:
-            # the kernel section gives medians of per-round ratios; else the ratio of the medians
-            vs_pyvips = row.get("ours_vs_pyvips", row["ours_ms"] / row["pyvips_ms"])
-            vs_naive = row.get("naive_vs_ours", row["naive_ms"] / row["ours_ms"])
-            memory = row.get("peak_vs_pyvips", row["ours_peak_mb"] / max(row["pyvips_peak_mb"], 0.1))
-            parts.append(
-                f"  {row['case']}: ours {vs_pyvips:.2f}× pyvips time, {vs_naive:.1f}× faster than naive, "
-                f"memory {memory:.2f}× pyvips"
-            )
+            vs_pyvips = _ratio(row, "ours_vs_pyvips", "ours_ms", "pyvips_ms")
+            vs_naive = _ratio(row, "naive_vs_ours", "naive_ms", "ours_ms")
+            memory = _ratio(row, "peak_vs_pyvips", "ours_peak_mb", "pyvips_peak_mb", floor=0.1)
+            ratios = [
+                f"ours {vs_pyvips:.2f}× pyvips time" if vs_pyvips is not None else None,
+                f"{vs_naive:.1f}× faster than naive" if vs_naive is not None else None,
+                f"memory {memory:.2f}× pyvips" if memory is not None else None,
+            ]
+            parts.append(f"  {row['case']}: {', '.join(r for r in ratios if r)}")
         parts.append(
             "  targets: 12 MP JPEG ≤ 1.0× pyvips, ≥ 3× naive, PSNR ≥ 38 dB; 3 MP PNG ≤ 1.2× pyvips;"
             " memory ≤ 1.5× pyvips"

@@ -1,5 +1,9 @@
 """The kernel benchmark's plumbing on tiny inputs: contenders in their own processes, their
-outputs, the PSNR helper and the memory probe. No timing is asserted anywhere."""
+outputs, the PSNR helper and the memory probe. No timing is asserted anywhere.
+
+These tests need only the project's environment: the contenders run here are ours and naive
+Pillow. pyvips comes with `make bench` (requirements/bench.txt); without it the kernel section
+refuses to start and says so, which is tested here with an import of pyvips that fails."""
 
 from __future__ import annotations
 
@@ -7,18 +11,26 @@ import importlib
 import io
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from harness.bench import kernel_worker
-from harness.bench.kernel import CONTENDERS, PSNR_IDENTICAL, Case, make_case, psnr, run_case, run_kernel, target_notes
+from harness import cli
+from harness.bench import BenchError, kernel_worker
+from harness.bench.kernel import PSNR_IDENTICAL, Case, make_case, psnr, run_case, run_kernel, target_notes
+from harness.bench.report import render
+from harness.emulator.paths import REPO_ROOT
 from tests import imagefactory as f
 
 render_module = importlib.import_module("handlers.imaging.render")
 
 REQUIRED = {"case", "megapixels", "ours_ms", "pyvips_ms", "naive_ms", "ours_peak_mb", "pyvips_peak_mb", "psnr_db"}
+# The contenders the project's own environment can run (pyvips is in requirements/bench.txt).
+TESTED = ("ours", "naive")
+PYVIPS_FIGURES = ("pyvips_ms", "pyvips_peak_mb", "ours_vs_pyvips", "peak_vs_pyvips", "pyvips_cpu_ms", "pyvips_psnr_db")
 
 
 # --------------------------------------------------------------------------------------------
@@ -82,8 +94,13 @@ def _alpha_case() -> object:
 def kernel_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], Path]:
     keep = tmp_path_factory.mktemp("kernel")
     lines: list[str] = []
-    rows = run_kernel(lines.append, repeats=2, cases=[_photo_case(), _alpha_case()], keep_outputs=keep)
-    assert len(lines) == 2  # a progress line per case
+    rows = run_kernel(
+        lines.append, repeats=2, cases=[_photo_case(), _alpha_case()], keep_outputs=keep, contenders=TESTED
+    )
+    assert lines == [
+        "kernel: tiny photo (0.3 MP), ours / naive × 2, in turn",
+        "kernel: tiny alpha (0.2 MP), ours / naive × 2, in turn",
+    ]
     return rows, keep
 
 
@@ -92,16 +109,28 @@ def test_a_row_per_case_with_every_required_figure(kernel_run: tuple[list[dict],
     assert [(row["case"], row["megapixels"]) for row in rows] == [("tiny photo", 0.3), ("tiny alpha", 0.2)]
     for row in rows:
         assert set(row) >= REQUIRED
-        for key in ("ours_ms", "pyvips_ms", "naive_ms"):
+        for key in ("ours_ms", "naive_ms"):
             assert isinstance(row[key], float) and row[key] > 0
-        for key in ("ours_peak_mb", "pyvips_peak_mb", "naive_peak_mb"):
+        for key in ("ours_peak_mb", "naive_peak_mb"):
             assert isinstance(row[key], float) and row[key] >= 0
+        assert isinstance(row["naive_vs_ours"], float) and row["naive_vs_ours"] > 0
         assert 20 < row["psnr_db"] <= PSNR_IDENTICAL
+        assert all(row[key] is None for key in PYVIPS_FIGURES)  # pyvips did not run
+        assert "pyvips_kb" not in row
     assert rows[0]["psnr_same_curve_db"] is not None  # a JPEG source: ours applies a tone curve
     assert rows[1]["psnr_same_curve_db"] is None
 
 
-@pytest.mark.parametrize("contender", CONTENDERS)
+def test_a_kernel_run_without_pyvips_still_renders_and_notes(kernel_run: tuple[list[dict], Path]) -> None:
+    rows, _ = kernel_run
+    text = render({"kernel": rows})
+    assert "tiny photo: " in text and "× faster than naive" in text
+    assert "pyvips time" not in text.split("targets:")[0]  # no pyvips ratio without its figures
+    notes = target_notes([{**rows[0], "case": "photo 12MP jpeg"}])
+    assert "NOT met: photo 12MP jpeg: ours/pyvips time = n/a (target 1)" in notes
+
+
+@pytest.mark.parametrize("contender", TESTED)
 def test_every_contender_makes_both_outputs_upright_and_bounded(
     kernel_run: tuple[list[dict], Path], contender: str
 ) -> None:
@@ -167,7 +196,7 @@ def test_the_worker_answers_run_and_finish_one_line_each(tmp_path: Path) -> None
 def test_a_contender_that_fails_is_reported_with_its_error(tmp_path: Path) -> None:
     broken = Case("broken", b"not an image at all", f.jpeg(f.quadrants(30, 20)), 0.0)
     with pytest.raises(RuntimeError, match=r"(?s)ours on 'broken' failed \(1\):.*ImageRejected: plain text"):
-        run_case(broken, 1, tmp_path)
+        run_case(broken, 1, tmp_path, TESTED)
 
 
 def test_the_worker_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
@@ -181,6 +210,51 @@ def test_the_worker_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) ->
         kernel_worker.measure("ours", b"", b"", 0, Path("."))
     with pytest.raises(ValueError, match="repeats"):
         run_kernel(lambda _: None, repeats=0, cases=[])
+    with pytest.raises(ValueError, match="contenders are ours, naive and optionally pyvips"):
+        run_kernel(lambda _: None, cases=[], contenders=("ours", "imagemagick", "naive"))
+    with pytest.raises(ValueError, match="contenders are"):
+        run_kernel(lambda _: None, cases=[], contenders=("ours",))
+
+
+# --------------------------------------------------------------------------------------------
+# pyvips is not part of the project's environment
+
+
+@pytest.fixture
+def pyvips_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every interpreter started from here on fails to import pyvips, as in a fresh `make unit`
+    environment (a module of that name first on PYTHONPATH, which the workers inherit)."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "pyvips.py").write_text("raise ModuleNotFoundError(\"No module named 'pyvips'\", name='pyvips')\n")
+    monkeypatch.setenv("PYTHONPATH", str(shadow))
+
+
+@pytest.mark.usefixtures("pyvips_missing")
+def test_the_kernel_with_pyvips_but_without_it_installed_says_to_run_make_bench() -> None:
+    lines: list[str] = []
+    with pytest.raises(BenchError, match=r"No module named 'pyvips'.*Run `make bench`: it installs requirements/bench"):
+        run_kernel(lines.append, cases=[_photo_case()])
+    assert lines == []  # refused before anything ran
+
+
+@pytest.mark.usefixtures("pyvips_missing")
+def test_the_bench_command_without_pyvips_is_one_message_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["bench", "--only", "kernel", "--json", str(tmp_path / "bench.json")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the kernel benchmark compares against libvips through pyvips")
+    assert "`make bench`" in err and "requirements/bench.txt" in err and "Traceback" not in err
+    assert not (tmp_path / "bench.json").exists()
+
+
+def test_nothing_the_harness_imports_imports_pyvips() -> None:
+    modules = ["harness.cli", "harness.bench", "harness.bench.kernel", "harness.bench.kernel_worker"]
+    modules += ["harness.bench.report", "harness.bench.coldstart", "harness.bench.pipeline"]
+    probe = f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\nprint('pyvips' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
 
 
 def test_target_notes_say_what_is_met() -> None:

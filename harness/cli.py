@@ -19,8 +19,7 @@ from pathlib import Path
 
 from harness import emulator
 from harness.aws import AwsTarget
-from harness.bench import SECTIONS, run_bench
-from harness.bench.pipeline import BenchError
+from harness.bench import SECTIONS, BenchError, run_bench
 from harness.demo import DemoFailed, run_demo
 from harness.deploy import DeployError, Project, run_program
 from harness.deploy.state import StackState
@@ -46,8 +45,10 @@ def target_for(stack: str, endpoint_url: str) -> AwsTarget:
     return AwsTarget(endpoint_url=endpoint_url, region=region)
 
 
-def bring_up(stack: str, endpoint: str | None, port: int) -> dict:
-    """Start or attach to the emulator, deploy `stack` into it; the stack's outputs."""
+def bring_up(stack: str, endpoint: str | None, port: int) -> tuple[dict, emulator.Emulator | None]:
+    """Start or attach to the emulator, deploy `stack` into it: the stack's outputs, and the
+    emulator this call started (None when it used one that was running already)."""
+    started = None
     if endpoint:
         running = emulator.attach(endpoint)
         say(f"using the emulator at {running.endpoint_url}")
@@ -57,6 +58,8 @@ def bring_up(stack: str, endpoint: str | None, port: int) -> dict:
             emulator.ensure_installed(progress=say)
             say(f"starting LocalStack on port {port} …")
             running = emulator.start(port=port)
+            if running.launched:  # else another process started it meanwhile: start() found it running
+                started = running
             say(f"LocalStack is up at {running.endpoint_url} (pid {running.pid})")
         else:
             say(f"LocalStack already running at {running.endpoint_url} (pid {running.pid})")
@@ -67,7 +70,7 @@ def bring_up(stack: str, endpoint: str | None, port: int) -> dict:
         f"deployed in {result.seconds:.1f} s: {result.created} created, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.deleted} deleted"
     )
-    return stack_outputs(stack)
+    return stack_outputs(stack), started
 
 
 def session_of(endpoint_url: str) -> str | None:
@@ -108,14 +111,24 @@ def show_status(stack: str, port: int) -> None:
 
 
 def measure(only: str | None, json_path: Path, port: int) -> None:
-    """Run the benchmark; an emulator it had to start for the pipeline section is stopped after."""
-    started_here = emulator.running(port=port) is None
+    """Run the benchmark; the emulator it started for the pipeline section, if it did, is stopped
+    after (one that was running already, or that another process started meanwhile, is left)."""
+    started: list[emulator.Emulator] = []
+
+    def pipeline_stack() -> dict:
+        outputs, launched = bring_up(DEFAULT_STACK, None, port)
+        if launched is not None:
+            started.append(launched)
+        return outputs
+
     try:
-        run_bench((only,) if only else SECTIONS, json_path, say, lambda: bring_up(DEFAULT_STACK, None, port))
+        run_bench((only,) if only else SECTIONS, json_path, say, pipeline_stack)
     finally:
-        if started_here and emulator.running(port=port) is not None:
-            emulator.stop(port=port)
-            say("stopped the emulator the benchmark started")
+        for launched in started:
+            current = emulator.running(port=port)
+            if current is not None and current.pid == launched.pid:  # still ours, not a later one
+                emulator.stop(port=port)
+                say("stopped the emulator the benchmark started")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -144,14 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.command == "up":
-            bring_up(args.stack, args.endpoint, args.port)
+            bring_up(args.stack, args.endpoint, args.port)  # left running: `down` stops it
             say("run `python -m harness outputs` for names and URLs, `make down` to stop")
         elif args.command == "down":
             take_down(args.port)
         elif args.command == "outputs":
             print(json.dumps(stack_outputs(args.stack), indent=2, sort_keys=True))
         elif args.command == "demo":
-            outputs_ = bring_up(args.stack, args.endpoint, args.port)
+            outputs_, _ = bring_up(args.stack, args.endpoint, args.port)
             run_demo(outputs_, say)
         elif args.command == "bench":
             measure(args.only, args.json, args.port)

@@ -65,7 +65,9 @@ _children: dict[int, subprocess.Popen] = {}
 @dataclass
 class Emulator:
     """A running emulator. `embedded`: the harness's own LocalStack (our Lambda executor, logs in
-    the state folder; `pid` set), else one someone else runs, attached by URL."""
+    the state folder; `pid` set), else one someone else runs, attached by URL. `launched`: this
+    process started it (`start()` launched it, rather than finding it running), so it is this
+    process's to stop."""
 
     endpoint_url: str
     port: int
@@ -74,6 +76,7 @@ class Emulator:
     embedded: bool = False
     started_at: str | None = None
     log_path: Path | None = None
+    launched: bool = field(default=False, compare=False)
     _target: Any = field(default=None, repr=False, compare=False)
 
     def health(self, timeout: float = 5.0) -> dict | None:
@@ -306,7 +309,8 @@ def start(
     extra_env: dict[str, str] | None = None,
 ) -> Emulator:
     """Start the embedded emulator on `port` (installing first if needed) and return once its
-    services answer; returns the one already running there if this harness started it.
+    services answer (`launched` set); returns the one already running there if this harness
+    started it (`launched` not set: another command or process did).
 
     Raises PrerequisiteError (Java missing, port taken by something else, ...) or EmulatorError
     (it did not become healthy: the message has the end of its log)."""
@@ -389,6 +393,7 @@ def _start_locked(
     }
     layout.state_file(port).write_text(json.dumps(state, indent=2) + "\n")
     emulator = _emulator_from_state(state)
+    emulator.launched = True
 
     deadline = started + timeout
     while not _services_ready(health(endpoint_url, timeout=2)):

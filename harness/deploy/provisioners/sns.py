@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+from typing import Any
+
 from harness.deploy.inputs import Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
 from harness.deploy.state import ResourceRecord
@@ -30,11 +34,18 @@ class TopicPolicy(Provisioner):
         arn = inputs.take("arn")
         policy = inputs.take("policy")
         inputs.check_all_taken()
+        if previous is not None and previous.id != arn:
+            self.delete(ctx, previous)  # the policy moves to another topic
         ctx.client("sns").set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy)
         return Applied(arn, {"arn": arn, "policy": policy})
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
-        pass  # the topic's default policy is restored only by deleting the topic; nothing to undo here
+        """Give the topic back the policy SNS gives a new topic (as the AWS provider does)."""
+        sns = ctx.client("sns")
+        with contextlib.suppress(sns.exceptions.NotFoundException):  # gone with its topic (a replaced one)
+            sns.set_topic_attributes(
+                TopicArn=record.id, AttributeName="Policy", AttributeValue=json.dumps(_default_policy(ctx, record.id))
+            )
 
 
 class TopicSubscription(Provisioner):
@@ -46,8 +57,9 @@ class TopicSubscription(Provisioner):
         endpoint = inputs.take("endpoint")
         attributes = {
             "RawMessageDelivery": "true" if inputs.take("rawMessageDelivery", False) else "false",
-            "FilterPolicy": inputs.take("filterPolicy", ""),
+            # the scope first: a filter policy is checked against the scope the subscription has
             "FilterPolicyScope": inputs.take("filterPolicyScope", "MessageAttributes"),
+            "FilterPolicy": inputs.take("filterPolicy", ""),
             "RedrivePolicy": inputs.take("redrivePolicy", ""),
         }
         inputs.check_all_taken()
@@ -76,3 +88,17 @@ class TopicSubscription(Provisioner):
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
         ctx.client("sns").unsubscribe(SubscriptionArn=record.id)
+
+
+def _default_policy(ctx: Context, topic_arn: str) -> dict[str, Any]:
+    actions = ["GetTopicAttributes", "SetTopicAttributes", "AddPermission", "RemovePermission", "DeleteTopic"]
+    actions += ["Subscribe", "ListSubscriptionsByTopic", "Publish"]
+    statement = {
+        "Sid": "__default_statement_ID",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": [f"SNS:{action}" for action in actions],
+        "Resource": topic_arn,
+        "Condition": {"StringEquals": {"AWS:SourceOwner": ctx.account}},
+    }
+    return {"Version": "2008-10-17", "Id": "__default_policy_ID", "Statement": [statement]}

@@ -59,6 +59,7 @@ class BucketPublicAccessBlock(Provisioner):
         bucket = inputs.take("bucket")
         flags = {flag: bool(inputs.take(flag, False)) for flag in self._FLAGS}
         inputs.check_all_taken()
+        _leave_previous_bucket(self, ctx, previous, bucket)
         ctx.client("s3").put_public_access_block(
             Bucket=bucket,
             PublicAccessBlockConfiguration={flag[0].upper() + flag[1:]: value for flag, value in flags.items()},
@@ -66,7 +67,9 @@ class BucketPublicAccessBlock(Provisioner):
         return Applied(bucket, {"bucket": bucket, **flags})
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
-        ctx.client("s3").delete_public_access_block(Bucket=record.id)
+        s3 = ctx.client("s3")
+        with contextlib.suppress(s3.exceptions.NoSuchBucket):  # gone with its bucket (a replaced one)
+            s3.delete_public_access_block(Bucket=record.id)
 
 
 class BucketPolicy(Provisioner):
@@ -76,11 +79,14 @@ class BucketPolicy(Provisioner):
         bucket = inputs.take("bucket")
         policy = inputs.take("policy")
         inputs.check_all_taken()
+        _leave_previous_bucket(self, ctx, previous, bucket)
         ctx.client("s3").put_bucket_policy(Bucket=bucket, Policy=policy)
         return Applied(bucket, {"bucket": bucket, "policy": policy})
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
-        ctx.client("s3").delete_bucket_policy(Bucket=record.id)
+        s3 = ctx.client("s3")
+        with contextlib.suppress(s3.exceptions.NoSuchBucket):  # gone with its bucket (a replaced one)
+            s3.delete_bucket_policy(Bucket=record.id)
 
 
 class BucketNotification(Provisioner):
@@ -97,13 +103,24 @@ class BucketNotification(Provisioner):
             ],
         }
         inputs.check_all_taken()
+        _leave_previous_bucket(self, ctx, previous, bucket)
         ctx.client("s3").put_bucket_notification_configuration(
             Bucket=bucket, NotificationConfiguration={k: v for k, v in configuration.items() if v}
         )
         return Applied(bucket, {"bucket": bucket, "configuration": configuration})
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
-        ctx.client("s3").put_bucket_notification_configuration(Bucket=record.id, NotificationConfiguration={})
+        s3 = ctx.client("s3")
+        with contextlib.suppress(s3.exceptions.NoSuchBucket):  # gone with its bucket (a replaced one)
+            s3.put_bucket_notification_configuration(Bucket=record.id, NotificationConfiguration={})
+
+
+def _leave_previous_bucket(
+    provisioner: Provisioner, ctx: Context, previous: ResourceRecord | None, bucket: str
+) -> None:
+    """A bucket's setting moved to another bucket is taken off the one it was on."""
+    if previous is not None and previous.id != bucket:
+        provisioner.delete(ctx, previous)
 
 
 def _target(target: Inputs, arn_key: str, wire_arn_key: str) -> dict:

@@ -49,14 +49,13 @@ events = EventFilter(
     "filter",
     EventFilterArgs(
         topic_name=config.resource_name("events"),
-        bucket_id=storage.bucket.id,
-        bucket_arn=storage.bucket.arn,
+        bucket_id=storage.bucket_id,
+        bucket_arn=storage.bucket_arn,
     ),
 )
 wiring = PipelineWiring(
     lambda_settings=lambda_settings,
-    bucket_name=storage.bucket.bucket,
-    bucket_arn=storage.bucket.arn,
+    bucket_arn=storage.bucket_arn,
     images_table=storage.images_table,
     idempotency_table=storage.idempotency_table,
     max_upload_bytes=config.max_upload_bytes,
@@ -77,13 +76,14 @@ ingest = Ingest(
     IngestArgs(
         function_name=config.resource_name("ingest"),
         wiring=wiring,
-        events_topic_arn=events.topic.arn,
-        enhance_queue=enhance.queue.queue,
+        events_topic_arn=events.topic_arn,
+        enhance_queue_arn=enhance.queue_arn,
+        enhance_queue_url=enhance.queue_url,
     ),
 )
 removal = Removal(
     "removal",
-    RemovalArgs(function_name=config.resource_name("removal"), wiring=wiring, events_topic_arn=events.topic.arn),
+    RemovalArgs(function_name=config.resource_name("removal"), wiring=wiring, events_topic_arn=events.topic_arn),
 )
 notify = Notify(
     "notify",
@@ -101,32 +101,32 @@ alarms = Alarms(
         name_prefix=config.name_prefix,
         topic_name=config.resource_name("alerts"),
         functions={
-            "ingest": ingest.function.function.name,
-            "enhance": enhance.function.function.name,
-            "removal": removal.function.function.name,
-            "notify": notify.function.function.name,
+            "ingest": ingest.function_name,
+            "enhance": enhance.function_name,
+            "removal": removal.function_name,
+            "notify": notify.function_name,
         },
         dead_letter_queues={
-            "ingest-dlq": ingest.queue.dead_letters.name,
-            "enhance-dlq": enhance.queue.dead_letters.name,
-            "removal-dlq": removal.queue.dead_letters.name,
-            "notify-failures": notify.failures.name,
+            "ingest-dlq": ingest.dead_letter_queue_name,
+            "enhance-dlq": enhance.dead_letter_queue_name,
+            "removal-dlq": removal.dead_letter_queue_name,
+            "notify-failures": notify.failures_queue_name,
         },
         alert_emails=config.alert_emails,
         period_seconds=config.alarm_period_seconds,
     ),
 )
 
-pulumi.export("images_bucket", storage.bucket.bucket)
-pulumi.export("images_table", storage.images_table.name)
-pulumi.export("events_topic_arn", events.topic.arn)
-pulumi.export("notifications_topic_arn", notify.topic.arn)
-pulumi.export("alerts_topic_arn", alarms.topic.arn)
-pulumi.export("ingest_queue_url", ingest.queue.queue.url)
-pulumi.export("enhance_queue_url", enhance.queue.queue.url)
-pulumi.export("removal_queue_url", removal.queue.queue.url)
-pulumi.export("ingest_function", ingest.function.function.name)
-pulumi.export("enhance_function", enhance.function.function.name)
-pulumi.export("removal_function", removal.function.function.name)
-pulumi.export("notify_function", notify.function.function.name)
-pulumi.export("notify_failures_url", notify.failures.url)
+pulumi.export("images_bucket", storage.bucket_name)
+pulumi.export("images_table", storage.images_table_name)
+pulumi.export("events_topic_arn", events.topic_arn)
+pulumi.export("notifications_topic_arn", notify.topic_arn)
+pulumi.export("alerts_topic_arn", alarms.topic_arn)
+pulumi.export("ingest_queue_url", ingest.queue_url)
+pulumi.export("enhance_queue_url", enhance.queue_url)
+pulumi.export("removal_queue_url", removal.queue_url)
+pulumi.export("ingest_function", ingest.function_name)
+pulumi.export("enhance_function", enhance.function_name)
+pulumi.export("removal_function", removal.function_name)
+pulumi.export("notify_function", notify.function_name)
+pulumi.export("notify_failures_url", notify.failures_url)

@@ -101,4 +101,5 @@ class Alarms(pulumi.ComponentResource):
                 )
             )
 
-        self.register_outputs({"topic_arn": self.topic.arn})
+        self.topic_arn = self.topic.arn
+        self.register_outputs({"topic_arn": self.topic_arn})

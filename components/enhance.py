@@ -7,12 +7,10 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.filter import UPLOAD_PREFIX
 from components.iam import Statement, objects_under
 from components.stage import QueuedStage
 from components.wiring import PipelineWiring
-
-PUBLIC_PREFIX = "public/"
+from handlers.contract import PUBLIC_PREFIX, UPLOAD_PREFIX, Env
 
 
 @dataclass(frozen=True)
@@ -53,8 +51,9 @@ class Enhance(QueuedStage):
             ],
             environment={
                 **wiring.environment("enhance"),
-                "OPTIMIZED_EDGE": str(args.optimized_edge),
-                "THUMBNAIL_EDGE": str(args.thumbnail_edge),
+                **wiring.limits_environment(),
+                Env.OPTIMIZED_EDGE: str(args.optimized_edge),
+                Env.THUMBNAIL_EDGE: str(args.thumbnail_edge),
             },
             opts=opts,
         )

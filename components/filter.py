@@ -15,8 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import resource_policy_for_source
-
-UPLOAD_PREFIX = "uploads/"
+from handlers.contract import UPLOAD_PREFIX
 
 # Filter policies (body scope) for the stages fed by the topic.
 UPLOAD_CREATED: dict[str, Any] = {"Records": {"eventName": [{"prefix": "ObjectCreated:"}]}}
@@ -65,4 +64,5 @@ class EventFilter(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[allow_bucket]),
         )
 
-        self.register_outputs({"topic_arn": self.topic.arn})
+        self.topic_arn = self.topic.arn
+        self.register_outputs({"topic_arn": self.topic_arn})

@@ -150,4 +150,5 @@ class StageFunction(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.register_outputs({"function_name": self.function.name, "role_arn": self.role.arn})
+        self.function_name = self.function.name
+        self.register_outputs({"function_name": self.function_name, "role_arn": self.role.arn})

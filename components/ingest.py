@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
-from components.filter import UPLOAD_CREATED, UPLOAD_PREFIX
+from components.filter import UPLOAD_CREATED
 from components.iam import Statement, objects_under
 from components.stage import QueuedStage
 from components.stage_queue import Subscription
 from components.wiring import PipelineWiring
+from handlers.contract import UPLOAD_PREFIX, Env
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ class IngestArgs:
     function_name: str
     wiring: PipelineWiring
     events_topic_arn: pulumi.Input[str]
-    enhance_queue: aws.sqs.Queue
+    enhance_queue_arn: pulumi.Input[str]
+    enhance_queue_url: pulumi.Input[str]
 
 
 class Ingest(QueuedStage):
@@ -44,8 +45,12 @@ class Ingest(QueuedStage):
                 Statement(["s3:GetObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, UPLOAD_PREFIX)]),
                 Statement(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [wiring.images_table.arn]),
                 wiring.idempotency_statement(),
-                Statement(["sqs:SendMessage"], [args.enhance_queue.arn]),
+                Statement(["sqs:SendMessage"], [args.enhance_queue_arn]),
             ],
-            environment={**wiring.environment("ingest"), "ENHANCE_QUEUE_URL": args.enhance_queue.url},
+            environment={
+                **wiring.environment("ingest"),
+                **wiring.limits_environment(),
+                Env.ENHANCE_QUEUE_URL: args.enhance_queue_url,
+            },
             opts=opts,
         )

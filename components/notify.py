@@ -15,6 +15,7 @@ from components.function import StageFunction, StageFunctionArgs, StreamSource
 from components.iam import Statement
 from components.stage_queue import FOURTEEN_DAYS
 from components.wiring import PipelineWiring
+from handlers.contract import Env
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Notify(pulumi.ComponentResource):
             opts=child,
         )
         statements = [Statement(["sns:Publish"], [self.topic.arn]), wiring.idempotency_statement()]
-        environment = {**wiring.environment("notify"), "NOTIFICATIONS_TOPIC_ARN": self.topic.arn}
+        environment = {**wiring.environment("notify"), Env.NOTIFICATIONS_TOPIC_ARN: self.topic.arn}
         self.sender = None
         if args.sender_email:
             self.sender = aws.ses.EmailIdentity(f"{name}-sender", email=args.sender_email, opts=child)
@@ -64,8 +65,8 @@ class Notify(pulumi.ComponentResource):
                     conditions={"StringEquals": {"ses:FromAddress": args.sender_email}},
                 )
             )
-            environment["SENDER_EMAIL"] = args.sender_email
-            environment["OWNER_EMAILS"] = json.dumps(dict(args.owner_emails), sort_keys=True)
+            environment[Env.SENDER_EMAIL] = args.sender_email
+            environment[Env.OWNER_EMAILS] = json.dumps(dict(args.owner_emails), sort_keys=True)
         self.function = StageFunction(
             name,
             StageFunctionArgs(
@@ -80,10 +81,10 @@ class Notify(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.topic_arn = self.topic.arn
+        self.failures_url = self.failures.url
+        self.failures_queue_name = self.failures.name
+        self.function_name = self.function.function_name
         self.register_outputs(
-            {
-                "topic_arn": self.topic.arn,
-                "failures_url": self.failures.url,
-                "function_name": self.function.function.name,
-            }
+            {"topic_arn": self.topic_arn, "failures_url": self.failures_url, "function_name": self.function_name}
         )

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.enhance import PUBLIC_PREFIX
 from components.filter import UPLOAD_REMOVED
 from components.iam import Statement, objects_under
 from components.stage import QueuedStage
 from components.stage_queue import Subscription
 from components.wiring import PipelineWiring
+from handlers.contract import PUBLIC_PREFIX
 
 
 @dataclass(frozen=True)

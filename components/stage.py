@@ -61,4 +61,15 @@ class QueuedStage(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.register_outputs({"queue_url": self.queue.queue.url, "function_name": self.function.function.name})
+        self.function_name = self.function.function_name
+        self.queue_arn = self.queue.queue.arn
+        self.queue_url = self.queue.queue.url
+        self.dead_letter_queue_name = self.queue.dead_letters.name
+        self.register_outputs(
+            {
+                "function_name": self.function_name,
+                "queue_arn": self.queue_arn,
+                "queue_url": self.queue_url,
+                "dead_letter_queue_name": self.dead_letter_queue_name,
+            }
+        )

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from handlers.contract import IdempotencyTable, ImagesTable
+
 
 @dataclass(frozen=True)
 class StorageArgs:
@@ -61,19 +63,20 @@ class Storage(pulumi.ComponentResource):
             f"{name}-records",
             name=args.images_table_name,
             billing_mode="PAY_PER_REQUEST",
-            hash_key="image_id",
+            hash_key=ImagesTable.KEY,
             attributes=[
-                aws.dynamodb.TableAttributeArgs(name="image_id", type="S"),
-                aws.dynamodb.TableAttributeArgs(name="owner", type="S"),
-                aws.dynamodb.TableAttributeArgs(name="uploaded_at", type="S"),
+                aws.dynamodb.TableAttributeArgs(name=name, type="S")
+                for name in (ImagesTable.KEY, ImagesTable.OWNER, ImagesTable.UPLOADED_AT)
             ],
             global_secondary_indexes=[
                 aws.dynamodb.TableGlobalSecondaryIndexArgs(
-                    name="owner-index",
+                    name=ImagesTable.OWNER_INDEX,
                     key_schemas=[
-                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name="owner", key_type="HASH"),
                         aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
-                            attribute_name="uploaded_at", key_type="RANGE"
+                            attribute_name=ImagesTable.OWNER, key_type="HASH"
+                        ),
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                            attribute_name=ImagesTable.UPLOADED_AT, key_type="RANGE"
                         ),
                     ],
                     projection_type="ALL",
@@ -88,17 +91,21 @@ class Storage(pulumi.ComponentResource):
             f"{name}-idempotency",
             name=args.idempotency_table_name,
             billing_mode="PAY_PER_REQUEST",
-            hash_key="id",
-            attributes=[aws.dynamodb.TableAttributeArgs(name="id", type="S")],
-            ttl=aws.dynamodb.TableTtlArgs(attribute_name="expiration", enabled=True),
+            hash_key=IdempotencyTable.KEY,
+            attributes=[aws.dynamodb.TableAttributeArgs(name=IdempotencyTable.KEY, type="S")],
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name=IdempotencyTable.EXPIRES, enabled=True),
             opts=child,
         )
 
+        self.bucket_id = self.bucket.id
+        self.bucket_arn = self.bucket.arn
+        self.bucket_name = self.bucket.bucket
+        self.images_table_name = self.images_table.name
         self.register_outputs(
             {
-                "bucket": self.bucket.bucket,
-                "images_table": self.images_table.name,
-                "idempotency_table": self.idempotency_table.name,
+                "bucket_name": self.bucket_name,
+                "images_table_name": self.images_table_name,
+                "idempotency_table_name": self.idempotency_table.name,
             }
         )
 

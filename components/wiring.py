@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from components.function import LambdaSettings
 from components.iam import Statement
+from handlers.contract import METRICS_NAMESPACE, Env
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,6 @@ class PipelineWiring:
     """The shared pieces a stage component is given by the program."""
 
     lambda_settings: LambdaSettings
-    bucket_name: pulumi.Input[str]
     bucket_arn: pulumi.Input[str]
     images_table: aws.dynamodb.Table
     idempotency_table: aws.dynamodb.Table
@@ -27,15 +27,16 @@ class PipelineWiring:
     def environment(self, service: str) -> dict[str, pulumi.Input[str]]:
         """The settings every stage's handler reads (handlers/settings.py), for `service`."""
         return {
-            "IMAGES_BUCKET": self.bucket_name,
-            "IMAGES_TABLE": self.images_table.name,
-            "IDEMPOTENCY_TABLE": self.idempotency_table.name,
-            "MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
-            "MAX_PIXELS": str(self.max_pixels),
-            "MAX_RECEIVE_COUNT": str(self.max_receive_count),
-            "POWERTOOLS_SERVICE_NAME": service,
-            "POWERTOOLS_METRICS_NAMESPACE": "imagepipe",
+            Env.IMAGES_TABLE: self.images_table.name,
+            Env.IDEMPOTENCY_TABLE: self.idempotency_table.name,
+            Env.MAX_RECEIVE_COUNT: str(self.max_receive_count),
+            Env.SERVICE_NAME: service,
+            Env.METRICS_NAMESPACE: METRICS_NAMESPACE,
         }
+
+    def limits_environment(self) -> dict[str, pulumi.Input[str]]:
+        """The upload limits, for the stages that read pixels."""
+        return {Env.MAX_UPLOAD_BYTES: str(self.max_upload_bytes), Env.MAX_PIXELS: str(self.max_pixels)}
 
     def idempotency_statement(self) -> Statement:
         """What Powertools' idempotency does with its table."""

@@ -11,9 +11,11 @@ from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handlers.contract import Env
 from handlers.pipeline.intake import Intake
 from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import Upload, uploads_in
@@ -26,7 +28,7 @@ def build_intake(settings: Settings, clients: Clients) -> Intake:
         RecordStore(settings.images_table, clients("dynamodb")),
         clients("s3"),
         clients("sqs"),
-        required(settings.enhance_queue_url, "ENHANCE_QUEUE_URL"),
+        required(settings.enhance_queue_url, Env.ENHANCE_QUEUE_URL),
         settings.limits,
     )
 
@@ -34,7 +36,7 @@ def build_intake(settings: Settings, clients: Clients) -> Intake:
 stage = Stage(build_intake)
 logger, metrics = stage.logger, stage.metrics
 # A misconfigured function fails at import, not on its first upload.
-required(stage.settings.enhance_queue_url, "ENHANCE_QUEUE_URL")
+required(stage.settings.enhance_queue_url, Env.ENHANCE_QUEUE_URL)
 stage.settings.check_imaging()
 
 
@@ -55,5 +57,5 @@ def record_handler(record: SQSRecord) -> None:
 
 @metrics.log_metrics
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return stage.process(event, context, record_handler)

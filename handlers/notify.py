@@ -12,23 +12,26 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import EventType
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handlers.contract import Env
 from handlers.pipeline.notices import Mailer, Messengers, Notice, Notifier, notice_for
 from handlers.settings import Settings, required
 from handlers.stage import Clients, Stage
 
 
 def build_messengers(settings: Settings, clients: Clients) -> Messengers:
-    notifier = Notifier(clients("sns"), required(settings.notifications_topic_arn, "NOTIFICATIONS_TOPIC_ARN"))
+    notifier = Notifier(clients("sns"), required(settings.notifications_topic_arn, Env.NOTIFICATIONS_TOPIC_ARN))
     mailer = Mailer(clients("ses"), settings.sender_email, settings.owner_emails) if settings.sender_email else None
     return Messengers(notifier, mailer)
 
 
 stage = Stage(build_messengers, EventType.DynamoDBStreams)
 logger, metrics = stage.logger, stage.metrics
-required(stage.settings.notifications_topic_arn, "NOTIFICATIONS_TOPIC_ARN")  # fails at import, not on the first change
+# A misconfigured function fails at import, not on its first change.
+required(stage.settings.notifications_topic_arn, Env.NOTIFICATIONS_TOPIC_ARN)
 
 
 @stage.idempotent_on("notice")
@@ -59,5 +62,5 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @metrics.log_metrics
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return stage.process(event, context, record_handler)

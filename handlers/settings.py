@@ -1,4 +1,4 @@
-"""The functions' settings, from the environment the stack gives them (see components/)."""
+"""The functions' settings, from the environment the stack gives them (names: handlers/contract.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from handlers.contract import Env
+
 if TYPE_CHECKING:
     from handlers.imaging import Limits, VariantSizes
+
+
+DEFAULT_MAX_RECEIVE_COUNT = 3  # SQS redrive's usual figure, for a function run without a queue setting
 
 
 class SettingMissing(RuntimeError):
@@ -51,24 +56,24 @@ class Settings:
         try:
             self.limits, self.sizes  # noqa: B018 - made (and checked) for their side effect
         except ValueError as error:
-            raise SettingMissing(
-                f"MAX_UPLOAD_BYTES, MAX_PIXELS, OPTIMIZED_EDGE or THUMBNAIL_EDGE is out of range: {error}"
-            ) from None
+            names = (Env.MAX_UPLOAD_BYTES, Env.MAX_PIXELS, Env.OPTIMIZED_EDGE, Env.THUMBNAIL_EDGE)
+            raise SettingMissing(f"{', '.join(names[:-1])} or {names[-1]} is out of range: {error}") from None
 
     @classmethod
     def from_environment(cls) -> Settings:
+        receive_count = _number(Env.MAX_RECEIVE_COUNT)
         return cls(
-            images_table=_require("IMAGES_TABLE"),
-            idempotency_table=_require("IDEMPOTENCY_TABLE"),
-            enhance_queue_url=os.environ.get("ENHANCE_QUEUE_URL"),
-            notifications_topic_arn=os.environ.get("NOTIFICATIONS_TOPIC_ARN"),
-            max_receive_count=_number("MAX_RECEIVE_COUNT", 3),
-            sender_email=os.environ.get("SENDER_EMAIL") or None,
-            owner_emails=_addresses("OWNER_EMAILS"),
-            max_upload_bytes=_number("MAX_UPLOAD_BYTES"),
-            max_pixels=_number("MAX_PIXELS"),
-            optimized_edge=_number("OPTIMIZED_EDGE"),
-            thumbnail_edge=_number("THUMBNAIL_EDGE"),
+            images_table=_require(Env.IMAGES_TABLE),
+            idempotency_table=_require(Env.IDEMPOTENCY_TABLE),
+            enhance_queue_url=os.environ.get(Env.ENHANCE_QUEUE_URL),
+            notifications_topic_arn=os.environ.get(Env.NOTIFICATIONS_TOPIC_ARN),
+            max_receive_count=DEFAULT_MAX_RECEIVE_COUNT if receive_count is None else receive_count,
+            sender_email=os.environ.get(Env.SENDER_EMAIL) or None,
+            owner_emails=_addresses(Env.OWNER_EMAILS),
+            max_upload_bytes=_number(Env.MAX_UPLOAD_BYTES),
+            max_pixels=_number(Env.MAX_PIXELS),
+            optimized_edge=_number(Env.OPTIMIZED_EDGE),
+            thumbnail_edge=_number(Env.THUMBNAIL_EDGE),
         )
 
 
@@ -76,10 +81,10 @@ def _require(name: str) -> str:
     return required(os.environ.get(name), name)
 
 
-def _number(name: str, default: int | None = None) -> int | None:
+def _number(name: str) -> int | None:
     value = os.environ.get(name)
     if value is None:
-        return default
+        return None
     try:
         return int(value)
     except ValueError:

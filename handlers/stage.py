@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handlers.contract import IdempotencyTable
 from handlers.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,7 +73,10 @@ class Stage(Generic[Worker]):
                 worker=self._build_worker(self.settings, clients),
                 idempotency=IdempotencyConfig(expires_after_seconds=3600),
                 persistence=DynamoDBPersistenceLayer(
-                    table_name=self.settings.idempotency_table, boto3_client=clients("dynamodb")
+                    table_name=self.settings.idempotency_table,
+                    key_attr=IdempotencyTable.KEY,
+                    expiry_attr=IdempotencyTable.EXPIRES,
+                    boto3_client=clients("dynamodb"),
                 ),
             )
         return self._prepared
@@ -108,7 +113,9 @@ class Stage(Generic[Worker]):
 
         return decorate
 
-    def process(self, event: dict[str, Any], context: LambdaContext, record_handler: Callable[[Any], None]) -> dict:
+    def process(
+        self, event: dict[str, Any], context: LambdaContext, record_handler: Callable[[Any], None]
+    ) -> PartialItemFailureResponse:
         """Handle a batch record by record; the ids of the failed ones go back to the event source."""
         self.prepare().idempotency.register_lambda_context(context)
         self._context = context

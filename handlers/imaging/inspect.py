@@ -82,15 +82,21 @@ def inspect_image(data: bytes, limits: Limits = Limits(), filename: str | None =
     return checked_info(data, limits, filename)
 
 
+def _as_bytes(data: object) -> bytes:
+    """The file's bytes, whatever buffer they came in; a TypeError for anything else (a str, a path)."""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, (bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError(f"data must be bytes, not {type(data).__name__}")
+
+
 def checked_info(
     data: bytes, limits: Limits = Limits(), filename: str | None = None, *, reduced_decode: bool = True
 ) -> ImageInfo:
     """:func:`inspect_image`, for render: ``reduced_decode=False`` skips the 1/8-scale JPEG decode,
     since render decodes the same data right after and maps its errors the same way."""
-    if not isinstance(data, bytes):
-        if not isinstance(data, (bytearray, memoryview)):
-            raise TypeError(f"data must be bytes, not {type(data).__name__}")
-        data = bytes(data)
+    data = _as_bytes(data)
     size = len(data)
     if size == 0:
         raise ImageRejected("the file is empty", "empty")

@@ -8,29 +8,27 @@ is short and stable, for metrics, tests and anything that branches on the kind o
 from __future__ import annotations
 
 import re
-from typing import Final, Literal
+from typing import Final
 
-RejectionCode = Literal["empty", "unsupported-format", "too-large", "too-many-pixels", "truncated", "corrupt"]
-
-CODES: Final[frozenset[str]] = frozenset(
-    {"empty", "unsupported-format", "too-large", "too-many-pixels", "truncated", "corrupt"}
-)
+from handlers.contract import REJECTION_CODES, RejectionCode
 
 
 class ImageRejected(Exception):
     """The file is not an image the pipeline accepts.
 
-    ``reason`` is a sentence a person can act on; ``code`` is short and stable, one of
-    :data:`CODES`: ``empty``, ``unsupported-format``, ``too-large``, ``too-many-pixels``,
+    ``reason`` is a sentence a person can act on; ``code`` is short and stable, one of the
+    contract's rejection codes: ``empty``, ``unsupported-format``, ``too-large``, ``too-many-pixels``,
     ``truncated``, ``corrupt``.
     """
 
     reason: str
-    code: str
+    code: RejectionCode
 
     def __init__(self, reason: str, code: RejectionCode) -> None:
-        if code not in CODES:
-            raise ValueError(f"unknown rejection code {code!r} (reason {reason!r}); expected one of {sorted(CODES)}")
+        if code not in REJECTION_CODES:
+            raise ValueError(
+                f"unknown rejection code {code!r} (reason {reason!r}); expected one of {sorted(REJECTION_CODES)}"
+            )
         if not reason:
             raise ValueError("a rejection needs a reason")
         super().__init__(reason)
@@ -43,7 +41,7 @@ class ImageRejected(Exception):
     def __repr__(self) -> str:
         return f"ImageRejected({self.reason!r}, {self.code!r})"
 
-    def __reduce__(self) -> tuple[type[ImageRejected], tuple[str, str]]:
+    def __reduce__(self) -> tuple[type[ImageRejected], tuple[str, RejectionCode]]:
         return (type(self), (self.reason, self.code))
 
 

@@ -174,7 +174,7 @@ def _check_image_data(parts: list[memoryview], expected: int) -> None:
                 if not out:
                     break
                 produced += len(out)
-    except zlib_ng.error as error:
+    except zlib_ng.error as error:  # type: ignore[misc]  # zlib-ng's stub declares `error` an instance, not a class
         raise corrupt("PNG", "bad compressed image data") from error
     if produced < expected:
         raise truncated("PNG")

@@ -5,20 +5,27 @@ recorded `rejected` with a reason a person can act on, and the object is removed
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
+from handlers.contract import FAILED, PENDING, REJECTED, RejectionCode
 from handlers.imaging import ImageRejected, Limits, inspect_image
 from handlers.imaging.rejection import too_large_reason
 from handlers.pipeline.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
-from handlers.pipeline.records import FAILED, PENDING, REJECTED, RecordStore
+from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import NotAnUploadKey, Placement, Upload, placement_of
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
 
 class Intake:
     """Checks uploads against `limits` and routes them: enhance queue or rejection."""
 
-    def __init__(self, records: RecordStore, s3: Any, sqs: Any, enhance_queue_url: str, limits: Limits) -> None:
+    def __init__(
+        self, records: RecordStore, s3: S3Client, sqs: SQSClient, enhance_queue_url: str, limits: Limits
+    ) -> None:
         self.records = records
         self.s3 = s3
         self.sqs = sqs
@@ -27,7 +34,7 @@ class Intake:
 
     def ingest(self, upload: Upload) -> Outcome:
         try:
-            placement: Placement | None = placement_of(upload.key)
+            placement = placement_of(upload.key)
         except NotAnUploadKey as problem:
             return self._reject(upload, None, str(problem), "bad-key")
         if upload.size > self.limits.max_bytes:  # the event says the size: no need to fetch
@@ -63,7 +70,7 @@ class Intake:
             placement = None
         self.records.record_upload(upload, placement, FAILED, reason=reason)
 
-    def _reject(self, upload: Upload, placement: Placement | None, reason: str, code: str) -> Outcome:
+    def _reject(self, upload: Upload, placement: Placement | None, reason: str, code: RejectionCode) -> Outcome:
         """Record the rejection and remove the object (unless a newer upload is recorded already)."""
         if not self.records.record_upload(upload, placement, REJECTED, reason=reason, rejection_code=code):
             return Outcome(upload.image_id, STALE)

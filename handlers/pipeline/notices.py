@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from handlers.pipeline.records import FAILED, PROCESSED, REJECTED, TERMINAL
+from handlers.contract import FAILED, PROCESSED, REJECTED, TERMINAL, Env
+
+if TYPE_CHECKING:
+    from mypy_boto3_ses import SESClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
 
 # SNS subjects must be ASCII and under 100 characters: the file name goes in the text instead.
 SUBJECTS = {
@@ -57,7 +62,7 @@ class Notice:
         fields = {key: value for key, value in asdict(self).items() if value is not None}
         return json.dumps({**fields, "text": self.text}, ensure_ascii=False, sort_keys=True)
 
-    def attributes(self) -> dict[str, dict[str, str]]:
+    def attributes(self) -> dict[str, MessageAttributeValueTypeDef]:
         attributes = {"status": self.status}
         if self.owner:
             attributes["owner"] = self.owner
@@ -86,7 +91,7 @@ def notice_for(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Notice
 class Notifier:
     """Publishes notices to one SNS topic."""
 
-    def __init__(self, sns: Any, topic_arn: str) -> None:
+    def __init__(self, sns: SNSClient, topic_arn: str) -> None:
         self.sns = sns
         self.topic_arn = topic_arn
 
@@ -104,7 +109,7 @@ class Notifier:
 class Mailer:
     """Mails notices through SES from one verified address to the owners it has an address for."""
 
-    def __init__(self, ses: Any, sender: str, addresses: dict[str, str]) -> None:
+    def __init__(self, ses: SESClient, sender: str, addresses: dict[str, str]) -> None:
         self.ses = ses
         self.sender = sender
         self.addresses = addresses
@@ -138,5 +143,5 @@ class Messengers:
 
     def mail(self, notice: Notice, to: str) -> str:
         if self.mailer is None:
-            raise RuntimeError("no mail can be sent: this function has no sender address (SENDER_EMAIL)")
+            raise RuntimeError(f"no mail can be sent: this function has no sender address ({Env.SENDER_EMAIL})")
         return self.mailer.send(notice, to)

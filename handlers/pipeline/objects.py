@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from handlers.pipeline.outcome import GONE, STALE
 from handlers.pipeline.uploads import Upload
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 
 class UploadChanged(Exception):
@@ -16,11 +19,14 @@ class UploadChanged(Exception):
         self.outcome = outcome
 
 
-def read_upload(s3: Any, upload: Upload) -> bytes:
+def read_upload(s3: S3Client, upload: Upload) -> bytes:
     """The bytes of `upload`, checked against its ETag so a newer upload of the key is never read."""
-    conditions = {"IfMatch": upload.etag} if upload.etag else {}
     try:
-        return s3.get_object(Bucket=upload.bucket, Key=upload.key, **conditions)["Body"].read()
+        if upload.etag:
+            response = s3.get_object(Bucket=upload.bucket, Key=upload.key, IfMatch=upload.etag)
+        else:
+            response = s3.get_object(Bucket=upload.bucket, Key=upload.key)
+        return response["Body"].read()
     except s3.exceptions.NoSuchKey:
         raise UploadChanged(GONE) from None
     except s3.exceptions.ClientError as error:

@@ -3,16 +3,18 @@ thumbnail, write them under `public/`, and record the image `processed`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from handlers.contract import FAILED, PENDING, PROCESSED, PUBLIC_PREFIX, REJECTED, VARIANTS
 from handlers.imaging import ImageRejected, Limits, Rendition, Variant, VariantSizes, render
 from handlers.pipeline.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
-from handlers.pipeline.records import FAILED, PENDING, PROCESSED, REJECTED, RecordStore, VariantRecord, timestamp
+from handlers.pipeline.records import RecordStore, VariantRecord, timestamp
 from handlers.pipeline.uploads import Upload
 
-PUBLIC_PREFIX = "public/"
-VARIANTS = ("optimized", "thumbnail")
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
 # Variant keys carry the upload's version, so a published key never changes content.
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -24,7 +26,7 @@ def variant_prefix(variant: str, image_id: str) -> str:
 class Publisher:
     """Renders pending uploads with `sizes` and publishes them to the bucket they came from."""
 
-    def __init__(self, records: RecordStore, s3: Any, limits: Limits, sizes: VariantSizes) -> None:
+    def __init__(self, records: RecordStore, s3: S3Client, limits: Limits, sizes: VariantSizes) -> None:
         self.records = records
         self.s3 = s3
         self.limits = limits

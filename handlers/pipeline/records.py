@@ -1,18 +1,20 @@
 """Image records in DynamoDB: one item per uploaded key, whose status moves
-pending → processed | rejected | failed. Every write is conditional on the upload it is about, so a
-late or redelivered message never overwrites what a newer upload of the same key recorded."""
+pending → processed | rejected | failed (the statuses and table names: handlers/contract.py). Every
+write is conditional on the upload it is about, so a late or redelivered message never overwrites
+what a newer upload of the same key recorded."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from handlers.contract import DELETED, PENDING, REJECTED, ImagesTable
 from handlers.pipeline.uploads import Placement, Upload
 
-PENDING, PROCESSED, REJECTED, FAILED, DELETED = "pending", "processed", "rejected", "failed", "deleted"
-TERMINAL = (PROCESSED, REJECTED, FAILED)  # an upload's outcomes: every upload reaches exactly one
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class VariantRecord:
 class RecordStore:
     """Reads and writes image records in one table through a boto3 DynamoDB client."""
 
-    def __init__(self, table_name: str, client: Any) -> None:
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
         # boto3 is imported with the first client (see handlers.stage), not with this module.
         from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
@@ -39,7 +41,8 @@ class RecordStore:
         self._deserialize = TypeDeserializer().deserialize
 
     def get(self, image_id: str) -> dict[str, Any] | None:
-        item = self.client.get_item(TableName=self.table_name, Key={"image_id": {"S": image_id}}, ConsistentRead=True)
+        key = {ImagesTable.KEY: {"S": image_id}}
+        item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
         return self._plain(item["Item"]) if "Item" in item else None
 
     def record_upload(self, upload: Upload, placement: Placement | None, status: str, **fields: Any) -> bool:
@@ -48,14 +51,14 @@ class RecordStore:
         already taken past pending."""
         now = timestamp()
         item = {
-            "image_id": upload.image_id,
+            ImagesTable.KEY: upload.image_id,
             "source_bucket": upload.bucket,
             "source_key": upload.key,
             "source_etag": upload.etag,
             "source_size": upload.size,
             "upload_order": upload.order,
             "upload_version": upload.version,
-            "uploaded_at": upload.event_time,
+            ImagesTable.UPLOADED_AT: upload.event_time,
             "file_name": placement.file_name if placement else upload.key.rsplit("/", 1)[-1],
             "status": status,
             "created_at": now,
@@ -63,16 +66,16 @@ class RecordStore:
             **fields,
         }
         if placement is not None:
-            item["owner"] = placement.owner
+            item[ImagesTable.OWNER] = placement.owner
         return self._conditional(
             lambda: self.client.put_item(
                 TableName=self.table_name,
                 Item={k: self._serialize(v) for k, v in item.items() if v is not None},
                 ConditionExpression=(
-                    "attribute_not_exists(image_id) OR upload_order < :order"
+                    "attribute_not_exists(#key) OR upload_order < :order"
                     " OR (upload_order = :order AND #status = :pending)"
                 ),
-                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeNames={"#key": ImagesTable.KEY, "#status": "status"},
                 ExpressionAttributeValues={":order": {"S": upload.order}, ":pending": {"S": PENDING}},
             )
         )
@@ -121,7 +124,7 @@ class RecordStore:
         def update() -> None:
             result.update(
                 self.client.update_item(
-                    TableName=self.table_name, Key={"image_id": {"S": image_id}}, ReturnValues="ALL_OLD", **request
+                    TableName=self.table_name, Key={ImagesTable.KEY: {"S": image_id}}, ReturnValues="ALL_OLD", **request
                 )
             )
 

@@ -9,11 +9,15 @@ longer pending and withdraws what it published.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from handlers.contract import DELETED
 from handlers.pipeline.outcome import STALE, Outcome
-from handlers.pipeline.records import DELETED, RecordStore
+from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import Removal
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 VARIANT_KEYS = ("optimized_key", "thumbnail_key")
 
@@ -21,7 +25,7 @@ VARIANT_KEYS = ("optimized_key", "thumbnail_key")
 class Remover:
     """Marks records deleted and removes their variants from the bucket."""
 
-    def __init__(self, records: RecordStore, s3: Any) -> None:
+    def __init__(self, records: RecordStore, s3: S3Client) -> None:
         self.records = records
         self.s3 = s3
 

@@ -10,7 +10,7 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
-UPLOAD_PREFIX = "uploads/"
+from handlers.contract import UPLOAD_PREFIX
 
 
 class NotAnUploadKey(ValueError):

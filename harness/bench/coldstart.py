@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from components.package import PackageSpec, build_package
+from handlers.contract import METRICS_NAMESPACE, Env
 from harness.bench.stats import median
 from harness.emulator import Paths
 
@@ -33,22 +34,21 @@ _PROBE = (
     "prepared = time.perf_counter()\n"
     "print(json.dumps([(imported - started) * 1000, (prepared - imported) * 1000]))\n"
 )
-# What the stack gives the functions (values only need to be well formed: nothing is called).
+# What Lambda and the stack give the functions (values only need to be well formed: nothing is called).
 FUNCTION_ENVIRONMENT = {
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
     "AWS_LAMBDA_FUNCTION_NAME": "imagepipe-bench",
-    "IMAGES_BUCKET": "imagepipe-bench-images",
-    "IMAGES_TABLE": "imagepipe-bench-images",
-    "IDEMPOTENCY_TABLE": "imagepipe-bench-idempotency",
-    "ENHANCE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/000000000000/imagepipe-bench-enhance",
-    "NOTIFICATIONS_TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:imagepipe-bench-notifications",
-    "SENDER_EMAIL": "imagepipe@example.com",
-    "OWNER_EMAILS": '{"bench": "bench@example.com"}',
-    "POWERTOOLS_SERVICE_NAME": "bench",
-    "POWERTOOLS_METRICS_NAMESPACE": "imagepipe",
+    Env.IMAGES_TABLE: "imagepipe-bench-images",
+    Env.IDEMPOTENCY_TABLE: "imagepipe-bench-idempotency",
+    Env.ENHANCE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/imagepipe-bench-enhance",
+    Env.NOTIFICATIONS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:imagepipe-bench-notifications",
+    Env.SENDER_EMAIL: "imagepipe@example.com",
+    Env.OWNER_EMAILS: '{"bench": "bench@example.com"}',
+    Env.SERVICE_NAME: "bench",
+    Env.METRICS_NAMESPACE: METRICS_NAMESPACE,
 }
 
 

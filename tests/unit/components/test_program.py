@@ -6,6 +6,7 @@ import json
 
 from components.filter import UPLOAD_CREATED, UPLOAD_REMOVED
 from components.stage_queue import FOURTEEN_DAYS
+from handlers.contract import Env, ImagesTable
 
 QUEUE = "aws:sqs/queue:Queue"
 FUNCTION = "aws:lambda/function:Function"
@@ -200,15 +201,15 @@ def test_notify_reads_the_records_stream_and_parks_what_it_cannot_publish(progra
     function = program.one(FUNCTION, "notify")
     assert function["handler"] == "handlers.notify.handler"
     topic = ARN.format(service="sns", name="imagepipe-local-notifications")
-    assert function["environment"]["variables"]["NOTIFICATIONS_TOPIC_ARN"] == topic
+    assert function["environment"]["variables"][Env.NOTIFICATIONS_TOPIC_ARN] == topic
     assert program.outputs["notifications_topic_arn"] == topic
 
 
 def test_notify_mails_from_a_verified_sender_to_the_owners_configured(program):
     assert program.one("aws:ses/emailIdentity:EmailIdentity", "notify-sender")["email"] == "imagepipe@example.com"
     variables = program.one(FUNCTION, "notify")["environment"]["variables"]
-    assert variables["SENDER_EMAIL"] == "imagepipe@example.com"
-    assert json.loads(variables["OWNER_EMAILS"]) == {"demo": "demo@example.com", "mail-e2e": "mail-e2e@example.com"}
+    assert variables[Env.SENDER_EMAIL] == "imagepipe@example.com"
+    assert json.loads(variables[Env.OWNER_EMAILS]) == {"demo": "demo@example.com", "mail-e2e": "mail-e2e@example.com"}
     document = json.loads(program.one(ROLE_POLICY, "notify-policy")["policy"])
     (sending,) = [s for s in document["Statement"] if s["Action"] == ["ses:SendEmail"]]
     assert sending["Resource"] == ARN.format(service="ses", name="identity/imagepipe@example.com")
@@ -241,15 +242,15 @@ def test_functions_get_the_settings_the_handlers_read(program):
     assert enhance["handler"] == "handlers.enhance.handler"
     for function in (ingest, enhance):
         variables = function["environment"]["variables"]
-        assert variables["IMAGES_TABLE"] == "imagepipe-local-images"
-        assert variables["IDEMPOTENCY_TABLE"] == "imagepipe-local-idempotency"
-        assert variables["MAX_UPLOAD_BYTES"] == str(25 * 1024 * 1024)
-        assert variables["MAX_PIXELS"] == "50000000"
+        assert variables[Env.IMAGES_TABLE] == "imagepipe-local-images"
+        assert variables[Env.IDEMPOTENCY_TABLE] == "imagepipe-local-idempotency"
+        assert variables[Env.MAX_UPLOAD_BYTES] == str(25 * 1024 * 1024)
+        assert variables[Env.MAX_PIXELS] == "50000000"
         assert function["runtime"] == "python3.11"
         assert function["architectures"] == ["x86_64"]
-    assert ingest["environment"]["variables"]["ENHANCE_QUEUE_URL"].endswith("/imagepipe-local-enhance")
-    assert enhance["environment"]["variables"]["OPTIMIZED_EDGE"] == "1600"
-    assert enhance["environment"]["variables"]["THUMBNAIL_EDGE"] == "256"
+    assert ingest["environment"]["variables"][Env.ENHANCE_QUEUE_URL].endswith("/imagepipe-local-enhance")
+    assert enhance["environment"]["variables"][Env.OPTIMIZED_EDGE] == "1600"
+    assert enhance["environment"]["variables"][Env.THUMBNAIL_EDGE] == "256"
 
 
 def test_the_records_table_is_keyed_by_image_and_indexed_by_owner(program):
@@ -257,7 +258,7 @@ def test_the_records_table_is_keyed_by_image_and_indexed_by_owner(program):
     assert table["hashKey"] == "image_id"
     assert table["billingMode"] == "PAY_PER_REQUEST"
     (index,) = table["globalSecondaryIndexes"]
-    assert index["name"] == "owner-index"
+    assert index["name"] == ImagesTable.OWNER_INDEX
     assert index["keySchemas"] == [
         {"attributeName": "owner", "keyType": "HASH"},
         {"attributeName": "uploaded_at", "keyType": "RANGE"},

@@ -15,7 +15,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from handlers.contract import Env, IdempotencyTable, ImagesTable
+
 BUCKET = "images"
+IMAGES_TABLE, IDEMPOTENCY_TABLE = "images", "idempotency"
 
 
 @dataclass
@@ -42,7 +45,7 @@ class Aws:
         from handlers.pipeline.records import RecordStore
         from handlers.pipeline.uploads import image_id_for
 
-        return RecordStore("images", self.dynamodb).get(image_id_for(key))
+        return RecordStore(IMAGES_TABLE, self.dynamodb).get(image_id_for(key))
 
     def enhance_requests(self) -> list[dict[str, Any]]:
         messages = self.sqs.receive_message(QueueUrl=self.enhance_queue_url, MaxNumberOfMessages=10).get("Messages", [])
@@ -110,10 +113,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "IMAGES_TABLE": "images",
-        "IDEMPOTENCY_TABLE": "idempotency",
-        "POWERTOOLS_SERVICE_NAME": "test",
-        "POWERTOOLS_METRICS_NAMESPACE": "imagepipe-test",
+        Env.IMAGES_TABLE: IMAGES_TABLE,
+        Env.IDEMPOTENCY_TABLE: IDEMPOTENCY_TABLE,
+        Env.SERVICE_NAME: "test",
+        Env.METRICS_NAMESPACE: "imagepipe-test",
         "AWS_LAMBDA_FUNCTION_NAME": "imagepipe-test",
     }.items():
         monkeypatch.setenv(name, value)
@@ -122,32 +125,33 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         s3.create_bucket(Bucket=BUCKET)
         dynamodb = boto3.client("dynamodb")
         dynamodb.create_table(
-            TableName="images",
+            TableName=IMAGES_TABLE,
             BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"} for n in ("image_id", "owner", "uploaded_at")
+                {"AttributeName": n, "AttributeType": "S"}
+                for n in (ImagesTable.KEY, ImagesTable.OWNER, ImagesTable.UPLOADED_AT)
             ],
-            KeySchema=[{"AttributeName": "image_id", "KeyType": "HASH"}],
+            KeySchema=[{"AttributeName": ImagesTable.KEY, "KeyType": "HASH"}],
             GlobalSecondaryIndexes=[
                 {
-                    "IndexName": "owner-index",
+                    "IndexName": ImagesTable.OWNER_INDEX,
                     "KeySchema": [
-                        {"AttributeName": "owner", "KeyType": "HASH"},
-                        {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
+                        {"AttributeName": ImagesTable.OWNER, "KeyType": "HASH"},
+                        {"AttributeName": ImagesTable.UPLOADED_AT, "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
                 }
             ],
         )
         dynamodb.create_table(
-            TableName="idempotency",
+            TableName=IDEMPOTENCY_TABLE,
             BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": IdempotencyTable.KEY, "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": IdempotencyTable.KEY, "KeyType": "HASH"}],
         )
         sqs = boto3.client("sqs")
         queue_url = sqs.create_queue(QueueName="enhance")["QueueUrl"]
-        monkeypatch.setenv("ENHANCE_QUEUE_URL", queue_url)
+        monkeypatch.setenv(Env.ENHANCE_QUEUE_URL, queue_url)
         yield Aws(s3, dynamodb, sqs, queue_url)
 
 

@@ -7,6 +7,7 @@ import threading
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
+from handlers.contract import Env
 from harness.polling import wait_until
 from harness.samples import pdf_document, photo_jpeg
 from tests.unit.handlers.conftest import BUCKET, fresh, s3_event, sqs_batch
@@ -47,7 +48,7 @@ def test_a_pdf_named_jpg_is_rejected_with_its_reason_and_removed(aws, ingest, co
 
 
 def test_an_upload_over_the_byte_limit_is_rejected_without_being_read(aws, context, monkeypatch, jpeg):
-    monkeypatch.setenv("MAX_UPLOAD_BYTES", "1000")
+    monkeypatch.setenv(Env.MAX_UPLOAD_BYTES, "1000")
     ingest = fresh("handlers.ingest")
     ingest.handler(sqs_batch(aws.upload("uploads/bob/big.jpg", jpeg)), context)
     record = aws.record("uploads/bob/big.jpg")

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
+from handlers.contract import Env
 from tests.unit.handlers.conftest import fresh
 
 _serialize = TypeSerializer().serialize
@@ -63,7 +64,7 @@ def notices(aws, monkeypatch):
     queue_url = aws.sqs.create_queue(QueueName="notices")["QueueUrl"]
     queue_arn = aws.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-    monkeypatch.setenv("NOTIFICATIONS_TOPIC_ARN", topic)
+    monkeypatch.setenv(Env.NOTIFICATIONS_TOPIC_ARN, topic)
 
     def received() -> list[tuple[dict[str, Any], dict[str, str]]]:
         messages = aws.sqs.receive_message(
@@ -115,7 +116,7 @@ def test_a_change_that_cannot_be_published_fails_alone_in_its_batch(aws, notices
 def test_without_its_topic_the_function_fails_at_import(aws, monkeypatch):
     from handlers.settings import SettingMissing
 
-    monkeypatch.delenv("NOTIFICATIONS_TOPIC_ARN", raising=False)
+    monkeypatch.delenv(Env.NOTIFICATIONS_TOPIC_ARN, raising=False)
     with pytest.raises(SettingMissing, match="NOTIFICATIONS_TOPIC_ARN is not set"):
         fresh("handlers.notify")
 
@@ -127,8 +128,8 @@ def mail(aws, monkeypatch):
     from moto.ses.models import ses_backends
 
     boto3.client("ses").verify_email_identity(EmailAddress="pipeline@example.com")
-    monkeypatch.setenv("SENDER_EMAIL", "pipeline@example.com")
-    monkeypatch.setenv("OWNER_EMAILS", json.dumps({"ann": "ann@example.com"}))
+    monkeypatch.setenv(Env.SENDER_EMAIL, "pipeline@example.com")
+    monkeypatch.setenv(Env.OWNER_EMAILS, json.dumps({"ann": "ann@example.com"}))
     return lambda: ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
 
 
@@ -146,7 +147,7 @@ def test_an_owner_with_an_address_gets_each_outcome_by_mail_once(aws, notices, m
 
 
 def test_without_a_sender_nobody_is_mailed(aws, notices, mail, context, monkeypatch):
-    monkeypatch.delenv("SENDER_EMAIL")
+    monkeypatch.delenv(Env.SENDER_EMAIL)
     notify = fresh("handlers.notify")
     notify.handler({"Records": [change(PENDING, PROCESSED)]}, context)
     assert mail() == [] and len(notices()) == 1
@@ -155,6 +156,6 @@ def test_without_a_sender_nobody_is_mailed(aws, notices, mail, context, monkeypa
 def test_owner_addresses_that_are_not_a_json_object_fail_the_import(aws, notices, monkeypatch):
     from handlers.settings import SettingMissing
 
-    monkeypatch.setenv("OWNER_EMAILS", "ann@example.com")
+    monkeypatch.setenv(Env.OWNER_EMAILS, "ann@example.com")
     with pytest.raises(SettingMissing, match="OWNER_EMAILS should be a JSON object of owner to address"):
         fresh("handlers.notify")

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from handlers.contract import Env
 from handlers.imaging import Limits, VariantSizes
 from handlers.settings import SettingMissing, Settings
 
-REQUIRED = {"IMAGES_TABLE": "images", "IDEMPOTENCY_TABLE": "idempotency"}
+REQUIRED = {Env.IMAGES_TABLE: "images", Env.IDEMPOTENCY_TABLE: "idempotency"}
 OPTIONAL = (
-    "MAX_UPLOAD_BYTES",
-    "MAX_PIXELS",
-    "OPTIMIZED_EDGE",
-    "THUMBNAIL_EDGE",
-    "ENHANCE_QUEUE_URL",
-    "MAX_RECEIVE_COUNT",
+    Env.MAX_UPLOAD_BYTES,
+    Env.MAX_PIXELS,
+    Env.OPTIMIZED_EDGE,
+    Env.THUMBNAIL_EDGE,
+    Env.ENHANCE_QUEUE_URL,
+    Env.MAX_RECEIVE_COUNT,
 )
 
 
@@ -35,9 +36,9 @@ def test_defaults_apply_where_the_stack_sets_nothing(environment):
 
 
 def test_numbers_are_read(environment):
-    environment.setenv("MAX_UPLOAD_BYTES", "1000")
-    environment.setenv("THUMBNAIL_EDGE", "128")
-    environment.setenv("MAX_RECEIVE_COUNT", "5")
+    environment.setenv(Env.MAX_UPLOAD_BYTES, "1000")
+    environment.setenv(Env.THUMBNAIL_EDGE, "128")
+    environment.setenv(Env.MAX_RECEIVE_COUNT, "5")
     settings = Settings.from_environment()
     assert (settings.limits.max_bytes, settings.sizes.thumbnail, settings.max_receive_count) == (1000, 128, 5)
 
@@ -50,13 +51,13 @@ def test_a_missing_table_is_named(environment, name):
 
 
 def test_a_number_that_is_not_one_is_named_with_its_value(environment):
-    environment.setenv("MAX_PIXELS", "50MP")
+    environment.setenv(Env.MAX_PIXELS, "50MP")
     with pytest.raises(SettingMissing, match="MAX_PIXELS should be a whole number, not '50MP'"):
         Settings.from_environment()
 
 
 def test_image_settings_out_of_range_are_named(environment):
-    environment.setenv("OPTIMIZED_EDGE", "0")
+    environment.setenv(Env.OPTIMIZED_EDGE, "0")
     settings = Settings.from_environment()  # a stage that handles no pixels does not care
     with pytest.raises(
         SettingMissing, match=r"OPTIMIZED_EDGE or THUMBNAIL_EDGE is out of range: VariantSizes\.optimized"

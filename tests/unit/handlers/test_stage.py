@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from handlers.contract import Env
 from handlers.settings import SettingMissing
 from handlers.stage import Stage
 from tests.unit.handlers.conftest import fresh
@@ -18,11 +19,11 @@ ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
-    "IMAGES_TABLE": "images",
-    "IDEMPOTENCY_TABLE": "idempotency",
-    "ENHANCE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/enhance",
-    "POWERTOOLS_SERVICE_NAME": "test",
-    "POWERTOOLS_METRICS_NAMESPACE": "imagepipe-test",
+    Env.IMAGES_TABLE: "images",
+    Env.IDEMPOTENCY_TABLE: "idempotency",
+    Env.ENHANCE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/enhance",
+    Env.SERVICE_NAME: "test",
+    Env.METRICS_NAMESPACE: "imagepipe-test",
 }
 
 
@@ -66,9 +67,9 @@ def test_the_worker_is_built_once_with_the_settings_and_shared_clients(environme
 
 
 def test_a_missing_setting_fails_the_import_not_the_first_upload(environment):
-    environment.delenv("ENHANCE_QUEUE_URL")
+    environment.delenv(Env.ENHANCE_QUEUE_URL)
     with pytest.raises(SettingMissing, match="ENHANCE_QUEUE_URL is not set"):
         fresh("handlers.ingest")
-    environment.delenv("IMAGES_TABLE")
+    environment.delenv(Env.IMAGES_TABLE)
     with pytest.raises(SettingMissing, match="IMAGES_TABLE is not set"):
         fresh("handlers.enhance")

@@ -1,0 +1,82 @@
+"""The names the Pulumi program and the functions share, in one place.
+
+`components/` writes each function's environment, bucket layout and tables from these names;
+`handlers/` reads them through the same names; tests, the harness and the benchmark take them from
+here too. Rename one here and both sides follow; write one by hand on either side and the contract
+test (tests/unit/test_contract.py) fails.
+
+Standard library only: `components/` imports this module and nothing else of `handlers/`.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+
+class Env:
+    """Environment variables the stack gives its functions (handlers/settings.py reads them)."""
+
+    IMAGES_TABLE: Final = "IMAGES_TABLE"
+    IDEMPOTENCY_TABLE: Final = "IDEMPOTENCY_TABLE"
+    MAX_RECEIVE_COUNT: Final = "MAX_RECEIVE_COUNT"  # the stage queue's; the last attempt records failure
+    ENHANCE_QUEUE_URL: Final = "ENHANCE_QUEUE_URL"  # ingest: where accepted uploads go
+    NOTIFICATIONS_TOPIC_ARN: Final = "NOTIFICATIONS_TOPIC_ARN"  # notify: where notices go
+    SENDER_EMAIL: Final = "SENDER_EMAIL"  # notify: the verified SES address mail comes from
+    OWNER_EMAILS: Final = "OWNER_EMAILS"  # notify: a JSON object of owner → address
+    MAX_UPLOAD_BYTES: Final = "MAX_UPLOAD_BYTES"  # the stages that read pixels: their limits
+    MAX_PIXELS: Final = "MAX_PIXELS"
+    OPTIMIZED_EDGE: Final = "OPTIMIZED_EDGE"  # enhance: the long edges of the variants
+    THUMBNAIL_EDGE: Final = "THUMBNAIL_EDGE"
+    # Read by Powertools itself: the service name in logs and metrics, and the metrics namespace.
+    SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+    METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+
+
+ENVIRONMENT: Final = frozenset(value for name, value in vars(Env).items() if name.isupper())
+"""Every variable a function of the stack may be given."""
+
+METRICS_NAMESPACE: Final = "imagepipe"
+
+# The bucket: uploads come in under one prefix, published variants go out under the other.
+UPLOAD_PREFIX: Final = "uploads/"  # uploads/<owner>/<file name>
+PUBLIC_PREFIX: Final = "public/"  # public/<variant>/<image id>-<upload version>.<extension>
+VARIANTS: Final = ("optimized", "thumbnail")
+
+
+class ImagesTable:
+    """The image records: keyed by image id; one owner's images newest first through an index."""
+
+    KEY: Final = "image_id"
+    OWNER: Final = "owner"
+    UPLOADED_AT: Final = "uploaded_at"
+    OWNER_INDEX: Final = "owner-index"  # hash OWNER, range UPLOADED_AT
+
+
+class IdempotencyTable:
+    """Powertools' idempotency records."""
+
+    KEY: Final = "id"
+    EXPIRES: Final = "expiration"  # a TTL attribute
+
+
+# Record statuses: pending → processed | rejected | failed; deleted once the owner removes the upload.
+PENDING: Final = "pending"
+PROCESSED: Final = "processed"
+REJECTED: Final = "rejected"
+FAILED: Final = "failed"
+DELETED: Final = "deleted"
+TERMINAL: Final = (PROCESSED, REJECTED, FAILED)
+"""An upload's outcomes: every upload reaches exactly one."""
+
+RejectionCode = Literal[
+    "bad-key",  # not uploads/<owner>/<file name>
+    "empty",
+    "unsupported-format",
+    "too-large",
+    "too-many-pixels",
+    "truncated",
+    "corrupt",
+]
+"""Why an upload was rejected, short and stable (a record's `rejection_code`); its `reason` says it
+in words a person can act on."""
+REJECTION_CODES: Final[frozenset[str]] = frozenset(get_args(RejectionCode))

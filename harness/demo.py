@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
 
-from handlers.pipeline.records import TERMINAL, RecordStore, timestamp
+from handlers.contract import TERMINAL
+from handlers.pipeline.records import RecordStore, timestamp
 from handlers.pipeline.uploads import image_id_for
 from harness.aws import AwsTarget
 from harness.emulator import Paths
 from harness.notice_tap import NoticeTap, sent_mail
+from harness.polling import TimedOut, wait_until
 from harness.samples import Sample, demo_samples
 
 DEMO_OWNER = "demo"
@@ -29,12 +32,16 @@ def upload_and_wait(
     started = time.monotonic()
     s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
     image_id = image_id_for(key)
-    while time.monotonic() - started < timeout:
+
+    def outcome() -> dict[str, Any] | None:
         record = records.get(image_id)
-        if record and record["created_at"] >= since and record["status"] in TERMINAL:
-            return record, time.monotonic() - started
-        time.sleep(0.1)
-    return None, time.monotonic() - started
+        return record if record and record["created_at"] >= since and record["status"] in TERMINAL else None
+
+    try:
+        record = wait_until(outcome, timeout=timeout, what=f"a terminal state of {key}")
+    except TimedOut:
+        record = None
+    return record, time.monotonic() - started
 
 
 def run_demo(outputs: dict[str, Any], say: Callable[[str], None]) -> None:
@@ -71,9 +78,8 @@ def run_demo(outputs: dict[str, Any], say: Callable[[str], None]) -> None:
 def _notices(tap: NoticeTap, expected: int, timeout: float = 15.0) -> list[tuple[dict[str, Any], dict[str, str]]]:
     """What the tap received once `expected` notices are in (or `timeout` has passed), and a second
     more, so a duplicate would show."""
-    deadline = time.monotonic() + timeout
-    while len(tap.received()) < expected and time.monotonic() < deadline:  # each call waits up to 1 s
-        continue
+    with contextlib.suppress(TimedOut):  # each call waits up to 1 s for new notices: no pause between
+        wait_until(lambda: len(tap.received()) >= expected, timeout=timeout, interval=0, what="the notices")
     return tap.received()
 
 

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from harness.polling import TimedOut, wait_until
+
 from .install import Progress, _print_progress, ensure_installed
 from .paths import DEFAULT_PORT, REPO_ROOT, Paths
 from .paths import layout as default_layout
@@ -220,21 +222,26 @@ def attach(endpoint_url: str, *, region: str = DEFAULT_REGION, timeout: float = 
             ours.region = region
             return ours
     emulator = Emulator(endpoint_url=endpoint_url.rstrip("/"), port=port, region=region)
-    deadline = time.monotonic() + timeout
-    while True:
+    last: list[Exception] = []  # STS's last answer
+
+    def answers() -> bool:
         if health(emulator.endpoint_url, timeout=3) is not None:
-            return emulator
+            return True
         try:  # not LocalStack: any AWS-compatible endpoint that answers STS will do
             emulator.client("sts").get_caller_identity()
-            return emulator
+            return True
         except Exception as error:
-            last = error
-        if time.monotonic() >= deadline:
-            raise EmulatorError(
-                f"Nothing answers at {endpoint_url}: neither LocalStack's /_localstack/health nor "
-                f"STS ({type(last).__name__}: {last}). Is the emulator running there?"
-            )
-        time.sleep(0.5)
+            last[:] = [error]
+            return False
+
+    def nothing_answers(_: str) -> EmulatorError:
+        return EmulatorError(
+            f"Nothing answers at {endpoint_url}: neither LocalStack's /_localstack/health nor "
+            f"STS ({type(last[0]).__name__}: {last[0]}). Is the emulator running there?"
+        )
+
+    wait_until(answers, timeout=timeout, interval=0.5, error=nothing_answers)
+    return emulator
 
 
 def _log_tail(path: Path, lines: int = 30) -> str:
@@ -395,21 +402,25 @@ def _start_locked(
     emulator = _emulator_from_state(state)
     emulator.launched = True
 
-    deadline = started + timeout
-    while not _services_ready(health(endpoint_url, timeout=2)):
+    def ready() -> bool:
+        if _services_ready(health(endpoint_url, timeout=2)):
+            return True
         if process.poll() is not None:
             layout.state_file(port).unlink(missing_ok=True)
             raise EmulatorError(
                 f"The emulator exited during start (exit {process.returncode}). "
                 f"The end of {_display(log_path)}:\n{_log_tail(log_path)}"
             )
-        if time.monotonic() > deadline:
-            stop(port, layout=layout)
-            raise EmulatorError(
-                f"The emulator did not become healthy within {timeout:.0f} s. "
-                f"The end of {_display(log_path)}:\n{_log_tail(log_path)}"
-            )
-        time.sleep(0.1)
+        return False
+
+    try:
+        wait_until(ready, timeout=started + timeout - time.monotonic(), interval=0.1)
+    except TimedOut:
+        stop(port, layout=layout)
+        raise EmulatorError(
+            f"The emulator did not become healthy within {timeout:.0f} s. "
+            f"The end of {_display(log_path)}:\n{_log_tail(log_path)}"
+        ) from None
     healthy = time.monotonic() - started
 
     # DynamoDB Local (Java) starts on first use: pay that now, not in the first real call.
@@ -442,9 +453,8 @@ def stop(port: int = DEFAULT_PORT, *, grace: float = STOP_GRACE, layout: Paths |
     if pid and _alive(pid) and _is_emulator_process(pid):
         family = _descendants(pid)
         _signal(pid, signal.SIGTERM)  # LocalStack shuts its services, DynamoDB and Lambdas down
-        deadline = time.monotonic() + grace
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        with contextlib.suppress(TimedOut):
+            wait_until(lambda: not _alive(pid), timeout=grace, interval=0.05)
         if _alive(pid):
             _signal_group(pid, signal.SIGKILL)
             _signal(pid, signal.SIGKILL)

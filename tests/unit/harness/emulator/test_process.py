@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -86,3 +88,36 @@ def test_start_says_it_launched_nothing_when_it_finds_one_running(tmp_path, monk
     monkeypatch.setattr(process, "running", lambda port, layout=None: other if port == 4622 else None)
     found = emulator.start(4622, install=False, layout=Paths(tmp_path), progress=lambda _: None)
     assert found is other and not found.launched  # someone else's to stop, not this caller's
+
+
+def _stand_in(layout: Paths, port: int, code: str) -> subprocess.Popen:
+    """A process stop() takes for the emulator (its command line names LocalStack's main module)."""
+    process = subprocess.Popen([sys.executable, "-c", code, "localstack.runtime.main"], start_new_session=True)
+    layout.state_file(port).write_text(
+        json.dumps({"pid": process.pid, "port": port, "endpoint_url": f"http://127.0.0.1:{port}"})
+    )
+    return process
+
+
+@pytest.mark.parametrize(
+    ("code", "grace", "most_seconds"),
+    [
+        ("import time; time.sleep(30)", 10.0, 5.0),  # ends on SIGTERM: no need to wait out the grace
+        ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(30)", 0.5, 5.0),
+    ],
+    ids=["ends-on-sigterm", "ignores-sigterm"],
+)
+def test_stop_waits_for_the_emulator_to_end_then_kills_it(tmp_path, code, grace, most_seconds):
+    layout = Paths(tmp_path)
+    process = _stand_in(layout, 4623, code)
+    try:
+        time.sleep(0.3)  # let it install its signal handler
+        started = time.monotonic()
+        assert emulator.stop(4623, layout=layout, grace=grace) is True
+        assert time.monotonic() - started < most_seconds
+        assert process.wait(timeout=5) in (-signal.SIGTERM, -signal.SIGKILL)
+        assert not layout.state_file(4623).exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from harness.deploy.inputs import Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
 from harness.deploy.state import ResourceRecord
@@ -24,6 +26,7 @@ class Role(Provisioner):
             created = iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust, Description=description)["Role"]
         else:
             iam.update_assume_role_policy(RoleName=role, PolicyDocument=trust)
+            iam.update_role(RoleName=role, Description=description)
             created = iam.get_role(RoleName=role)["Role"]
         return Applied(role, {"name": role, "arn": created["Arn"], "uniqueId": created["RoleId"]})
 
@@ -48,4 +51,6 @@ class RolePolicy(Provisioner):
         return Applied(f"{role}:{policy_name}", {"name": policy_name, "role": role, "policy": document})
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
-        ctx.client("iam").delete_role_policy(RoleName=record.outputs["role"], PolicyName=record.outputs["name"])
+        iam = ctx.client("iam")
+        with contextlib.suppress(iam.exceptions.NoSuchEntityException):  # gone with its role (a replaced one)
+            iam.delete_role_policy(RoleName=record.outputs["role"], PolicyName=record.outputs["name"])

@@ -1,0 +1,91 @@
+"""CloudWatch metric alarms, provisioned into moto and read back. (moto stores alarms but does not
+evaluate them against metrics, so an alarm firing is tested end to end in tests/e2e, not here.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.deploy.inputs import UnsupportedInput
+from harness.deploy.provisioners import cloudwatch, sns
+
+ALARM = cloudwatch.MetricAlarm.type_token
+TOPIC = sns.Topic.type_token
+
+
+def _alarm(moto, name: str) -> dict[str, Any] | None:
+    alarms = moto.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    return alarms[0] if alarms else None
+
+
+def _errors_alarm(name: str, topic_arn: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "alarmDescription": "ingest errors",
+        "namespace": "AWS/Lambda",
+        "metricName": "Errors",
+        "dimensions": {"FunctionName": "ingest"},
+        "statistic": "Sum",
+        "period": 60,
+        "evaluationPeriods": 1,
+        "threshold": 0,
+        "comparisonOperator": "GreaterThanThreshold",
+        "treatMissingData": "notBreaching",
+        "alarmActions": [topic_arn],
+        "okActions": [topic_arn],
+        **changes,
+    }
+
+
+@pytest.fixture
+def topic(provisioned, unique) -> str:
+    return provisioned.apply(TOPIC, "alerts", {"name": unique("alerts")}).id
+
+
+def test_an_alarm_is_created_with_its_metric_threshold_and_actions(moto, provisioned, unique, topic):
+    name = unique("ingest-errors")
+    alarm = provisioned.apply(ALARM, "errors", _errors_alarm(name, topic))
+    described = _alarm(moto, name)
+    assert (alarm.id, alarm.outputs["arn"]) == (name, described["AlarmArn"])
+    assert (described["Namespace"], described["MetricName"], described["Statistic"]) == ("AWS/Lambda", "Errors", "Sum")
+    assert described["Dimensions"] == [{"Name": "FunctionName", "Value": "ingest"}]
+    assert (described["Period"], described["EvaluationPeriods"], described["Threshold"]) == (60, 1, 0.0)
+    assert (described["ComparisonOperator"], described["TreatMissingData"]) == ("GreaterThanThreshold", "notBreaching")
+    assert (described["AlarmActions"], described["OKActions"]) == ([topic], [topic])
+    assert (described["AlarmDescription"], described["ActionsEnabled"]) == ("ingest errors", True)
+
+
+def test_an_alarm_is_updated_in_place(moto, provisioned, unique, topic):
+    name = unique("ingest-errors")
+    first = provisioned.apply(ALARM, "errors", _errors_alarm(name, topic))
+    second = provisioned.apply(
+        ALARM, "errors", _errors_alarm(name, topic, threshold=5, okActions=None, actionsEnabled=False)
+    )
+    assert second.outputs["arn"] == first.outputs["arn"]
+    described = _alarm(moto, name)
+    assert (described["Threshold"], described["OKActions"], described["ActionsEnabled"]) == (5.0, [], False)
+
+
+def test_a_renamed_alarm_replaces_the_old_one(moto, provisioned, unique, topic):
+    old_name, new_name = unique("before"), unique("after")
+    provisioned.apply(ALARM, "errors", _errors_alarm(old_name, topic))
+    provisioned.apply(ALARM, "errors", _errors_alarm(new_name, topic))
+    assert _alarm(moto, new_name) is not None
+    assert _alarm(moto, old_name) is None
+
+
+def test_a_deleted_alarm_is_gone(moto, provisioned, unique, topic):
+    name = unique("gone")
+    provisioned.apply(ALARM, "errors", _errors_alarm(name, topic))
+    provisioned.delete(ALARM, "errors")
+    assert _alarm(moto, name) is None
+
+
+def test_an_alarm_input_not_applied_stops_the_deploy_naming_it(moto, provisioned, unique, topic):
+    name = unique("strict")
+    with pytest.raises(
+        UnsupportedInput, match=r"^aws:cloudwatch/metricAlarm:MetricAlarm 'errors': .*'datapointsToAlarm'"
+    ):
+        provisioned.apply(ALARM, "errors", _errors_alarm(name, topic, datapointsToAlarm=2))
+    assert _alarm(moto, name) is None

@@ -189,7 +189,8 @@ def _decode(
         if info.format == "JPEG" and stored_opt != im.size:
             drafted = im.draft(None, stored_opt)  # shrink-on-load, to >= the optimized size
             if drafted is not None:
-                box = tuple(float(v) for v in drafted[1])  # type: ignore[assignment]
+                left, upper, right, lower = drafted[1]  # the region of the original the draft covers
+                box = (float(left), float(upper), float(right), float(lower))
         im.load()
     except MemoryError:
         raise

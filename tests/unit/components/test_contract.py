@@ -36,7 +36,7 @@ class ReadRecorder(dict[str, str]):
         self.read.add(name)
         return super().__getitem__(name)
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]  # dict.get's overloads
+    def get(self, name: str, default: Any = None) -> Any:
         self.read.add(name)
         return super().get(name, default)
 

@@ -217,7 +217,7 @@ def test_bytearray_and_memoryview_are_accepted() -> None:
 
 def test_not_bytes_is_a_programming_error() -> None:
     with pytest.raises(TypeError):
-        inspect_image("a string")  # type: ignore[arg-type]
+        inspect_image("a string")  # deliberately not bytes
 
 
 def test_rejection_is_an_exception_with_reason_and_code() -> None:
@@ -228,4 +228,4 @@ def test_rejection_is_an_exception_with_reason_and_code() -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.reason, copy.code) == ("the file is empty", "empty")
     with pytest.raises(ValueError, match="unknown rejection code"):
-        ImageRejected("empty", "the file is empty")  # type: ignore[arg-type]  # arguments swapped
+        ImageRejected("empty", "the file is empty")  # arguments swapped

@@ -141,7 +141,7 @@ def test_png_with_bad_compressed_data_and_a_matching_checksum() -> None:
         ),
     ],
 )
-def test_malformed_png_structure(build, detail: str) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_png_structure(build, detail: str) -> None:
     code, reason = _rejected_alike(build())
     assert code == "corrupt"
     assert reason.startswith(f"PNG data is corrupt ({detail}")

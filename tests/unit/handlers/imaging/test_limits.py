@@ -160,9 +160,9 @@ def test_pillow_decompression_bomb_checks_never_escape(monkeypatch: pytest.Monke
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10"])
 def test_limits_must_be_positive_ints(bad: object) -> None:
     with pytest.raises(ValueError, match="max_bytes must be a positive int"):
-        Limits(max_bytes=bad)  # type: ignore[arg-type]
+        Limits(max_bytes=bad)
     with pytest.raises(ValueError, match="max_pixels must be a positive int"):
-        Limits(max_pixels=bad)  # type: ignore[arg-type]
+        Limits(max_pixels=bad)
 
 
 def test_default_limits() -> None:

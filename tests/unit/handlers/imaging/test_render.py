@@ -273,7 +273,7 @@ def test_grayscale_jpeg_source() -> None:
 
 
 @pytest.mark.parametrize("encoder", [f.jpeg, f.png])
-def test_an_embedded_profile_is_converted_to_srgb(encoder) -> None:  # type: ignore[no-untyped-def]
+def test_an_embedded_profile_is_converted_to_srgb(encoder) -> None:
     data = encoder(Image.new("RGB", (32, 32), (255, 0, 0)), icc_profile=f.swapped_primaries_icc())
     rendition = render(data)
     out = _open(rendition.optimized)
@@ -394,9 +394,9 @@ def test_custom_variant_sizes() -> None:
 @pytest.mark.parametrize("bad", [0, -5, 70_000, 2.5, True])
 def test_variant_sizes_are_validated(bad: object) -> None:
     with pytest.raises(ValueError, match="optimized must be an int"):
-        VariantSizes(optimized=bad)  # type: ignore[arg-type]
+        VariantSizes(optimized=bad)
     with pytest.raises(ValueError, match="thumbnail must be an int"):
-        VariantSizes(thumbnail=bad)  # type: ignore[arg-type]
+        VariantSizes(thumbnail=bad)
 
 
 def test_fit_keeps_aspect_within_a_pixel() -> None:
@@ -428,7 +428,7 @@ def test_jpeg_is_decoded_once_with_shrink_on_load(monkeypatch: pytest.MonkeyPatc
     drafts: list[tuple[tuple[int, int], tuple[int, int]]] = []
     real_draft = JpegImagePlugin.JpegImageFile.draft
 
-    def recording_draft(self, mode, size):  # type: ignore[no-untyped-def]
+    def recording_draft(self, mode, size):
         result = real_draft(self, mode, size)
         drafts.append((size, self.size))
         return result
@@ -448,7 +448,7 @@ def test_no_shrink_on_load_when_the_smallest_scale_would_be_too_small(monkeypatc
     drafts: list[tuple[int, int]] = []
     real_draft = JpegImagePlugin.JpegImageFile.draft
 
-    def recording_draft(self, mode, size):  # type: ignore[no-untyped-def]
+    def recording_draft(self, mode, size):
         result = real_draft(self, mode, size)
         drafts.append(self.size)
         return result

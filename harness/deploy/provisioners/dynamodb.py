@@ -41,10 +41,9 @@ class Table(Provisioner):
             wait_until(lambda: _status(dynamodb, table) == "ACTIVE", f"table {table} to become ACTIVE")
         elif previous.outputs.get("streamView") != stream_view:
             _change_stream(dynamodb, table, previous.outputs.get("streamView"), stream_view)
-        if ttl_attribute and (previous is None or previous.outputs.get("ttlAttribute") != ttl_attribute):
-            dynamodb.update_time_to_live(
-                TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
-            )
+        old_ttl_attribute = previous.outputs.get("ttlAttribute") if previous is not None else None
+        if old_ttl_attribute != ttl_attribute:
+            _change_ttl(dynamodb, table, old_ttl_attribute, ttl_attribute)
         described = dynamodb.describe_table(TableName=table)["Table"]
         return Applied(
             table,
@@ -75,6 +74,14 @@ def _change_stream(dynamodb: Any, table: str, old: str | None, new: str | None) 
     for view in steps:
         dynamodb.update_table(TableName=table, StreamSpecification=_stream(view))
         wait_until(lambda: _status(dynamodb, table) == "ACTIVE", f"table {table} to be ACTIVE again")
+
+
+def _change_ttl(dynamodb: Any, table: str, old: str | None, new: str | None) -> None:
+    """Turn time to live on, off, or to another attribute (AWS takes one off before another on)."""
+    if old:
+        dynamodb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": False, "AttributeName": old})
+    if new:
+        dynamodb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": new})
 
 
 def _key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:

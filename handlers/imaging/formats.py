@@ -19,15 +19,14 @@ __all__ = ["JPEG", "PNG", "Kind", "claimed_kind", "identify", "unsupported_reaso
 
 
 class Kind(NamedTuple):
-    """A type of file: a stable key, how to name it in a sentence, and whether the pipeline takes it."""
+    """A type of file: a stable key, and how to name it in a sentence."""
 
     key: str
     description: str
-    accepted: bool = False
 
 
-JPEG: Final = Kind("JPEG", "a JPEG image", accepted=True)
-PNG: Final = Kind("PNG", "a PNG image", accepted=True)
+JPEG: Final = Kind("JPEG", "a JPEG image")
+PNG: Final = Kind("PNG", "a PNG image")
 PDF: Final = Kind("PDF", "a PDF document")
 GIF: Final = Kind("GIF", "a GIF image")
 WEBP: Final = Kind("WEBP", "a WebP image")

@@ -12,6 +12,14 @@ from harness.deploy.inputs import DeployError, Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name, wait_until
 from harness.deploy.state import ResourceRecord
 
+# What a mapping's optional setting goes back to when the program drops it (AWS's "none" values).
+_CLEARED: dict[str, Any] = {
+    "ScalingConfig": {},
+    "MaximumRetryAttempts": -1,
+    "BisectBatchOnFunctionError": False,
+    "DestinationConfig": {"OnFailure": {}},
+}
+
 
 class Function(Provisioner):
     type_token = "aws:lambda/function:Function"
@@ -101,7 +109,10 @@ class EventSourceMapping(Provisioner):
             uuid = lambda_.create_event_source_mapping(EventSourceArn=source, **position, **settings)["UUID"]
         else:
             uuid = previous.id
-            lambda_.update_event_source_mapping(UUID=uuid, **settings)
+            dropped = {
+                k: v for k, v in _CLEARED.items() if k in previous.outputs.get("settings", ()) and k not in settings
+            }
+            lambda_.update_event_source_mapping(UUID=uuid, **dropped, **settings)
         wanted = "Enabled" if settings["Enabled"] else "Disabled"
         wait_until(
             lambda: lambda_.get_event_source_mapping(UUID=uuid)["State"] == wanted,
@@ -114,6 +125,7 @@ class EventSourceMapping(Provisioner):
                 "eventSourceArn": source,
                 "functionArn": settings["FunctionName"],
                 "startingPosition": starting_position,
+                "settings": sorted(settings),
             },
         )
 

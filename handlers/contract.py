@@ -23,6 +23,7 @@ class Env:
     NOTIFICATIONS_TOPIC_ARN: Final = "NOTIFICATIONS_TOPIC_ARN"  # notify: where notices go
     SENDER_EMAIL: Final = "SENDER_EMAIL"  # notify: the verified SES address mail comes from
     OWNER_EMAILS: Final = "OWNER_EMAILS"  # notify: a JSON object of owner → address
+    COMMAND_REJECTIONS_URL: Final = "COMMAND_REJECTIONS_URL"  # commands: where invalid ones go, with why
     MAX_UPLOAD_BYTES: Final = "MAX_UPLOAD_BYTES"  # the stages that read pixels: their limits
     MAX_PIXELS: Final = "MAX_PIXELS"
     OPTIMIZED_EDGE: Final = "OPTIMIZED_EDGE"  # enhance: the long edges of the variants
@@ -67,6 +68,43 @@ FAILED: Final = "failed"
 DELETED: Final = "deleted"
 TERMINAL: Final = (PROCESSED, REJECTED, FAILED)
 """An upload's outcomes: every upload reaches exactly one."""
+
+# An image's review, apart from its pipeline status; a re-upload of the key starts a new one.
+AWAITING: Final = "awaiting"
+PASSED: Final = "passed"
+# REJECTED (above) is also the verdict of a rejecting review, kept in `review_status`.
+REVIEW_STATUSES: Final = (AWAITING, PASSED, REJECTED)
+
+
+class Record:
+    """Fields of an image record that clients read (besides the table's keys above)."""
+
+    STATUS: Final = "status"
+    REASON: Final = "reason"
+    SOURCE_KEY: Final = "source_key"
+    FILE_NAME: Final = "file_name"
+    CAPTION: Final = "caption"
+    PHOTOGRAPHER: Final = "photographer"
+    DATE: Final = "date"  # the photo's date, ISO 8601
+    REVIEW_STATUS: Final = "review_status"
+    REVIEW_REASON: Final = "review_reason"
+    REVIEWED_AT: Final = "reviewed_at"
+
+
+# Commands on the events topic, in the shapes such systems already publish.
+# Metadata: message attribute METADATA_TYPE, body {"id": <image id or upload key>, "value": <new value>}.
+METADATA_TYPE: Final = "metadata_type"
+METADATA_FIELDS: Final = {
+    "Caption": Record.CAPTION,
+    "Date": Record.DATE,
+    "Photographer": Record.PHOTOGRAPHER,
+    "name": Record.PHOTOGRAPHER,
+    "Name": Record.PHOTOGRAPHER,
+}
+# Review: body {"id": ..., "date": ..., "update": {"status": "Pass" | "Reject", "reason": ...}}.
+VERDICTS: Final = {"Pass": PASSED, "Reject": REJECTED}
+# The object's user metadata an uploader may set (S3 `x-amz-meta-photographer`): the photographer.
+PHOTOGRAPHER_METADATA: Final = "photographer"
 
 RejectionCode = Literal[
     "bad-key",  # not uploads/<owner>/<file name>

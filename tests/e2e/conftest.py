@@ -1,9 +1,15 @@
-"""End-to-end fixtures: one emulator for the whole session.
+"""End-to-end fixtures: one emulator and one deployed stack for the whole session, and per test
+everything a test writes or reads in it kept apart from every other test's.
 
 `emulator` starts the embedded emulator (installing it first if needed) on IMAGEPIPE_PORT (default
 4566), or attaches to the one at IMAGEPIPE_ENDPOINT if that is set (e.g. LocalStack in Docker, or one
 left running by `python -m harness up`). It stops the emulator at the end only if it started it.
-Fixtures that deploy the pipeline build on it.
+`stack` deploys the pipeline into it.
+
+Per test: `upload` (a maker: uploads under the test's own owner, waits for outcomes, removes all of
+it afterwards), `tap` (a maker: a filtered subscription to one of the stack's topics, removed
+afterwards) and `mailbox` (the mail the emulator's SES sent about the test's uploads, deleted
+afterwards).
 """
 
 from __future__ import annotations
@@ -12,14 +18,21 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness import emulator as embedded
 from harness.aws import AwsTarget
 from harness.emulator import DEFAULT_PORT, Emulator, EmulatorError
+from harness.notice_tap import NoticeTap, sent_mail
+from tests.e2e.uploading import Uploads, new_owner
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,6 +84,15 @@ class DeployedStack:
     def table(self) -> str:
         return self.outputs["images_table"]
 
+    def read(self, key: str) -> bytes:
+        """The object `key` of the images bucket."""
+        return self.target.client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def exists(self, key: str) -> bool:
+        """Whether the images bucket holds `key`."""
+        listing = self.target.client("s3").list_objects_v2(Bucket=self.bucket, Prefix=key)
+        return any(o["Key"] == key for o in listing.get("Contents", []))
+
     def deploy(self) -> str:
         return deploy(self.emulator)
 
@@ -78,7 +100,7 @@ class DeployedStack:
 def harness(*args: str) -> str:
     """Run `python -m harness ARGS` (a process of its own: Pulumi's runtime is process-global)."""
     result = subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0, f"harness {' '.join(args)} failed:\\n{result.stdout}\\n{result.stderr}"
+    assert result.returncode == 0, f"harness {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
 
@@ -90,3 +112,51 @@ def deploy(emu: Emulator) -> str:
 def stack(emulator: Emulator) -> DeployedStack:
     deploy(emulator)
     return DeployedStack(emulator, json.loads(harness("outputs")))
+
+
+@pytest.fixture
+def upload(stack: DeployedStack) -> Iterator[Uploads]:
+    """A maker of this test's uploads: `upload(file_name, data, content_type)` puts the file at
+    `uploads/<upload.owner>/<file_name>` (`owner=` for another owner) and returns its record once
+    terminal; `upload.put` / `upload.outcome` / `upload.wait_for` split that up. Afterwards every
+    upload made (or adopted) is deleted, with its published variants and its image record."""
+    uploads = Uploads(stack, new_owner())
+    yield uploads
+    uploads.remove_all()
+
+
+@pytest.fixture
+def tap(stack: DeployedStack) -> Iterator[Callable[..., Callable[[], list]]]:
+    """A maker: `received = tap("notifications_topic_arn", {"owner": [...]})` subscribes a queue of
+    its own to that stack topic with that filter policy; `received()` is every message so far, as
+    (body, attributes), waiting up to a second for more. Unsubscribed and deleted afterwards."""
+    with ExitStack() as taps:
+
+        def make(topic_output: str, filter_policy: dict | None = None) -> Callable[[], list]:
+            return taps.enter_context(NoticeTap(stack.target, stack.outputs[topic_output], filter_policy)).received
+
+        yield make
+
+
+@pytest.fixture
+def mailbox(stack: DeployedStack) -> Iterator[Callable[[str, str], list[dict[str, Any]]]]:
+    """`mailbox(address, about)`: the mail the emulator's SES sent to `address` whose text mentions
+    `about` (e.g. an upload key of this test's). The mail read is deleted from the emulator
+    afterwards."""
+    endpoint = stack.outputs["endpoint_url"]
+    read: set[str] = set()
+
+    def mail(address: str, about: str) -> list[dict[str, Any]]:
+        found = [
+            m
+            for m in sent_mail(endpoint) or []
+            if address in m["Destination"]["ToAddresses"] and about in m["Body"]["text_part"]
+        ]
+        read.update(m["Id"] for m in found)
+        return found
+
+    yield mail
+    for message_id in read:
+        url = f"{endpoint}/_aws/ses?{urllib.parse.urlencode({'id': message_id})}"
+        with urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=10):
+            pass

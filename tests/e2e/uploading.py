@@ -1,0 +1,188 @@
+"""Uploads into the deployed stack that belong to one test, and the clean-up after it.
+
+Each test gets an owner of its own (`e2e-<8 hex digits>`), so its keys, records, notices and mail are
+its own: no other test of the run, and no other run against a long-lived stack, sees them. What a
+test uploaded (or adopted) is removed when it ends: the upload, the variants published for it under
+`public/`, and its image record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from handlers.contract import DELETED, PUBLIC_PREFIX, TERMINAL, UPLOAD_PREFIX, ImagesTable
+from handlers.pipeline.uploads import image_id_for
+from harness.polling import TimedOut, wait_until
+
+DEADLINE = 30.0  # seconds from upload to a terminal state, as the issue requires
+SETTLE = 10.0  # seconds clean-up gives an upload the test did not see through to settle first
+OCTET_STREAM = "application/octet-stream"
+
+_deserialize = TypeDeserializer().deserialize
+
+
+def new_owner() -> str:
+    return f"e2e-{uuid.uuid4().hex[:8]}"
+
+
+def timestamp() -> str:
+    """Now as records store times (ISO 8601 UTC to the millisecond, `Z`), to compare with theirs."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Put:
+    """One upload as sent: its key, the id of its record, and when it was sent (record time)."""
+
+    key: str
+    image_id: str
+    since: str
+
+
+class Uploads:
+    """The `upload` fixture's maker: `upload(file_name, data, content_type)` uploads to
+    `uploads/<owner>/<file_name>` and returns the record once it reaches a terminal state."""
+
+    def __init__(self, stack: Any, owner: str) -> None:
+        self.stack = stack
+        self.owner = owner
+        self._s3 = stack.target.client("s3")
+        self._dynamodb = stack.target.client("dynamodb")
+        self._lock = threading.Lock()
+        self._keys: dict[str, bool] = {}  # every key this test wrote → whether its outcome was seen
+
+    def __call__(
+        self,
+        file_name: str,
+        data: bytes,
+        content_type: str = OCTET_STREAM,
+        *,
+        owner: str | None = None,
+        timeout: float = DEADLINE,
+    ) -> dict[str, Any]:
+        return self.outcome(self.put(file_name, data, content_type, owner=owner), timeout=timeout)
+
+    def key(self, file_name: str, owner: str | None = None) -> str:
+        return f"{UPLOAD_PREFIX}{owner or self.owner}/{file_name}"
+
+    def put(self, file_name: str, data: bytes, content_type: str = OCTET_STREAM, *, owner: str | None = None) -> Put:
+        """Upload without waiting."""
+        key = self.key(file_name, owner)
+        self.adopt(key)
+        since = timestamp()
+        self._s3.put_object(Bucket=self.stack.bucket, Key=key, Body=data, ContentType=content_type)
+        return Put(key, image_id_for(key), since)
+
+    def outcome(self, put: Put, timeout: float = DEADLINE) -> dict[str, Any]:
+        """The record of `put` once it is terminal (processed, rejected or failed)."""
+
+        def terminal() -> dict[str, Any] | None:
+            record = self.record(put.key)
+            if record and record["created_at"] >= put.since and record["status"] in TERMINAL:
+                return record
+            return None
+
+        record = wait_until(terminal, timeout=timeout, what=f"{put.key} to reach a terminal state {TERMINAL}")
+        self._seen(put.key)
+        return record
+
+    def wait_for(self, key: str, status: str, timeout: float = DEADLINE) -> dict[str, Any]:
+        """The record of `key` once its status is `status`."""
+
+        def reached() -> dict[str, Any] | None:
+            record = self.record(key)
+            return record if record and record["status"] == status else None
+
+        record = wait_until(reached, timeout=timeout, what=f"the record of {key} to say {status}")
+        self._seen(key)
+        return record
+
+    def record(self, key: str) -> dict[str, Any] | None:
+        """The image record of `key` as plain values, or None."""
+        item = self._dynamodb.get_item(
+            TableName=self.stack.table, Key={ImagesTable.KEY: {"S": image_id_for(key)}}, ConsistentRead=True
+        ).get("Item")
+        return {name: _plain(_deserialize(value)) for name, value in item.items()} if item else None
+
+    def adopt(self, key: str) -> None:
+        """Remove `key` and what the pipeline made of it with this test's uploads (for uploads made
+        by code under test, e.g. the benchmark's)."""
+        if not key.startswith(UPLOAD_PREFIX):
+            raise ValueError(f"{key!r} is not an upload key")
+        with self._lock:
+            self._keys.setdefault(key, False)
+
+    def _seen(self, key: str) -> None:
+        with self._lock:
+            self._keys[key] = True
+
+    # -- clean-up -------------------------------------------------------------------------------
+
+    def remove_all(self) -> None:
+        """Delete every upload this test made, the variants published for it and its record."""
+        with self._lock:
+            keys = dict(self._keys)
+        self._let_settle([key for key, seen in keys.items() if not seen])
+        errors: list[Exception] = []
+        for key in keys:
+            try:
+                self._remove(key)
+            except Exception as error:  # go on with the others; report the first at the end
+                errors.append(error)
+        if errors:
+            raise errors[0]
+
+    def _let_settle(self, keys: list[str]) -> None:
+        """Give uploads still going through the pipeline (a test that failed early) a moment to reach
+        a state nothing more follows, so nothing writes their record again after it is removed."""
+
+        def settled(key: str) -> bool:
+            record = self.record(key)
+            return record is not None and (record["status"] in TERMINAL or record["status"] == DELETED)
+
+        with contextlib.suppress(TimedOut):  # remove what is there anyway
+            wait_until(lambda: all(settled(key) for key in keys), timeout=SETTLE, what="uploads to settle")
+
+    def _remove(self, key: str) -> None:
+        if self.stack.exists(key):
+            self._s3.delete_object(Bucket=self.stack.bucket, Key=key)
+        image_id = image_id_for(key)
+        record = self.record(key) or {}
+        variants = {record[field] for field in ("optimized_key", "thumbnail_key") if record.get(field)}
+        variants |= {v["key"] for v in (record.get("variants") or {}).values() if v.get("key")}
+        variants |= self._published_for(image_id)  # also what an earlier upload of the key left
+        outside = [variant for variant in variants if not variant.startswith(PUBLIC_PREFIX)]
+        assert not outside, f"the record of {key} names variants outside {PUBLIC_PREFIX}: {outside}"
+        if variants:
+            self._s3.delete_objects(
+                Bucket=self.stack.bucket, Delete={"Objects": [{"Key": v} for v in sorted(variants)], "Quiet": True}
+            )
+        self._dynamodb.delete_item(TableName=self.stack.table, Key={ImagesTable.KEY: {"S": image_id}})
+
+    def _published_for(self, image_id: str) -> set[str]:
+        """Keys under public/<variant>/<image id>-…, whatever the variants are called."""
+        folders = self._s3.list_objects_v2(Bucket=self.stack.bucket, Prefix=PUBLIC_PREFIX, Delimiter="/")
+        found: set[str] = set()
+        for folder in folders.get("CommonPrefixes", []):
+            listing = self._s3.list_objects_v2(Bucket=self.stack.bucket, Prefix=f"{folder['Prefix']}{image_id}-")
+            found |= {item["Key"] for item in listing.get("Contents", [])}
+        return found
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers as int where whole, else float, throughout."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

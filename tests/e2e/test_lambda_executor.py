@@ -1,6 +1,7 @@
 """The host-process Lambda executor inside the emulator: functions created directly with boto3
 (.zip packages built here), invoked synchronously, concurrently and through an SQS event source
-mapping with partial batch failures."""
+mapping with partial batch failures. Everything a test makes here is named for it alone and removed
+after it by the fixture that made it, whatever became of the test."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ import pytest
 from harness.emulator import layout
 from harness.polling import wait_until
 
-ROLE_NAME = "imagepipe-e2e-executor-role"
 TRUST = json.dumps(
     {
         "Version": "2012-10-17",
@@ -108,13 +108,17 @@ def _zip(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
+def _name() -> str:
+    return f"ipx-{uuid.uuid4().hex[:10]}"
+
+
 @pytest.fixture(scope="module")
 def role_arn(emulator) -> str:
+    """The functions' role, made for this module and deleted after it."""
     iam = emulator.client("iam")
-    try:
-        return iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        return iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    name = f"imagepipe-e2e-executor-{uuid.uuid4().hex[:8]}"
+    yield iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    iam.delete_role(RoleName=name)
 
 
 def _state(lam, name: str) -> dict:
@@ -124,8 +128,8 @@ def _state(lam, name: str) -> dict:
 @pytest.fixture
 def make_function(emulator, role_arn):
     """make_function(files, handler=..., runtime=..., ...) -> function name, Active unless
-    wait=False; every function made is deleted afterwards."""
-    lam = emulator.client("lambda")
+    wait=False; every function made is deleted afterwards, with its logs."""
+    lam, logs = emulator.client("lambda"), emulator.client("logs")
     created: list[str] = []
 
     def make(
@@ -139,7 +143,8 @@ def make_function(emulator, role_arn):
         architectures: list[str] | None = None,
         wait: bool = True,
     ) -> str:
-        name = f"ipx-{uuid.uuid4().hex[:10]}"
+        name = _name()
+        created.append(name)
         lam.create_function(
             FunctionName=name,
             Runtime=runtime,
@@ -151,7 +156,6 @@ def make_function(emulator, role_arn):
             Environment={"Variables": environment or {}},
             Architectures=architectures or ["x86_64"],
         )
-        created.append(name)
         if wait:
             state = wait_until(
                 lambda: (s := _state(lam, name))["State"] != "Pending" and s,
@@ -166,6 +170,8 @@ def make_function(emulator, role_arn):
     for name in created:
         with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
             lam.delete_function(FunctionName=name)
+        with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
+            logs.delete_log_group(logGroupName=f"/aws/lambda/{name}")
         if emulator.embedded:
             layout().lambda_log(name).unlink(missing_ok=True)
 
@@ -177,20 +183,72 @@ def make_queue(emulator):
     created: list[str] = []
 
     def make(**attributes: str) -> tuple[str, str]:
-        url = sqs.create_queue(QueueName=f"ipx-{uuid.uuid4().hex[:10]}", Attributes=attributes)["QueueUrl"]
+        url = sqs.create_queue(QueueName=_name(), Attributes=attributes)["QueueUrl"]
         created.append(url)
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         return url, arn
 
     yield make
     for url in created:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(sqs.exceptions.QueueDoesNotExist):
             sqs.delete_queue(QueueUrl=url)
+
+
+@pytest.fixture
+def make_table(emulator):
+    """make_table(**create_table_arguments) -> (name, stream ARN or None); tables made are deleted
+    afterwards."""
+    dynamodb = emulator.client("dynamodb")
+    created: list[str] = []
+
+    def make(**arguments) -> tuple[str, str | None]:
+        name = _name()
+        created.append(name)
+        table = dynamodb.create_table(TableName=name, **arguments)["TableDescription"]
+        return name, table.get("LatestStreamArn")
+
+    yield make
+    for name in created:
+        with contextlib.suppress(dynamodb.exceptions.ResourceNotFoundException):
+            dynamodb.delete_table(TableName=name)
+
+
+@pytest.fixture
+def make_mapping(emulator, make_function, make_queue, make_table):
+    """make_mapping(**create_event_source_mapping_arguments) -> its UUID once Enabled; mappings made
+    are deleted afterwards, before the functions, queues and tables they join (hence those fixtures)."""
+    lam = emulator.client("lambda")
+    created: list[str] = []
+
+    def make(**arguments) -> str:
+        mapping = lam.create_event_source_mapping(**arguments)["UUID"]
+        created.append(mapping)
+        wait_until(
+            lambda: lam.get_event_source_mapping(UUID=mapping)["State"] == "Enabled",
+            timeout=30,
+            interval=0.1,
+            what="the mapping",
+        )
+        return mapping
+
+    yield make
+    for mapping in created:
+        with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+            lam.delete_event_source_mapping(UUID=mapping)
 
 
 def invoke(emulator, name: str, event: dict, **kwargs) -> tuple[dict | None, object]:
     response = emulator.client("lambda").invoke(FunctionName=name, Payload=json.dumps(event), **kwargs)
     return response.get("FunctionError"), json.loads(response["Payload"].read() or b"null")
+
+
+def receive_all(sqs, url: str) -> list:
+    """The JSON bodies waiting in the queue at `url` (up to ten; waits up to a second), deleted."""
+    bodies = []
+    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+        bodies.append(json.loads(message["Body"]))
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
 
 
 def test_invoke_returns_the_handlers_result(emulator, make_function):
@@ -220,10 +278,13 @@ def test_the_functions_environment_is_applied(emulator, make_function):
         ]
         assert leaked == []
     # the function's boto3 reaches the emulator with the credentials it was given
-    bucket = f"ipx-{uuid.uuid4().hex[:10]}"
-    error, buckets = invoke(emulator, name, {"action": "aws", "bucket": bucket})
-    assert error is None and bucket in buckets
-    emulator.client("s3").delete_bucket(Bucket=bucket)
+    s3, bucket = emulator.client("s3"), _name()
+    try:
+        error, buckets = invoke(emulator, name, {"action": "aws", "bucket": bucket})
+        assert error is None and bucket in buckets
+    finally:
+        with contextlib.suppress(s3.exceptions.NoSuchBucket):
+            s3.delete_bucket(Bucket=bucket)
 
 
 def test_new_code_and_configuration_take_effect(emulator, make_function):
@@ -321,8 +382,10 @@ def test_logs_reach_cloudwatch_and_the_harness_log_file(emulator, make_function)
         assert f"token {token}" in content and "REPORT RequestId: " in content
 
 
-def test_sqs_batch_with_partial_failures_redelivers_then_parks_in_the_dlq(emulator, make_function, make_queue):
-    sqs, lam = emulator.client("sqs"), emulator.client("lambda")
+def test_sqs_batch_with_partial_failures_redelivers_then_parks_in_the_dlq(
+    emulator, make_function, make_queue, make_mapping
+):
+    sqs = emulator.client("sqs")
     dlq_url, dlq_arn = make_queue()
     queue_url, queue_arn = make_queue(
         VisibilityTimeout="1",
@@ -330,47 +393,34 @@ def test_sqs_batch_with_partial_failures_redelivers_then_parks_in_the_dlq(emulat
     )
     results_url, _ = make_queue()
     name = make_function({"app.py": BATCH_APP}, environment={"RESULTS_QUEUE": results_url}, timeout=10)
-    mapping = lam.create_event_source_mapping(
+    make_mapping(
         FunctionName=name,
         EventSourceArn=queue_arn,
         BatchSize=10,
         MaximumBatchingWindowInSeconds=1,
         FunctionResponseTypes=["ReportBatchItemFailures"],
-    )["UUID"]
-    try:
-        wait_until(
-            lambda: lam.get_event_source_mapping(UUID=mapping)["State"] == "Enabled",
-            timeout=30,
-            interval=0.1,
-            what="the mapping",
-        )
-        bodies = ["ok-1", "ok-2", "ok-3", "ok-4", "fail-1"]
-        sqs.send_message_batch(
-            QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies)]
-        )
+    )
+    bodies = ["ok-1", "ok-2", "ok-3", "ok-4", "fail-1"]
+    sqs.send_message_batch(
+        QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies)]
+    )
 
-        seen: list[dict] = []
+    seen: list[dict] = []
 
-        def drain_results():
-            for message in sqs.receive_message(QueueUrl=results_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-                "Messages", []
-            ):
-                seen.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=results_url, ReceiptHandle=message["ReceiptHandle"])
-            return seen
+    def drain_results():
+        seen.extend(receive_all(sqs, results_url))
+        return seen
 
-        parked: list[str] = []
+    parked: list[str] = []
 
-        def fail_parked():
-            drain_results()
-            for message in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get("Messages", []):
-                parked.append(message["Body"])
-            return parked
-
-        wait_until(fail_parked, timeout=60, interval=0.2, what="fail-1 to end in the DLQ")
+    def fail_parked():
         drain_results()
-    finally:
-        lam.delete_event_source_mapping(UUID=mapping)
+        for message in sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get("Messages", []):
+            parked.append(message["Body"])
+        return parked
+
+    wait_until(fail_parked, timeout=60, interval=0.2, what="fail-1 to end in the DLQ")
+    drain_results()
 
     assert parked == ["fail-1"]
     by_body: dict[str, list[int]] = {}
@@ -386,55 +436,35 @@ def test_sqs_batch_with_partial_failures_redelivers_then_parks_in_the_dlq(emulat
     assert max(item["batch_size"] for item in seen) > 1  # delivered as a batch
 
 
-def receive_all(sqs, url: str) -> list:
-    bodies = []
-    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
-        bodies.append(json.loads(message["Body"]))
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return bodies
-
-
-def test_dynamodb_stream_mapping_delivers_the_changes_in_order(emulator, make_function, make_queue):
-    dynamodb, lam, sqs = emulator.client("dynamodb"), emulator.client("lambda"), emulator.client("sqs")
-    table = f"ipx-{uuid.uuid4().hex[:10]}"
-    stream_arn = dynamodb.create_table(
-        TableName=table,
+def test_dynamodb_stream_mapping_delivers_the_changes_in_order(
+    emulator, make_function, make_queue, make_table, make_mapping
+):
+    dynamodb, sqs = emulator.client("dynamodb"), emulator.client("sqs")
+    table, stream_arn = make_table(
         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )["TableDescription"]["LatestStreamArn"]
+    )
     results_url, _ = make_queue()
     name = make_function({"app.py": STREAM_APP}, environment={"RESULTS_QUEUE": results_url})
-    mapping = lam.create_event_source_mapping(
-        FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=10
-    )["UUID"]
-    try:
-        wait_until(
-            lambda: lam.get_event_source_mapping(UUID=mapping)["State"] == "Enabled",
-            timeout=30,
-            interval=0.1,
-            what="the mapping",
-        )
-        dynamodb.put_item(TableName=table, Item={"k": {"S": "a"}, "v": {"N": "1"}})
-        dynamodb.put_item(TableName=table, Item={"k": {"S": "b"}, "v": {"N": "1"}})
-        dynamodb.update_item(
-            TableName=table,
-            Key={"k": {"S": "a"}},
-            UpdateExpression="SET v = :two",
-            ExpressionAttributeValues={":two": {"N": "2"}},
-        )
-        dynamodb.delete_item(TableName=table, Key={"k": {"S": "b"}})
-        seen: list = []
-        wait_until(
-            lambda: seen.extend(receive_all(sqs, results_url)) or len(seen) >= 4,
-            timeout=60,
-            interval=0.1,
-            what="4 stream records",
-        )
-    finally:
-        lam.delete_event_source_mapping(UUID=mapping)
-        dynamodb.delete_table(TableName=table)
+    make_mapping(FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=10)
+    dynamodb.put_item(TableName=table, Item={"k": {"S": "a"}, "v": {"N": "1"}})
+    dynamodb.put_item(TableName=table, Item={"k": {"S": "b"}, "v": {"N": "1"}})
+    dynamodb.update_item(
+        TableName=table,
+        Key={"k": {"S": "a"}},
+        UpdateExpression="SET v = :two",
+        ExpressionAttributeValues={":two": {"N": "2"}},
+    )
+    dynamodb.delete_item(TableName=table, Key={"k": {"S": "b"}})
+    seen: list = []
+    wait_until(
+        lambda: seen.extend(receive_all(sqs, results_url)) or len(seen) >= 4,
+        timeout=60,
+        interval=0.1,
+        what="4 stream records",
+    )
     assert seen == [["INSERT", "a"], ["INSERT", "b"], ["MODIFY", "a"], ["REMOVE", "b"]]
 
 

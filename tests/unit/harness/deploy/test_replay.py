@@ -150,3 +150,42 @@ def test_a_table_gets_and_loses_its_stream_in_place_keeping_its_items(moto, tiny
     assert (disabled["created"], disabled["updated"], disabled["deleted"]) == (0, 1, 0)
     assert "StreamSpecification" not in dynamodb.describe_table(TableName="tiny-records")["Table"]
     assert dynamodb.get_item(TableName="tiny-records", Key={"id": {"S": "kept"}})["Item"]  # never replaced
+
+
+RENAMED = """
+    import json
+    tiny = pulumi.Config("tiny")
+    trust = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    role = aws.iam.Role("role", name=tiny.require("role"), assume_role_policy=json.dumps({"Statement": [trust]}))
+    read = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [read]})
+    aws.iam.RolePolicy("access", role=role.name, name="access", policy=policy)
+    if tiny.get("bucket"):
+        bucket = aws.s3.Bucket("images", bucket=tiny.get("bucket"))
+        public = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}
+        aws.s3.BucketPolicy(
+            "public",
+            bucket=bucket.id,
+            policy=bucket.arn.apply(lambda arn: json.dumps({"Statement": [{**public, "Resource": f"{arn}/*"}]})),
+        )
+"""
+
+
+def test_renamed_resources_take_their_dependents_along_and_dropped_ones_go_with_them(
+    moto, tiny_project, tmp_path, unique
+):
+    state = tmp_path / "state.json"
+    old_role, new_role, bucket = unique("tiny-role"), unique("tiny-role"), unique("tiny-images")
+    first = replay(
+        tiny_project(RENAMED, {"tiny:role": old_role, "tiny:bucket": bucket}), "test", moto.endpoint_url, state
+    )
+    assert first.get("error") is None, first
+    assert first["created"] == 4
+
+    renamed = replay(tiny_project(RENAMED, {"tiny:role": new_role}), "test", moto.endpoint_url, state)
+    assert renamed.get("error") is None
+    assert (renamed["updated"], renamed["deleted"]) == (2, 2)
+    iam = moto.client("iam")
+    assert iam.list_role_policies(RoleName=new_role)["PolicyNames"] == ["access"]
+    assert old_role not in [role["RoleName"] for role in iam.list_roles()["Roles"]]
+    assert bucket not in [b["Name"] for b in moto.client("s3").list_buckets()["Buckets"]]

@@ -1,5 +1,5 @@
 """The event filter: S3 upload events go to the `events` SNS topic, whose subscriptions route each
-message by filter policy to the stage that handles it.
+message by filter policy to the stage that handles it (every route is in components/routes.py).
 
 S3 notifications carry no message attributes, so routes on them match the message body
 (`FilterPolicyScope: MessageBody`); the `s3:TestEvent` S3 sends when notifications are configured
@@ -9,17 +9,12 @@ has no `Records` and matches no route.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.iam import resource_policy_for_source
 from handlers.contract import UPLOAD_PREFIX
-
-# Filter policies (body scope) for the stages fed by the topic.
-UPLOAD_CREATED: dict[str, Any] = {"Records": {"eventName": [{"prefix": "ObjectCreated:"}]}}
-UPLOAD_REMOVED: dict[str, Any] = {"Records": {"eventName": [{"prefix": "ObjectRemoved:"}]}}
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.filter import UPLOAD_CREATED
 from components.iam import Statement, objects_under
+from components.routes import UPLOADS_CREATED
 from components.stage import QueuedStage
 from components.stage_queue import Subscription
 from components.wiring import PipelineWiring
@@ -40,7 +40,7 @@ class Ingest(QueuedStage):
             timeout_seconds=30,
             memory_size=512,
             batch_size=1,
-            subscription=Subscription(topic_arn=args.events_topic_arn, filter_policy=UPLOAD_CREATED),
+            subscription=Subscription(topic_arn=args.events_topic_arn, route=UPLOADS_CREATED),
             statements=[
                 Statement(["s3:GetObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, UPLOAD_PREFIX)]),
                 Statement(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [wiring.images_table.arn]),

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.filter import UPLOAD_REMOVED
 from components.iam import Statement, objects_under
+from components.routes import UPLOADS_REMOVED
 from components.stage import QueuedStage
 from components.stage_queue import Subscription
 from components.wiring import PipelineWiring
@@ -38,7 +38,7 @@ class Removal(QueuedStage):
             timeout_seconds=30,
             memory_size=256,
             batch_size=1,
-            subscription=Subscription(topic_arn=args.events_topic_arn, filter_policy=UPLOAD_REMOVED),
+            subscription=Subscription(topic_arn=args.events_topic_arn, route=UPLOADS_REMOVED),
             statements=[
                 Statement(["s3:DeleteObject"], [objects_under(wiring.bucket_arn, PUBLIC_PREFIX)]),
                 Statement(["dynamodb:UpdateItem"], [wiring.images_table.arn]),

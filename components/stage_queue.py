@@ -4,14 +4,13 @@ through a filter policy, so each stage receives only the messages meant for it."
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.iam import resource_policy_for_source
+from components.routes import Route
 
 FOUR_DAYS = 4 * 24 * 3600
 FOURTEEN_DAYS = 14 * 24 * 3600
@@ -19,11 +18,11 @@ FOURTEEN_DAYS = 14 * 24 * 3600
 
 @dataclass(frozen=True)
 class Subscription:
-    """Deliver the topic's messages that match `filter_policy` to the queue, raw (no SNS envelope)."""
+    """Deliver the topic's messages that `route` admits to the queue, with the route's filter policy,
+    scope and delivery (raw or in the SNS envelope); every route is in components/routes.py."""
 
     topic_arn: pulumi.Input[str]
-    filter_policy: Mapping[str, Any]
-    filter_policy_scope: str = "MessageBody"
+    route: Route
 
 
 @dataclass(frozen=True)
@@ -80,9 +79,9 @@ class StageQueue(pulumi.ComponentResource):
                 topic=subscription.topic_arn,
                 protocol="sqs",
                 endpoint=self.queue.arn,
-                raw_message_delivery=True,
-                filter_policy=json.dumps(subscription.filter_policy, sort_keys=True),
-                filter_policy_scope=subscription.filter_policy_scope,
+                raw_message_delivery=subscription.route.raw_message_delivery,
+                filter_policy=subscription.route.policy_json(),
+                filter_policy_scope=subscription.route.scope,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[allow_topic]),
             )
 

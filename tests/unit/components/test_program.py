@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from components.filter import UPLOAD_CREATED, UPLOAD_REMOVED
+from components.routes import ROUTES, UPLOADS_CREATED, UPLOADS_REMOVED
 from components.stage_queue import FOURTEEN_DAYS
 from handlers.contract import Env, ImagesTable
 
@@ -42,24 +42,41 @@ def test_queues_hide_a_message_longer_than_their_function_may_run(program):
         assert queues[f"{stage}-queue"]["visibilityTimeoutSeconds"] >= 6 * functions[stage]["timeout"]
 
 
-def test_ingest_receives_created_and_removal_removed_uploads_raw_from_the_events_topic(program):
-    subscriptions = program.of_type("aws:sns/topicSubscription:TopicSubscription")
+def _event_routes(program) -> dict[str, dict]:
+    """The events topic's subscriptions, by the route whose stage their queue is (`<prefix>-<route name>`)."""
     events = ARN.format(service="sns", name="imagepipe-local-events")
-    routes = {name: s for name, s in subscriptions.items() if s["topic"] == events}
-    assert set(routes) == {"ingest-queue-subscription", "removal-queue-subscription"}
-    assert (
-        json.loads(routes["ingest-queue-subscription"]["filterPolicy"])
-        == UPLOAD_CREATED
-        == {"Records": {"eventName": [{"prefix": "ObjectCreated:"}]}}
-    )
-    assert (
-        json.loads(routes["removal-queue-subscription"]["filterPolicy"])
-        == UPLOAD_REMOVED
-        == {"Records": {"eventName": [{"prefix": "ObjectRemoved:"}]}}
-    )
-    for subscription in routes.values():
-        assert subscription["filterPolicyScope"] == "MessageBody"
-        assert subscription["rawMessageDelivery"] is True
+    subscriptions = program.of_type("aws:sns/topicSubscription:TopicSubscription")
+    by_route: dict[str, dict] = {}
+    for name, subscription in subscriptions.items():
+        if subscription["topic"] != events:
+            continue
+        queue = subscription["endpoint"].rsplit(":", 1)[1]
+        named = [route.name for route in ROUTES if queue == f"imagepipe-local-{route.name}"]
+        assert named, f"{name} feeds {queue} from the events topic: every such route is one of components/routes.py"
+        assert named[0] not in by_route, f"two subscriptions of the events topic take route {named[0]}"
+        by_route[named[0]] = subscription
+    return by_route
+
+
+def test_every_subscription_of_the_events_topic_is_a_route_with_its_policy_scope_and_delivery(program):
+    # The command routes join this check by themselves once the program subscribes their queues.
+    subscribed = _event_routes(program)
+    assert {UPLOADS_CREATED.name, UPLOADS_REMOVED.name} <= set(subscribed)
+    for route in ROUTES:
+        if route.name in subscribed:
+            subscription = subscribed[route.name]
+            assert json.loads(subscription["filterPolicy"]) == route.filter_policy
+            assert subscription["filterPolicyScope"] == route.scope
+            assert subscription["rawMessageDelivery"] is route.raw_message_delivery
+
+
+def test_the_upload_routes_are_deployed_as_they_always_were(program):
+    subscribed = _event_routes(program)
+    assert subscribed["ingest"]["filterPolicy"] == '{"Records": {"eventName": [{"prefix": "ObjectCreated:"}]}}'
+    assert subscribed["removal"]["filterPolicy"] == '{"Records": {"eventName": [{"prefix": "ObjectRemoved:"}]}}'
+    for stage in ("ingest", "removal"):
+        assert subscribed[stage]["filterPolicyScope"] == "MessageBody"
+        assert subscribed[stage]["rawMessageDelivery"] is True
 
 
 def test_the_ingest_queue_admits_only_the_events_topic(program):

@@ -31,6 +31,7 @@ class Settings:
     enhance_queue_url: str | None
     notifications_topic_arn: str | None
     max_receive_count: int
+    command_rejections_url: str | None = None
     sender_email: str | None = None
     owner_emails: dict[str, str] = field(default_factory=dict)
     max_upload_bytes: int | None = None
@@ -68,6 +69,7 @@ class Settings:
             enhance_queue_url=os.environ.get(Env.ENHANCE_QUEUE_URL),
             notifications_topic_arn=os.environ.get(Env.NOTIFICATIONS_TOPIC_ARN),
             max_receive_count=DEFAULT_MAX_RECEIVE_COUNT if receive_count is None else receive_count,
+            command_rejections_url=os.environ.get(Env.COMMAND_REJECTIONS_URL),
             sender_email=os.environ.get(Env.SENDER_EMAIL) or None,
             owner_emails=_addresses(Env.OWNER_EMAILS),
             max_upload_bytes=_number(Env.MAX_UPLOAD_BYTES),

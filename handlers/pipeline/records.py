@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from handlers.contract import DELETED, PENDING, REJECTED, ImagesTable
 from handlers.pipeline.uploads import Placement, Upload
@@ -86,8 +86,9 @@ class RecordStore:
         values = {**fields, "status": status, "updated_at": timestamp()}
         names = {f"#f{i}": name for i, name in enumerate(values)}
         assignments = ", ".join(f"#f{i} = :f{i}" for i in range(len(values)))
-        return self._update_returning_old(
+        return self._update(
             upload.image_id,
+            "ALL_OLD",
             UpdateExpression=f"SET {assignments}",
             ConditionExpression="upload_version = :version AND #status = :pending",
             ExpressionAttributeNames={**names, "#status": "status"},
@@ -103,8 +104,9 @@ class RecordStore:
         record as it was, or None (writing nothing) when there is none, a newer upload is recorded,
         or the upload was rejected (its rejection removed it) or is already deleted."""
         now = timestamp()
-        return self._update_returning_old(
+        return self._update(
             image_id,
+            "ALL_OLD",
             UpdateExpression="SET #status = :deleted, deleted_at = :at, updated_at = :at",
             ConditionExpression="upload_order < :order AND NOT (#status IN (:rejected, :deleted))",
             ExpressionAttributeNames={"#status": "status"},
@@ -116,16 +118,59 @@ class RecordStore:
             },
         )
 
-    def _update_returning_old(self, image_id: str, **request: Any) -> dict[str, Any] | None:
-        """Apply a conditional update to the record of `image_id`: the record as it was before, or
-        None when the condition did not hold (nothing written)."""
+    def update_if_newer(
+        self,
+        image_id: str,
+        fields: dict[str, Any],
+        *,
+        order_field: str,
+        order: str,
+        published_at: str,
+        statuses: tuple[str, ...],
+    ) -> dict[str, Any] | None:
+        """Set `fields` (a None value removes the field) on the record of `image_id`, and `order` at
+        `order_field`, if the record exists in one of `statuses`, its upload is no newer than
+        `published_at`, and nothing as new as `order` was written at `order_field` before. The record
+        as it is after, or None (nothing written) when any of that does not hold."""
+        values = {**{k: v for k, v in fields.items() if v is not None}, order_field: order, "updated_at": timestamp()}
+        removed = [k for k, v in fields.items() if v is None]
+        names = {f"#f{i}": name for i, name in enumerate([*values, *removed])}
+        update = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(values)))
+        if removed:
+            update += " REMOVE " + ", ".join(f"#f{len(values) + i}" for i in range(len(removed)))
+        allowed = {f":s{i}": {"S": status} for i, status in enumerate(statuses)}
+        return self._update(
+            image_id,
+            "ALL_NEW",
+            UpdateExpression=update,
+            ConditionExpression=(
+                f"attribute_exists(#key) AND #status IN ({', '.join(allowed)}) AND #uploaded <= :published"
+                " AND (attribute_not_exists(#order) OR #order < :order)"
+            ),
+            ExpressionAttributeNames={
+                **names,
+                "#key": ImagesTable.KEY,
+                "#status": "status",
+                "#uploaded": ImagesTable.UPLOADED_AT,
+                "#order": order_field,
+            },
+            ExpressionAttributeValues={
+                **{f":f{i}": self._serialize(value) for i, value in enumerate(values.values())},
+                **allowed,
+                ":published": {"S": published_at},
+                ":order": {"S": order},
+            },
+        )
+
+    def _update(self, image_id: str, returning: Literal["ALL_OLD", "ALL_NEW"], **request: Any) -> dict[str, Any] | None:
+        """Apply a conditional update to the record of `image_id`: the record as `returning` says
+        (ALL_OLD: as it was before; ALL_NEW: after), or None when the condition did not hold."""
         result: dict[str, Any] = {}
 
         def update() -> None:
+            key = {ImagesTable.KEY: {"S": image_id}}
             result.update(
-                self.client.update_item(
-                    TableName=self.table_name, Key={ImagesTable.KEY: {"S": image_id}}, ReturnValues="ALL_OLD", **request
-                )
+                self.client.update_item(TableName=self.table_name, Key=key, ReturnValues=returning, **request)
             )
 
         return self._plain(result["Attributes"]) if self._conditional(update) else None

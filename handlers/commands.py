@@ -1,0 +1,70 @@
+"""Lambda entry points of the command stages: metadata edits and review verdicts, each from its own
+queue (the events topic routes them there by filter policy, as SNS notifications).
+
+Each command is applied by `CommandDesk` (handlers/pipeline/commands.py) or, when it cannot be
+valid, parked in the command rejections queue with the reason and not retried. A redelivered message
+is recognised by Powertools' idempotency; a command older than the one applied is stale either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from handlers.contract import Env
+from handlers.pipeline.commands import METADATA, REVIEW, CommandDesk, Commands, RejectionQueue, Result
+from handlers.pipeline.records import RecordStore
+from handlers.settings import Settings, required
+from handlers.stage import Clients, Stage
+
+
+def build_desk(settings: Settings, clients: Clients) -> CommandDesk:
+    return CommandDesk(
+        Commands(RecordStore(settings.images_table, clients("dynamodb"))),
+        RejectionQueue(clients("sqs"), required(settings.command_rejections_url, Env.COMMAND_REJECTIONS_URL)),
+    )
+
+
+stage = Stage(build_desk)
+logger, metrics = stage.logger, stage.metrics
+# A misconfigured function fails at import, not on its first command.
+required(stage.settings.command_rejections_url, Env.COMMAND_REJECTIONS_URL)
+
+
+@stage.idempotent_on("message")
+def handle_command(message: dict[str, str]) -> dict[str, Any]:
+    """Handle one queue message `{"kind", "body"}`: the body is the SNS notification, so the same
+    notification delivered twice (SNS delivers at least once) is handled once."""
+    kind = message["kind"]
+    result = stage.worker.handle(kind, message["body"])
+    if isinstance(result, Result):
+        logger.info("command handled", extra={"kind": kind, "image_id": result.image_id, "result": result.status})
+        metrics.add_metric(name=f"Commands{result.status.capitalize()}", unit=MetricUnit.Count, value=1)
+        return {"image_id": result.image_id, "result": result.status}
+    logger.warning("command rejected", extra={"kind": kind, "reason": result})
+    metrics.add_metric(name="CommandsRejected", unit=MetricUnit.Count, value=1)
+    return {"result": "rejected", "reason": result}
+
+
+def _record_handler(kind: str) -> Callable[[SQSRecord], None]:
+    def record_handler(record: SQSRecord) -> None:
+        handle_command(message={"kind": kind, "body": record.body})
+
+    return record_handler
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def metadata_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return stage.process(event, context, _record_handler(METADATA))
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def review_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return stage.process(event, context, _record_handler(REVIEW))

@@ -1,0 +1,333 @@
+"""Commands (the metadata and review stages' logic, and the API's): edit an image's caption, date
+or photographer, or give a reviewer's verdict, validated with reasons a person can act on.
+
+A command arrives as an SNS message on the events topic (any publisher: a script, the `aws` CLI,
+the API), in the shapes such systems already publish (handlers/contract.py): metadata with the
+`metadata_type` attribute and a body `{"id", "value"}`; a review with a body `{"id", "date",
+"update": {"status": "Pass" | "Reject", "reason"}}`. `id` is a record's image id or the upload's key.
+
+Every command ends applied, stale or rejected:
+- applied: the record changed, by a write conditional on the command being newer than the last one
+  applied to the same field (SNS to standard SQS does not keep order: the message's publish time,
+  then its id, decide), and newer than the upload it is about;
+- stale: a newer command (or a newer upload of the key) got there first, or this very command was
+  applied already (a redelivery): nothing changes, nothing is said;
+- rejected (`CommandRejected`): it cannot ever be valid; the caller parks it with the reason and
+  never retries it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from handlers.contract import (
+    DELETED,
+    FAILED,
+    METADATA_FIELDS,
+    METADATA_TYPE,
+    PENDING,
+    PROCESSED,
+    REJECTED,
+    UPLOAD_PREFIX,
+    VERDICTS,
+    Record,
+)
+from handlers.pipeline.records import RecordStore, timestamp
+from handlers.pipeline.uploads import image_id_for
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+APPLIED, STALE = "applied", "stale"
+METADATA, REVIEW = "metadata", "review"  # the two kinds of command, each with its queue and function
+MAX_LENGTH = {Record.CAPTION: 2000, Record.PHOTOGRAPHER: 200}
+MAX_REASON = 1000
+# The furthest ahead of UTC a place's clock runs: a date that is "today" somewhere is not in the future.
+_AHEAD_OF_UTC = timedelta(hours=14)
+# Which pipeline statuses an edit or a verdict may land on.
+_EDITABLE = (PENDING, PROCESSED, FAILED)
+_REVIEWABLE = (PROCESSED,)
+_STATUS_WORDS = {
+    PENDING: "still being processed",
+    FAILED: "an image whose processing failed",
+    REJECTED: "an upload that was rejected",
+    DELETED: "deleted",
+}
+
+
+class CommandRejected(Exception):
+    """The command cannot be valid; `reason` says why, for the person who sent it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Published:
+    """One message from the events topic, as SNS delivered it to a queue (not raw)."""
+
+    body: str
+    attributes: dict[str, str]
+    message_id: str
+    published_at: str  # SNS's Timestamp, ISO 8601 UTC
+
+    @property
+    def order(self) -> str:
+        """Sorts commands as they were published (the id breaks a tie)."""
+        return f"{self.published_at}|{self.message_id}"
+
+
+@dataclass(frozen=True)
+class MetadataEdit:
+    """Set one metadata field of one image."""
+
+    image_id: str
+    field: str  # a Record field: caption, date or photographer
+    value: str
+    order: str
+    published_at: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A reviewer passes or rejects one image."""
+
+    image_id: str
+    status: str  # PASSED or REJECTED
+    reason: str | None
+    reviewed_at: str
+    order: str
+    published_at: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of a command: APPLIED (with the record as it now is) or STALE."""
+
+    image_id: str
+    status: str
+    record: dict[str, Any] | None = None
+
+
+def published(envelope: str) -> Published:
+    """The SNS notification an SQS message body holds; CommandRejected when it is not one."""
+    try:
+        notification = json.loads(envelope)
+    except json.JSONDecodeError:
+        notification = None
+    if (
+        not isinstance(notification, dict)
+        or notification.get("Type") != "Notification"
+        or not all(isinstance(notification.get(k), str) for k in ("Message", "MessageId", "Timestamp"))
+    ):
+        raise CommandRejected("the queue message is not an SNS notification (is the subscription raw?)")
+    attributes = {
+        name: value["Value"]
+        for name, value in (notification.get("MessageAttributes") or {}).items()
+        if isinstance(value, dict) and isinstance(value.get("Value"), str)
+    }
+    return Published(notification["Message"], attributes, notification["MessageId"], notification["Timestamp"])
+
+
+def metadata_edit(message: Published, metadata_type: str | None, now: datetime | None = None) -> MetadataEdit:
+    """The edit a metadata command asks for; CommandRejected says what is wrong with it."""
+    if metadata_type is None:
+        raise CommandRejected("the command has no metadata_type attribute")
+    field = METADATA_FIELDS.get(metadata_type)
+    if field is None:
+        raise CommandRejected(f"unknown metadata type {metadata_type!r}: use one of {', '.join(METADATA_FIELDS)}")
+    body = _object(message.body)
+    image_id = _image_id(body)
+    raw = body.get("value")
+    if not isinstance(raw, str):
+        raise CommandRejected(f'the new {field} ("value") must be text, not {_kind(raw)}')
+    value = raw.strip()
+    if not value:
+        raise CommandRejected(f"the new {field} is empty")
+    if field == Record.DATE:
+        value = photo_date(value, now)
+    else:
+        if len(value) > MAX_LENGTH[field]:
+            raise CommandRejected(f"the new {field} is {len(value)} characters long; at most {MAX_LENGTH[field]}")
+        if _has_control_characters(value, allow_newlines=field == Record.CAPTION):
+            raise CommandRejected(f"the new {field} contains control characters")
+    return MetadataEdit(image_id, field, value, message.order, message.published_at)
+
+
+def verdict(message: Published, now: datetime | None = None) -> Verdict:
+    """The verdict a review command gives; CommandRejected says what is wrong with it."""
+    body = _object(message.body)
+    image_id = _image_id(body)
+    update = body.get("update")
+    if not isinstance(update, dict):
+        raise CommandRejected(f'the review has no "update" object, but {_kind(update)}')
+    said = update.get("status")
+    if said not in VERDICTS:
+        raise CommandRejected(f"the verdict must be Pass or Reject, not {said!r}")
+    status = VERDICTS[said]
+    reason = update.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise CommandRejected(f"the reason must be text, not {_kind(reason)}")
+    reason = (reason or "").strip() or None
+    if status == REJECTED and reason is None:
+        raise CommandRejected("a rejection needs a reason the photographer can act on")
+    if reason is not None and len(reason) > MAX_REASON:
+        raise CommandRejected(f"the reason is {len(reason)} characters long; at most {MAX_REASON}")
+    when = body.get("date")
+    if when is None:
+        reviewed_at = message.published_at
+    elif isinstance(when, str):
+        reviewed_at = photo_date(when.strip(), now, what="review date")
+    else:
+        raise CommandRejected(f"the review date must be text, not {_kind(when)}")
+    return Verdict(image_id, status, reason, reviewed_at, message.order, message.published_at)
+
+
+def photo_date(text: str, now: datetime | None = None, what: str = "date") -> str:
+    """`text` as an ISO 8601 date or date and time, normalised; CommandRejected when it is not one or
+    lies in the future (a date only, or a time without offset, may be today anywhere on Earth)."""
+    now = now or datetime.now(UTC)
+    try:
+        if len(text) <= 10:
+            day = date.fromisoformat(text)
+            if day > (now + _AHEAD_OF_UTC).date():
+                raise CommandRejected(f"the {what} {text} lies in the future")
+            return day.isoformat()
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CommandRejected(f"the {what} {text!r} is not a date (use ISO 8601, e.g. 2026-05-01)") from None
+    latest = now if moment.tzinfo else (now + _AHEAD_OF_UTC).replace(tzinfo=None)
+    if moment > latest:
+        raise CommandRejected(f"the {what} {text} lies in the future")
+    return moment.isoformat()
+
+
+class Commands:
+    """Applies edits and verdicts to image records."""
+
+    def __init__(self, records: RecordStore) -> None:
+        self.records = records
+
+    def edit(self, command: MetadataEdit) -> Result:
+        return self._apply(
+            command.image_id,
+            {command.field: command.value},
+            f"{command.field}_order",
+            command.order,
+            command.published_at,
+            _EDITABLE,
+            f"set the {command.field} of",
+        )
+
+    def review(self, command: Verdict) -> Result:
+        fields: dict[str, Any] = {
+            Record.REVIEW_STATUS: command.status,
+            Record.REVIEW_REASON: command.reason,
+            Record.REVIEWED_AT: command.reviewed_at,
+        }
+        return self._apply(
+            command.image_id, fields, "review_order", command.order, command.published_at, _REVIEWABLE, "review"
+        )
+
+    def _apply(
+        self,
+        image_id: str,
+        fields: dict[str, Any],
+        order_field: str,
+        order: str,
+        published_at: str,
+        statuses: tuple[str, ...],
+        doing: str,
+    ) -> Result:
+        after = self.records.update_if_newer(
+            image_id, fields, order_field=order_field, order=order, published_at=published_at, statuses=statuses
+        )
+        if after is not None:
+            return Result(image_id, APPLIED, after)
+        record = self.records.get(image_id)
+        if record is None:
+            raise CommandRejected(f"there is no image {image_id}")
+        if record["status"] not in statuses:
+            state = _STATUS_WORDS.get(record["status"], record["status"])
+            allowed = " or ".join(statuses)
+            raise CommandRejected(f"cannot {doing} image {image_id}: it is {state}, not {allowed}")
+        return Result(image_id, STALE)  # a newer command or upload is recorded, or this one already was
+
+
+def _object(body: str) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError:
+        raise CommandRejected("the command is not JSON") from None
+    if not isinstance(value, dict):
+        raise CommandRejected(f"the command must be a JSON object, not {_kind(value)}")
+    return value
+
+
+def _image_id(body: dict[str, Any]) -> str:
+    """The record an `id` names: an image id, or the upload's key `uploads/<owner>/<file>`."""
+    given = body.get("id")
+    if not isinstance(given, str) or not given.strip():
+        raise CommandRejected('the command does not say which image ("id": an image id or uploads/<owner>/<file>)')
+    given = given.strip()
+    return image_id_for(given) if given.startswith(UPLOAD_PREFIX) else given
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "an object", list: "a list", bool: "true/false", str: "text"}.get(type(value), "a number")
+
+
+def _has_control_characters(text: str, allow_newlines: bool) -> bool:
+    allowed = {"\n", "\t"} if allow_newlines else set()
+    return any((ord(c) < 32 and c not in allowed) or 127 <= ord(c) < 160 for c in text)
+
+
+class RejectionQueue:
+    """Where commands that cannot be valid are parked, each with the original message and why."""
+
+    def __init__(self, sqs: SQSClient, queue_url: str) -> None:
+        self.sqs = sqs
+        self.queue_url = queue_url
+
+    def park(self, kind: str, envelope: str, reason: str) -> str:
+        """Park the queue message `envelope` (an SNS notification, or whatever arrived) of a `kind`
+        command; the SQS message id."""
+        try:
+            original: Any = json.loads(envelope)
+        except json.JSONDecodeError:
+            original = envelope
+        body = {"kind": kind, "reason": reason, "rejected_at": timestamp(), "message": original}
+        response = self.sqs.send_message(
+            QueueUrl=self.queue_url,
+            MessageBody=json.dumps(body, ensure_ascii=False, sort_keys=True),
+            MessageAttributes={
+                "kind": {"DataType": "String", "StringValue": kind},
+            },
+        )
+        return response["MessageId"]
+
+
+@dataclass(frozen=True)
+class CommandDesk:
+    """Takes commands of one kind off a queue: applies them, or parks them with the reason."""
+
+    commands: Commands
+    rejections: RejectionQueue
+
+    def handle(self, kind: str, envelope: str, now: datetime | None = None) -> Result | str:
+        """Apply the `kind` ("metadata" or "review") command in the queue message `envelope`: the
+        Result, or the reason it was parked for."""
+        try:
+            message = published(envelope)
+            if kind == METADATA:
+                return self.commands.edit(metadata_edit(message, message.attributes.get(METADATA_TYPE), now))
+            return self.commands.review(verdict(message, now))
+        except CommandRejected as rejection:
+            self.rejections.park(kind, envelope, rejection.reason)
+            return rejection.reason

@@ -1,8 +1,9 @@
 """Lambda entry point of the notify stage: batches of changes from the image records' stream.
 
-Each change that brings an upload to its outcome is published once to the notifications topic and,
-when the stack has the owner's address, mailed to the owner once (`handlers.pipeline.notices`). A
-batch that is retried neither publishes nor mails a notice twice: each is idempotent on the notice.
+Each change that brings an upload to its outcome, and each reviewer's verdict, is published once to
+the notifications topic and, when the stack has the owner's address, mailed to the owner once
+(`handlers.pipeline.notices`: which changes, the attributes, the texts). A batch that is retried
+neither publishes nor mails a notice twice: each is idempotent on the notice.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.contract import Env
-from handlers.pipeline.notices import Mailer, Messengers, Notice, Notifier, notice_for
+from handlers.pipeline.notices import REVIEW, Mailer, Messengers, Notice, Notifier, notice_for
 from handlers.settings import Settings, required
 from handlers.stage import Clients, Stage
 
@@ -36,16 +37,27 @@ required(stage.settings.notifications_topic_arn, Env.NOTIFICATIONS_TOPIC_ARN)
 
 @stage.idempotent_on("notice")
 def publish_notice(notice: dict[str, Any]) -> str:
-    message_id = stage.worker.notifier.publish(Notice(**notice))
+    published = Notice(**notice)
+    message_id = stage.worker.notifier.publish(published)
     logger.info("notice published", extra={**notice, "message_id": message_id})
-    metrics.add_metric(name=f"Notices{notice['status'].capitalize()}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=metric_name(published), unit=MetricUnit.Count, value=1)
     return message_id
+
+
+def metric_name(notice: Notice) -> str:
+    """NoticesProcessed, NoticesRejected, NoticesFailed for outcomes; VerdictsPassed, VerdictsRejected."""
+    if notice.kind == REVIEW:
+        return f"Verdicts{(notice.verdict or '').capitalize()}"
+    return f"Notices{notice.status.capitalize()}"
 
 
 @stage.idempotent_on("notice")
 def mail_notice(notice: dict[str, Any], to: str) -> str:
     message_id = stage.worker.mail(Notice(**notice), to)
-    logger.info("notice mailed", extra={"image_id": notice["image_id"], "to": to, "message_id": message_id})
+    logger.info(
+        "notice mailed",
+        extra={"image_id": notice["image_id"], "kind": notice["kind"], "to": to, "message_id": message_id},
+    )
     metrics.add_metric(name="NoticesMailed", unit=MetricUnit.Count, value=1)
     return message_id
 

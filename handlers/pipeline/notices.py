@@ -1,24 +1,58 @@
 """Notices (the notify stage's logic): what an image record's change tells its owner, publishing
 it to the notifications topic, and mailing it to the owner.
 
-An upload reaching a terminal state (processed, rejected, failed) calls for exactly one notice.
-Nothing else does: a pending record, an edit that keeps the status, a record's removal. The
-notice carries `status` and, when the upload named one, `owner` as SNS message attributes, so a
-subscription can filter on them (one owner's mail, only rejections, …).
+Two kinds of change call for a notice, each exactly once; nothing else does (a pending record, a
+metadata edit, a review that is only `awaiting`, a record's removal):
+
+- an **outcome** (`kind` "outcome"): an upload reaching a terminal state (processed, rejected,
+  failed). The same outcome of the same upload is not announced again.
+- a **verdict** (`kind` "review"): a reviewer passing or rejecting the image, i.e. `review_status`
+  becomes `passed` or `rejected` with a verdict, reason or review date other than the record had
+  (a reviewer changing their mind, or reviewing again). The same verdict sent again is not.
+  A change that is an outcome is announced as the outcome (a review begins only after one).
+
+SNS message attributes, for subscription filter policies:
+
+- outcome: `status` (processed | rejected | failed) and `owner`, as they always were;
+- verdict: `kind` = "review", `verdict` (passed | rejected) and `owner`, and no `status`.
+
+The verdict is deliberately not called `status`: a filter on attributes matches only messages that
+carry the attribute, so an existing subscription to `{"status": ["rejected"]}` (rejected uploads)
+keeps receiving upload rejections only and never a review's rejection. Every notice of an owner
+matches `{"owner": [...]}`; verdicts alone `{"kind": ["review"]}`; outcomes alone
+`{"status": [{"exists": true}]}`. The message body is the notice as JSON, `kind` included (for a
+verdict, `status` there is the image's pipeline status, `processed`), plus its `text`.
+
+A notice is also its own idempotency key (handlers/notify.py publishes and mails each once): it
+holds only what the change says, so a redelivered stream record gives the same notice, and two
+verdicts on one upload differ in their verdict, reason, review date or `review_id` (the order of
+the command that gave it, which the command side records as `review_order`).
+
+Links: a notice names the optimized image by `link`, computed in one place (`image_link`) from a
+base URL the stack does not have yet; until it does, the link is the variant's key in the bucket.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-from handlers.contract import FAILED, PROCESSED, REJECTED, TERMINAL, Env
+from handlers.contract import FAILED, PASSED, PROCESSED, REJECTED, TERMINAL, Env, Record
 
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
+
+Kind = Literal["outcome", "review"]
+OUTCOME: Final = "outcome"
+REVIEW: Final = "review"
+VERDICTS: Final = (PASSED, REJECTED)
+# Where the command side records which command gave the current verdict (commands.py: `<field>_order`).
+REVIEW_ORDER: Final = "review_order"
+# How much of a caption the text quotes to say which photo it is about.
+CAPTION_IN_TEXT = 80
 
 # SNS subjects must be ASCII and under 100 characters: the file name goes in the text instead.
 SUBJECTS = {
@@ -26,11 +60,26 @@ SUBJECTS = {
     REJECTED: "imagepipe: your upload was rejected",
     FAILED: "imagepipe: your image could not be processed",
 }
+VERDICT_SUBJECTS = {
+    PASSED: "imagepipe: your photo passed review",
+    REJECTED: "imagepipe: your photo was rejected in review",
+}
+
+
+def image_link(key: str | None, base_url: str | None = None) -> str | None:
+    """Where a person finds a variant: `base_url` joined with its key (when the stack serves the
+    bucket's variants under a URL, e.g. through a CDN: the one place to map a key to its URL), else
+    the key itself. Never a URL that was not given."""
+    if key is None or base_url is None:
+        return key
+    return f"{base_url.rstrip('/')}/{key}"
 
 
 @dataclass(frozen=True)
 class Notice:
-    """One upload's outcome, for a person and for filters."""
+    """One upload's outcome (`kind` "outcome") or one reviewer's verdict on it (`kind` "review"),
+    for a person and for filters. `status` is always the image's pipeline status; `reason` says why
+    of what the notice announces (an upload's rejection or failure, or the reviewer's reason)."""
 
     image_id: str
     upload_version: str
@@ -41,13 +90,23 @@ class Notice:
     reason: str | None = None
     optimized_key: str | None = None
     thumbnail_key: str | None = None
+    kind: Kind = OUTCOME
+    verdict: str | None = None  # a review's: passed | rejected
+    reviewed_at: str | None = None
+    review_id: str | None = None
+    caption: str | None = None
+    link: str | None = None  # the optimized image (see image_link)
 
     @property
     def subject(self) -> str:
+        if self.kind == REVIEW:
+            return VERDICT_SUBJECTS[self._verdict]
         return SUBJECTS[self.status]
 
     @property
     def text(self) -> str:
+        if self.kind == REVIEW:
+            return self._verdict_text()
         if self.status == PROCESSED:
             return (
                 f"{self.file_name} is processed. Optimized image: {self.optimized_key}. "
@@ -57,34 +116,101 @@ class Notice:
             return f"{self.file_name} was rejected and removed: {self.reason}."
         return f"{self.file_name} could not be processed: {self.reason}."
 
+    @property
+    def _verdict(self) -> str:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"a review notice needs a verdict (passed or rejected), not {self.verdict!r}")
+        return self.verdict
+
+    def _verdict_text(self) -> str:
+        photo = self.file_name
+        if self.caption and (caption := " ".join(self.caption.split())):
+            if len(caption) > CAPTION_IN_TEXT:
+                caption = caption[: CAPTION_IN_TEXT - 1].rstrip() + "…"
+            photo = f'{photo} ("{caption}")'
+        if self._verdict == PASSED:
+            said = f"{photo} passed review."
+            if self.reason:
+                said += f" The reviewer's note: {_sentence(self.reason)}"
+        elif self.reason:
+            said = f"{photo} was rejected in review: {_sentence(self.reason)}"
+        else:
+            said = f"{photo} was rejected in review."
+        if self.link:
+            said += f" Optimized image: {self.link}."
+        return said
+
     def message(self) -> str:
         """The message body: the notice's fields and its text, as JSON."""
         fields = {key: value for key, value in asdict(self).items() if value is not None}
         return json.dumps({**fields, "text": self.text}, ensure_ascii=False, sort_keys=True)
 
     def attributes(self) -> dict[str, MessageAttributeValueTypeDef]:
-        attributes = {"status": self.status}
+        """Message attributes to filter on (see the module's docstring for why these names)."""
+        if self.kind == REVIEW:
+            attributes = {"kind": REVIEW, "verdict": self._verdict}
+        else:
+            attributes = {"status": self.status}
         if self.owner:
             attributes["owner"] = self.owner
         return {name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()}
 
 
-def notice_for(old: dict[str, Any] | None, new: dict[str, Any] | None) -> Notice | None:
-    """The notice a change of an image record (its images before and after) calls for, if any."""
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
+def outcome_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+    """Whether the change brings an upload to its outcome (not the same outcome of the same upload again)."""
     if not new or new.get("status") not in TERMINAL:
+        return False
+    return not old or (old.get("upload_version"), old.get("status")) != (new.get("upload_version"), new["status"])
+
+
+def verdict_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+    """Whether the change gives a verdict other than the record had (verdict, reason or review date)."""
+    if not new or new.get(Record.REVIEW_STATUS) not in VERDICTS:
+        return False
+    return not old or _verdict_of(old) != _verdict_of(new)
+
+
+def _verdict_of(record: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(record.get(field) for field in (Record.REVIEW_STATUS, Record.REVIEW_REASON, Record.REVIEWED_AT))
+
+
+def notice_for(old: dict[str, Any] | None, new: dict[str, Any] | None, images_url: str | None = None) -> Notice | None:
+    """The notice a change of an image record (its images before and after) calls for, if any: at
+    most one. `images_url`: the base the variants are served under, if the stack has one."""
+    if new is None:
         return None
-    if old and (old.get("upload_version"), old.get("status")) == (new.get("upload_version"), new["status"]):
-        return None  # the same outcome of the same upload, changed in some other field
+    if outcome_changed(old, new):
+        kind: Kind = OUTCOME
+    elif verdict_changed(old, new):
+        kind = REVIEW
+    else:
+        return None
+    common = {
+        "image_id": new["image_id"],
+        "upload_version": new["upload_version"],
+        "status": new["status"],
+        "file_name": new.get("file_name") or new["source_key"].rsplit("/", 1)[-1],
+        "source_key": new["source_key"],
+        "owner": new.get("owner"),
+        "optimized_key": new.get("optimized_key"),
+        "thumbnail_key": new.get("thumbnail_key"),
+        "link": image_link(new.get("optimized_key"), images_url),
+    }
+    if kind == OUTCOME:
+        return Notice(**common, reason=new.get("reason"))
     return Notice(
-        image_id=new["image_id"],
-        upload_version=new["upload_version"],
-        status=new["status"],
-        file_name=new.get("file_name") or new["source_key"].rsplit("/", 1)[-1],
-        source_key=new["source_key"],
-        owner=new.get("owner"),
-        reason=new.get("reason"),
-        optimized_key=new.get("optimized_key"),
-        thumbnail_key=new.get("thumbnail_key"),
+        **common,
+        kind=REVIEW,
+        verdict=new[Record.REVIEW_STATUS],
+        reason=new.get(Record.REVIEW_REASON),
+        reviewed_at=new.get(Record.REVIEWED_AT),
+        review_id=new.get(REVIEW_ORDER),
+        caption=new.get(Record.CAPTION),
     )
 
 

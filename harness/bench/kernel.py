@@ -54,6 +54,7 @@ __all__ = [
     "default_cases",
     "make_case",
     "psnr",
+    "require_pyvips",
     "run_case",
     "run_kernel",
     "target_notes",

@@ -192,16 +192,6 @@ class Session:
         return {"contender": self.contender, "peak_mb": peak_mb, "peak_method": self._memory.method, "outputs": written}
 
 
-def measure(contender: str, data: bytes, warmup: bytes, repeats: int, out_dir: Path) -> dict[str, object]:
-    """``repeats`` runs of one contender in this process: what :meth:`Session.finish` reports,
-    with ``times_ms`` and ``cpu_ms``, one per run."""
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1, not {repeats}")
-    session = Session(contender, data, warmup)
-    runs = [session.run() for _ in range(repeats)]
-    return {**session.finish(out_dir), "times_ms": [r["ms"] for r in runs], "cpu_ms": [r["cpu_ms"] for r in runs]}
-
-
 def serve(session: Session, out_dir: Path, commands: TextIO, replies: TextIO) -> None:
     """Answer ``run`` with one run's times and ``finish`` with the outputs and peak memory (then
     stop), one JSON line each; the parent sends the next command only after the reply."""

@@ -13,37 +13,20 @@ Errors meant for people (missing Java/npm, port taken, not healthy) are `Emulato
 (`PrerequisiteError`, `InstallError`); print their message, not a traceback.
 """
 
-from .install import InstallError, ensure_installed, is_installed
-from .paths import DEFAULT_PORT, Paths, home, layout
-from .prerequisites import (
-    EmulatorError,
-    PrerequisiteError,
-    check_install_prerequisites,
-    check_port_free,
-    check_start_prerequisites,
-)
-from .process import DEFAULT_REGION, SERVICES, Emulator, attach, health, running, start, status, stop
+from .install import ensure_installed
+from .paths import DEFAULT_PORT, Paths, layout
+from .prerequisites import EmulatorError
+from .process import Emulator, attach, running, start, stop
 
 __all__ = [
     "DEFAULT_PORT",
-    "DEFAULT_REGION",
-    "SERVICES",
     "Emulator",
     "EmulatorError",
-    "InstallError",
     "Paths",
-    "PrerequisiteError",
     "attach",
-    "check_install_prerequisites",
-    "check_port_free",
-    "check_start_prerequisites",
     "ensure_installed",
-    "health",
-    "home",
-    "is_installed",
     "layout",
     "running",
     "start",
-    "status",
     "stop",
 ]

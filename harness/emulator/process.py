@@ -76,13 +76,8 @@ class Emulator:
     pid: int | None = None
     region: str = DEFAULT_REGION
     embedded: bool = False
-    started_at: str | None = None
-    log_path: Path | None = None
     launched: bool = field(default=False, compare=False)
     _target: Any = field(default=None, repr=False, compare=False)
-
-    def health(self, timeout: float = 5.0) -> dict | None:
-        return health(self.endpoint_url, timeout)
 
     def target(self) -> AwsTarget:
         """The harness's client factory (harness.aws.AwsTarget) for this endpoint and region."""
@@ -189,8 +184,6 @@ def _emulator_from_state(state: dict) -> Emulator:
         pid=int(state["pid"]),
         region=state.get("region", DEFAULT_REGION),
         embedded=True,
-        started_at=state.get("started_at"),
-        log_path=Path(state["log"]) if state.get("log") else None,
     )
 
 
@@ -309,11 +302,7 @@ def start(
     port: int = DEFAULT_PORT,
     *,
     progress: Progress | None = None,
-    install: bool = True,
-    region: str = DEFAULT_REGION,
-    timeout: float = START_TIMEOUT,
     layout: Paths | None = None,
-    extra_env: dict[str, str] | None = None,
 ) -> Emulator:
     """Start the embedded emulator on `port` (installing first if needed) and return once its
     services answer (`launched` set); returns the one already running there if this harness
@@ -324,7 +313,7 @@ def start(
     progress = progress or _print_progress
     layout = layout or default_layout()
     with _start_lock(layout, port):
-        return _start_locked(port, progress, install, region, timeout, layout, extra_env)
+        return _start_locked(port, progress, layout)
 
 
 @contextlib.contextmanager
@@ -339,15 +328,7 @@ def _start_lock(layout: Paths, port: int) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _start_locked(
-    port: int,
-    progress: Progress,
-    install: bool,
-    region: str,
-    timeout: float,
-    layout: Paths,
-    extra_env: dict[str, str] | None,
-) -> Emulator:
+def _start_locked(port: int, progress: Progress, layout: Paths) -> Emulator:
     existing = running(port, layout=layout)
     if existing is not None:
         return existing
@@ -357,8 +338,7 @@ def _start_locked(
         stop(port, layout=layout)
 
     check_start_prerequisites(port)
-    if install:
-        ensure_installed(progress, layout)
+    ensure_installed(progress, layout)
 
     tmp = layout.instance_tmp(port)
     shutil.rmtree(tmp, ignore_errors=True)  # S3 objects, code and environments of an earlier run
@@ -375,7 +355,6 @@ def _start_locked(
         log_path.replace(log_path.with_name(log_path.name + ".1"))
 
     env = emulator_environment(layout, port)
-    env.update(extra_env or {})
     endpoint_url = f"http://127.0.0.1:{port}"
     progress(f"starting the emulator (LocalStack) on {endpoint_url}…")
     started = time.monotonic()
@@ -394,7 +373,7 @@ def _start_locked(
         "pid": process.pid,
         "port": port,
         "endpoint_url": endpoint_url,
-        "region": region,
+        "region": DEFAULT_REGION,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "log": str(log_path),
     }
@@ -414,11 +393,11 @@ def _start_locked(
         return False
 
     try:
-        wait_until(ready, timeout=started + timeout - time.monotonic(), interval=0.1)
+        wait_until(ready, timeout=started + START_TIMEOUT - time.monotonic(), interval=0.1)
     except TimedOut:
         stop(port, layout=layout)
         raise EmulatorError(
-            f"The emulator did not become healthy within {timeout:.0f} s. "
+            f"The emulator did not become healthy within {START_TIMEOUT:.0f} s. "
             f"The end of {_display(log_path)}:\n{_log_tail(log_path)}"
         ) from None
     healthy = time.monotonic() - started
@@ -475,22 +454,3 @@ def stop(port: int = DEFAULT_PORT, *, grace: float = STOP_GRACE, layout: Paths |
     # LocalStack's own tmp folder is FILESYSTEM_ROOT + TMPDIR (it empties it, but leaves the tree)
     shutil.rmtree(layout.filesystem_root / str(tmp).lstrip("/"), ignore_errors=True)
     return stopped
-
-
-def status(port: int = DEFAULT_PORT, *, layout: Paths | None = None) -> dict:
-    """What the harness knows about the emulator on `port` (for `harness status`-like output)."""
-    layout = layout or default_layout()
-    emulator = running(port, layout=layout)
-    if emulator is None:
-        return {"running": False, "port": port}
-    report = health(emulator.endpoint_url) or {}
-    return {
-        "running": True,
-        "endpoint_url": emulator.endpoint_url,
-        "port": emulator.port,
-        "pid": emulator.pid,
-        "region": emulator.region,
-        "started_at": emulator.started_at,
-        "log_path": str(emulator.log_path) if emulator.log_path else None,
-        "version": report.get("version"),
-    }

@@ -14,7 +14,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -107,7 +107,6 @@ class RunningSupervisor:
     code_dir: Path
     tmp_dir: Path
     log_file: Path
-    env: dict = field(default_factory=dict)
 
     def invoke(self, event=None, timeout: float = 15.0) -> Result:
         request_id = str(uuid.uuid4())
@@ -209,7 +208,7 @@ def start_supervisor(tmp_path, runtime_api):
             cwd=code_dir,
             start_new_session=True,
         )
-        running = RunningSupervisor(runtime_api, process, port, runtime_id, code_dir, env_tmp, log_file, env)
+        running = RunningSupervisor(runtime_api, process, port, runtime_id, code_dir, env_tmp, log_file)
         started.append(running)
         wait_until(lambda: runtime_api.find(f"/status/{runtime_id}/ready"), interval=0.01, what="the ready post")
         return running

@@ -86,7 +86,7 @@ def test_start_says_it_launched_nothing_when_it_finds_one_running(tmp_path, monk
 
     other = emulator.Emulator("http://127.0.0.1:4622", 4622, pid=4242, embedded=True)
     monkeypatch.setattr(process, "running", lambda port, layout=None: other if port == 4622 else None)
-    found = emulator.start(4622, install=False, layout=Paths(tmp_path), progress=lambda _: None)
+    found = emulator.start(4622, layout=Paths(tmp_path), progress=lambda _: None)
     assert found is other and not found.launched  # someone else's to stop, not this caller's
 
 

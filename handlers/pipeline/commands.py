@@ -166,7 +166,7 @@ def verdict(message: Published, now: datetime | None = None) -> Verdict:
     if not isinstance(update, dict):
         raise CommandRejected(f'the review has no "update" object, but {_kind(update)}')
     said = update.get("status")
-    if said not in VERDICTS:
+    if not isinstance(said, str) or said not in VERDICTS:
         raise CommandRejected(f"the verdict must be Pass or Reject, not {said!r}")
     status = VERDICTS[said]
     reason = update.get("reason")

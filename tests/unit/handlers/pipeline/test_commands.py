@@ -100,6 +100,7 @@ def test_a_review_passes_or_rejects_with_a_reason():
     [
         ({"id": "abc", "update": {"status": "Maybe"}}, "the verdict must be Pass or Reject, not 'Maybe'"),
         ({"id": "abc", "update": {"status": "pass"}}, "the verdict must be Pass or Reject, not 'pass'"),
+        ({"id": "abc", "update": {"status": ["Pass"]}}, "the verdict must be Pass or Reject, not ['Pass']"),
         ({"id": "abc", "update": {"status": "Reject"}}, "a rejection needs a reason"),
         ({"id": "abc", "update": {"status": "Reject", "reason": "  "}}, "a rejection needs a reason"),
         ({"id": "abc", "update": {"status": "Reject", "reason": 3}}, "the reason must be text, not a number"),

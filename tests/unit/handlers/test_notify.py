@@ -1,4 +1,5 @@
-"""The notify handler against moto: record changes from the stream become notices on the topic."""
+"""The notify handler against moto: record changes from the stream become notices on the topic (upload
+outcomes and reviewers' verdicts), mailed to owners with an address, each once."""
 
 from __future__ import annotations
 
@@ -159,3 +160,85 @@ def test_owner_addresses_that_are_not_a_json_object_fail_the_import(aws, notices
     monkeypatch.setenv(Env.OWNER_EMAILS, "ann@example.com")
     with pytest.raises(SettingMissing, match="OWNER_EMAILS should be a JSON object of owner to address"):
         fresh("handlers.notify")
+
+
+# The review: a processed image awaits one; a reviewer's verdict replaces that, or an earlier verdict.
+AWAITING = {**PROCESSED, "review_status": "awaiting", "caption": "Sunset at Inch"}
+PASSED = {
+    **AWAITING,
+    "review_status": "passed",
+    "reviewed_at": "2026-11-22T10:00:00+00:00",
+    "review_order": "2026-11-22T10:00:01.000Z|m1",
+}
+REJECTED_IN_REVIEW = {
+    **AWAITING,
+    "review_status": "rejected",
+    "review_reason": "the horizon is tilted",
+    "reviewed_at": "2026-11-22T11:00:00+00:00",
+    "review_order": "2026-11-22T11:00:01.000Z|m2",
+}
+
+
+def test_a_verdict_is_published_once_with_filterable_attributes_and_mailed_to_the_owner_once(
+    aws, notices, mail, context
+):
+    notify = fresh("handlers.notify")
+    event = {"Records": [change(PROCESSED, AWAITING), change(AWAITING, REJECTED_IN_REVIEW)]}
+    assert notify.handler(event, context) == {"batchItemFailures": []}
+    assert notify.handler(event, context) == {"batchItemFailures": []}  # the batch redelivered
+    notify.handler({"Records": [change(AWAITING, REJECTED_IN_REVIEW)]}, context)  # the same change, read again
+
+    ((body, attributes),) = notices()
+    assert attributes == {"kind": "review", "verdict": "rejected", "owner": "ann"}
+    assert (body["kind"], body["verdict"], body["reason"]) == ("review", "rejected", "the horizon is tilted")
+    assert body["image_id"] == "i1" and body["link"] == "public/optimized/i1-v1.jpg"
+    (sent,) = mail()
+    assert sent.destinations["ToAddresses"] == ["ann@example.com"]
+    assert sent.subject == "imagepipe: your photo was rejected in review"
+    assert sent.body == (
+        'Hello ann,\n\ncat.jpg ("Sunset at Inch") was rejected in review: the horizon is tilted. '
+        "Optimized image: public/optimized/i1-v1.jpg.\n\n(imagepipe, about your upload uploads/ann/cat.jpg)\n"
+    )
+
+
+def test_a_reviewer_changing_their_mind_is_a_second_notice_and_mail(aws, notices, mail, context):
+    notify = fresh("handlers.notify")
+    passed_again = {**PASSED, "reviewed_at": "2026-11-22T12:00:00+00:00", "review_order": "m3"}
+    notify.handler({"Records": [change(AWAITING, PASSED)]}, context)
+    notify.handler({"Records": [change(PASSED, REJECTED_IN_REVIEW)]}, context)
+    notify.handler({"Records": [change(REJECTED_IN_REVIEW, passed_again)]}, context)
+    notify.handler({"Records": [change(passed_again, {**passed_again, "caption": "Inch"})]}, context)  # an edit
+
+    assert sorted(attributes["verdict"] for _, attributes in notices()) == ["passed", "passed", "rejected"]
+    assert [sent.subject for sent in mail()] == [
+        "imagepipe: your photo passed review",
+        "imagepipe: your photo was rejected in review",
+        "imagepipe: your photo passed review",
+    ]
+
+
+def test_a_subscription_to_rejected_uploads_gets_no_review_rejections(aws, notices, context):
+    sns = boto3.client("sns")
+    topic = sns.list_topics()["Topics"][0]["TopicArn"]
+
+    def subscribed(name: str, policy: dict[str, Any]):
+        url = aws.sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = {"RawMessageDelivery": "true", "FilterPolicy": json.dumps(policy)}
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes=attributes)
+        return lambda: [
+            json.loads(m["Body"])
+            for m in aws.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        ]
+
+    rejected_uploads = subscribed("rejected-uploads", {"status": ["rejected"]})
+    verdicts = subscribed("verdicts", {"kind": ["review"]})
+    review_rejections = subscribed("review-rejections", {"kind": ["review"], "verdict": ["rejected"]})
+    notify = fresh("handlers.notify")
+    event = {"Records": [change(None, REJECTED), change(AWAITING, REJECTED_IN_REVIEW), change(AWAITING, PASSED)]}
+    notify.handler(event, context)
+
+    assert [(body["kind"], body["image_id"]) for body in rejected_uploads()] == [("outcome", "i2")]
+    assert sorted(body["verdict"] for body in verdicts()) == ["passed", "rejected"]
+    assert [(body["kind"], body["reason"]) for body in review_rejections()] == [("review", "the horizon is tilted")]
+    assert len(notices()) == 3  # the unfiltered subscription gets all

@@ -5,6 +5,8 @@
   pixels a camera would store for a given EXIF orientation (so the tag brings it back upright).
 - :func:`raw_png`, :func:`png_bomb`, :func:`jpeg_with_size`: hand-built files, including
   "pixel bombs" whose headers claim huge sizes at a tiny byte cost.
+- :func:`camera_exif`, :func:`raw_exif`: EXIF with the dates a camera writes (through Pillow), and
+  hand-built EXIF whose date tags hold exactly the bytes given (anything an uploader can put there).
 - :func:`swapped_primaries_icc`: an RGB ICC profile whose red and green are exchanged, to prove
   that a profile is honoured (the tagged red comes out green).
 """
@@ -42,6 +44,68 @@ def exif_with_orientation(orientation: int | None, **tags: object) -> Image.Exif
     for key, value in tags.items():
         exif[int(key.removeprefix("tag_"))] = value
     return exif
+
+
+EXIF_IFD = 0x8769
+DATE_TIME = 306  # IFD0: when the file was last changed
+DATE_TIME_ORIGINAL, DATE_TIME_DIGITIZED = 36867, 36868  # Exif IFD: taken, digitized
+OFFSET_TIME_ORIGINAL, OFFSET_TIME_DIGITIZED = 36881, 36882
+
+
+def camera_exif(
+    original: str | None = None,
+    *,
+    offset: str | None = None,
+    digitized: str | None = None,
+    changed: str | None = None,
+    orientation: int | None = None,
+) -> Image.Exif:
+    """EXIF as a camera writes it: ``DateTimeOriginal`` (with ``OffsetTimeOriginal``),
+    ``DateTimeDigitized`` and IFD0's ``DateTime``, each only when given ("2026:05:01 14:03:22")."""
+    exif = exif_with_orientation(orientation)
+    exif[0x0110] = "Test Camera"  # Model
+    if changed is not None:
+        exif[DATE_TIME] = changed
+    sub = exif.get_ifd(EXIF_IFD)
+    for tag, value in (
+        (DATE_TIME_ORIGINAL, original),
+        (OFFSET_TIME_ORIGINAL, offset),
+        (DATE_TIME_DIGITIZED, digitized),
+    ):
+        if value is not None:
+            sub[tag] = value
+    return exif
+
+
+def raw_exif(exif_tags: dict[int, bytes], ifd0_tags: dict[int, bytes] | None = None) -> bytes:
+    """Hand-built EXIF (``Exif\0\0`` + a little-endian TIFF): IFD0 with ``ifd0_tags`` and a pointer
+    to an Exif IFD with ``exif_tags``; every value an ASCII entry of exactly the bytes given (no NUL
+    added, any bytes at all), so a test controls what a reader finds in a date tag."""
+    ifd0 = dict(ifd0_tags or {})
+    entries_0 = len(ifd0) + 1
+    exif_ifd_at = 8 + 2 + 12 * entries_0 + 4
+    data_at = exif_ifd_at + 2 + 12 * len(exif_tags) + 4
+    data = bytearray()
+
+    def entries(tags: dict[int, bytes], extra: list[tuple[int, int, int, bytes]]) -> bytes:
+        rows = list(extra)
+        for tag, value in tags.items():
+            if len(value) <= 4:
+                rows.append((tag, 2, len(value), value.ljust(4, b"\0")))
+            else:
+                rows.append((tag, 2, len(value), struct.pack("<I", data_at + len(data))))
+                data.extend(value)
+                if len(data) % 2:
+                    data.append(0)  # values start on a word boundary
+        rows.sort()
+        out = struct.pack("<H", len(rows))
+        for tag, kind, count, field in rows:
+            out += struct.pack("<HHI", tag, kind, count) + field
+        return out + struct.pack("<I", 0)
+
+    first = entries(ifd0, [(EXIF_IFD, 4, 1, struct.pack("<I", exif_ifd_at))])
+    second = entries(exif_tags, [])
+    return b"Exif\0\0" + b"II*\0" + struct.pack("<I", 8) + first + second + bytes(data)
 
 
 def jpeg(im: Image.Image, *, orientation: int | None = None, **options: object) -> bytes:

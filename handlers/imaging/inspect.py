@@ -10,28 +10,25 @@ full-resolution pixels; the checks run in this order, each before anything costl
    the pixel limit (:class:`Limits`.max_pixels) applies here, before any decoder runs;
 4. integrity without decoding pixels (:mod:`handlers.imaging.structure`): PNG chunk CRCs up to
    IEND and the image data's zlib stream counted; JPEG markers up to the scan and an EOI after;
-5. Pillow's header parse (mode, transparency, EXIF orientation) and, for JPEG, a decode at 1/8
-   scale (``Image.draft``): libjpeg still walks all entropy-coded data, for a fraction of the cost.
+5. Pillow's header parse (mode, transparency, and from the EXIF the orientation and the date the
+   photo was taken: :mod:`handlers.imaging.metadata`) and, for JPEG, a decode at 1/8 scale
+   (``Image.draft``): libjpeg still walks all entropy-coded data, for a fraction of the cost.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Final
 
-from PIL import Image
-
 from . import formats
 from ._pillow import decode_failure, open_image, pillow_guard
+from .metadata import parse_exif, read_orientation, read_taken_at
 from .rejection import ImageRejected, too_large_reason, too_many_pixels_reason
 from .structure import check_png, corrupt, jpeg_layout, png_header, truncated
 
 __all__ = ["ImageInfo", "Limits", "inspect_image"]
 
 MAX_SIDE: Final = 1_000_000  # px; a side beyond this is a broken header, whatever the pixel limit
-_ORIENTATION_TAG: Final = 0x0112
-_XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([1-8])\b')
 _CONTENT_TYPES: Final = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 
@@ -60,6 +57,7 @@ class ImageInfo:
     orientation: int  # EXIF orientation 1..8 (1 when absent or invalid)
     has_alpha: bool  # an alpha channel or a transparent colour is declared (it may be unused)
     byte_size: int
+    taken_at: str | None = None  # when the photo was taken (EXIF), ISO 8601; None when it does not say
 
     @property
     def content_type(self) -> str:
@@ -130,7 +128,9 @@ def _inspect_jpeg(data: bytes, limits: Limits, reduced_decode: bool) -> ImageInf
             if im.size != (layout.width, layout.height):
                 raise corrupt("JPEG", "inconsistent image size")
             mode = im.mode
-            orientation = read_orientation(im.info.get("exif"), im.info.get("xmp"))
+            exif = parse_exif(im.info.get("exif"))
+            orientation = read_orientation(exif, im.info.get("xmp"))
+            taken_at = read_taken_at(exif)
             if reduced_decode:
                 im.draft(None, (1, 1))  # the smallest DCT scale libjpeg offers (1/8)
                 im.load()
@@ -140,7 +140,7 @@ def _inspect_jpeg(data: bytes, limits: Limits, reduced_decode: bool) -> ImageInf
             raise decode_failure("JPEG", error) from error
         finally:
             im.close()
-    return ImageInfo("JPEG", layout.width, layout.height, mode, orientation, False, len(data))
+    return ImageInfo("JPEG", layout.width, layout.height, mode, orientation, False, len(data), taken_at)
 
 
 def _inspect_png(data: bytes, limits: Limits) -> ImageInfo:
@@ -154,36 +154,13 @@ def _inspect_png(data: bytes, limits: Limits) -> ImageInfo:
                 raise corrupt("PNG", "inconsistent image size")
             mode = im.mode
             has_alpha = mode in ("RGBA", "LA", "PA") or "transparency" in im.info
-            orientation = read_orientation(layout.exif, im.info.get("xmp"))
+            exif = parse_exif(layout.exif)
+            orientation = read_orientation(exif, im.info.get("xmp"))
+            taken_at = read_taken_at(exif)
         except MemoryError:
             raise
         except Exception as error:
             raise decode_failure("PNG", error) from error
         finally:
             im.close()
-    return ImageInfo("PNG", header.width, header.height, mode, orientation, has_alpha, len(data))
-
-
-def read_orientation(exif: bytes | None, xmp: str | bytes | None = None) -> int:
-    """The EXIF orientation (1..8) from raw EXIF bytes, else from XMP's tiff:Orientation; 1 otherwise.
-
-    Malformed or out-of-range values count as 1 (as browsers treat them): broken metadata is no
-    reason to refuse a picture.
-    """
-    value: object = None
-    if exif:
-        try:
-            parsed = Image.Exif()
-            parsed.load(exif)
-            value = parsed.get(_ORIENTATION_TAG)
-        except MemoryError:
-            raise
-        except Exception:
-            value = None
-    if value is None and xmp:
-        raw = xmp.encode("utf-8", "replace") if isinstance(xmp, str) else xmp
-        match = _XMP_ORIENTATION.search(raw)
-        value = int(match[1]) if match else None
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 8:
-        return value
-    return 1
+    return ImageInfo("PNG", header.width, header.height, mode, orientation, has_alpha, len(data), taken_at)

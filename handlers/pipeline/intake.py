@@ -1,13 +1,21 @@
 """Intake (the ingest stage's logic): decide, by its content, whether an upload is an image the
 pipeline accepts. Accepted uploads are recorded `pending` and sent on to enhance; anything else is
-recorded `rejected` with a reason a person can act on, and the object is removed."""
+recorded `rejected` with a reason a person can act on, and the object is removed.
+
+The pending record starts the fields people edit later with defaults from the upload itself: the
+photo's `date` from its EXIF (absent when the photo does not say), and the `photographer` from the
+object's user metadata `x-amz-meta-photographer` when the uploader set a usable one, else the owner."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+import re
+import unicodedata
+from collections.abc import Mapping
+from email.header import decode_header, make_header
+from typing import TYPE_CHECKING, Any, Final
 
-from handlers.contract import FAILED, PENDING, REJECTED, RejectionCode
+from handlers.contract import FAILED, PENDING, PHOTOGRAPHER_METADATA, REJECTED, Record, RejectionCode
 from handlers.imaging import ImageRejected, Limits, inspect_image
 from handlers.imaging.rejection import too_large_reason
 from handlers.pipeline.objects import UploadChanged, read_upload
@@ -18,6 +26,35 @@ from handlers.pipeline.uploads import NotAnUploadKey, Placement, Upload, placeme
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
+
+MAX_PHOTOGRAPHER: Final = 200  # characters; a longer metadata value is ignored (the owner stands)
+# What may not be in a name: control characters, surrogates, line and paragraph separators.
+_UNPRINTABLE: Final = frozenset({"Cc", "Cs", "Zl", "Zp"})
+# S3 returns a non-ASCII user-metadata value as RFC 2047 encoded words: "=?UTF-8?B?...?=".
+_ENCODED_WORDS = re.compile(r"(?:=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=\s*)+")
+
+
+def photographer_from(metadata: Mapping[str, str], owner: str) -> str:
+    """The photographer the uploader named in the object's user metadata (`x-amz-meta-photographer`),
+    stripped; the owner when it is absent, blank, over `MAX_PHOTOGRAPHER` characters or holds
+    control characters (it is the uploader's input, shown to people and mailed)."""
+    value = metadata.get(PHOTOGRAPHER_METADATA)
+    if not isinstance(value, str):
+        return owner
+    name = _decoded(value).strip()
+    if not name or len(name) > MAX_PHOTOGRAPHER or any(unicodedata.category(c) in _UNPRINTABLE for c in name):
+        return owner
+    return name
+
+
+def _decoded(value: str) -> str:
+    """`value`, with RFC 2047 encoded words (how S3 returns non-ASCII metadata) decoded."""
+    if not _ENCODED_WORDS.fullmatch(value.strip()):
+        return value
+    try:
+        return str(make_header(decode_header(value.strip())))
+    except Exception:  # an unknown charset, bad base64: not a usable name
+        return ""
 
 
 class Intake:
@@ -40,14 +77,17 @@ class Intake:
         if upload.size > self.limits.max_bytes:  # the event says the size: no need to fetch
             return self._reject(upload, placement, too_large_reason(upload.size, self.limits.max_bytes), "too-large")
         try:
-            data = read_upload(self.s3, upload)
+            uploaded = read_upload(self.s3, upload)
         except UploadChanged as change:
             return Outcome(upload.image_id, change.outcome)
         try:
-            info = inspect_image(data, self.limits, filename=placement.file_name)
+            info = inspect_image(uploaded.data, self.limits, filename=placement.file_name)
         except ImageRejected as rejection:
             return self._reject(upload, placement, rejection.reason, rejection.code)
 
+        defaults: dict[str, Any] = {Record.PHOTOGRAPHER: photographer_from(uploaded.metadata, placement.owner)}
+        if info.taken_at is not None:
+            defaults[Record.DATE] = info.taken_at
         written = self.records.record_upload(
             upload,
             placement,
@@ -56,6 +96,7 @@ class Intake:
             content_type=info.content_type,
             source_width=info.width,
             source_height=info.height,
+            **defaults,
         )
         if not written:
             return Outcome(upload.image_id, STALE)

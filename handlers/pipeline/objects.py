@@ -1,7 +1,9 @@
-"""Reading an upload's bytes from S3: exactly the version an event announced, or nothing."""
+"""Reading an upload from S3: exactly the version an event announced (its bytes and the uploader's
+user metadata), or nothing."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from handlers.pipeline.outcome import GONE, STALE
@@ -19,14 +21,23 @@ class UploadChanged(Exception):
         self.outcome = outcome
 
 
-def read_upload(s3: S3Client, upload: Upload) -> bytes:
-    """The bytes of `upload`, checked against its ETag so a newer upload of the key is never read."""
+@dataclass(frozen=True)
+class UploadedObject:
+    """An upload as read: its bytes and its user metadata (the `x-amz-meta-*` headers the uploader
+    set, keys lower-case and without the prefix, as S3 returns them)."""
+
+    data: bytes
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def read_upload(s3: S3Client, upload: Upload) -> UploadedObject:
+    """The object of `upload`, checked against its ETag so a newer upload of the key is never read."""
     try:
         if upload.etag:
             response = s3.get_object(Bucket=upload.bucket, Key=upload.key, IfMatch=upload.etag)
         else:
             response = s3.get_object(Bucket=upload.bucket, Key=upload.key)
-        return response["Body"].read()
+        return UploadedObject(response["Body"].read(), dict(response.get("Metadata") or {}))
     except s3.exceptions.NoSuchKey:
         raise UploadChanged(GONE) from None
     except s3.exceptions.ClientError as error:

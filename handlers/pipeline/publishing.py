@@ -37,7 +37,7 @@ class Publisher:
         if record is None or record.get("upload_version") != upload.version or record["status"] != PENDING:
             return Outcome(upload.image_id, STALE)
         try:
-            data = read_upload(self.s3, upload)
+            data = read_upload(self.s3, upload).data
         except UploadChanged as change:
             return Outcome(upload.image_id, change.outcome)
         try:

@@ -51,9 +51,11 @@ class Aws:
         messages = self.sqs.receive_message(QueueUrl=self.enhance_queue_url, MaxNumberOfMessages=10).get("Messages", [])
         return [json.loads(m["Body"]) for m in messages]
 
-    def upload(self, key: str, data: bytes) -> dict[str, Any]:
-        """Put an object and return the S3 event notification announcing it."""
-        etag = self.s3.put_object(Bucket=BUCKET, Key=key, Body=data)["ETag"].strip('"')
+    def upload(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> dict[str, Any]:
+        """Put an object (with user `metadata`, the `x-amz-meta-*` headers) and return the S3 event
+        notification announcing it."""
+        extra = {"Metadata": metadata} if metadata is not None else {}
+        etag = self.s3.put_object(Bucket=BUCKET, Key=key, Body=data, **extra)["ETag"].strip('"')
         return s3_event(key, len(data), etag)
 
 

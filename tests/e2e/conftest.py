@@ -23,6 +23,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,9 @@ class DeployedStack:
     emulator: Emulator
     outputs: dict
 
-    @property
+    @cached_property
     def target(self) -> AwsTarget:
+        """The stack's endpoint; one for the session, so its clients are made once."""
         return AwsTarget(self.outputs["endpoint_url"], self.outputs["region"])
 
     @property

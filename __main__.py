@@ -6,6 +6,7 @@ from pathlib import Path
 import pulumi
 
 from components.alarms import Alarms, AlarmsArgs
+from components.commands import Commands, CommandsArgs
 from components.config import StackConfig
 from components.enhance import Enhance, EnhanceArgs
 from components.filter import EventFilter, EventFilterArgs
@@ -95,6 +96,10 @@ notify = Notify(
         owner_emails=config.owner_emails,
     ),
 )
+commands = Commands(
+    "commands",
+    CommandsArgs(name_prefix=config.name_prefix, wiring=wiring, events_topic_arn=events.topic_arn),
+)
 alarms = Alarms(
     "alarms",
     AlarmsArgs(
@@ -105,13 +110,18 @@ alarms = Alarms(
             "enhance": enhance.function_name,
             "removal": removal.function_name,
             "notify": notify.function_name,
+            "metadata": commands.metadata.function_name,
+            "review": commands.review.function_name,
         },
         dead_letter_queues={
             "ingest-dlq": ingest.dead_letter_queue_name,
             "enhance-dlq": enhance.dead_letter_queue_name,
             "removal-dlq": removal.dead_letter_queue_name,
             "notify-failures": notify.failures_queue_name,
+            "metadata-dlq": commands.metadata.dead_letter_queue_name,
+            "review-dlq": commands.review.dead_letter_queue_name,
         },
+        rejection_queues={"command-rejections": commands.rejections_queue_name},
         alert_emails=config.alert_emails,
         period_seconds=config.alarm_period_seconds,
     ),
@@ -130,3 +140,8 @@ pulumi.export("enhance_function", enhance.function_name)
 pulumi.export("removal_function", removal.function_name)
 pulumi.export("notify_function", notify.function_name)
 pulumi.export("notify_failures_url", notify.failures_url)
+pulumi.export("metadata_queue_url", commands.metadata.queue_url)
+pulumi.export("review_queue_url", commands.review.queue_url)
+pulumi.export("command_rejections_url", commands.rejections_url)
+pulumi.export("metadata_function", commands.metadata.function_name)
+pulumi.export("review_function", commands.review.function_name)

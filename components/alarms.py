@@ -5,7 +5,7 @@ alert addresses by e-mail."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -20,6 +20,7 @@ class AlarmsArgs:
     topic_name: str
     functions: Mapping[str, pulumi.Input[str]]
     dead_letter_queues: Mapping[str, pulumi.Input[str]]
+    rejection_queues: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     alert_emails: Sequence[str] = ()
     period_seconds: int = 60
 
@@ -102,4 +103,14 @@ class Alarms(pulumi.ComponentResource):
             )
 
         self.topic_arn = self.topic.arn
+        for label, queue in args.rejection_queues.items():
+            self.alarms.append(
+                alarm(
+                    label,
+                    "rejected",
+                    ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
+                    ("QueueName", queue),
+                    f"invalid commands wait in the {label} queue, each with the reason: tell their publishers",
+                )
+            )
         self.register_outputs({"topic_arn": self.topic_arn})

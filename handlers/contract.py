@@ -3,7 +3,7 @@
 `components/` writes each function's environment, bucket layout and tables from these names;
 `handlers/` reads them through the same names; tests, the harness and the benchmark take them from
 here too. Rename one here and both sides follow; write one by hand on either side and the contract
-test (tests/unit/test_contract.py) fails.
+test (tests/unit/components/test_contract.py) fails.
 
 Standard library only: `components/` imports this module and nothing else of `handlers/`.
 """
@@ -89,6 +89,12 @@ class Record:
     REVIEW_STATUS: Final = "review_status"
     REVIEW_REASON: Final = "review_reason"
     REVIEWED_AT: Final = "reviewed_at"
+    REVIEW_ORDER: Final = "review_order"  # the applied verdict's command: publish time|message id
+
+    @staticmethod
+    def order_of(field: str) -> str:
+        """Where the order of the last command applied to `field` is kept (e.g. `caption_order`)."""
+        return f"{field}_order"
 
 
 # Commands on the events topic, in the shapes such systems already publish.

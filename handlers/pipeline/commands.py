@@ -216,7 +216,7 @@ class Commands:
         return self._apply(
             command.image_id,
             {command.field: command.value},
-            f"{command.field}_order",
+            Record.order_of(command.field),
             command.order,
             command.published_at,
             _EDITABLE,
@@ -230,7 +230,7 @@ class Commands:
             Record.REVIEWED_AT: command.reviewed_at,
         }
         return self._apply(
-            command.image_id, fields, "review_order", command.order, command.published_at, _REVIEWABLE, "review"
+            command.image_id, fields, Record.REVIEW_ORDER, command.order, command.published_at, _REVIEWABLE, "review"
         )
 
     def _apply(

@@ -38,7 +38,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from handlers.contract import FAILED, PASSED, PROCESSED, REJECTED, TERMINAL, Env, Record
+from handlers.contract import FAILED, PASSED, PROCESSED, REJECTED, TERMINAL, VERDICTS, Env, Record
 
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
@@ -48,9 +48,7 @@ if TYPE_CHECKING:
 Kind = Literal["outcome", "review"]
 OUTCOME: Final = "outcome"
 REVIEW: Final = "review"
-VERDICTS: Final = (PASSED, REJECTED)
-# Where the command side records which command gave the current verdict (commands.py: `<field>_order`).
-REVIEW_ORDER: Final = "review_order"
+VERDICT_STATUSES: Final = tuple(VERDICTS.values())  # a review_status that is a verdict: passed, rejected
 # How much of a caption the text quotes to say which photo it is about.
 CAPTION_IN_TEXT = 80
 
@@ -118,7 +116,7 @@ class Notice:
 
     @property
     def _verdict(self) -> str:
-        if self.verdict not in VERDICTS:
+        if self.verdict not in VERDICT_STATUSES:
             raise ValueError(f"a review notice needs a verdict (passed or rejected), not {self.verdict!r}")
         return self.verdict
 
@@ -170,7 +168,7 @@ def outcome_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> b
 
 def verdict_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
     """Whether the change gives a verdict other than the record had (verdict, reason or review date)."""
-    if not new or new.get(Record.REVIEW_STATUS) not in VERDICTS:
+    if not new or new.get(Record.REVIEW_STATUS) not in VERDICT_STATUSES:
         return False
     return not old or _verdict_of(old) != _verdict_of(new)
 
@@ -209,7 +207,7 @@ def notice_for(old: dict[str, Any] | None, new: dict[str, Any] | None, images_ur
         verdict=new[Record.REVIEW_STATUS],
         reason=new.get(Record.REVIEW_REASON),
         reviewed_at=new.get(Record.REVIEWED_AT),
-        review_id=new.get(REVIEW_ORDER),
+        review_id=new.get(Record.REVIEW_ORDER),
         caption=new.get(Record.CAPTION),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from handlers.contract import FAILED, PENDING, PROCESSED, PUBLIC_PREFIX, REJECTED, VARIANTS
+from handlers.contract import AWAITING, FAILED, PENDING, PROCESSED, PUBLIC_PREFIX, REJECTED, VARIANTS, Record
 from handlers.imaging import ImageRejected, Limits, Rendition, Variant, VariantSizes, render
 from handlers.pipeline.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
@@ -53,6 +53,7 @@ class Publisher:
         fields: dict[str, Any] = {f"{name}_key": variant.key for name, variant in published.items()}
         fields["variants"] = {name: vars(variant) for name, variant in published.items()}
         fields["processed_at"] = timestamp()
+        fields[Record.REVIEW_STATUS] = AWAITING  # each processed upload awaits its own review
         if self.records.finish(upload, PROCESSED, **fields) is None:
             self._remove(upload.bucket, current)  # a newer upload of the key took over meanwhile
             return Outcome(upload.image_id, STALE)

@@ -24,7 +24,7 @@ def test_no_resource_is_declared_outside_a_component(program):
 def test_every_stage_queue_redrives_to_its_own_dead_letter_queue(program):
     queues = program.of_type(QUEUE)
     stage_queues = {name: q for name, q in queues.items() if name.endswith("-queue")}
-    assert set(stage_queues) == {"ingest-queue", "enhance-queue", "removal-queue"}
+    assert set(stage_queues) == {"ingest-queue", "enhance-queue", "removal-queue", "metadata-queue", "review-queue"}
     for name, queue in stage_queues.items():
         redrive = json.loads(queue["redrivePolicy"])
         dead_letters = queues[f"{name}-dlq"]
@@ -195,13 +195,17 @@ def test_removal_may_do_exactly_what_it_needs(program):
 
 def test_functions_consume_their_queue_reporting_partial_batch_failures(program):
     mappings = program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
-    assert set(mappings) == {"ingest-source", "enhance-source", "removal-source", "notify-source"}
-    for stage in ("ingest", "enhance", "removal"):
+    queued = ("ingest", "enhance", "removal", "metadata", "review")
+    assert set(mappings) == {*(f"{stage}-source" for stage in queued), "notify-source"}
+    for stage in queued:
         mapping = mappings[f"{stage}-source"]
         assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["eventSourceArn"].endswith(f":imagepipe-local-{stage}")
-        # one upload per invocation, started as soon as it arrives (the poller long-polls)
-        assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"]) == (1, 1)
+        # uploads one per invocation (commands up to ten), started as soon as they arrive
+        assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"]) == (
+            10 if stage in ("metadata", "review") else 1,
+            1,
+        )
 
 
 def test_notify_reads_the_records_stream_and_parks_what_it_cannot_publish(program):
@@ -293,13 +297,12 @@ def test_every_function_and_dead_letter_queue_has_an_alarm_to_the_alerts_topic(p
     assert set(alarms) == {
         *(
             f"imagepipe-local-{stage}-{kind}"
-            for stage in ("ingest", "enhance", "removal", "notify")
+            for stage in ("ingest", "enhance", "removal", "notify", "metadata", "review")
             for kind in ("errors", "throttles")
         ),
-        "imagepipe-local-ingest-dlq-parked",
-        "imagepipe-local-enhance-dlq-parked",
-        "imagepipe-local-removal-dlq-parked",
+        *(f"imagepipe-local-{stage}-dlq-parked" for stage in ("ingest", "enhance", "removal", "metadata", "review")),
         "imagepipe-local-notify-failures-parked",
+        "imagepipe-local-command-rejections-rejected",
     }
     alerts = ARN.format(service="sns", name="imagepipe-local-alerts")
     for alarm in alarms.values():
@@ -325,3 +328,44 @@ def test_the_stack_exports_what_the_harness_contract_names(program):
     assert {"images_bucket", "images_table", "events_topic_arn", "notifications_topic_arn"} <= set(program.outputs)
     assert program.outputs["images_bucket"] == "imagepipe-local-images"
     assert program.outputs["images_table"] == "imagepipe-local-images"
+
+
+QUEUE_CONSUMER_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ChangeMessageVisibility",
+)
+
+
+def test_commands_may_do_exactly_what_they_need(program):
+    images = ARN.format(service="dynamodb", name="imagepipe-local-images")
+    idempotency = ARN.format(service="dynamodb", name="imagepipe-local-idempotency")
+    rejections = ARN.format(service="sqs", name="imagepipe-local-command-rejections")
+    for stage in ("metadata", "review"):
+        queue = COMMON["sqs:ReceiveMessage"].format(stage=stage)
+        logs = COMMON["logs:CreateLogStream"].format(stage=stage)
+        assert _grants(program, stage) == {
+            "logs:CreateLogStream": {logs},
+            "logs:PutLogEvents": {logs},
+            **{action: {queue} for action in QUEUE_CONSUMER_ACTIONS},
+            "dynamodb:GetItem": {images, idempotency},
+            "dynamodb:UpdateItem": {images, idempotency},
+            "dynamodb:PutItem": {idempotency},
+            "dynamodb:DeleteItem": {idempotency},
+            "sqs:SendMessage": {rejections},
+        }
+
+
+def test_commands_are_handled_by_their_entry_points_and_park_in_the_rejections_queue(program):
+    functions = program.of_type(FUNCTION)
+    assert functions["metadata"]["handler"] == "handlers.commands.metadata_handler"
+    assert functions["review"]["handler"] == "handlers.commands.review_handler"
+    rejections = program.one(QUEUE, "commands-rejections")
+    assert rejections["messageRetentionSeconds"] == FOURTEEN_DAYS
+    url = "https://sqs.us-east-1.amazonaws.com/000000000000/imagepipe-local-command-rejections"
+    for stage in ("metadata", "review"):
+        assert functions[stage]["environment"]["variables"][Env.COMMAND_REJECTIONS_URL] == url
+    assert program.outputs["command_rejections_url"] == url
+    alarm = program.one("aws:cloudwatch/metricAlarm:MetricAlarm", "alarms-command-rejections-rejected")
+    assert alarm["dimensions"] == {"QueueName": "imagepipe-local-command-rejections"}

@@ -199,3 +199,24 @@ def test_every_command_ends_applied_stale_or_parked_with_a_reason(aws, commands,
         assert response == {"batchItemFailures": []}
     for rejection in parked(aws, commands):
         assert rejection["reason"].strip() and rejection["kind"] in ("metadata", "review")
+
+
+def test_a_processed_upload_awaits_review_and_a_reupload_starts_a_new_one(aws, commands, context):
+    from harness.samples import photo_jpeg
+
+    ingest, enhance = fresh("handlers.ingest"), fresh("handlers.enhance")
+
+    def process(event_time: str) -> dict[str, Any]:
+        event = aws.upload("uploads/alice/beach.jpg", photo_jpeg(64, 48))
+        event["Records"][0]["eventTime"] = event_time
+        ingest.handler(sqs_batch(event), context)
+        enhance.handler(sqs_batch(*aws.enhance_requests()), context)
+        record = aws.record("uploads/alice/beach.jpg")
+        assert record is not None
+        return record
+
+    assert process(at(0))[Record.REVIEW_STATUS] == "awaiting"
+    review = {"id": "uploads/alice/beach.jpg", "update": {"status": "Pass"}}
+    run(commands, context, "review_handler", notification(review, published_at=at(30)))
+    assert aws.record("uploads/alice/beach.jpg")[Record.REVIEW_STATUS] == PASSED
+    assert process(at(60))[Record.REVIEW_STATUS] == "awaiting"

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 
+from components.routes import ROUTES
 from tests.replaying import ROOT, replay
+
+RESOURCES = 81  # what the program declares for the local stack (components/, __main__.py)
 
 
 def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     state = tmp_path / "local.json"
     result = replay(ROOT, "local", moto.endpoint_url, state)
     assert "error" not in result, result.get("error", "")
-    assert result["created"] == 55 and result["updated"] == result["deleted"] == 0
+    assert result["created"] == RESOURCES and result["updated"] == result["deleted"] == 0
     outputs = result["outputs"]
     assert outputs["images_bucket"] == "imagepipe-local-images"
     assert outputs["events_topic_arn"] == "arn:aws:sns:us-east-1:123456789012:imagepipe-local-events"
@@ -35,10 +38,8 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
         )
         for s in subscriptions
     }
-    assert policies == {
-        "imagepipe-local-ingest": {"Records": {"eventName": [{"prefix": "ObjectCreated:"}]}},
-        "imagepipe-local-removal": {"Records": {"eventName": [{"prefix": "ObjectRemoved:"}]}},
-    }
+    assert policies == {f"imagepipe-local-{route.name}": dict(route.filter_policy) for route in ROUTES}
+    assert policies["imagepipe-local-ingest"] == {"Records": {"eventName": [{"prefix": "ObjectCreated:"}]}}
     function = moto.client("lambda").get_function_configuration(FunctionName=outputs["ingest_function"])
     assert function["Environment"]["Variables"]["ENHANCE_QUEUE_URL"] == outputs["enhance_queue_url"]
     (mapping,) = [
@@ -58,11 +59,11 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     assert stream_mapping["EventSourceArn"] == table["LatestStreamArn"]
     assert outputs["notifications_topic_arn"] == "arn:aws:sns:us-east-1:123456789012:imagepipe-local-notifications"
     alarms = moto.client("cloudwatch").describe_alarms(AlarmNamePrefix="imagepipe-local-")["MetricAlarms"]
-    assert len(alarms) == 12 and {a["AlarmActions"][0] for a in alarms} == {outputs["alerts_topic_arn"]}
+    assert len(alarms) == 19 and {a["AlarmActions"][0] for a in alarms} == {outputs["alerts_topic_arn"]}
     assert "imagepipe@example.com" in moto.client("ses").list_identities(IdentityType="EmailAddress")["Identities"]
 
     again = replay(ROOT, "local", moto.endpoint_url, state)
-    assert (again["created"], again["updated"], again["unchanged"], again["deleted"]) == (0, 0, 55, 0)
+    assert (again["created"], again["updated"], again["unchanged"], again["deleted"]) == (0, 0, RESOURCES, 0)
     assert again["outputs"] == outputs
 
 

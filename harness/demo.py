@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from handlers.contract import TERMINAL
+from handlers.contract import TERMINAL, Record
 from handlers.pipeline.records import RecordStore, timestamp
 from handlers.pipeline.uploads import image_id_for
+from harness import commands
 from harness.aws import AwsTarget
 from harness.emulator import Paths
 from harness.notice_tap import NoticeTap, sent_mail
@@ -60,19 +61,76 @@ def run_demo(outputs: dict[str, Any], say: Callable[[str], None]) -> None:
             if record is None or record["status"] != sample.expected:
                 mismatches.append(sample.name)
         notices = _notices(tap, len(samples))
-    say(f"\nnotices on the notifications topic ({len(notices)} of {len(samples)} uploads):")
-    for message, _ in notices:
-        say(f"  [{message['status']}] {message['text']}")
+        say(f"\nnotices on the notifications topic ({len(notices)} of {len(samples)} uploads):")
+        for message, _ in notices:
+            say(f"  [{message['status']}] {message['text']}")
+        if mismatches:
+            raise DemoFailed(f"these samples did not reach the state they should: {', '.join(mismatches)}")
+        if len(notices) != len(samples):
+            raise DemoFailed(f"{len(notices)} notices were published for {len(samples)} uploads, not one each")
+        run_commands(outputs, tap, say)
     mail = sent_mail(outputs["endpoint_url"])
     if mail is not None and mail_before is not None:
         to = sorted({address for m in mail[len(mail_before) :] for address in m["Destination"]["ToAddresses"]})
         count, where = len(mail) - len(mail_before), f"{outputs['endpoint_url']}/_aws/ses"
         say(f"mailed: {count} to {', '.join(to) or 'nobody'} (the emulator keeps them: {where})")
     say(_look_further(outputs))
-    if mismatches:
-        raise DemoFailed(f"these samples did not reach the state they should: {', '.join(mismatches)}")
-    if len(notices) != len(samples):
-        raise DemoFailed(f"{len(notices)} notices were published for {len(samples)} uploads, not one each")
+
+
+def run_commands(outputs: dict[str, Any], tap: NoticeTap, say: Callable[[str], None]) -> None:
+    """Edit one sample's caption, date and photographer, pass one and reject another through the
+    events topic, publish one malformed command, and show what became of each."""
+    target = AwsTarget(outputs["endpoint_url"], outputs["region"])
+    sns, sqs = target.client("sns"), target.client("sqs")
+    records = RecordStore(outputs["images_table"], target.client("dynamodb"))
+    topic = outputs["events_topic_arn"]
+    beach, chart = f"uploads/{DEMO_OWNER}/beach walk.jpg", f"uploads/{DEMO_OWNER}/chart.png"
+    before = len(tap.received())
+    say(f"\npublishing commands to {topic} …")
+    edits = [
+        (beach, Record.CAPTION, commands.metadata(beach, "Caption", "Dunes at low tide")),
+        (beach, Record.DATE, commands.metadata(beach, "Date", "2024-06-01")),
+        (beach, Record.PHOTOGRAPHER, commands.metadata(beach, "Photographer", "Ann Lee")),
+        (beach, Record.REVIEW_STATUS, commands.review(beach, "Pass")),
+        (chart, Record.REVIEW_STATUS, commands.review(chart, "Reject", "the axis labels are cut off")),
+    ]
+    for key, field, command in edits:
+        started = time.monotonic()
+        command.publish(sns, topic)
+        wanted = command.body.get("value") or commands.verdict_status(command)
+        record = _wait_for(records, key, field, wanted)
+        seconds = time.monotonic() - started
+        shown = f"{field} = {record.get(field)!r}" if record else f"{field} not changed after {seconds:.0f} s"
+        say(f"  {'✓' if record else '✗'} {key.rsplit('/', 1)[-1]:16} {shown} in {seconds:.1f} s")
+        if record is None:
+            raise DemoFailed(f"the {field} of {key} did not change")
+    bad = commands.metadata(beach, "Colour", "sepia")
+    bad_id = bad.publish(sns, topic)
+    rejections = wait_until(
+        lambda: commands.parked(sqs, outputs["command_rejections_url"], {bad_id}),
+        timeout=30,
+        what="the malformed command in the command rejections queue",
+    )
+    for rejection in rejections:
+        say(f"  ✓ parked as invalid ({rejection['kind']}): {rejection['reason']}")
+    verdicts = _notices(tap, before + 2)[before:]
+    say(f"\nverdict notices ({len(verdicts)}):")
+    for message, _ in verdicts:
+        say(f"  [{message.get('verdict')}] {message['text']}")
+    if len(verdicts) != 2:
+        raise DemoFailed(f"{len(verdicts)} verdict notices were published for 2 verdicts, not one each")
+
+
+def _wait_for(records: RecordStore, key: str, field: str, value: Any, timeout: float = 30.0) -> dict[str, Any] | None:
+    """The record of `key` once its `field` is `value`, or None after `timeout` seconds."""
+    try:
+        return wait_until(
+            lambda: (record := records.get(image_id_for(key))) and record.get(field) == value and record,
+            timeout=timeout,
+            what=f"the {field} of {key}",
+        )
+    except TimedOut:
+        return None
 
 
 def _notices(tap: NoticeTap, expected: int, timeout: float = 15.0) -> list[tuple[dict[str, Any], dict[str, str]]]:
@@ -94,6 +152,8 @@ def _describe(sample: Sample, record: dict[str, Any] | None, seconds: float) -> 
             v = record["variants"][name]
             size = f"{v['width']:>4}×{v['height']:<4}"
             lines.append(f"{'':31}{name:9} {size} {v['content_type']:10} {v['bytes'] / 1024:7.1f} KB  {v['key']}")
+        taken, review = record.get(Record.DATE, "not in the photo"), record.get(Record.REVIEW_STATUS)
+        lines.append(f"{'':31}photographer {record.get(Record.PHOTOGRAPHER)}, taken {taken}, review {review}")
     else:
         lines.append(f"{'':31}reason: {record.get('reason')}")
     return "\n".join(lines)

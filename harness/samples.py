@@ -137,8 +137,9 @@ def _camera_exif(orientation: int) -> Image.Exif:
     exif = Image.Exif()
     exif[0x010F] = "imagepipe"  # Make
     exif[0x0110] = "Sample Camera"  # Model
-    exif[0x0132] = "2024:06:01 12:00:00"  # DateTime
+    exif[0x0132] = "2024:06:01 12:00:00"  # DateTime (the file's last change)
     exif[_ORIENTATION_TAG] = orientation
+    exif.get_ifd(0x8769)[0x9003] = "2024:06:01 11:58:30"  # DateTimeOriginal: when the photo was taken
     gps = exif.get_ifd(0x8825)
     gps[1] = "N"
     gps[2] = (52.0, 22.0, 12.5)

@@ -18,7 +18,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from handlers.contract import DELETED, PUBLIC_PREFIX, TERMINAL, UPLOAD_PREFIX, ImagesTable
+from handlers.contract import DELETED, PUBLIC_PREFIX, TERMINAL, UPLOAD_PREFIX, ImagesTable, Record
 from handlers.pipeline.uploads import image_id_for
 from harness.polling import TimedOut, wait_until
 
@@ -76,7 +76,7 @@ class Uploads:
     def put(self, file_name: str, data: bytes, content_type: str = OCTET_STREAM, *, owner: str | None = None) -> Put:
         """Upload without waiting."""
         key = self.key(file_name, owner)
-        self.adopt(key)
+        self._track(key, seen=False)
         since = timestamp()
         self._s3.put_object(Bucket=self.stack.bucket, Key=key, Body=data, ContentType=content_type)
         return Put(key, image_id_for(key), since)
@@ -86,12 +86,12 @@ class Uploads:
 
         def terminal() -> dict[str, Any] | None:
             record = self.record(put.key)
-            if record and record["created_at"] >= put.since and record["status"] in TERMINAL:
+            if record and record["created_at"] >= put.since and record[Record.STATUS] in TERMINAL:
                 return record
             return None
 
         record = wait_until(terminal, timeout=timeout, what=f"{put.key} to reach a terminal state {TERMINAL}")
-        self._seen(put.key)
+        self._track(put.key, seen=True)
         return record
 
     def wait_for(self, key: str, status: str, timeout: float = DEADLINE) -> dict[str, Any]:
@@ -99,10 +99,10 @@ class Uploads:
 
         def reached() -> dict[str, Any] | None:
             record = self.record(key)
-            return record if record and record["status"] == status else None
+            return record if record and record[Record.STATUS] == status else None
 
         record = wait_until(reached, timeout=timeout, what=f"the record of {key} to say {status}")
-        self._seen(key)
+        self._track(key, seen=True)
         return record
 
     def record(self, key: str) -> dict[str, Any] | None:
@@ -117,12 +117,12 @@ class Uploads:
         by code under test, e.g. the benchmark's)."""
         if not key.startswith(UPLOAD_PREFIX):
             raise ValueError(f"{key!r} is not an upload key")
-        with self._lock:
-            self._keys.setdefault(key, False)
+        self._track(key, seen=False)
 
-    def _seen(self, key: str) -> None:
+    def _track(self, key: str, *, seen: bool) -> None:
+        """Remember `key` for clean-up, and whether its latest upload was seen to its end."""
         with self._lock:
-            self._keys[key] = True
+            self._keys[key] = seen
 
     # -- clean-up -------------------------------------------------------------------------------
 
@@ -146,7 +146,7 @@ class Uploads:
 
         def settled(key: str) -> bool:
             record = self.record(key)
-            return record is not None and (record["status"] in TERMINAL or record["status"] == DELETED)
+            return record is not None and (record[Record.STATUS] in TERMINAL or record[Record.STATUS] == DELETED)
 
         with contextlib.suppress(TimedOut):  # remove what is there anyway
             wait_until(lambda: all(settled(key) for key in keys), timeout=SETTLE, what="uploads to settle")

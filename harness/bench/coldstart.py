@@ -22,7 +22,7 @@ from harness.bench.stats import median
 from harness.emulator import Paths
 
 ROOT = Path(__file__).resolve().parents[2]
-HANDLERS = ("handlers.ingest", "handlers.enhance", "handlers.removal", "handlers.notify")
+HANDLERS = ("handlers.ingest", "handlers.enhance", "handlers.removal", "handlers.notify", "handlers.commands")
 _PROBE = (
     "import importlib, json, sys, time\n"
     "started = time.perf_counter()\n"
@@ -45,6 +45,7 @@ FUNCTION_ENVIRONMENT = {
     Env.IDEMPOTENCY_TABLE: "imagepipe-bench-idempotency",
     Env.ENHANCE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/imagepipe-bench-enhance",
     Env.NOTIFICATIONS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:imagepipe-bench-notifications",
+    Env.COMMAND_REJECTIONS_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/imagepipe-bench-command-rejections",
     Env.SENDER_EMAIL: "imagepipe@example.com",
     Env.OWNER_EMAILS: '{"bench": "bench@example.com"}',
     Env.SERVICE_NAME: "bench",

@@ -1,6 +1,6 @@
 """Notices in the deployed stack: each upload's outcome reaches the notifications topic once, with
 attributes a subscription can filter on, and its owner's mailbox when the stack has an address for
-them. Every subscription here filters on the test's own owner; mail is read by the test's own key."""
+them. Every subscription here filters on the test's own owner; mail is read by the test's own file name."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import uuid
 from handlers.contract import PROCESSED, REJECTED
 from harness.polling import wait_until
 from harness.samples import pdf_document, photo_jpeg
+from tests.e2e.uploading import MAIL_ADDRESS, MAIL_OWNER
 
 NOTIFICATIONS = "notifications_topic_arn"
-# An owner with an address in Pulumi.local.yaml (imagepipe:ownerEmails); its files get unique names.
-MAIL_OWNER, MAIL_ADDRESS = "mail-e2e", "mail-e2e@example.com"
 
 
 def test_each_outcome_is_announced_once_to_the_owners_subscription(tap, upload):

@@ -25,6 +25,9 @@ from harness.polling import TimedOut, wait_until
 DEADLINE = 30.0  # seconds from upload to a terminal state, as the issue requires
 SETTLE = 10.0  # seconds clean-up gives an upload the test did not see through to settle first
 OCTET_STREAM = "application/octet-stream"
+# The owner with an address in Pulumi.local.yaml (imagepipe:ownerEmails): the one owner tests share,
+# for mail. Tests give their files under it unique names.
+MAIL_OWNER, MAIL_ADDRESS = "mail-e2e", "mail-e2e@example.com"
 
 _deserialize = TypeDeserializer().deserialize
 

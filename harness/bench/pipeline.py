@@ -1,9 +1,10 @@
 """The pipeline, measured through the harness: upload-to-`processed` latency of sequential uploads,
-throughput of a burst, and the floor the emulator itself sets (S3 put → SNS → SQS, no Lambda),
-measured in the same run.
+throughput of a burst, publish-to-applied latency of commands on the events topic, and the floor
+the emulator itself sets (S3 put → SNS → SQS, no Lambda), measured in the same run.
 
 Latency is taken from the record's `processed_at` (written by the enhance function on this same
-machine) minus the moment the upload started, so polling the table adds nothing to it.
+machine) minus the moment the upload started, so polling the table adds nothing to it; a command's
+likewise from the record's `updated_at`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from handlers.contract import TERMINAL
+from handlers.contract import TERMINAL, Record
 from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import image_id_for
+from harness import commands
 from harness.aws import AwsTarget
 from harness.bench import BenchError
 from harness.bench.stats import median, percentile
@@ -151,10 +153,31 @@ def floor(target: AwsTarget, photo: bytes, samples: int) -> list[float]:
     return latencies
 
 
+def command_latencies(target: AwsTarget, topic_arn: str, table: str, key: str, count: int) -> list[float]:
+    """Seconds from publishing a Caption command for `key` to the event topic to the record's
+    change (its `updated_at`, written by the metadata function), for `count` commands in a row."""
+    sns, records = target.client("sns"), RecordStore(table, target.client("dynamodb"))
+    image_id, token = image_id_for(key), secrets.token_hex(4)
+    latencies = []
+    for number in range(count):
+        caption = f"bench caption {token}-{number}"
+        started = _now()
+        commands.metadata(key, "Caption", caption).publish(sns, topic_arn)
+        record = wait_until(
+            lambda: (r := records.get(image_id)) and r.get(Record.CAPTION) == caption and r,  # noqa: B023
+            timeout=30,
+            what=f"the caption of {key}",
+            error=BenchError,
+        )
+        latencies.append(_epoch(record["updated_at"]) - started)
+    return latencies
+
+
 def run_pipeline(
     outputs: dict[str, Any], progress: Callable[[str], None], images: int = 20, burst_size: int = 20
 ) -> dict[str, Any]:
-    """{"images", "p50_s", "p95_s", "per_min", "floor_ms"} for the stack whose outputs are given."""
+    """{"images", "p50_s", "p95_s", "per_min", "floor_ms", "command_p50_s", …} for the stack whose
+    outputs are given."""
     target = AwsTarget(outputs["endpoint_url"], outputs["region"])
     uploader = Uploader(target, outputs["images_bucket"], outputs["images_table"])
     photos = [photo_jpeg(*PHOTO_SIZE, seed=seed) for seed in range(max(images, burst_size) + 1)]
@@ -164,6 +187,9 @@ def run_pipeline(
     latencies = sequential(uploader, photos[1 : images + 1])
     progress(f"pipeline: a burst of {burst_size} uploads at once")
     burst_seconds = burst(uploader, photos[:burst_size])
+    progress(f"pipeline: {images} caption commands, one after another")
+    edited = "uploads/bench/sequential-0.jpg"  # processed by the sequential run above
+    edits = command_latencies(target, outputs["events_topic_arn"], outputs["images_table"], edited, images)
     progress("pipeline: the floor, S3 put → SNS → SQS without Lambda")
     floor_latencies = floor(target, photos[0], samples=max(10, images // 2))
     p50, floor_ms = median(latencies), median(floor_latencies) * 1000
@@ -176,4 +202,6 @@ def run_pipeline(
         "burst": burst_size,
         "burst_s": round(burst_seconds, 2),
         "p50_over_floor": round(p50 * 1000 / floor_ms, 1),
+        "command_p50_s": round(median(edits), 3),
+        "command_p95_s": round(percentile(edits, 95), 3),
     }

@@ -87,6 +87,11 @@ def render(results: dict[str, Any]) -> str:
             f" p50 / floor = {p['p50_over_floor']:.1f}\n"
             "  target: p50 ≤ 1.5 s"
         )
+        if "command_p50_s" in p:
+            parts.append(
+                f"  commands ({p['images']} captions in a row): p50 {p['command_p50_s']:.2f} s,"
+                f" p95 {p['command_p95_s']:.2f} s publish → record changed"
+            )
     return "\n".join(parts)
 
 

@@ -13,12 +13,10 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
 from handlers.contract import DELETED, PUBLIC_PREFIX, TERMINAL, UPLOAD_PREFIX, ImagesTable, Record
+from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import image_id_for
 from harness.polling import TimedOut, wait_until
 
@@ -28,8 +26,6 @@ OCTET_STREAM = "application/octet-stream"
 # The owner with an address in Pulumi.local.yaml (imagepipe:ownerEmails): the one owner tests share,
 # for mail. Tests give their files under it unique names.
 MAIL_OWNER, MAIL_ADDRESS = "mail-e2e", "mail-e2e@example.com"
-
-_deserialize = TypeDeserializer().deserialize
 
 
 def new_owner() -> str:
@@ -59,6 +55,7 @@ class Uploads:
         self.owner = owner
         self._s3 = stack.target.client("s3")
         self._dynamodb = stack.target.client("dynamodb")
+        self._records = RecordStore(stack.table, self._dynamodb)
         self._lock = threading.Lock()
         self._keys: dict[str, bool] = {}  # every key this test wrote → whether its outcome was seen
 
@@ -110,10 +107,7 @@ class Uploads:
 
     def record(self, key: str) -> dict[str, Any] | None:
         """The image record of `key` as plain values, or None."""
-        item = self._dynamodb.get_item(
-            TableName=self.stack.table, Key={ImagesTable.KEY: {"S": image_id_for(key)}}, ConsistentRead=True
-        ).get("Item")
-        return {name: _plain(_deserialize(value)) for name, value in item.items()} if item else None
+        return self._records.get(image_id_for(key))
 
     def adopt(self, key: str) -> None:
         """Remove `key` and what the pipeline made of it with this test's uploads (for uploads made
@@ -178,14 +172,3 @@ class Uploads:
             listing = self._s3.list_objects_v2(Bucket=self.stack.bucket, Prefix=f"{folder['Prefix']}{image_id}-")
             found |= {item["Key"] for item in listing.get("Contents", [])}
         return found
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers as int where whole, else float, throughout."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value

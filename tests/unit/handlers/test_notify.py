@@ -13,23 +13,9 @@ from boto3.dynamodb.types import TypeSerializer
 
 from handlers.contract import Env
 from tests.unit.handlers.conftest import fresh
+from tests.unit.handlers.records import AWAITING, PASSED, PENDING, PROCESSED, REJECTED_IN_REVIEW
 
 _serialize = TypeSerializer().serialize
-PENDING = {
-    "image_id": "i1",
-    "upload_version": "v1",
-    "status": "pending",
-    "source_key": "uploads/ann/cat.jpg",
-    "file_name": "cat.jpg",
-    "owner": "ann",
-    "source_size": 1234,
-}
-PROCESSED = {
-    **PENDING,
-    "status": "processed",
-    "optimized_key": "public/optimized/i1-v1.jpg",
-    "thumbnail_key": "public/thumbnail/i1-v1.jpg",
-}
 REJECTED = {**PENDING, "image_id": "i2", "status": "rejected", "reason": "the file is empty"}  # fmt: skip
 
 
@@ -160,23 +146,6 @@ def test_owner_addresses_that_are_not_a_json_object_fail_the_import(aws, notices
     monkeypatch.setenv(Env.OWNER_EMAILS, "ann@example.com")
     with pytest.raises(SettingMissing, match="OWNER_EMAILS should be a JSON object of owner to address"):
         fresh("handlers.notify")
-
-
-# The review: a processed image awaits one; a reviewer's verdict replaces that, or an earlier verdict.
-AWAITING = {**PROCESSED, "review_status": "awaiting", "caption": "Sunset at Inch"}
-PASSED = {
-    **AWAITING,
-    "review_status": "passed",
-    "reviewed_at": "2026-11-22T10:00:00+00:00",
-    "review_order": "2026-11-22T10:00:01.000Z|m1",
-}
-REJECTED_IN_REVIEW = {
-    **AWAITING,
-    "review_status": "rejected",
-    "review_reason": "the horizon is tilted",
-    "reviewed_at": "2026-11-22T11:00:00+00:00",
-    "review_order": "2026-11-22T11:00:01.000Z|m2",
-}
 
 
 def test_a_verdict_is_published_once_with_filterable_attributes_and_mailed_to_the_owner_once(

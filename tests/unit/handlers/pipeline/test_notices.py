@@ -22,21 +22,8 @@ from handlers.pipeline.notices import (
     outcome_changed,
     verdict_changed,
 )
+from tests.unit.handlers.records import AWAITING, PASSED, PENDING, PROCESSED, REJECTED_IN_REVIEW
 
-PENDING = {
-    "image_id": "i1",
-    "upload_version": "v1",
-    "status": "pending",
-    "source_key": "uploads/ann/cat.jpg",
-    "file_name": "cat.jpg",
-    "owner": "ann",
-}
-PROCESSED = {
-    **PENDING,
-    "status": "processed",
-    "optimized_key": "public/optimized/i1-v1.jpg",
-    "thumbnail_key": "public/thumbnail/i1-v1.jpg",
-}
 REJECTED = {**PENDING, "status": "rejected", "reason": "a PDF document, not a JPEG or PNG (the name ends in .jpg)"}
 FAILED = {
     **PENDING,
@@ -104,23 +91,6 @@ def test_the_message_is_json_with_every_field_and_the_subject_is_short_ascii(sta
     assert body["status"] == status and body["file_name"] == file_name and body["text"] == notice.text
     assert notice.subject.isascii() and len(notice.subject) < 100
     assert set(SUBJECTS) == set(TERMINAL)
-
-
-# The review: enhance leaves a processed image awaiting one; a verdict replaces it, or an earlier verdict.
-AWAITING = {**PROCESSED, "review_status": "awaiting", "caption": "Sunset at Inch"}
-PASSED = {
-    **AWAITING,
-    "review_status": "passed",
-    "reviewed_at": "2026-11-22T10:00:00+00:00",
-    "review_order": "2026-11-22T10:00:01.000Z|m1",
-}
-REJECTED_IN_REVIEW = {
-    **AWAITING,
-    "review_status": "rejected",
-    "review_reason": "the horizon is tilted",
-    "reviewed_at": "2026-11-22T11:00:00+00:00",
-    "review_order": "2026-11-22T11:00:01.000Z|m2",
-}
 
 
 def test_a_pass_is_one_review_notice_with_the_photo_and_a_link():

@@ -173,13 +173,13 @@ class Worker:
             if stream is not None:
                 stream.close()
 
-    def _ask(self, command: str) -> dict:  # type: ignore[type-arg]
+    def _ask(self, command: str) -> dict:
         assert self._process.stdin is not None
         self._process.stdin.write(command + "\n")
         self._process.stdin.flush()
         return self._reply()
 
-    def _reply(self) -> dict:  # type: ignore[type-arg]
+    def _reply(self) -> dict:
         assert self._process.stdout is not None
         with selectors.DefaultSelector() as ready:
             ready.register(self._process.stdout, selectors.EVENT_READ)
@@ -277,15 +277,15 @@ def _open(path: str) -> Image.Image:
 
 def _paired_ratio(top: dict[str, object], bottom: dict[str, object]) -> float:
     """The median over rounds of ``top``'s time / ``bottom``'s time in the same round."""
-    pairs = zip(top["times_ms"], bottom["times_ms"], strict=True)  # type: ignore[call-overload]
+    pairs = zip(top["times_ms"], bottom["times_ms"], strict=True)
     return statistics.median(a / b for a, b in pairs)
 
 
 def _row(case: Case, results: dict[str, dict[str, object]]) -> dict[str, object]:
-    med = {name: statistics.median(result["times_ms"]) for name, result in results.items()}  # type: ignore[arg-type]
-    cpu = {name: statistics.median(result["cpu_ms"]) for name, result in results.items()}  # type: ignore[arg-type]
-    peak = {name: float(result["peak_mb"]) for name, result in results.items()}  # type: ignore[arg-type]
-    first = {name: _open(result["outputs"][0]["path"]) for name, result in results.items()}  # type: ignore[index]
+    med = {name: statistics.median(result["times_ms"]) for name, result in results.items()}
+    cpu = {name: statistics.median(result["cpu_ms"]) for name, result in results.items()}
+    peak = {name: float(result["peak_mb"]) for name, result in results.items()}
+    first = {name: _open(result["outputs"][0]["path"]) for name, result in results.items()}
     quality = psnr(first["naive"], first["ours"])
     same_curve = None
     if case.data[:3] == b"\xff\xd8\xff":  # a photo: ours applies auto_level's tone curve
@@ -319,8 +319,8 @@ def _row(case: Case, results: dict[str, dict[str, object]]) -> dict[str, object]
         "pyvips_psnr_db": pyvips_quality,
     }
     for name, result in results.items():
-        outputs = result["outputs"]  # type: ignore[index]
-        row[f"{name}_kb"] = [round(o["bytes"] / 1024, 1) for o in outputs]  # type: ignore[index]
+        outputs = result["outputs"]
+        row[f"{name}_kb"] = [round(o["bytes"] / 1024, 1) for o in outputs]
     return row
 
 

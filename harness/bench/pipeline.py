@@ -163,12 +163,12 @@ def command_latencies(target: AwsTarget, topic_arn: str, table: str, key: str, c
         caption = f"bench caption {token}-{number}"
         started = _now()
         commands.metadata(key, "Caption", caption).publish(sns, topic_arn)
-        record = wait_until(
-            lambda: (r := records.get(image_id)) and r.get(Record.CAPTION) == caption and r,  # noqa: B023
-            timeout=30,
-            what=f"the caption of {key}",
-            error=BenchError,
-        )
+
+        def applied(caption: str = caption) -> dict[str, Any] | None:
+            record = records.get(image_id)
+            return record if record and record.get(Record.CAPTION) == caption else None
+
+        record = wait_until(applied, timeout=30, what=f"the caption of {key}", error=BenchError)
         latencies.append(_epoch(record["updated_at"]) - started)
     return latencies
 

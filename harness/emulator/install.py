@@ -100,7 +100,7 @@ def executor_hash() -> str:
 
 
 def _python_identity() -> bytes:
-    return f"{sys.version}|{os.path.realpath(sys._base_executable)}".encode()  # type: ignore[attr-defined]
+    return f"{sys.version}|{os.path.realpath(sys._base_executable)}".encode()
 
 
 def wanted_stamp(jdk_home: Path) -> dict[str, str]:

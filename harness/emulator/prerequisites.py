@@ -66,7 +66,7 @@ def find_jdk() -> Path:
             f"{headline} DynamoDB Local (the emulator's DynamoDB) runs on Java, "
             f"and the installer builds a small Java agent with javac and jar. {JDK_HINT}"
         )
-    javac = Path(shutil.which("javac")).resolve()  # type: ignore[arg-type]
+    javac = Path(shutil.which("javac")).resolve()
     home = javac.parent.parent
     if _jdk_home_from(home) is None:
         raise PrerequisiteError(

@@ -81,7 +81,7 @@ def imagepipe_bind_gateway_to_its_host() -> None:
         TCP6ServerEndpoint = endpoints.TCP6ServerEndpoint
 
         @staticmethod
-        def TCP4ServerEndpoint(reactor, port, *args, **kwargs):  # noqa: N802
+        def TCP4ServerEndpoint(reactor, port, *args, **kwargs):  # noqa: N802 - Twisted's name, replaced in place
             kwargs.setdefault("interface", hosts.get(port, ""))
             return endpoints.TCP4ServerEndpoint(reactor, port, *args, **kwargs)
 

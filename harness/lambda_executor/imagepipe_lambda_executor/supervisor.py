@@ -263,7 +263,7 @@ class Supervisor:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args) -> None:  # noqa: A002
+            def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)

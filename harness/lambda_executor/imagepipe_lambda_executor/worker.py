@@ -99,7 +99,7 @@ def _setup_logging() -> None:
             "%Y-%m-%dT%H:%M:%S",
         )
     )
-    handler.formatter.converter = time.gmtime  # type: ignore[union-attr]
+    handler.formatter.converter = time.gmtime
     handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
     root.addHandler(handler)

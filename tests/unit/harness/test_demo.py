@@ -70,10 +70,10 @@ class FakeTap:
 
 def test_notices_are_read_until_all_are_in_and_once_more() -> None:
     tap = FakeTap([0, 1, 3, 3])
-    assert len(demo._notices(tap, 3)) == 3  # type: ignore[arg-type]
+    assert len(demo._notices(tap, 3)) == 3
     assert tap.calls == 4  # three until all were in, one more so a duplicate would show
 
 
 def test_missing_notices_end_the_wait_at_the_timeout() -> None:
     tap = FakeTap([1])
-    assert len(demo._notices(tap, 3, timeout=0.2)) == 1  # type: ignore[arg-type]
+    assert len(demo._notices(tap, 3, timeout=0.2)) == 1

@@ -23,8 +23,8 @@ def _uploader(records: list[dict[str, Any] | None]) -> tuple[Uploader, list[int]
         def client(self, service: str) -> object:
             return object()
 
-    uploader = Uploader(Target(), "bucket", "table")  # type: ignore[arg-type]
-    uploader.records = Records()  # type: ignore[assignment]
+    uploader = Uploader(Target(), "bucket", "table")
+    uploader.records = Records()
     return uploader, reads
 
 

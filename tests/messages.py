@@ -6,7 +6,8 @@ Hypothesis strategies for every kind of message the topic may carry: S3 events o
 (and S3's test event), metadata commands valid and malformed, review commands valid and malformed,
 and unrelated messages with and without attributes. Each generated `Message` knows the routes it is
 meant to reach (`intended`), and is tagged where a known emulator answers otherwise than AWS's
-documented matching (`moto_unlike`, `moto_cannot_publish`; the tests say what each difference is).
+documented matching: `moto_unlike` / `moto_cannot_publish` (test_routes.py says what differs) and
+`localstack_unlike` / `localstack_cannot_publish` (tests/e2e/test_routing.py says what differs).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class Message:
     intended: frozenset[str] = NOTHING
     moto_unlike: frozenset[str] = NOTHING  # routes where moto is known to answer otherwise than AWS
     moto_cannot_publish: bool = False
+    localstack_unlike: frozenset[str] = NOTHING  # routes where LocalStack is known to answer otherwise than AWS
+    localstack_cannot_publish: bool = False
 
 
 def string_attribute(value: str) -> dict[str, str]:
@@ -200,6 +203,7 @@ def review_commands(draw: st.DrawFn) -> Message:
     update: object
     moto_unlike: set[str] = set()
     moto_cannot_publish = False
+    localstack_unlike: set[str] = set()
     shape = draw(st.sampled_from(["status", "unrouted status", "no status", "update not an object", "array"]))
     if shape == "status":
         update = {"status": draw(_routed_statuses)}
@@ -208,6 +212,8 @@ def review_commands(draw: st.DrawFn) -> Message:
         update = {"status": draw(_unrouted_statuses)}
         routed = False
         moto_unlike.add(REVIEW)  # moto: the key is there, so it exists
+        if update["status"] in (None, [None]):
+            localstack_unlike.add(REVIEW)  # LocalStack: a null leaf exists
     elif shape == "no status":
         update = draw(st.dictionaries(st.sampled_from(["reason", "Status", "verdict"]), _json_values, max_size=2))
         routed = False
@@ -236,28 +242,37 @@ def review_commands(draw: st.DrawFn) -> Message:
         attributes[METADATA_TYPE] = string_attribute(draw(_metadata_type_values))
         intended.add(METADATA)
     return Message(
-        "review command", json.dumps(body), attributes, frozenset(intended), frozenset(moto_unlike), moto_cannot_publish
+        "review command",
+        json.dumps(body),
+        attributes,
+        frozenset(intended),
+        frozenset(moto_unlike),
+        moto_cannot_publish,
+        frozenset(localstack_unlike),
     )
 
 
-# Bodies that come close to a route, the routes they reach all the same, and whether moto can take them.
+# Bodies that come close to a route, the routes they reach all the same, and whether moto, and LocalStack, cannot
+# publish them.
 _near_misses = st.sampled_from(
     [
-        ({"eventName": "ObjectCreated:Put"}, NOTHING, False),  # no Records
-        ({"Records": []}, NOTHING, False),
-        ({"Records": "ObjectCreated:Put"}, NOTHING, False),
-        ({"Records": {"eventName": "objectcreated:put"}}, NOTHING, False),  # case matters
-        ({"Records": [{"eventName": "ObjectCreated"}]}, NOTHING, False),  # no colon: not the prefix
-        ({"Records": [{"eventName": "s3:ObjectCreated:Put"}]}, NOTHING, False),  # the notification's name
-        ({"Records": [{"eventSource": "aws:s3"}]}, NOTHING, False),
-        ({"Records": [{"eventName": 5}]}, NOTHING, True),
-        ({"Records": [{"eventName": None}]}, NOTHING, True),
-        ({"Records": [{"eventName": ["ObjectRemoved:Delete"]}]}, frozenset({REMOVAL}), True),  # arrays are transparent
-        ({"status": "Pass"}, NOTHING, False),  # a status, but not in an update
-        ({"Update": {"status": "Pass"}}, NOTHING, False),
-        ({"update": {"Status": "Pass"}}, NOTHING, False),
-        ({"update": None}, NOTHING, False),
-        ({"metadata_type": "Caption", "id": "x", "value": "y"}, NOTHING, False),  # the attribute's name in the body
+        ({"eventName": "ObjectCreated:Put"}, NOTHING, False, False),  # no Records
+        ({"Records": []}, NOTHING, False, False),
+        ({"Records": "ObjectCreated:Put"}, NOTHING, False, False),
+        ({"Records": {"eventName": "objectcreated:put"}}, NOTHING, False, False),  # case matters
+        ({"Records": [{"eventName": "ObjectCreated"}]}, NOTHING, False, False),  # no colon: not the prefix
+        ({"Records": [{"eventName": "s3:ObjectCreated:Put"}]}, NOTHING, False, False),  # the notification's name
+        ({"Records": [{"eventSource": "aws:s3"}]}, NOTHING, False, False),
+        ({"Records": [{"eventName": 5}]}, NOTHING, True, True),  # LocalStack: the publish fails
+        ({"Records": [{"eventName": None}]}, NOTHING, True, False),
+        # arrays are transparent
+        ({"Records": [{"eventName": ["ObjectRemoved:Delete"]}]}, frozenset({REMOVAL}), True, False),
+        ({"status": "Pass"}, NOTHING, False, False),  # a status, but not in an update
+        ({"Update": {"status": "Pass"}}, NOTHING, False, False),
+        ({"update": {"Status": "Pass"}}, NOTHING, False, False),
+        ({"update": None}, NOTHING, False, False),
+        # the attribute's name in the body
+        ({"metadata_type": "Caption", "id": "x", "value": "y"}, NOTHING, False, False),
     ]
 )
 
@@ -266,18 +281,25 @@ _near_misses = st.sampled_from(
 def unrelated_messages(draw: st.DrawFn) -> Message:
     """A message of no route: any JSON (no `Records` or `update`), JSON that comes close to a route
     (one of them on it after all), or plain text; with or without attributes (never `metadata_type`)."""
-    moto_cannot_publish = False
+    moto_cannot_publish = localstack_cannot_publish = False
     intended = NOTHING
     choice = draw(st.integers(0, 3))
     if choice == 0:
-        body, intended, moto_cannot_publish = draw(_near_misses)
+        body, intended, moto_cannot_publish, localstack_cannot_publish = draw(_near_misses)
         text = json.dumps(body)
     elif choice == 1:
         text = draw(_not_json)
     else:
         text = json.dumps(draw(st.one_of(_json_objects, _json_values)))
     attributes = draw(_unrelated_attributes) if draw(st.booleans()) else {}
-    return Message("unrelated", text, attributes, intended, moto_cannot_publish=moto_cannot_publish)
+    return Message(
+        "unrelated",
+        text,
+        attributes,
+        intended,
+        moto_cannot_publish=moto_cannot_publish,
+        localstack_cannot_publish=localstack_cannot_publish,
+    )
 
 
 messages = st.one_of(s3_events(), metadata_commands(), review_commands(), unrelated_messages())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -13,7 +12,6 @@ from urllib.parse import quote_plus
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from handlers.contract import Env, IdempotencyTable, ImagesTable
 
@@ -110,11 +108,8 @@ def sqs_batch(*bodies: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+def aws(monkeypatch: pytest.MonkeyPatch, mocked_aws: None) -> Aws:
     for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
         Env.IMAGES_TABLE: IMAGES_TABLE,
         Env.IDEMPOTENCY_TABLE: IDEMPOTENCY_TABLE,
         Env.SERVICE_NAME: "test",
@@ -122,39 +117,38 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         "AWS_LAMBDA_FUNCTION_NAME": "imagepipe-test",
     }.items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        dynamodb = boto3.client("dynamodb")
-        dynamodb.create_table(
-            TableName=IMAGES_TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": n, "AttributeType": "S"}
-                for n in (ImagesTable.KEY, ImagesTable.OWNER, ImagesTable.UPLOADED_AT)
-            ],
-            KeySchema=[{"AttributeName": ImagesTable.KEY, "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": ImagesTable.OWNER_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": ImagesTable.OWNER, "KeyType": "HASH"},
-                        {"AttributeName": ImagesTable.UPLOADED_AT, "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-        dynamodb.create_table(
-            TableName=IDEMPOTENCY_TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": IdempotencyTable.KEY, "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": IdempotencyTable.KEY, "KeyType": "HASH"}],
-        )
-        sqs = boto3.client("sqs")
-        queue_url = sqs.create_queue(QueueName="enhance")["QueueUrl"]
-        monkeypatch.setenv(Env.ENHANCE_QUEUE_URL, queue_url)
-        yield Aws(s3, dynamodb, sqs, queue_url)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName=IMAGES_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"}
+            for n in (ImagesTable.KEY, ImagesTable.OWNER, ImagesTable.UPLOADED_AT)
+        ],
+        KeySchema=[{"AttributeName": ImagesTable.KEY, "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": ImagesTable.OWNER_INDEX,
+                "KeySchema": [
+                    {"AttributeName": ImagesTable.OWNER, "KeyType": "HASH"},
+                    {"AttributeName": ImagesTable.UPLOADED_AT, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    dynamodb.create_table(
+        TableName=IDEMPOTENCY_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": IdempotencyTable.KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": IdempotencyTable.KEY, "KeyType": "HASH"}],
+    )
+    sqs = boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName="enhance")["QueueUrl"]
+    monkeypatch.setenv(Env.ENHANCE_QUEUE_URL, queue_url)
+    return Aws(s3, dynamodb, sqs, queue_url)
 
 
 def fresh(module: str) -> ModuleType:

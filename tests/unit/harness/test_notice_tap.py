@@ -6,18 +6,14 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from harness.aws import AwsTarget
 from harness.notice_tap import NoticeTap
 
 
 @pytest.fixture
-def topic(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield boto3.client("sns", region_name="us-east-1").create_topic(Name="notifications")["TopicArn"]
+def topic(mocked_aws):
+    return boto3.client("sns", region_name="us-east-1").create_topic(Name="notifications")["TopicArn"]
 
 
 def _publish(topic: str, owner: str, status: str) -> None:

@@ -90,6 +90,13 @@ def _records(notification: str | dict[str, Any]) -> list[Any]:
     return list(event.records) if "Records" in event else []  # none for `s3:TestEvent`
 
 
+def _named(record: Any, prefix: str) -> bool:
+    """Whether an S3 event record's name starts with `prefix` (a malformed name, e.g. a list that a
+    body filter policy still matched, is no such event)."""
+    name = record.get("eventName")
+    return isinstance(name, str) and name.startswith(prefix)
+
+
 def uploads_in(notification: str | dict[str, Any]) -> list[Upload]:
     """The created objects an S3 event notification announces."""
     return [
@@ -102,7 +109,7 @@ def uploads_in(notification: str | dict[str, Any]) -> list[Upload]:
             event_time=record.event_time,
         )
         for record in _records(notification)
-        if record.event_name.startswith("ObjectCreated:")
+        if _named(record, "ObjectCreated:")
     ]
 
 
@@ -116,5 +123,5 @@ def removals_in(notification: str | dict[str, Any]) -> list[Removal]:
             event_time=record.event_time,
         )
         for record in _records(notification)
-        if record.event_name.startswith("ObjectRemoved:")
+        if _named(record, "ObjectRemoved:")
     ]

@@ -13,7 +13,8 @@ where it goes (routing depends on `eventName`, a `metadata_type` attribute and `
   the command functions park each in the command rejections queue; the test takes exactly its own
   off again (by SNS message id, as many as its command taps received);
 - a message the model sends to ingest or removal that those functions could not even read (S3 never
-  sends one: an `eventName` that is a list) is left out, not to crash a stage into its dead-letter queue.
+  sends one) is left out, not to crash a stage into its dead-letter queue; a record whose `eventName`
+  is not text (a list that the body policy still matches) is read as no event, and stays in.
 
 Afterwards no record, object or parked rejection of the test remains; the test checks that.
 

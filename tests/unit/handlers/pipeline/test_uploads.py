@@ -50,6 +50,14 @@ def test_the_s3_test_event_announces_nothing():
     assert uploads_in(test_event) == [] and removals_in(test_event) == []
 
 
+@pytest.mark.parametrize("name", [["ObjectRemoved:Delete"], ["ObjectCreated:Put"], 7, None])
+def test_a_record_whose_event_name_is_not_text_announces_nothing(name):
+    """A body filter policy matches a list of names as it matches one name (SNS arrays are
+    transparent), so such a message reaches the stages; it is no S3 event and changes nothing."""
+    body = notification((name, "uploads/ann/a.jpg", "2026-11-22T10:00:00.000Z"))
+    assert uploads_in(body) == [] and removals_in(body) == []
+
+
 @pytest.mark.parametrize("key", ["uploads/no-owner.jpg", "uploads//a.jpg", "uploads/ann/sub/a.jpg", "public/a.jpg"])
 def test_a_key_outside_uploads_owner_file_is_named(key):
     with pytest.raises(NotAnUploadKey, match="uploads"):

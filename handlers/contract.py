@@ -24,6 +24,8 @@ class Env:
     SENDER_EMAIL: Final = "SENDER_EMAIL"  # notify: the verified SES address mail comes from
     OWNER_EMAILS: Final = "OWNER_EMAILS"  # notify: a JSON object of owner → address
     COMMAND_REJECTIONS_URL: Final = "COMMAND_REJECTIONS_URL"  # commands: where invalid ones go, with why
+    USERS_TABLE: Final = "USERS_TABLE"  # web: who may sign in
+    SESSION_SECRET_ARN: Final = "SESSION_SECRET_ARN"  # web: the Secrets Manager secret that signs sessions
     MAX_UPLOAD_BYTES: Final = "MAX_UPLOAD_BYTES"  # the stages that read pixels: their limits
     MAX_PIXELS: Final = "MAX_PIXELS"
     OPTIMIZED_EDGE: Final = "OPTIMIZED_EDGE"  # enhance: the long edges of the variants
@@ -51,6 +53,18 @@ class ImagesTable:
     OWNER: Final = "owner"
     UPLOADED_AT: Final = "uploaded_at"
     OWNER_INDEX: Final = "owner-index"  # hash OWNER, range UPLOADED_AT
+
+
+class UsersTable:
+    """The people who sign in to the web tier: keyed by user name."""
+
+    KEY: Final = "username"
+
+
+# Roles: a photographer sees and edits their own images; a reviewer sees every image and reviews.
+PHOTOGRAPHER: Final = "photographer"
+REVIEWER: Final = "reviewer"
+ROLES: Final = (PHOTOGRAPHER, REVIEWER)
 
 
 class IdempotencyTable:

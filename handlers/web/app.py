@@ -1,0 +1,57 @@
+"""The application factory and what every request shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from handlers.web.errors import ApiError
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """What the app is: the key that signs its sessions and cursors (from Secrets Manager, never
+    from code or plain config), how long a session lasts, and whether cookies are https-only."""
+
+    secret_key: bytes
+    session_seconds: int = 8 * 3600
+    secure_cookies: bool = True
+
+    def __post_init__(self) -> None:
+        if len(self.secret_key) < 32:
+            raise ValueError("the session key must be at least 32 bytes")
+
+
+def create_app(settings: WebSettings, services: Any) -> Flask:
+    """The app, with its blueprints registered; `services` carries the stores it works with
+    (`app.extensions["imagepipe"]`)."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=64 * 1024,  # the API takes small JSON bodies only; uploads go to S3 directly
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=settings.session_seconds,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["imagepipe"] = services
+    app.extensions["imagepipe.settings"] = settings
+
+    from handlers.web.health import health
+
+    app.register_blueprint(health, url_prefix="/api")
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Any:
+        return jsonify(error=error.error, detail=error.detail), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        name = (error.name or "error").lower().replace(" ", "-")
+        return jsonify(error=name, detail=error.description), error.code or 500
+
+    return app

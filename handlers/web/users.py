@@ -1,0 +1,171 @@
+"""Users of the web tier, in their DynamoDB table: name, role, e-mail, and a password hash.
+
+Passwords are hashed with scrypt (the standard library's `hashlib.scrypt`, RFC 7914) with a random
+salt per password, and compared in constant time; the hash records its parameters, so they can be
+raised later without invalidating stored passwords. A password is never logged or returned.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from handlers.contract import PHOTOGRAPHER, REVIEWER, ROLES, UsersTable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# scrypt cost: N=2^14, r=8, p=1 (OWASP's minimum is N=2^17 for interactive logins with 128 MiB per
+# hash; 2^14 keeps a Lambda of 256 MB and the 2-core test machines quick, and is recorded per hash).
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+MIN_PASSWORD, MAX_PASSWORD = 10, 1024
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+
+
+class UserError(ValueError):
+    """A user name, role, address or password that cannot be; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class User:
+    """Who signs in: their name (also the owner of their uploads), role and address."""
+
+    username: str
+    role: str
+    email: str | None = None
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.role == REVIEWER
+
+
+def hash_password(password: str) -> str:
+    """`scrypt$N$r$p$salt$hash` (salt and hash base64) for `password`."""
+    check_password(password)
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether `password` is the one `stored` was made from (False for a malformed hash)."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def check_password(password: str) -> None:
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise UserError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+
+
+def check_username(username: str) -> None:
+    if not isinstance(username, str) or not USERNAME.match(username):
+        raise UserError(
+            f"user name {username!r}: 2-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit"
+        )
+
+
+class UserStore:
+    """Reads and writes users in one table through a boto3 DynamoDB client."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self.table_name = table_name
+        self.client = client
+
+    def add(self, username: str, password: str, role: str = PHOTOGRAPHER, email: str | None = None) -> User:
+        """Make a user; UserError when the name is taken or anything is not as it must be."""
+        check_username(username)
+        if role not in ROLES:
+            raise UserError(f"role {role!r}: one of {', '.join(ROLES)}")
+        if email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
+            raise UserError(f"e-mail address {email!r} is not one")
+        item: dict[str, Any] = {
+            UsersTable.KEY: {"S": username},
+            "role": {"S": role},
+            "password_hash": {"S": hash_password(password)},
+        }
+        if email:
+            item["email"] = {"S": email}
+        try:
+            self.client.put_item(
+                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(#key)",
+                ExpressionAttributeNames={"#key": UsersTable.KEY},
+            )  # fmt: skip
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise UserError(f"user {username!r} exists already") from None
+        return User(username, role, email)
+
+    def get(self, username: str) -> User | None:
+        item = self._item(username)
+        return _user(item) if item else None
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        """The user, when `password` is theirs; None for an unknown user or a wrong password alike
+        (an unknown user costs a hash too, so timing does not tell which)."""
+        item = self._item(username) if isinstance(username, str) and USERNAME.match(username) else None
+        stored = item["password_hash"]["S"] if item else _DECOY
+        if verify_password(password, stored) and item:
+            return _user(item)
+        return None
+
+    def set_password(self, username: str, password: str) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={UsersTable.KEY: {"S": username}},
+                UpdateExpression="SET password_hash = :hash",
+                ConditionExpression="attribute_exists(#key)",
+                ExpressionAttributeNames={"#key": UsersTable.KEY},
+                ExpressionAttributeValues={":hash": {"S": hash_password(password)}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise UserError(f"there is no user {username!r}") from None
+
+    def remove(self, username: str) -> bool:
+        """Remove the user; False when there was none."""
+        response = self.client.delete_item(
+            TableName=self.table_name, Key={UsersTable.KEY: {"S": username}}, ReturnValues="ALL_OLD"
+        )
+        return "Attributes" in response
+
+    def list(self) -> list[User]:
+        """Every user, by name (a Scan: the table holds a team, not a crowd)."""
+        pages = self.client.get_paginator("scan").paginate(TableName=self.table_name)
+        users = [_user(item) for page in pages for item in page.get("Items", [])]
+        return sorted(users, key=lambda user: user.username)
+
+    def _item(self, username: str) -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.table_name, Key={UsersTable.KEY: {"S": username}}, ConsistentRead=True
+        )
+        item: dict[str, Any] | None = response.get("Item")
+        return item
+
+
+def _user(item: dict[str, Any]) -> User:
+    email = item.get("email", {}).get("S")
+    return User(item[UsersTable.KEY]["S"], item["role"]["S"], email)
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=256 * 1024 * 1024, dklen=32)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+# A hash of no one's password, checked against when the user does not exist.
+_DECOY = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(b'0' * 16)}${_b64(b'0' * 32)}"

@@ -8,7 +8,9 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from handlers.web import auth
 from handlers.web.errors import ApiError
+from handlers.web.services import EXTENSION, Services
 
 
 @dataclass(frozen=True)
@@ -25,9 +27,9 @@ class WebSettings:
             raise ValueError("the session key must be at least 32 bytes")
 
 
-def create_app(settings: WebSettings, services: Any) -> Flask:
-    """The app, with its blueprints registered; `services` carries the stores it works with
-    (`app.extensions["imagepipe"]`)."""
+def create_app(settings: WebSettings, services: Services) -> Flask:
+    """The app, with its blueprints registered and the CSRF check installed; `services` carries
+    the stores it works with (`handlers.web.services.services()` in a request)."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -38,8 +40,9 @@ def create_app(settings: WebSettings, services: Any) -> Flask:
         PERMANENT_SESSION_LIFETIME=settings.session_seconds,
         JSON_SORT_KEYS=False,
     )
-    app.extensions["imagepipe"] = services
-    app.extensions["imagepipe.settings"] = settings
+    app.extensions[EXTENSION] = services
+    app.extensions[auth.SETTINGS] = settings
+    auth.init_app(app)
 
     from handlers.web.health import health
 

@@ -1,0 +1,39 @@
+"""What the web app works with: the stores over their boto3 clients, and the clock.
+
+`create_app(settings, services)` receives one `Services`; the tests give it moto-backed stores and
+a clock they move, the Lambda entry point real ones. A view reaches it through `services()`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
+
+from flask import current_app
+
+if TYPE_CHECKING:
+    from handlers.pipeline.records import RecordStore
+    from handlers.web.users import UserStore
+
+EXTENSION = "imagepipe"
+"""The key of `Services` in `app.extensions`."""
+
+
+@dataclass(frozen=True)
+class Services:
+    """The users (and their sign-in failures, in the same table), the image records, and the time.
+
+    `clock` answers seconds since the epoch (`time.time`); sessions' ages and lockouts are measured
+    with it, so a test moves time by giving a clock it controls.
+    """
+
+    users: UserStore
+    records: RecordStore
+    clock: Callable[[], float] = field(default=time.time)
+
+
+def services() -> Services:
+    """The current app's services (inside a request or an app context)."""
+    return cast(Services, current_app.extensions[EXTENSION])

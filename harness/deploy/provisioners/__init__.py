@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.deploy.provisioners import cloudwatch, dynamodb, iam, lambda_, logs, s3, ses, sns, sqs
+from harness.deploy.provisioners import cloudwatch, dynamodb, iam, lambda_, logs, s3, secretsmanager, ses, sns, sqs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner
 
 PROVISIONERS: dict[str, Provisioner] = {
@@ -25,6 +25,8 @@ PROVISIONERS: dict[str, Provisioner] = {
         logs.LogGroup(),
         cloudwatch.MetricAlarm(),
         ses.EmailIdentity(),
+        secretsmanager.Secret(),
+        secretsmanager.SecretVersion(),
     )
 }
 

@@ -47,12 +47,18 @@ VARIANTS: Final = ("optimized", "thumbnail")
 
 
 class ImagesTable:
-    """The image records: keyed by image id; one owner's images newest first through an index."""
+    """The image records: keyed by image id; one owner's images newest first through one index,
+    every owner's images awaiting (or given) a review through another."""
 
     KEY: Final = "image_id"
     OWNER: Final = "owner"
     UPLOADED_AT: Final = "uploaded_at"
     OWNER_INDEX: Final = "owner-index"  # hash OWNER, range UPLOADED_AT
+    # Every owner's images by their review, newest first (a reviewer's lists): hash REVIEW_STATUS,
+    # range UPLOADED_AT, all attributes projected. Sparse: only records with a review (processed
+    # uploads) are in it.
+    REVIEW_STATUS: Final = "review_status"
+    REVIEW_INDEX: Final = "review-index"
 
 
 class UsersTable:

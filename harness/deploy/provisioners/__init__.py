@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from harness.deploy.provisioners import cloudwatch, dynamodb, iam, lambda_, logs, s3, secretsmanager, ses, sns, sqs
+from harness.deploy.provisioners import (
+    apigateway,
+    cloudwatch,
+    dynamodb,
+    iam,
+    lambda_,
+    logs,
+    s3,
+    secretsmanager,
+    ses,
+    sns,
+    sqs,
+)
 from harness.deploy.provisioners.base import Applied, Context, Provisioner
 
 PROVISIONERS: dict[str, Provisioner] = {
@@ -22,11 +34,18 @@ PROVISIONERS: dict[str, Provisioner] = {
         iam.RolePolicy(),
         lambda_.Function(),
         lambda_.EventSourceMapping(),
+        lambda_.Permission(),
         logs.LogGroup(),
         cloudwatch.MetricAlarm(),
         ses.EmailIdentity(),
         secretsmanager.Secret(),
         secretsmanager.SecretVersion(),
+        apigateway.RestApi(),
+        apigateway.Resource(),
+        apigateway.Method(),
+        apigateway.Integration(),
+        apigateway.Deployment(),
+        apigateway.Stage(),
     )
 }
 

@@ -39,6 +39,12 @@ class Context:
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
         return f"arn:aws:{service}:{self.region if region else ''}:{self.account if account else ''}:{resource}"
 
+    def execute_api_url(self, api_id: str, stage: str) -> str:
+        """Where the endpoint serves a REST API's stage: LocalStack's `/_aws/execute-api/<api>/<stage>`
+        form under the endpoint URL, which needs no DNS (AWS's is https://<api>.execute-api.<region>
+        .amazonaws.com/<stage>). moto records the API but does not serve it there."""
+        return f"{self.target.endpoint_url.rstrip('/')}/_aws/execute-api/{api_id}/{stage}"
+
 
 @dataclass(frozen=True)
 class Applied:

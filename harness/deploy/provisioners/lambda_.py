@@ -1,8 +1,10 @@
-"""Lambda: functions (zip packages) and event source mappings."""
+"""Lambda: functions (zip packages), event source mappings and permissions (resource policy statements)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +133,49 @@ class EventSourceMapping(Provisioner):
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
         ctx.client("lambda").delete_event_source_mapping(UUID=record.id)
+
+
+class Permission(Provisioner):
+    """One statement of a function's resource policy, e.g. API Gateway allowed to invoke it. Every
+    input is what the statement is: any change replaces it (removed, then added again)."""
+
+    type_token = "aws:lambda/permission:Permission"
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        statement = inputs.take("statementId", None)
+        prefix = inputs.take("statementIdPrefix", None)
+        if statement is None:
+            statement = (
+                previous.outputs["statementId"]
+                if previous is not None and previous.outputs.get("statementIdPrefix") == prefix
+                else f"{prefix or name + '-'}{secrets.token_hex(4)}"
+            )
+        granted = {
+            "FunctionName": inputs.take("function"),
+            "Action": inputs.take("action"),
+            "Principal": inputs.take("principal"),
+        }
+        for key, wire in (("sourceArn", "SourceArn"), ("sourceAccount", "SourceAccount")):
+            if (value := inputs.take(key, None)) is not None:
+                granted[wire] = value
+        inputs.check_all_taken()
+        outputs = {
+            "statementId": statement,
+            "statementIdPrefix": prefix,
+            "function": granted["FunctionName"],
+            "granted": granted,
+        }
+        if previous is not None and previous.outputs == outputs:
+            return Applied(statement, outputs)
+        if previous is not None:
+            self.delete(ctx, previous)
+        ctx.client("lambda").add_permission(StatementId=statement, **granted)
+        return Applied(statement, outputs)
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        lambda_ = ctx.client("lambda")
+        with contextlib.suppress(lambda_.exceptions.ResourceNotFoundException):  # gone with its function
+            lambda_.remove_permission(FunctionName=record.outputs["granted"]["FunctionName"], StatementId=record.id)
 
 
 def _stream_settings(inputs: Inputs) -> dict[str, Any]:

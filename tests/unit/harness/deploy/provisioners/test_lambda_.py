@@ -247,3 +247,89 @@ def test_a_mapping_input_not_applied_stops_the_deploy_naming_it(moto, provisione
     with pytest.raises(UnsupportedInput, match=rf"^aws:lambda/eventSourceMapping:EventSourceMapping 'm': .*{named}"):
         provisioned.apply(MAPPING, "m", inputs)
     assert _mapping_uuids(moto, function) == []
+
+
+PERMISSION = lambda_.Permission.type_token
+
+
+def _statements(moto, function: str) -> dict[str, dict[str, Any]]:
+    lambda_client = moto.client("lambda")
+    try:
+        policy = json.loads(lambda_client.get_policy(FunctionName=function)["Policy"])
+    except lambda_client.exceptions.ResourceNotFoundException:
+        return {}
+    return {statement["Sid"]: statement for statement in policy["Statement"]}
+
+
+def _api_may_invoke(function: str, source_arn: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "action": "lambda:InvokeFunction",
+        "function": function,
+        "principal": "apigateway.amazonaws.com",
+        "sourceArn": source_arn,
+        **extra,
+    }
+
+
+def test_a_function_gives_the_invoke_arn_api_gateway_integrations_use(provisioned, unique, role, package):
+    function = provisioned.apply(FUNCTION, "web", _function(unique("web"), role, package("v1")))
+    arn = function.outputs["arn"]
+    assert function.outputs["invokeArn"] == (
+        f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations"
+    )
+
+
+def test_a_permission_lets_api_gateway_invoke_a_function_and_is_removed(moto, provisioned, unique, role, package):
+    name = unique("web")
+    function = provisioned.apply(FUNCTION, "web", _function(name, role, package("v1")))
+    source = "arn:aws:execute-api:us-east-1:123456789012:abc123/*/*"
+    permission = provisioned.apply(PERMISSION, "api", _api_may_invoke(function.outputs["arn"], source))
+    assert permission.id.startswith("api-")
+    statement = _statements(moto, name)[permission.id]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == source
+
+    again = provisioned.apply(PERMISSION, "api", _api_may_invoke(function.outputs["arn"], source))
+    assert again.id == permission.id and list(_statements(moto, name)) == [permission.id]
+
+    provisioned.delete(PERMISSION, "api")
+    assert _statements(moto, name) == {}
+
+
+def test_a_changed_permission_replaces_its_statement(moto, provisioned, unique, role, package):
+    name = unique("web")
+    provisioned.apply(FUNCTION, "web", _function(name, role, package("v1")))
+    first = provisioned.apply(
+        PERMISSION, "api", _api_may_invoke(name, "arn:aws:execute-api:us-east-1:1:a/*", statementId="s1")
+    )
+    changed = provisioned.apply(
+        PERMISSION, "api", _api_may_invoke(name, "arn:aws:execute-api:us-east-1:1:b/*", statementId="s1")
+    )
+    assert first.id == changed.id == "s1"
+    assert _statements(moto, name)["s1"]["Condition"]["ArnLike"]["AWS:SourceArn"].endswith(":b/*")
+    renamed = provisioned.apply(
+        PERMISSION, "api", _api_may_invoke(name, "arn:aws:execute-api:us-east-1:1:b/*", statementIdPrefix="apigw-")
+    )
+    assert renamed.id.startswith("apigw-") and list(_statements(moto, name)) == [renamed.id]
+
+
+def test_a_permission_of_a_deleted_function_deletes_quietly(moto, provisioned, unique, role, package):
+    name = unique("web")
+    provisioned.apply(FUNCTION, "web", _function(name, role, package("v1")))
+    provisioned.apply(PERMISSION, "api", _api_may_invoke(name, "arn:aws:execute-api:us-east-1:1:a/*"))
+    provisioned.delete(FUNCTION, "web")
+    provisioned.delete(PERMISSION, "api")
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"), [({"qualifier": "live"}, "'qualifier'"), ({"principalOrgId": "o-1"}, "'principalOrgId'")]
+)
+def test_a_permission_input_not_applied_stops_the_deploy_naming_it(
+    moto, provisioned, unique, role, package, extra, named
+):
+    name = unique("web")
+    provisioned.apply(FUNCTION, "web", _function(name, role, package("v1")))
+    with pytest.raises(UnsupportedInput, match=rf"^aws:lambda/permission:Permission 'strict': .*{named}"):
+        provisioned.apply(PERMISSION, "strict", _api_may_invoke(name, "arn:aws:execute-api:us-east-1:1:a/*", **extra))
+    assert _statements(moto, name) == {}

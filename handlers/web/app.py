@@ -45,12 +45,14 @@ def create_app(settings: WebSettings, services: Services) -> Flask:
     auth.init_app(app)
 
     from handlers.web.health import health
+    from handlers.web.sessions import sessions
 
     app.register_blueprint(health, url_prefix="/api")
+    app.register_blueprint(sessions, url_prefix="/api")
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> Any:
-        return jsonify(error=error.error, detail=error.detail), error.status
+        return jsonify(error=error.error, detail=error.detail), error.status, error.headers
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

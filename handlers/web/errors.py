@@ -8,6 +8,7 @@ class ApiError(Exception):
 
     status = 400
     error = "bad-request"
+    headers: dict[str, str] = {}  # noqa: RUF012 (never mutated: an instance sets its own)
 
     def __init__(self, detail: str, *, status: int | None = None, error: str | None = None) -> None:
         super().__init__(detail)
@@ -36,3 +37,28 @@ class Forbidden(ApiError):
 
 class NotFound(ApiError):
     status, error = 404, "not-found"
+
+
+class BadCredentials(ApiError):
+    """The one answer for an unknown user and a wrong password."""
+
+    status, error = 401, "bad-credentials"
+
+    def __init__(self) -> None:
+        super().__init__("the user name or the password is wrong")
+
+
+class UnsupportedMediaType(ApiError):
+    status, error = 415, "unsupported-media-type"
+
+
+class TooManyAttempts(ApiError):
+    """Sign-in attempts for a name come too fast or the name is locked: try again in `retry_after`
+    seconds (the `Retry-After` header)."""
+
+    status, error = 429, "too-many-attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-ins for this user name: try again in {retry_after} seconds")
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}

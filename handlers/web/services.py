@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, cast
 
 from flask import current_app
 
+from handlers.web.lockout import LockoutPolicy, Lockouts
+
 if TYPE_CHECKING:
     from handlers.pipeline.records import RecordStore
     from handlers.web.users import UserStore
@@ -26,12 +28,19 @@ class Services:
     """The users (and their sign-in failures, in the same table), the image records, and the time.
 
     `clock` answers seconds since the epoch (`time.time`); sessions' ages and lockouts are measured
-    with it, so a test moves time by giving a clock it controls.
+    with it, so a test moves time by giving a clock it controls. `lockout` says how repeated
+    sign-in failures slow down and lock a user name.
     """
 
     users: UserStore
     records: RecordStore
     clock: Callable[[], float] = field(default=time.time)
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+
+    @property
+    def lockouts(self) -> Lockouts:
+        """Sign-in failures, kept in the users table."""
+        return Lockouts(self.users.table_name, self.users.client, self.lockout)
 
 
 def services() -> Services:

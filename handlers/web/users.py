@@ -108,6 +108,8 @@ class UserStore:
         return User(username, role, email)
 
     def get(self, username: str) -> User | None:
+        if not isinstance(username, str) or not USERNAME.match(username):
+            return None  # not a user's name (e.g. another kind of item in the table)
         item = self._item(username)
         return _user(item) if item else None
 
@@ -141,8 +143,12 @@ class UserStore:
         return "Attributes" in response
 
     def list(self) -> list[User]:
-        """Every user, by name (a Scan: the table holds a team, not a crowd)."""
-        pages = self.client.get_paginator("scan").paginate(TableName=self.table_name)
+        """Every user, by name (a Scan: the table holds a team, not a crowd; the items that are not
+        users, such as sign-in failures, have no role)."""
+        pages = self.client.get_paginator("scan").paginate(
+            TableName=self.table_name, FilterExpression="attribute_exists(#role)",
+            ExpressionAttributeNames={"#role": "role"},
+        )  # fmt: skip
         users = [_user(item) for page in pages for item in page.get("Items", [])]
         return sorted(users, key=lambda user: user.username)
 

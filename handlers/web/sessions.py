@@ -1,0 +1,75 @@
+"""Signing in and out: `POST /api/session`, `DELETE /api/session`, `GET /api/me`.
+
+`POST /api/session` takes JSON `{"username", "password"}` (`Content-Type: application/json`, 415
+otherwise: a cross-site form cannot send it) and answers `{"user", "csrf_token"}` with the session
+cookie; an unknown user and a wrong password get the same 401 `bad-credentials`; a user name with
+too many recent failures gets 429 with `Retry-After` (see `handlers.web.lockout`). `DELETE` signs out
+(204; it is a state-changing request, so it needs the CSRF token). `GET /api/me` answers the user and
+the CSRF token again, for a client that has only the cookie.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from handlers.web.auth import csrf_exempt, csrf_token, current_user, sign_in, sign_out
+from handlers.web.errors import BadCredentials, BadInput, TooManyAttempts, UnsupportedMediaType
+from handlers.web.services import services
+from handlers.web.users import MAX_PASSWORD, User
+
+sessions = Blueprint("sessions", __name__)
+
+MAX_USERNAME = 128
+FIELDS = ("username", "password")
+
+
+@sessions.post("/session")
+@csrf_exempt
+def sign_in_with_password() -> ResponseReturnValue:
+    username, password = _credentials()
+    lockouts, now = services().lockouts, services().clock()
+    wait = lockouts.wait(username, now)
+    if wait:
+        raise TooManyAttempts(wait)
+    user = services().users.authenticate(username, password)
+    if user is None:
+        lockouts.failed(username, now)
+        raise BadCredentials()
+    lockouts.succeeded(username)
+    token = sign_in(user)
+    return jsonify(user=_user(user), csrf_token=token)
+
+
+@sessions.delete("/session")
+def sign_out_now() -> ResponseReturnValue:
+    sign_out()
+    return Response(status=204)
+
+
+@sessions.get("/me")
+def me() -> ResponseReturnValue:
+    return jsonify(user=_user(current_user()), csrf_token=csrf_token())
+
+
+def _credentials() -> tuple[str, str]:
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("sign in with a JSON body, Content-Type: application/json")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadInput("body", 'a JSON object {"username": ..., "password": ...}')
+    for name in body:
+        if name not in FIELDS:
+            raise BadInput(str(name)[:64], f"not a field of a sign-in (only {', '.join(FIELDS)})")
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not 1 <= len(username) <= MAX_USERNAME:
+        raise BadInput("username", f"a string of 1 to {MAX_USERNAME} characters")
+    if not isinstance(password, str) or not 1 <= len(password) <= MAX_PASSWORD:
+        raise BadInput("password", f"a string of 1 to {MAX_PASSWORD} characters")
+    return username, password
+
+
+def _user(user: User) -> dict[str, Any]:
+    return {"username": user.username, "role": user.role, "email": user.email}

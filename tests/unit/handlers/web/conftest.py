@@ -1,0 +1,109 @@
+"""The web app against moto: the images table (the handlers' `aws` fixture), a users table as the
+stack makes it, a clock the test moves, and Flask's test client.
+
+Two users are there from the start, with their hashes made once per session (scrypt is slow on
+purpose): `alice`, a photographer, and `rita`, a reviewer, both with the password `PASSWORD`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from handlers.contract import PHOTOGRAPHER, REVIEWER, UsersTable
+from handlers.pipeline.records import RecordStore
+from handlers.web import WebSettings, create_app
+from handlers.web.services import Services
+from handlers.web.users import UserStore, hash_password
+from tests.unit.handlers.conftest import IMAGES_TABLE, Aws
+
+USERS_TABLE = "users"
+PASSWORD = "correct horse battery staple"
+SECRET_KEY = b"test-session-key-of-32-bytes-or-more"
+SESSION_SECONDS = 3600
+START = 1_800_000_000.0
+
+
+class Clock:
+    """Seconds since the epoch, moved by the test."""
+
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+def users_table(aws: Aws, password_hash: str) -> str:
+    aws.dynamodb.create_table(
+        TableName=USERS_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": UsersTable.KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": UsersTable.KEY, "KeyType": "HASH"}],
+    )
+    for name, role in (("alice", PHOTOGRAPHER), ("rita", REVIEWER)):
+        aws.dynamodb.put_item(
+            TableName=USERS_TABLE,
+            Item={
+                UsersTable.KEY: {"S": name},
+                "role": {"S": role},
+                "password_hash": {"S": password_hash},
+                "email": {"S": f"{name}@example.com"},
+            },
+        )
+    return USERS_TABLE
+
+
+@pytest.fixture
+def users(users_table: str) -> UserStore:
+    return UserStore(users_table, boto3.client("dynamodb"))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def services(aws: Aws, users: UserStore, clock: Clock) -> Services:
+    return Services(users=users, records=RecordStore(IMAGES_TABLE, aws.dynamodb), clock=clock)
+
+
+@pytest.fixture
+def settings() -> WebSettings:
+    return WebSettings(secret_key=SECRET_KEY, session_seconds=SESSION_SECONDS, secure_cookies=False)
+
+
+@pytest.fixture
+def app(settings: WebSettings, services: Services) -> Flask:
+    return create_app(settings, services)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def sign_in(client: FlaskClient, username: str = "alice", password: str = PASSWORD) -> Any:
+    """POST /api/session; the response (the client keeps the cookie)."""
+    return client.post("/api/session", json={"username": username, "password": password})
+
+
+def csrf(client: FlaskClient, username: str = "alice") -> dict[str, str]:
+    """Sign in and answer the CSRF header to send with state-changing requests."""
+    response = sign_in(client, username)
+    assert response.status_code == 200, response.get_json()
+    return {"X-CSRF-Token": response.get_json()["csrf_token"]}

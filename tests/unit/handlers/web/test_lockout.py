@@ -1,0 +1,132 @@
+"""Repeated sign-in failures for one name slow down, then lock it; unknown names alike; counts expire."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from handlers.contract import UsersTable
+from handlers.web.lockout import PREFIX, LockoutPolicy, Lockouts
+from handlers.web.users import UserStore
+from tests.unit.handlers.web.conftest import PASSWORD, Clock, sign_in
+
+WRONG = "not the password"
+POLICY = LockoutPolicy()  # 3 failures: wait 5 s, 4: 10 s, 5: locked 15 min; a 15-minute window
+
+
+def fail(client: FlaskClient, clock: Clock, name: str, times: int) -> list[int]:
+    """Fail `times` times, waiting as long as asked between; the statuses of the failures."""
+    statuses = []
+    for _ in range(times):
+        response = sign_in(client, name, WRONG)
+        if response.status_code == 429:
+            clock.advance(int(response.headers["Retry-After"]))
+            response = sign_in(client, name, WRONG)
+        statuses.append(response.status_code)
+    return statuses
+
+
+def answers(client: FlaskClient, clock: Clock, name: str) -> list[tuple[int, str | None, str]]:
+    """What one name gets: five failures, retried at once after each, then the right password."""
+    seen = []
+    for password in [WRONG, WRONG] * 5 + [PASSWORD]:
+        response = sign_in(client, name, password)
+        seen.append((response.status_code, response.headers.get("Retry-After"), response.get_json()["error"]))
+        clock.advance(1)
+    return seen
+
+
+def test_failures_slow_down_then_lock(client: FlaskClient, clock: Clock) -> None:
+    assert fail(client, clock, "alice", 2) == [401, 401]
+    assert sign_in(client, "alice", WRONG).status_code == 401  # the third
+    response = sign_in(client, "alice", PASSWORD)  # even the right password must wait
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"] == "too-many-attempts"
+    clock.advance(5)
+    assert sign_in(client, "alice", WRONG).status_code == 401  # the fourth
+    assert sign_in(client, "alice", WRONG).headers["Retry-After"] == "10"
+    clock.advance(10)
+    assert sign_in(client, "alice", WRONG).status_code == 401  # the fifth: locked
+    response = sign_in(client, "alice", PASSWORD)
+    assert response.status_code == 429 and response.headers["Retry-After"] == str(15 * 60)
+    clock.advance(15 * 60 - 1)
+    assert sign_in(client, "alice", PASSWORD).headers["Retry-After"] == "1"
+    clock.advance(1)
+    assert sign_in(client, "alice", PASSWORD).status_code == 200
+
+
+def test_an_unknown_name_is_answered_as_a_user_is(client: FlaskClient, clock: Clock) -> None:
+    known = answers(client, clock, "alice")
+    unknown = answers(client, clock, "nobody")
+    assert {status for status, _, _ in known} == {401, 429}
+    assert known == unknown  # the right password too: locked by then, whether the user exists or not
+    assert known[-1][0] == 429
+
+
+def test_a_success_forgets_the_failures(client: FlaskClient, clock: Clock) -> None:
+    assert fail(client, clock, "alice", 4) == [401] * 4
+    clock.advance(60)
+    assert sign_in(client, "alice", PASSWORD).status_code == 200
+    assert fail(client, clock, "alice", 2) == [401, 401]
+    assert sign_in(client, "alice", WRONG).status_code == 401  # two more would have locked it
+
+
+def test_failures_further_apart_than_the_window_do_not_add_up(client: FlaskClient, clock: Clock) -> None:
+    for _ in range(10):
+        assert fail(client, clock, "alice", 2) == [401, 401]
+        clock.advance(POLICY.window_seconds)
+    assert sign_in(client, "alice", PASSWORD).status_code == 200
+
+
+def test_names_are_counted_apart(client: FlaskClient, clock: Clock) -> None:
+    fail(client, clock, "alice", 5)
+    assert sign_in(client, "alice", PASSWORD).status_code == 429
+    assert sign_in(client, "rita", PASSWORD).status_code == 200
+
+
+def test_a_bad_request_is_not_counted(client: FlaskClient, clock: Clock) -> None:
+    for _ in range(10):
+        assert client.post("/api/session", json={"username": "alice"}).status_code == 400
+    assert sign_in(client, "alice", PASSWORD).status_code == 200
+
+
+# The store itself
+
+
+@pytest.fixture
+def lockouts(users: UserStore) -> Lockouts:
+    return Lockouts(users.table_name, users.client)
+
+
+def test_the_count_is_an_item_that_expires(lockouts: Lockouts, users: UserStore) -> None:
+    now = 1_800_000_000.5
+    assert [lockouts.failed("somebody", now + i) for i in range(3)] == [1, 2, 3]
+    item = users.client.get_item(TableName=users.table_name, Key={UsersTable.KEY: {"S": PREFIX + "somebody"}})["Item"]
+    assert item["failures"] == {"N": "3"}
+    assert item["first_failure"] == {"N": "1800000000.5"} and item["last_failure"] == {"N": "1800000002.5"}
+    assert int(item["expires_at"]["N"]) == 1_800_000_002 + POLICY.window_seconds + POLICY.lock_seconds + 1
+    assert [u.username for u in users.list()] == ["alice", "rita"]
+    lockouts.succeeded("somebody")
+    assert "Item" not in users.client.get_item(
+        TableName=users.table_name, Key={UsersTable.KEY: {"S": PREFIX + "somebody"}}
+    )
+
+
+def test_a_lock_outlasts_the_window(lockouts: Lockouts) -> None:
+    policy = LockoutPolicy(window_seconds=60, lock_seconds=600)
+    lockouts = Lockouts(lockouts.table_name, lockouts.client, policy)
+    for i in range(5):
+        lockouts.failed("bob", 100.0 + i)
+    assert lockouts.wait("bob", 104.0) == 600
+    assert lockouts.wait("bob", 500.0) == 204  # past the window, still locked
+    assert lockouts.failed("bob", 500.0) == 6  # (counted on while locked)
+    assert lockouts.wait("bob", 1100.0) == 0
+    assert lockouts.failed("bob", 1100.0) == 1  # a fresh count once the lock is over
+
+
+def test_a_count_starts_afresh_after_the_window(lockouts: Lockouts) -> None:
+    assert lockouts.failed("bob", 0.0) == 1
+    assert lockouts.failed("bob", 10.0) == 2
+    assert lockouts.failed("bob", 10.0 + POLICY.window_seconds) == 1
+    assert lockouts.wait("bob", 11.0 + POLICY.window_seconds) == 0

@@ -1,0 +1,186 @@
+"""Signing in and out, `GET /api/me`, session expiry and cookies that are not the app's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from handlers.web import WebSettings, create_app
+from handlers.web.services import Services
+from tests.unit.handlers.web.conftest import PASSWORD, SECRET_KEY, SESSION_SECONDS, Clock, csrf, sign_in
+
+ALICE = {"username": "alice", "role": "photographer", "email": "alice@example.com"}
+
+
+def session_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def test_sign_in_answers_the_user_and_a_csrf_token(client: FlaskClient) -> None:
+    response = sign_in(client)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["user"] == ALICE
+    assert isinstance(body["csrf_token"], str) and len(body["csrf_token"]) >= 32
+    assert client.get("/api/me").get_json() == body
+
+
+def test_the_session_cookie_is_http_only_strict_and_expires(client: FlaskClient) -> None:
+    set_cookie = sign_in(client).headers["Set-Cookie"]
+    assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie and "Expires=" in set_cookie
+    assert "Secure" not in set_cookie  # these tests' settings: plain http
+    assert PASSWORD not in set_cookie
+
+
+def test_the_cookie_is_secure_when_the_settings_say_so(services: Services) -> None:
+    app = create_app(WebSettings(secret_key=SECRET_KEY), services)
+    assert "Secure" in sign_in(app.test_client()).headers["Set-Cookie"]
+
+
+def test_a_reviewer_signs_in_as_one(client: FlaskClient) -> None:
+    assert sign_in(client, "rita").get_json()["user"]["role"] == "reviewer"
+
+
+@pytest.mark.parametrize(("username", "password"), [("alice", "wrong password"), ("nobody", PASSWORD)])
+def test_an_unknown_user_and_a_wrong_password_get_the_same_answer(
+    client: FlaskClient, username: str, password: str
+) -> None:
+    response = sign_in(client, username, password)
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "bad-credentials", "detail": "the user name or the password is wrong"}
+    assert client.get_cookie("session") is None
+    assert client.get("/api/me").status_code == 401
+
+
+def test_me_needs_a_session(client: FlaskClient) -> None:
+    response = client.get("/api/me")
+    assert response.status_code == 401 and response.get_json()["error"] == "not-signed-in"
+
+
+def test_sign_out_ends_the_session(client: FlaskClient) -> None:
+    headers = csrf(client)
+    response = client.delete("/api/session", headers=headers)
+    assert response.status_code == 204
+    assert client.get_cookie("session") is None
+    assert client.get("/api/me").status_code == 401
+
+
+def test_a_session_expires(client: FlaskClient, clock: Clock) -> None:
+    sign_in(client)
+    clock.advance(SESSION_SECONDS - 1)
+    assert client.get("/api/me").status_code == 200
+    clock.advance(1)
+    response = client.get("/api/me")
+    assert response.status_code == 401 and "expired" in response.get_json()["detail"]
+    clock.advance(-SESSION_SECONDS)  # the expired session was dropped, not kept for a clock going back
+    assert client.get("/api/me").status_code == 401
+
+
+def test_a_session_from_the_future_is_refused(client: FlaskClient, clock: Clock) -> None:
+    sign_in(client)
+    clock.advance(-60)
+    assert client.get("/api/me").status_code == 401
+
+
+def test_the_cookie_signature_expires_too(app: Flask, client: FlaskClient) -> None:
+    # Flask's own check of the cookie's signed timestamp (real time), besides the clock's
+    sign_in(client)
+    assert client.get("/api/me").status_code == 200
+    app.permanent_session_lifetime = timedelta(seconds=-1)  # every cookie is older than that
+    assert client.get("/api/me").status_code == 401
+
+
+def forge(app: Flask, key: bytes, payload: dict[str, Any]) -> str:
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    forger = URLSafeTimedSerializer(key, salt="cookie-session", signer_kwargs=serializer.signer_kwargs)
+    forger.serializer = serializer.serializer
+    return forger.dumps(payload)
+
+
+def test_a_cookie_signed_with_another_key_is_refused(app: Flask, client: FlaskClient, clock: Clock) -> None:
+    client.set_cookie("session", forge(app, b"x" * 32, {"user": "rita", "issued_at": int(clock()), "csrf": "t"}))
+    assert client.get("/api/me").status_code == 401
+    assert client.delete("/api/session", headers={"X-CSRF-Token": "t"}).status_code == 401
+
+
+def test_the_same_payload_signed_with_the_key_is_accepted(app: Flask, client: FlaskClient, clock: Clock) -> None:
+    # (so the refusal above is the key's doing)
+    client.set_cookie("session", forge(app, SECRET_KEY, {"user": "rita", "issued_at": int(clock()), "csrf": "t"}))
+    assert client.get("/api/me").get_json()["user"]["username"] == "rita"
+
+
+def test_an_altered_cookie_is_refused(app: Flask, client: FlaskClient) -> None:
+    sign_in(client)
+    cookie = session_cookie(client)
+    rest = cookie.partition(".")[2]
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    data = serializer.loads(cookie)
+    data["user"] = "rita"
+    altered_payload = forge(app, SECRET_KEY, data).partition(".")[0]
+    client.set_cookie("session", f"{altered_payload}.{rest}")  # rita's payload, alice's signature
+    assert client.get("/api/me").status_code == 401
+    client.set_cookie("session", cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"))
+    assert client.get("/api/me").status_code == 401
+
+
+def test_a_removed_user_is_signed_out(client: FlaskClient, services: Services) -> None:
+    sign_in(client)
+    services.users.remove("alice")
+    assert client.get("/api/me").status_code == 401
+
+
+def test_signing_in_again_starts_a_new_session(client: FlaskClient) -> None:
+    first = sign_in(client).get_json()["csrf_token"]
+    second = sign_in(client, "rita").get_json()
+    assert second["user"]["username"] == "rita" and second["csrf_token"] != first
+
+
+def test_sign_in_needs_json(client: FlaskClient) -> None:
+    response = client.post("/api/session", data={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 415 and response.get_json()["error"] == "unsupported-media-type"
+    response = client.post(
+        "/api/session", data=f'{{"username": "alice", "password": "{PASSWORD}"}}', content_type="text/plain"
+    )
+    assert response.status_code == 415
+    assert client.get_cookie("session") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"password": PASSWORD}, "username"),
+        ({"username": "alice"}, "password"),
+        ({"username": 7, "password": PASSWORD}, "username"),
+        ({"username": "", "password": PASSWORD}, "username"),
+        ({"username": "x" * 129, "password": PASSWORD}, "username"),
+        ({"username": "alice", "password": None}, "password"),
+        ({"username": "alice", "password": ""}, "password"),
+        ({"username": "alice", "password": "x" * 1025}, "password"),
+        ({"username": "alice", "password": PASSWORD, "role": "reviewer"}, "role"),
+        (["alice", PASSWORD], "body"),
+        ("alice", "body"),
+    ],
+)
+def test_bad_fields_are_400_naming_the_field(client: FlaskClient, body: Any, field: str) -> None:
+    response = client.post("/api/session", json=body)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "bad-request"
+    assert response.get_json()["detail"].startswith(f"{field}: ")
+
+
+def test_a_body_that_is_not_json_is_400(client: FlaskClient) -> None:
+    response = client.post("/api/session", data="{not json", content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["detail"].startswith("body: ")
+
+
+def test_an_oversized_body_is_413_as_json(client: FlaskClient) -> None:
+    response = client.post("/api/session", json={"username": "alice", "password": "x" * 70_000})
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "request-entity-too-large"

@@ -190,3 +190,100 @@ def test_renamed_resources_take_their_dependents_along_and_dropped_ones_go_with_
     assert iam.list_role_policies(RoleName=new_role)["PolicyNames"] == ["access"]
     assert old_role not in [role["RoleName"] for role in iam.list_roles()["Roles"]]
     assert bucket not in [b["Name"] for b in moto.client("s3").list_buckets()["Buckets"]]
+
+
+WEB_API = """
+    import json
+    import zipfile
+
+    tiny = pulumi.Config("tiny")
+    timeout = tiny.get_int("timeout") or 29000
+    package = zipfile.ZipInfo("main.py", (2020, 1, 1, 0, 0, 0))  # the same bytes on every run
+    with zipfile.ZipFile("web.zip", "w") as archive:
+        archive.writestr(package, "def handler(event, context):\\n    return {'statusCode': 200}\\n")
+    trust = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    role = aws.iam.Role("role", name=tiny.require("name"), assume_role_policy=json.dumps({"Statement": [trust]}))
+    web = aws.lambda_.Function(
+        "web",
+        name=tiny.require("name"),
+        role=role.arn,
+        runtime="python3.11",
+        handler="main.handler",
+        code=pulumi.FileArchive("web.zip"),
+    )
+    api = aws.apigateway.RestApi(
+        "api", name=tiny.require("name"), endpoint_configuration={"types": "REGIONAL"}
+    )
+    proxy = aws.apigateway.Resource("proxy", rest_api=api.id, parent_id=api.root_resource_id, path_part="{proxy+}")
+    method = aws.apigateway.Method(
+        "any", rest_api=api.id, resource_id=proxy.id, http_method="ANY", authorization="NONE"
+    )
+    integration = aws.apigateway.Integration(
+        "web",
+        rest_api=api.id,
+        resource_id=proxy.id,
+        http_method=method.http_method,
+        type="AWS_PROXY",
+        integration_http_method="POST",
+        uri=web.invoke_arn,
+        timeout_milliseconds=timeout,
+    )
+    deployment = aws.apigateway.Deployment(
+        "deployment",
+        rest_api=api.id,
+        triggers={"integration": str(timeout)},
+        opts=pulumi.ResourceOptions(depends_on=[method, integration]),
+    )
+    stage = aws.apigateway.Stage("live", rest_api=api.id, deployment=deployment.id, stage_name="live")
+    aws.lambda_.Permission(
+        "api",
+        action="lambda:InvokeFunction",
+        function=web.name,
+        principal="apigateway.amazonaws.com",
+        source_arn=api.execution_arn.apply(lambda arn: f"{arn}/*/*"),
+    )
+    pulumi.export("api_id", api.id)
+    pulumi.export("api_url", stage.invoke_url)
+    pulumi.export("resource_id", proxy.id)
+    pulumi.export("path", proxy.path)
+"""
+
+
+def test_a_web_api_in_front_of_a_function_is_deployed_and_redeployed(moto, tiny_project, tmp_path, unique):
+    state, name = tmp_path / "state.json", unique("tiny-web")
+    first = replay(tiny_project(WEB_API, {"tiny:name": name}), "test", moto.endpoint_url, state)
+    assert first.get("error") is None, first
+    assert first["created"] == 9
+    outputs = first["outputs"]
+    api_id = outputs["api_id"]
+    assert outputs["api_url"] == f"{moto.endpoint_url}/_aws/execute-api/{api_id}/live"
+    assert outputs["path"] == "/{proxy+}"
+    apigateway = moto.client("apigateway")
+    key = {"restApiId": api_id, "resourceId": outputs["resource_id"], "httpMethod": "ANY"}
+    function_arn = moto.client("lambda").get_function_configuration(FunctionName=name)["FunctionArn"]
+    integration = apigateway.get_integration(**key)
+    assert (
+        integration["uri"]
+        == f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    )
+    (deployment,) = apigateway.get_deployments(restApiId=api_id)["items"]
+    assert apigateway.get_stage(restApiId=api_id, stageName="live")["deploymentId"] == deployment["id"]
+    (statement,) = json.loads(moto.client("lambda").get_policy(FunctionName=name)["Policy"])["Statement"]
+    assert (
+        statement["Condition"]["ArnLike"]["AWS:SourceArn"] == f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/*/*"
+    )
+
+    again = replay(tiny_project(WEB_API, {"tiny:name": name}), "test", moto.endpoint_url, state)
+    assert (again["created"], again["updated"], again["unchanged"], again["deleted"]) == (0, 0, 9, 0)
+
+    changed = replay(
+        tiny_project(WEB_API, {"tiny:name": name, "tiny:timeout": "10000"}), "test", moto.endpoint_url, state
+    )
+    assert changed.get("error") is None, changed
+    # the integration, a new deployment (its triggers changed) and the stage moved onto it
+    assert (changed["created"], changed["updated"], changed["deleted"]) == (0, 3, 0)
+    assert changed["outputs"]["api_id"] == api_id
+    assert apigateway.get_integration(**key)["timeoutInMillis"] == 10000
+    (redeployed,) = apigateway.get_deployments(restApiId=api_id)["items"]
+    assert redeployed["id"] != deployment["id"]
+    assert apigateway.get_stage(restApiId=api_id, stageName="live")["deploymentId"] == redeployed["id"]

@@ -1,12 +1,14 @@
-"""The web app against moto: the images table (the handlers' `aws` fixture), a users table as the
-stack makes it, a clock the test moves, and Flask's test client.
+"""The web app against moto: the images and users tables as the stack makes them (nothing else, to
+keep each test's set-up short), a clock the test moves, and Flask's test client.
 
-Two users are there from the start, with their hashes made once per session (scrypt is slow on
-purpose): `alice`, a photographer, and `rita`, a reviewer, both with the password `PASSWORD`.
+Two users are there from the start, `alice`, a photographer, and `rita`, a reviewer, both with the
+password `PASSWORD`, hashed once per session and at a low scrypt cost (the hash records its cost,
+so verifying it is quick too; users made through `UserStore.add` get the real cost).
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import boto3
@@ -14,12 +16,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from handlers.contract import PHOTOGRAPHER, REVIEWER, UsersTable
+from handlers.contract import PHOTOGRAPHER, REVIEWER, ImagesTable, UsersTable
 from handlers.pipeline.records import RecordStore
 from handlers.web import WebSettings, create_app
 from handlers.web.services import Services
-from handlers.web.users import UserStore, hash_password
-from tests.unit.handlers.conftest import IMAGES_TABLE, Aws
+from handlers.web.users import UserStore, _scrypt
+from tests.unit.handlers.conftest import IMAGES_TABLE
 
 USERS_TABLE = "users"
 PASSWORD = "correct horse battery staple"
@@ -43,19 +45,48 @@ class Clock:
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
-    return hash_password(PASSWORD)
+    """`PASSWORD` hashed as `hash_password` does, at N=2^10 instead of 2^14."""
+    n, r, p, salt = 2**10, 8, 1, b"test-salt-16byte"
+    digest = _scrypt(PASSWORD, salt, n, r, p)
+    return f"scrypt${n}${r}${p}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
 @pytest.fixture
-def users_table(aws: Aws, password_hash: str) -> str:
-    aws.dynamodb.create_table(
+def dynamodb(mocked_aws: None) -> Any:
+    """moto's DynamoDB with the images table (and its owner index) in it."""
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName=IMAGES_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"}
+            for n in (ImagesTable.KEY, ImagesTable.OWNER, ImagesTable.UPLOADED_AT)
+        ],
+        KeySchema=[{"AttributeName": ImagesTable.KEY, "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": ImagesTable.OWNER_INDEX,
+                "KeySchema": [
+                    {"AttributeName": ImagesTable.OWNER, "KeyType": "HASH"},
+                    {"AttributeName": ImagesTable.UPLOADED_AT, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    return client
+
+
+@pytest.fixture
+def users_table(dynamodb: Any, password_hash: str) -> str:
+    dynamodb.create_table(
         TableName=USERS_TABLE,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": UsersTable.KEY, "AttributeType": "S"}],
         KeySchema=[{"AttributeName": UsersTable.KEY, "KeyType": "HASH"}],
     )
     for name, role in (("alice", PHOTOGRAPHER), ("rita", REVIEWER)):
-        aws.dynamodb.put_item(
+        dynamodb.put_item(
             TableName=USERS_TABLE,
             Item={
                 UsersTable.KEY: {"S": name},
@@ -68,8 +99,8 @@ def users_table(aws: Aws, password_hash: str) -> str:
 
 
 @pytest.fixture
-def users(users_table: str) -> UserStore:
-    return UserStore(users_table, boto3.client("dynamodb"))
+def users(users_table: str, dynamodb: Any) -> UserStore:
+    return UserStore(users_table, dynamodb)
 
 
 @pytest.fixture
@@ -78,8 +109,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def services(aws: Aws, users: UserStore, clock: Clock) -> Services:
-    return Services(users=users, records=RecordStore(IMAGES_TABLE, aws.dynamodb), clock=clock)
+def services(dynamodb: Any, users: UserStore, clock: Clock) -> Services:
+    return Services(users=users, records=RecordStore(IMAGES_TABLE, dynamodb), clock=clock)
 
 
 @pytest.fixture

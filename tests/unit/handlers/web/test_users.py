@@ -9,15 +9,25 @@ from handlers.web.users import User, UserError, UserStore, hash_password, verify
 from tests.unit.handlers.web.conftest import PASSWORD
 
 
-def test_a_hash_verifies_its_password_only(password_hash: str) -> None:
-    assert password_hash.startswith("scrypt$16384$8$1$")
-    assert verify_password(PASSWORD, password_hash)
-    assert not verify_password(PASSWORD + "!", password_hash)
-    assert PASSWORD not in password_hash
+@pytest.fixture(scope="module")
+def real_hash() -> str:
+    return hash_password(PASSWORD)
 
 
-def test_the_same_password_hashes_differently_each_time(password_hash: str) -> None:
-    assert hash_password(PASSWORD) != password_hash
+def test_a_hash_verifies_its_password_only(real_hash: str) -> None:
+    assert real_hash.startswith("scrypt$16384$8$1$")
+    assert verify_password(PASSWORD, real_hash)
+    assert not verify_password(PASSWORD + "!", real_hash)
+    assert PASSWORD not in real_hash
+
+
+def test_the_same_password_hashes_differently_each_time(real_hash: str) -> None:
+    assert hash_password(PASSWORD) != real_hash
+
+
+def test_a_hash_of_another_cost_verifies_by_its_own(password_hash: str) -> None:
+    assert password_hash.startswith("scrypt$1024$")
+    assert verify_password(PASSWORD, password_hash) and not verify_password(PASSWORD + "!", password_hash)
 
 
 @pytest.mark.parametrize("stored", ["", "bcrypt$x", "scrypt$1$2$3$!!$!!", "scrypt$abc$8$1$AAAA$AAAA"])

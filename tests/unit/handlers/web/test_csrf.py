@@ -67,3 +67,9 @@ def test_every_state_changing_method_of_every_view_is_checked(app: Flask, method
 def test_an_unknown_path_is_404_not_csrf(client: FlaskClient) -> None:
     sign_in(client)
     assert client.post("/api/nothing-here").status_code == 404
+
+
+def test_a_method_a_path_does_not_take_is_405_not_csrf(client: FlaskClient) -> None:
+    sign_in(client)
+    response = client.put("/api/session")
+    assert response.status_code == 405 and response.get_json()["error"] == "method-not-allowed"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -130,3 +133,29 @@ def test_a_count_starts_afresh_after_the_window(lockouts: Lockouts) -> None:
     assert lockouts.failed("bob", 10.0) == 2
     assert lockouts.failed("bob", 10.0 + POLICY.window_seconds) == 1
     assert lockouts.wait("bob", 11.0 + POLICY.window_seconds) == 0
+
+
+class Racing:
+    """A DynamoDB client through which another sign-in's failure lands between our two writes."""
+
+    def __init__(self, client: Any, other: Callable[[], object]) -> None:
+        self.client, self.other, self.raced = client, other, False
+        self.exceptions = client.exceptions
+
+    def update_item(self, **kwargs: Any) -> Any:
+        return self.client.update_item(**kwargs)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        if not self.raced:
+            self.raced = True
+            self.other()
+        return self.client.put_item(**kwargs)
+
+    def get_item(self, **kwargs: Any) -> Any:
+        return self.client.get_item(**kwargs)
+
+
+def test_a_concurrent_first_failure_is_added_to_not_overwritten(lockouts: Lockouts) -> None:
+    racing = Racing(lockouts.client, lambda: lockouts.failed("bob", 100.0))
+    assert Lockouts(lockouts.table_name, racing).failed("bob", 100.5) == 2  # type: ignore[arg-type]
+    assert lockouts.failed("bob", 101.0) == 3

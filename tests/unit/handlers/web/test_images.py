@@ -4,7 +4,6 @@ record's shape, filters, bad input, cursors refused when altered or borrowed, an
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +18,13 @@ from moto import mock_aws
 
 from handlers.contract import PHOTOGRAPHER, REVIEWER, ImagesTable, UsersTable
 from handlers.pipeline.records import RecordStore
-from handlers.web import WebSettings, auth, create_app, records_api
+from handlers.web import WebSettings, create_app, records_api
 from handlers.web.records_api import api_record
 from handlers.web.services import Services
 from handlers.web.users import UserStore
 from tests.unit.conftest import FAKE_AWS
 from tests.unit.handlers.records import AWAITING, PENDING, PROCESSED, REJECTED_IN_REVIEW
+from tests.unit.handlers.web.conftest import PASSWORD
 
 IMAGES, USERS = "images", "users"
 ROLES = {"ann": PHOTOGRAPHER, "bob": PHOTOGRAPHER, "rita": REVIEWER}
@@ -55,15 +55,15 @@ class World:
                 self.dynamodb.batch_write_item(RequestItems={IMAGES: deletes})
 
     def client(self, username: str | None) -> Any:
-        """A test client signed in as `username` (None: not signed in)."""
+        """A test client signed in as `username` through `POST /api/session` (None: not signed in)."""
         client = self.app.test_client()
         if username is not None:
-            with client.session_transaction() as session:
-                session[auth.USER], session[auth.ISSUED_AT] = username, int(time.time())
+            response = client.post("/api/session", json={"username": username, "password": PASSWORD})
+            assert response.status_code == 200, response.json
         return client
 
 
-def make_tables() -> Any:
+def make_tables(password_hash: str) -> Any:
     dynamodb = boto3.client("dynamodb")
     dynamodb.create_table(
         TableName=IMAGES,
@@ -94,8 +94,8 @@ def make_tables() -> Any:
         AttributeDefinitions=[{"AttributeName": UsersTable.KEY, "AttributeType": "S"}],
         KeySchema=[{"AttributeName": UsersTable.KEY, "KeyType": "HASH"}],
     )
-    for username, role in ROLES.items():  # signed in through the session cookie: no password needed
-        item = {UsersTable.KEY: {"S": username}, "role": {"S": role}, "password_hash": {"S": "-"}}
+    for username, role in ROLES.items():
+        item = {UsersTable.KEY: {"S": username}, "role": {"S": role}, "password_hash": {"S": password_hash}}
         dynamodb.put_item(TableName=USERS, Item=item)
     return dynamodb
 
@@ -107,12 +107,12 @@ def make_world(dynamodb: Any, services_type: type[Services] = Services, **extra:
 
 
 @pytest.fixture(scope="module")
-def tables() -> Iterator[Any]:
+def tables(password_hash: str) -> Iterator[Any]:
     """One moto and its tables for the module (each test starts with no records: `world`)."""
     with pytest.MonkeyPatch.context() as monkeypatch, mock_aws():
         for name, value in FAKE_AWS.items():
             monkeypatch.setenv(name, value)
-        yield make_tables()
+        yield make_tables(password_hash)
 
 
 @pytest.fixture

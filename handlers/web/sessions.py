@@ -10,6 +10,7 @@ the CSRF token again, for a client that has only the cookie.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -21,6 +22,7 @@ from handlers.web.services import services
 from handlers.web.users import MAX_PASSWORD, User
 
 sessions = Blueprint("sessions", __name__)
+log = logging.getLogger(__name__)  # who failed or was refused; never a password
 
 MAX_USERNAME = 128
 FIELDS = ("username", "password")
@@ -33,12 +35,15 @@ def sign_in_with_password() -> ResponseReturnValue:
     lockouts, now = services().lockouts, services().clock()
     wait = lockouts.wait(username, now)
     if wait:
+        log.warning("sign-in refused: user name %r must wait %d s after repeated failures", username, wait)
         raise TooManyAttempts(wait)
     user = services().users.authenticate(username, password)
     if user is None:
-        lockouts.failed(username, now)
+        failures = lockouts.failed(username, now)
+        log.warning("sign-in failed: user name %r, failure %d in a row", username, failures)
         raise BadCredentials()
     lockouts.succeeded(username)
+    log.info("signed in: %r", user.username)
     token = sign_in(user)
     return jsonify(user=_user(user), csrf_token=token)
 

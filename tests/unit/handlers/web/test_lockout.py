@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +66,18 @@ def test_an_unknown_name_is_answered_as_a_user_is(client: FlaskClient, clock: Cl
     assert {status for status, _, _ in known} == {401, 429}
     assert known == unknown  # the right password too: locked by then, whether the user exists or not
     assert known[-1][0] == 429
+
+
+def test_failures_and_refusals_are_logged_without_the_password(
+    client: FlaskClient, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="handlers.web.sessions")
+    fail(client, clock, "alice", 4)
+    sign_in(client, "alice", PASSWORD)
+    messages = [record.getMessage() for record in caplog.records]
+    assert "sign-in failed: user name 'alice', failure 4 in a row" in messages
+    assert "sign-in refused: user name 'alice' must wait 10 s after repeated failures" in messages
+    assert not any(WRONG in m or PASSWORD in m for m in messages)
 
 
 def test_a_success_forgets_the_failures(client: FlaskClient, clock: Clock) -> None:

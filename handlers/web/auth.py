@@ -88,7 +88,10 @@ def current_user() -> User:
 def csrf_token() -> str:
     """The session's CSRF token (for the login answer and `GET /api/me`)."""
     current_user()
-    token: str = session[CSRF]
+    token = session.get(CSRF)
+    if not isinstance(token, str):  # a session without one is not one this app made
+        session.clear()
+        raise NotSignedIn("sign in first: POST /api/session")
     return token
 
 

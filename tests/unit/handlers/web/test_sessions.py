@@ -116,6 +116,12 @@ def test_the_same_payload_signed_with_the_key_is_accepted(app: Flask, client: Fl
     assert client.get("/api/me").get_json()["user"]["username"] == "rita"
 
 
+def test_a_session_without_a_csrf_token_is_refused(app: Flask, client: FlaskClient, clock: Clock) -> None:
+    client.set_cookie("session", forge(app, SECRET_KEY, {"user": "alice", "issued_at": int(clock())}))
+    assert client.get("/api/me").status_code == 401
+    assert client.get_cookie("session") is None
+
+
 def test_an_altered_cookie_is_refused(app: Flask, client: FlaskClient) -> None:
     sign_in(client)
     cookie = session_cookie(client)

@@ -43,7 +43,7 @@ class RecordStore:
     def get(self, image_id: str) -> dict[str, Any] | None:
         key = {ImagesTable.KEY: {"S": image_id}}
         item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
-        return self._plain(item["Item"]) if "Item" in item else None
+        return self.plain(item["Item"]) if "Item" in item else None
 
     def record_upload(self, upload: Upload, placement: Placement | None, status: str, **fields: Any) -> bool:
         """Write the record of `upload` (pending or rejected), replacing the record of an older upload of
@@ -173,9 +173,9 @@ class RecordStore:
                 self.client.update_item(TableName=self.table_name, Key=key, ReturnValues=returning, **request)
             )
 
-        return self._plain(result["Attributes"]) if self._conditional(update) else None
+        return self.plain(result["Attributes"]) if self._conditional(update) else None
 
-    def _plain(self, item: dict[str, Any]) -> dict[str, Any]:
+    def plain(self, item: dict[str, Any]) -> dict[str, Any]:
         """A DynamoDB item as plain Python values (numbers as int where whole)."""
         return {key: _number(self._deserialize(value)) for key, value in item.items()}
 

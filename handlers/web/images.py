@@ -13,7 +13,6 @@ the same list), `status` (a record status), `verdict` (a review status) and `own
 from __future__ import annotations
 
 import re
-from typing import cast
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -79,4 +78,4 @@ def _one_of(field: str, allowed: tuple[str, ...]) -> str | None:
 
 def _images_base_url() -> str | None:
     """Where the variants are served (the CDN), once the services say; None: no URLs yet."""
-    return cast(str | None, getattr(services(), "images_base_url", None))
+    return services().images_base_url

@@ -174,7 +174,7 @@ class RecordLists:
                 break
         shown = items[:limit]
         following = self._cursor(listing, shown[-1]) if len(items) > limit else None
-        return Page([self.records._plain(item) for item in shown], following)
+        return Page([self.records.plain(item) for item in shown], following)
 
     def _cursor(self, listing: Listing, item: dict[str, Any]) -> str:
         hash_name, _ = listing.hash_key

@@ -35,6 +35,7 @@ class Services:
     users: UserStore
     records: RecordStore
     clock: Callable[[], float] = field(default=time.time)
+    images_base_url: str | None = None  # where the published variants are served (the CDN); None: not yet
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
 
     @property

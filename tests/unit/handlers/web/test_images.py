@@ -100,8 +100,8 @@ def make_tables(password_hash: str) -> Any:
     return dynamodb
 
 
-def make_world(dynamodb: Any, services_type: type[Services] = Services, **extra: Any) -> World:
-    services = services_type(users=UserStore(USERS, dynamodb), records=RecordStore(IMAGES, dynamodb), **extra)
+def make_world(dynamodb: Any, images_base_url: str | None = None) -> World:
+    services = Services(UserStore(USERS, dynamodb), RecordStore(IMAGES, dynamodb), images_base_url=images_base_url)
     app = create_app(WebSettings(secret_key=b"k" * 32, secure_cookies=False), services)
     return World(app, dynamodb)
 
@@ -196,11 +196,7 @@ def test_the_review_is_shown_as_review_status_and_reason():
 
 
 def test_the_endpoint_builds_urls_from_the_services_images_base_url(world):
-    @dataclass(frozen=True)
-    class WithImages(Services):
-        images_base_url: str | None = None
-
-    world = make_world(world.dynamodb, WithImages, images_base_url="https://cdn.example")
+    world = make_world(world.dynamodb, images_base_url="https://cdn.example")
     world.put({**PROCESSED, "uploaded_at": day(1)})
     response = world.client("ann").get("/api/images/i1")
     assert response.json["thumbnail_url"] == "https://cdn.example/public/thumbnail/i1-v1.jpg"

@@ -13,7 +13,8 @@ from urllib.parse import quote_plus
 import boto3
 import pytest
 
-from handlers.contract import Env, IdempotencyTable, ImagesTable
+from handlers.contract import Env
+from tests.unit.tables import create_idempotency_table, create_images_table
 
 BUCKET = "images"
 IMAGES_TABLE, IDEMPOTENCY_TABLE = "images", "idempotency"
@@ -120,31 +121,8 @@ def aws(monkeypatch: pytest.MonkeyPatch, mocked_aws: None) -> Aws:
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName=IMAGES_TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": n, "AttributeType": "S"}
-            for n in (ImagesTable.KEY, ImagesTable.OWNER, ImagesTable.UPLOADED_AT)
-        ],
-        KeySchema=[{"AttributeName": ImagesTable.KEY, "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": ImagesTable.OWNER_INDEX,
-                "KeySchema": [
-                    {"AttributeName": ImagesTable.OWNER, "KeyType": "HASH"},
-                    {"AttributeName": ImagesTable.UPLOADED_AT, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
-    dynamodb.create_table(
-        TableName=IDEMPOTENCY_TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": IdempotencyTable.KEY, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": IdempotencyTable.KEY, "KeyType": "HASH"}],
-    )
+    create_images_table(dynamodb, IMAGES_TABLE)
+    create_idempotency_table(dynamodb, IDEMPOTENCY_TABLE)
     sqs = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="enhance")["QueueUrl"]
     monkeypatch.setenv(Env.ENHANCE_QUEUE_URL, queue_url)

@@ -16,12 +16,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from handlers.contract import PHOTOGRAPHER, REVIEWER, ImagesTable, UsersTable
+from handlers.contract import PHOTOGRAPHER, REVIEWER, UsersTable
 from handlers.pipeline.records import RecordStore
 from handlers.web import WebSettings, create_app
 from handlers.web.services import Services
 from handlers.web.users import UserStore, _scrypt
 from tests.unit.handlers.conftest import IMAGES_TABLE
+from tests.unit.tables import create_images_table, create_users_table
 
 USERS_TABLE = "users"
 PASSWORD = "correct horse battery staple"
@@ -53,38 +54,15 @@ def password_hash() -> str:
 
 @pytest.fixture
 def dynamodb(mocked_aws: None) -> Any:
-    """moto's DynamoDB with the images table (and its owner index) in it."""
+    """moto's DynamoDB with the images table (and its indexes) in it."""
     client = boto3.client("dynamodb")
-    client.create_table(
-        TableName=IMAGES_TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": n, "AttributeType": "S"}
-            for n in (ImagesTable.KEY, ImagesTable.OWNER, ImagesTable.UPLOADED_AT)
-        ],
-        KeySchema=[{"AttributeName": ImagesTable.KEY, "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": ImagesTable.OWNER_INDEX,
-                "KeySchema": [
-                    {"AttributeName": ImagesTable.OWNER, "KeyType": "HASH"},
-                    {"AttributeName": ImagesTable.UPLOADED_AT, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
+    create_images_table(client, IMAGES_TABLE)
     return client
 
 
 @pytest.fixture
 def users_table(dynamodb: Any, password_hash: str) -> str:
-    dynamodb.create_table(
-        TableName=USERS_TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": UsersTable.KEY, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": UsersTable.KEY, "KeyType": "HASH"}],
-    )
+    create_users_table(dynamodb, USERS_TABLE)
     for name, role in (("alice", PHOTOGRAPHER), ("rita", REVIEWER)):
         dynamodb.put_item(
             TableName=USERS_TABLE,

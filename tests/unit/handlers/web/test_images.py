@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from handlers.contract import PHOTOGRAPHER, REVIEWER, ImagesTable, UsersTable
+from handlers.contract import PHOTOGRAPHER, REVIEWER, UsersTable
 from handlers.pipeline.records import RecordStore
 from handlers.web import WebSettings, create_app, records_api
 from handlers.web.records_api import api_record
@@ -25,6 +25,7 @@ from handlers.web.users import UserStore
 from tests.unit.conftest import FAKE_AWS
 from tests.unit.handlers.records import AWAITING, PENDING, PROCESSED, REJECTED_IN_REVIEW
 from tests.unit.handlers.web.conftest import PASSWORD
+from tests.unit.tables import create_images_table, create_users_table
 
 IMAGES, USERS = "images", "users"
 ROLES = {"ann": PHOTOGRAPHER, "bob": PHOTOGRAPHER, "rita": REVIEWER}
@@ -65,35 +66,8 @@ class World:
 
 def make_tables(password_hash: str) -> Any:
     dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName=IMAGES,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"}
-            for name in (ImagesTable.KEY, ImagesTable.OWNER, ImagesTable.UPLOADED_AT, ImagesTable.REVIEW_STATUS)
-        ],
-        KeySchema=[{"AttributeName": ImagesTable.KEY, "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": index,
-                "KeySchema": [
-                    {"AttributeName": hash_key, "KeyType": "HASH"},
-                    {"AttributeName": ImagesTable.UPLOADED_AT, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index, hash_key in (
-                (ImagesTable.OWNER_INDEX, ImagesTable.OWNER),
-                (ImagesTable.REVIEW_INDEX, ImagesTable.REVIEW_STATUS),
-            )
-        ],
-    )
-    dynamodb.create_table(
-        TableName=USERS,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": UsersTable.KEY, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": UsersTable.KEY, "KeyType": "HASH"}],
-    )
+    create_images_table(dynamodb, IMAGES)
+    create_users_table(dynamodb, USERS)
     for username, role in ROLES.items():
         item = {UsersTable.KEY: {"S": username}, "role": {"S": role}, "password_hash": {"S": password_hash}}
         dynamodb.put_item(TableName=USERS, Item=item)

@@ -13,31 +13,25 @@ from typing import Any
 from harness.aws import AwsTarget
 
 
-class NoticeTap:
-    """`with NoticeTap(target, topic_arn, {"owner": ["alice"]}) as tap: … tap.received()` (without
-    a filter policy, it sees every message of the topic)."""
+class SubscribedQueue:
+    """A queue of our own subscribed to a topic with the given subscription `attributes` (filter
+    policy, scope, raw delivery), for as long as the `with` block lasts: both go again on leaving."""
 
-    def __init__(self, target: AwsTarget, topic_arn: str, filter_policy: dict[str, Any] | None = None) -> None:
+    def __init__(self, target: AwsTarget, topic_arn: str, attributes: dict[str, str], name: str = "tap") -> None:
         self.sqs, self.sns = target.client("sqs"), target.client("sns")
-        self.topic_arn = topic_arn
-        self.filter_policy = filter_policy
-        self.notices: list[tuple[dict[str, Any], dict[str, str]]] = []
-        self._queue_url: str | None = None
-        self._subscription: str | None = None
+        self.topic_arn, self.attributes, self.name = topic_arn, attributes, name
+        self.queue_url: str | None = None
+        self.subscription: str | None = None
 
-    def __enter__(self) -> NoticeTap:
-        self._queue_url = self.sqs.create_queue(QueueName=f"imagepipe-tap-{uuid.uuid4().hex[:10]}")["QueueUrl"]
-        arn = self.sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        self._subscription = self.sns.subscribe(
+    def __enter__(self) -> SubscribedQueue:
+        name = f"imagepipe-{self.name}-{uuid.uuid4().hex[:10]}"
+        self.queue_url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        self.subscription = self.sns.subscribe(
             TopicArn=self.topic_arn,
             Protocol="sqs",
-            Endpoint=arn,
-            Attributes={
-                "RawMessageDelivery": "true",
-                **({"FilterPolicy": json.dumps(self.filter_policy)} if self.filter_policy else {}),
-            },
+            Endpoint=arn["QueueArn"],
+            Attributes=self.attributes,
             ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
         return self
@@ -45,10 +39,33 @@ class NoticeTap:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if self._subscription:
-            self.sns.unsubscribe(SubscriptionArn=self._subscription)
-        if self._queue_url:
-            self.sqs.delete_queue(QueueUrl=self._queue_url)
+        if self.subscription:
+            self.sns.unsubscribe(SubscriptionArn=self.subscription)
+        if self.queue_url:
+            self.sqs.delete_queue(QueueUrl=self.queue_url)
+
+
+class NoticeTap:
+    """`with NoticeTap(target, topic_arn, {"owner": ["alice"]}) as tap: … tap.received()` (without
+    a filter policy, it sees every message of the topic)."""
+
+    def __init__(self, target: AwsTarget, topic_arn: str, filter_policy: dict[str, Any] | None = None) -> None:
+        attributes = {"RawMessageDelivery": "true"}
+        if filter_policy:
+            attributes["FilterPolicy"] = json.dumps(filter_policy)
+        self._queue = SubscribedQueue(target, topic_arn, attributes)
+        self.sqs = self._queue.sqs
+        self.notices: list[tuple[dict[str, Any], dict[str, str]]] = []
+        self._queue_url: str | None = None
+
+    def __enter__(self) -> NoticeTap:
+        self._queue_url = self._queue.__enter__().queue_url
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._queue.__exit__(kind, error, trace)
 
     def received(self, wait_seconds: int = 1) -> list[tuple[dict[str, Any], dict[str, str]]]:
         """Every notice that has arrived so far, as (message, attributes), oldest first; waits up to

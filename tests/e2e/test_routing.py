@@ -54,6 +54,7 @@ from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import image_id_for, removals_in, uploads_in
 from harness import commands
 from harness.aws import TEST_CREDENTIALS, AwsTarget
+from harness.notice_tap import SubscribedQueue
 from harness.polling import wait_until
 from tests.messages import Message, messages
 
@@ -70,34 +71,23 @@ class RouteTap:
     policy, scope and raw flag); removed again on leaving. `read()` takes what has arrived."""
 
     def __init__(self, target: AwsTarget, topic_arn: str, route: Route) -> None:
-        self.sqs, self.sns = target.client("sqs"), target.client("sns")
-        self.topic_arn, self.route = topic_arn, route
-        self.queue_url = self.subscription = ""
+        attributes = {
+            "FilterPolicyScope": route.scope,
+            "FilterPolicy": route.policy_json(),
+            "RawMessageDelivery": str(route.raw_message_delivery).lower(),
+        }
+        self._queue = SubscribedQueue(target, topic_arn, attributes, name=f"route-tap-{route.name}")
+        self.sqs, self.topic_arn, self.route = self._queue.sqs, topic_arn, route
+        self.queue_url = ""
 
     def __enter__(self) -> RouteTap:
-        name = f"imagepipe-route-tap-{self.route.name}-{uuid.uuid4().hex[:8]}"
-        self.queue_url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
-        arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]
-        self.subscription = self.sns.subscribe(
-            TopicArn=self.topic_arn,
-            Protocol="sqs",
-            Endpoint=arn["QueueArn"],
-            Attributes={
-                "FilterPolicyScope": self.route.scope,
-                "FilterPolicy": self.route.policy_json(),
-                "RawMessageDelivery": str(self.route.raw_message_delivery).lower(),
-            },
-            ReturnSubscriptionArn=True,
-        )["SubscriptionArn"]
+        self.queue_url = self._queue.__enter__().queue_url or ""
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if self.subscription:
-            self.sns.unsubscribe(SubscriptionArn=self.subscription)
-        if self.queue_url:
-            self.sqs.delete_queue(QueueUrl=self.queue_url)
+        self._queue.__exit__(kind, error, trace)
 
     def read(self, wait_seconds: int = 0) -> list[tuple[Received, str | None]]:
         """Every message in the queue now (waiting up to `wait_seconds` for a first one), taken off

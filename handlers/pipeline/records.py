@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from handlers.contract import DELETED, PENDING, REJECTED, ImagesTable
+from handlers.contract import AWAITING, DELETED, PENDING, REJECTED, ImagesTable, Record
 from handlers.pipeline.uploads import Placement, Upload
 
 if TYPE_CHECKING:
@@ -116,6 +116,20 @@ class RecordStore:
                 ":order": {"S": order},
                 ":at": {"S": now},
             },
+        )
+
+    def withdraw_from_review(self, image_id: str) -> bool:
+        """A deleted image no longer awaits review: drop its `awaiting` review status (a verdict
+        given before the deletion stays, for the history). False when there was nothing to drop."""
+        return self._conditional(
+            lambda: self.client.update_item(
+                TableName=self.table_name,
+                Key={ImagesTable.KEY: {"S": image_id}},
+                UpdateExpression="REMOVE #review",
+                ConditionExpression="#status = :deleted AND #review = :awaiting",
+                ExpressionAttributeNames={"#status": "status", "#review": Record.REVIEW_STATUS},
+                ExpressionAttributeValues={":deleted": {"S": DELETED}, ":awaiting": {"S": AWAITING}},
+            )
         )
 
     def update_if_newer(

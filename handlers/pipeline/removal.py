@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from handlers.contract import DELETED
+from handlers.contract import AWAITING, DELETED, Record
 from handlers.pipeline.outcome import STALE, Outcome
 from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import Removal
@@ -33,6 +33,8 @@ class Remover:
         before = self.records.mark_deleted(removal.image_id, removal.order)
         if before is None:
             return Outcome(removal.image_id, STALE)
+        if before.get(Record.REVIEW_STATUS) == AWAITING:
+            self.records.withdraw_from_review(removal.image_id)
         variants = [before[key] for key in VARIANT_KEYS if before.get(key)]
         if variants:
             self.s3.delete_objects(

@@ -36,6 +36,22 @@ def test_deleting_a_processed_upload_removes_its_variants_and_marks_it_deleted(a
     assert record["status"] == "deleted" and record["deleted_at"]
     assert record["optimized_key"] == before["optimized_key"]  # what it was, for the history
     assert _public_keys(aws) == []
+    assert before["review_status"] == "awaiting" and "review_status" not in record  # no longer to review
+
+
+def test_a_verdict_given_before_the_deletion_stays_on_the_record(aws, stages, context):
+    key = "uploads/alice/reviewed.jpg"
+    before = _processed(aws, stages, context, key)
+    aws.dynamodb.update_item(
+        TableName="images",
+        Key={"image_id": {"S": before["image_id"]}},
+        UpdateExpression="SET review_status = :passed",
+        ExpressionAttributeValues={":passed": {"S": "passed"}},
+    )
+    aws.s3.delete_object(Bucket=BUCKET, Key=key)
+    stages[2].handler(sqs_batch(s3_removed_event(key)), context)
+    record = aws.record(key)
+    assert (record["status"], record["review_status"]) == ("deleted", "passed")
 
 
 def test_the_removal_of_a_rejected_upload_by_ingest_leaves_the_rejection(aws, stages, context):

@@ -24,9 +24,10 @@ class StorageArgs:
 class Storage(pulumi.ComponentResource):
     """A private bucket (uploads in, published variants out) and the image records table.
 
-    Records are keyed by `image_id`; the `owner-index` lists one owner's images newest first; their
-    stream carries each change to the notify stage. The idempotency table lets Powertools recognise
-    a redelivered message.
+    Records are keyed by `image_id`; the owner index lists one owner's images newest first, the
+    review index every owner's images by review status (the reviewers' lists); their stream carries
+    each change to the notify stage. The idempotency table lets Powertools recognise a redelivered
+    message.
     """
 
     bucket: aws.s3.Bucket
@@ -66,21 +67,11 @@ class Storage(pulumi.ComponentResource):
             hash_key=ImagesTable.KEY,
             attributes=[
                 aws.dynamodb.TableAttributeArgs(name=name, type="S")
-                for name in (ImagesTable.KEY, ImagesTable.OWNER, ImagesTable.UPLOADED_AT)
+                for name in (ImagesTable.KEY, ImagesTable.OWNER, ImagesTable.UPLOADED_AT, ImagesTable.REVIEW_STATUS)
             ],
             global_secondary_indexes=[
-                aws.dynamodb.TableGlobalSecondaryIndexArgs(
-                    name=ImagesTable.OWNER_INDEX,
-                    key_schemas=[
-                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
-                            attribute_name=ImagesTable.OWNER, key_type="HASH"
-                        ),
-                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
-                            attribute_name=ImagesTable.UPLOADED_AT, key_type="RANGE"
-                        ),
-                    ],
-                    projection_type="ALL",
-                )
+                _newest_first(ImagesTable.OWNER_INDEX, ImagesTable.OWNER),
+                _newest_first(ImagesTable.REVIEW_INDEX, ImagesTable.REVIEW_STATUS),
             ],
             # Every change, before and after: the notify stage tells owners their uploads' outcomes.
             stream_enabled=True,
@@ -108,6 +99,21 @@ class Storage(pulumi.ComponentResource):
                 "idempotency_table_name": self.idempotency_table.name,
             }
         )
+
+
+def _newest_first(index: str, hash_key: str) -> aws.dynamodb.TableGlobalSecondaryIndexArgs:
+    """An index listing the records sharing one `hash_key` value by upload time, every attribute
+    projected (a list page is one Query, no follow-up reads)."""
+    return aws.dynamodb.TableGlobalSecondaryIndexArgs(
+        name=index,
+        key_schemas=[
+            aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=hash_key, key_type="HASH"),
+            aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                attribute_name=ImagesTable.UPLOADED_AT, key_type="RANGE"
+            ),
+        ],
+        projection_type="ALL",
+    )
 
 
 def _tls_only_policy(bucket_arn: str) -> str:

@@ -25,6 +25,8 @@ class Env:
     OWNER_EMAILS: Final = "OWNER_EMAILS"  # notify: a JSON object of owner → address
     COMMAND_REJECTIONS_URL: Final = "COMMAND_REJECTIONS_URL"  # commands: where invalid ones go, with why
     USERS_TABLE: Final = "USERS_TABLE"  # web: who may sign in
+    IMAGES_BUCKET: Final = "IMAGES_BUCKET"  # web: where presigned uploads go, and deletions
+    IMAGES_BASE_URL: Final = "IMAGES_BASE_URL"  # web and notify: where the variants are served (the CDN)
     SESSION_SECRET_ARN: Final = "SESSION_SECRET_ARN"  # web: the Secrets Manager secret that signs sessions
     MAX_UPLOAD_BYTES: Final = "MAX_UPLOAD_BYTES"  # the stages that read pixels: their limits
     MAX_PIXELS: Final = "MAX_PIXELS"

@@ -1,5 +1,5 @@
 """Enhance: the stage that turns an accepted upload into its published variants, an optimized image
-and a thumbnail, oriented and mildly enhanced, under `public/`."""
+and a thumbnail, oriented and mildly enhanced, under `images/`."""
 
 from __future__ import annotations
 

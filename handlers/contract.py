@@ -44,7 +44,9 @@ METRICS_NAMESPACE: Final = "imagepipe"
 
 # The bucket: uploads come in under one prefix, published variants go out under the other.
 UPLOAD_PREFIX: Final = "uploads/"  # uploads/<owner>/<file name>
-PUBLIC_PREFIX: Final = "public/"  # public/<variant>/<image id>-<upload version>.<extension>
+# images/<variant>/<image id>-<upload version>.<extension>: the CDN serves this prefix as it is, at
+# <cdn_url>/images/... (a CloudFront origin cannot drop a path prefix, only add one).
+PUBLIC_PREFIX: Final = "images/"
 VARIANTS: Final = ("optimized", "thumbnail")
 
 

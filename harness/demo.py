@@ -165,7 +165,7 @@ def _look_further(outputs: dict[str, Any]) -> str:
     return f"""
 Look further (the stack stays up until `make down`):
   python -m harness outputs                                   names and URLs of the stack, as JSON
-  aws --endpoint-url {endpoint} s3 ls s3://{bucket}/public/ --recursive
+  aws --endpoint-url {endpoint} s3 ls s3://{bucket}/images/ --recursive
   aws --endpoint-url {endpoint} dynamodb scan --table-name {table}
   function logs: {logs}/<function>.log   (also CloudWatch Logs /aws/lambda/<function>)
   notices: subscribe a queue or an e-mail address to {outputs["notifications_topic_arn"]}

@@ -1,5 +1,5 @@
 """Publishing (the enhance stage's logic): render an accepted upload into its optimized image and
-thumbnail, write them under `public/`, and record the image `processed`."""
+thumbnail, write them under `images/`, and record the image `processed`."""
 
 from __future__ import annotations
 

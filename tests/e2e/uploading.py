@@ -3,7 +3,7 @@
 Each test gets an owner of its own (`e2e-<8 hex digits>`), so its keys, records, notices and mail are
 its own: no other test of the run, and no other run against a long-lived stack, sees them. What a
 test uploaded (or adopted) is removed when it ends: the upload, the variants published for it under
-`public/`, and its image record.
+`images/`, and its image record.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ class Uploads:
         self._dynamodb.delete_item(TableName=self.stack.table, Key={ImagesTable.KEY: {"S": image_id}})
 
     def _published_for(self, image_id: str) -> set[str]:
-        """Keys under public/<variant>/<image id>-…, whatever the variants are called."""
+        """Keys under images/<variant>/<image id>-…, whatever the variants are called."""
         folders = self._s3.list_objects_v2(Bucket=self.stack.bucket, Prefix=PUBLIC_PREFIX, Delimiter="/")
         found: set[str] = set()
         for folder in folders.get("CommonPrefixes", []):

@@ -161,8 +161,8 @@ def test_enhance_may_do_exactly_what_it_needs(program):
         "sqs:GetQueueAttributes": {COMMON["sqs:ReceiveMessage"].format(stage="enhance")},
         "sqs:ChangeMessageVisibility": {COMMON["sqs:ReceiveMessage"].format(stage="enhance")},
         "s3:GetObject": {f"{bucket}/uploads/*"},
-        "s3:DeleteObject": {f"{bucket}/uploads/*", f"{bucket}/public/*"},
-        "s3:PutObject": {f"{bucket}/public/*"},
+        "s3:DeleteObject": {f"{bucket}/uploads/*", f"{bucket}/images/*"},
+        "s3:PutObject": {f"{bucket}/images/*"},
         "s3:ListBucket": {bucket},
         "dynamodb:GetItem": {images, idempotency},
         "dynamodb:UpdateItem": {images, idempotency},
@@ -171,7 +171,7 @@ def test_enhance_may_do_exactly_what_it_needs(program):
     }
     document = json.loads(program.one(ROLE_POLICY, "enhance-policy")["policy"])
     (listing,) = [s for s in document["Statement"] if s["Action"] == ["s3:ListBucket"]]
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["public/*"]}}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["images/*"]}}
 
 
 def test_removal_may_do_exactly_what_it_needs(program):
@@ -182,7 +182,7 @@ def test_removal_may_do_exactly_what_it_needs(program):
         "sqs:DeleteMessage": {COMMON["sqs:ReceiveMessage"].format(stage="removal")},
         "sqs:GetQueueAttributes": {COMMON["sqs:ReceiveMessage"].format(stage="removal")},
         "sqs:ChangeMessageVisibility": {COMMON["sqs:ReceiveMessage"].format(stage="removal")},
-        "s3:DeleteObject": {"arn:aws:s3:::imagepipe-local-images/public/*"},
+        "s3:DeleteObject": {"arn:aws:s3:::imagepipe-local-images/images/*"},
         "dynamodb:UpdateItem": {
             ARN.format(service="dynamodb", name="imagepipe-local-images"),
             ARN.format(service="dynamodb", name="imagepipe-local-idempotency"),

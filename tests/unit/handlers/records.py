@@ -15,8 +15,8 @@ PENDING = {
 PROCESSED = {
     **PENDING,
     "status": "processed",
-    "optimized_key": "public/optimized/i1-v1.jpg",
-    "thumbnail_key": "public/thumbnail/i1-v1.jpg",
+    "optimized_key": "images/optimized/i1-v1.jpg",
+    "thumbnail_key": "images/thumbnail/i1-v1.jpg",
 }
 # The review: enhance leaves a processed image awaiting one; a verdict replaces it, or an earlier verdict.
 AWAITING = {**PROCESSED, "review_status": "awaiting", "caption": "Sunset at Inch"}

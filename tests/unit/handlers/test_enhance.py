@@ -8,6 +8,7 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from PIL import Image
 
+from handlers.contract import PUBLIC_PREFIX
 from harness.samples import alpha_png, photo_jpeg
 from tests.unit.handlers.conftest import BUCKET, fresh, s3_event, sqs_batch
 
@@ -36,7 +37,7 @@ def test_a_pending_photo_is_published_upright_bounded_and_stripped(aws, stages, 
     assert (optimized["width"], optimized["height"]) == (1067, 1600)  # portrait, as the EXIF tag says
     assert max(thumbnail["width"], thumbnail["height"]) == 256
     for variant in (optimized, thumbnail):
-        assert variant["key"].startswith(("public/optimized/", "public/thumbnail/"))
+        assert variant["key"].startswith((f"{PUBLIC_PREFIX}optimized/", f"{PUBLIC_PREFIX}thumbnail/"))
         obj = aws.s3.get_object(Bucket=BUCKET, Key=variant["key"])
         assert obj["ContentType"] == "image/jpeg"
         assert obj["ContentLength"] == variant["bytes"]
@@ -63,7 +64,7 @@ def test_a_redelivered_request_publishes_once(aws, stages, context):
     first = aws.record(key)
     stages[1].handler(sqs_batch(request), context)
     assert aws.record(key) == first
-    assert aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="public/")["KeyCount"] == 2
+    assert aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=PUBLIC_PREFIX)["KeyCount"] == 2
 
 
 def test_a_reupload_replaces_the_published_variants(aws, stages, context):
@@ -79,7 +80,7 @@ def test_a_reupload_replaces_the_published_variants(aws, stages, context):
     new = aws.record(key)
     assert new["status"] == "processed" and new["optimized_key"] != old["optimized_key"]
     assert new["variants"]["optimized"]["width"] == 800
-    keys = {o["Key"] for o in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="public/")["Contents"]}
+    keys = {o["Key"] for o in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=PUBLIC_PREFIX)["Contents"]}
     assert keys == {new["optimized_key"], new["thumbnail_key"]}
 
 
@@ -89,7 +90,7 @@ def test_a_request_for_an_upload_that_was_replaced_is_stale(aws, stages, context
     aws.s3.put_object(Bucket=BUCKET, Key=key, Body=photo_jpeg(640, 480, seed=8))  # new content, new ETag
     assert stages[1].handler(sqs_batch(request), context) == {"batchItemFailures": []}
     assert aws.record(key)["status"] == "pending"
-    assert aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="public/")["KeyCount"] == 0
+    assert aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=PUBLIC_PREFIX)["KeyCount"] == 0
 
 
 def test_the_last_failed_attempt_records_the_image_failed(aws, stages, context, monkeypatch):

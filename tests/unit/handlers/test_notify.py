@@ -160,13 +160,13 @@ def test_a_verdict_is_published_once_with_filterable_attributes_and_mailed_to_th
     ((body, attributes),) = notices()
     assert attributes == {"kind": "review", "verdict": "rejected", "owner": "ann"}
     assert (body["kind"], body["verdict"], body["reason"]) == ("review", "rejected", "the horizon is tilted")
-    assert body["image_id"] == "i1" and body["link"] == "public/optimized/i1-v1.jpg"
+    assert body["image_id"] == "i1" and body["link"] == "images/optimized/i1-v1.jpg"
     (sent,) = mail()
     assert sent.destinations["ToAddresses"] == ["ann@example.com"]
     assert sent.subject == "imagepipe: your photo was rejected in review"
     assert sent.body == (
         'Hello ann,\n\ncat.jpg ("Sunset at Inch") was rejected in review: the horizon is tilted. '
-        "Optimized image: public/optimized/i1-v1.jpg.\n\n(imagepipe, about your upload uploads/ann/cat.jpg)\n"
+        "Optimized image: images/optimized/i1-v1.jpg.\n\n(imagepipe, about your upload uploads/ann/cat.jpg)\n"
     )
 
 

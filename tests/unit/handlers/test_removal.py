@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from handlers.contract import PUBLIC_PREFIX
 from harness.samples import pdf_document, photo_jpeg
 from tests.unit.handlers.conftest import BUCKET, fresh, s3_removed_event, sqs_batch
 
@@ -22,7 +23,7 @@ def _processed(aws, stages, context, key: str) -> dict:
 
 
 def _public_keys(aws) -> list[str]:
-    return [o["Key"] for o in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="public/").get("Contents", [])]
+    return [o["Key"] for o in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=PUBLIC_PREFIX).get("Contents", [])]
 
 
 def test_deleting_a_processed_upload_removes_its_variants_and_marks_it_deleted(aws, stages, context):

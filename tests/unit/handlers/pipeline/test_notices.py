@@ -37,7 +37,7 @@ def test_an_upload_becoming_processed_is_one_notice_with_its_variants():
     assert notice is not None and notice.status == "processed"
     assert (
         notice.text
-        == "cat.jpg is processed. Optimized image: public/optimized/i1-v1.jpg. Thumbnail: public/thumbnail/i1-v1.jpg."
+        == "cat.jpg is processed. Optimized image: images/optimized/i1-v1.jpg. Thumbnail: images/thumbnail/i1-v1.jpg."
     )
     assert notice.attributes() == {
         "status": {"DataType": "String", "StringValue": "processed"},
@@ -97,7 +97,7 @@ def test_a_pass_is_one_review_notice_with_the_photo_and_a_link():
     notice = notice_for(AWAITING, PASSED)
     assert (notice.kind, notice.verdict, notice.status) == (REVIEW, "passed", "processed")
     assert notice.subject == "imagepipe: your photo passed review"
-    assert notice.text == 'cat.jpg ("Sunset at Inch") passed review. Optimized image: public/optimized/i1-v1.jpg.'
+    assert notice.text == 'cat.jpg ("Sunset at Inch") passed review. Optimized image: images/optimized/i1-v1.jpg.'
     assert notice.attributes() == {
         "kind": {"DataType": "String", "StringValue": "review"},
         "verdict": {"DataType": "String", "StringValue": "passed"},
@@ -110,14 +110,14 @@ def test_a_rejection_in_review_says_why_and_is_told_apart_from_a_rejected_upload
     assert notice.subject == "imagepipe: your photo was rejected in review"
     assert notice.text == (
         'cat.jpg ("Sunset at Inch") was rejected in review: the horizon is tilted. '
-        "Optimized image: public/optimized/i1-v1.jpg."
+        "Optimized image: images/optimized/i1-v1.jpg."
     )
     # A subscription to {"status": ["rejected"]} (upload rejections) does not match it: no `status`.
     assert "status" not in notice.attributes()
     assert notice.attributes()["verdict"]["StringValue"] == "rejected"
     body = json.loads(notice.message())
     assert body["kind"] == "review" and body["verdict"] == "rejected" and body["reason"] == "the horizon is tilted"
-    assert body["link"] == "public/optimized/i1-v1.jpg" and body["text"] == notice.text
+    assert body["link"] == "images/optimized/i1-v1.jpg" and body["text"] == notice.text
     upload_rejection = notice_for(None, REJECTED)
     assert upload_rejection.kind == OUTCOME and "kind" not in upload_rejection.attributes()
     assert json.loads(upload_rejection.message())["kind"] == "outcome"
@@ -172,7 +172,7 @@ def test_changes_that_give_no_new_verdict_call_for_no_notice(old, new):
 def test_a_re_upload_is_announced_by_its_outcome_and_starts_a_new_review_silently():
     again = {**PENDING, "upload_version": "v2"}  # ingest replaces the whole record: the verdict is gone
     assert notice_for(PASSED, again) is None
-    processed = {**AWAITING, "upload_version": "v2", "optimized_key": "public/optimized/i1-v2.jpg"}
+    processed = {**AWAITING, "upload_version": "v2", "optimized_key": "images/optimized/i1-v2.jpg"}
     assert notice_for(again, processed).kind == OUTCOME
     assert notice_for(processed, {**PASSED, "upload_version": "v2"}).kind == REVIEW
 
@@ -193,13 +193,13 @@ def test_a_redelivered_change_is_the_same_notice_and_every_verdict_a_different_o
 
 
 def test_the_link_is_the_key_until_the_stack_serves_images_under_a_url():
-    assert image_link("public/optimized/i1-v1.jpg") == "public/optimized/i1-v1.jpg"
+    assert image_link("images/optimized/i1-v1.jpg") == "images/optimized/i1-v1.jpg"
     assert image_link(None, "https://cdn.example") is None
-    assert image_link("public/optimized/i1-v1.jpg", "https://cdn.example/") == (
-        "https://cdn.example/public/optimized/i1-v1.jpg"
+    assert image_link("images/optimized/i1-v1.jpg", "https://cdn.example/") == (
+        "https://cdn.example/images/optimized/i1-v1.jpg"
     )
     assert notice_for(AWAITING, PASSED, images_url="https://cdn.example").link == (
-        "https://cdn.example/public/optimized/i1-v1.jpg"
+        "https://cdn.example/images/optimized/i1-v1.jpg"
     )
 
 
@@ -212,7 +212,7 @@ _OPTIONAL = {
     "caption": st.sampled_from(["a cat", "the cat"]),
     "photographer": st.sampled_from(["Ann", "Bo"]),
     "date": st.sampled_from(["2026-05-01"]),
-    "optimized_key": st.sampled_from(["public/optimized/i1-v1.jpg"]),
+    "optimized_key": st.sampled_from(["images/optimized/i1-v1.jpg"]),
     "reason": st.sampled_from(["the file is empty"]),
 }
 METADATA = ("caption", "photographer", "date", "updated_at")

@@ -157,8 +157,8 @@ def test_the_api_record_shows_public_fields_and_hides_internal_ones():
 def test_the_api_record_carries_the_variants_urls_and_sizes_once_processed():
     variants = {"thumbnail": {"width": 256, "height": 171}, "optimized": {"width": 1600, "height": 1067}}
     shown = api_record({**PROCESSED, "variants": variants}, "https://cdn.example/")
-    assert shown["thumbnail_url"] == "https://cdn.example/public/thumbnail/i1-v1.jpg"
-    assert shown["optimized_url"] == "https://cdn.example/public/optimized/i1-v1.jpg"
+    assert shown["thumbnail_url"] == "https://cdn.example/images/thumbnail/i1-v1.jpg"
+    assert shown["optimized_url"] == "https://cdn.example/images/optimized/i1-v1.jpg"
     assert (shown["thumbnail_width"], shown["optimized_height"]) == (256, 1067)
     pending = api_record({**PROCESSED, "status": "deleted", "variants": variants}, "https://cdn.example")
     assert (pending["thumbnail_url"], pending["thumbnail_width"]) == (None, None)
@@ -173,7 +173,7 @@ def test_the_endpoint_builds_urls_from_the_services_images_base_url(world):
     world = make_world(world.dynamodb, images_base_url="https://cdn.example")
     world.put({**PROCESSED, "uploaded_at": day(1)})
     response = world.client("ann").get("/api/images/i1")
-    assert response.json["thumbnail_url"] == "https://cdn.example/public/thumbnail/i1-v1.jpg"
+    assert response.json["thumbnail_url"] == "https://cdn.example/images/thumbnail/i1-v1.jpg"
     assert world.client("ann").get("/api/images").json["items"][0]["optimized_url"].startswith("https://cdn.example/")
 
 

@@ -1,5 +1,5 @@
-"""A stage's function: a Lambda fed by one event source (an SQS queue or a DynamoDB stream), with
-its own role, policy and log group."""
+"""A stage's function: a Lambda fed by one event source (an SQS queue or a DynamoDB stream) or
+invoked by a service (API Gateway), with its own role, policy and log group."""
 
 from __future__ import annotations
 
@@ -82,12 +82,13 @@ class StreamSource:
 
 @dataclass(frozen=True)
 class StageFunctionArgs:
-    """One function: its handler, what it may touch, and the source it consumes in batches."""
+    """One function: its handler, what it may touch, and the source it consumes in batches (None: a
+    service invokes it, and grants itself that right with a `aws.lambda_.Permission`)."""
 
     function_name: str
     handler: str
     settings: LambdaSettings
-    source: QueueSource | StreamSource
+    source: QueueSource | StreamSource | None
     statements: Sequence[Statement]
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     memory_size: int = 512
@@ -95,8 +96,9 @@ class StageFunctionArgs:
 
 
 class StageFunction(pulumi.ComponentResource):
-    """The function, an event source mapping reporting partial batch failures, and least privilege:
-    its role may write its own log group, consume its own source, and do what `statements` say."""
+    """The function, an event source mapping reporting partial batch failures (when it has a
+    source), and least privilege: its role may write its own log group, consume its own source, and
+    do what `statements` say."""
 
     function: aws.lambda_.Function
     role: aws.iam.Role
@@ -119,7 +121,7 @@ class StageFunction(pulumi.ComponentResource):
         )
         statements = [
             Statement(["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.Output.concat(log_group.arn, ":*")]),
-            *args.source.statements(),
+            *(args.source.statements() if args.source else []),
             *args.statements,
         ]
         policy = aws.iam.RolePolicy(
@@ -142,13 +144,14 @@ class StageFunction(pulumi.ComponentResource):
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, policy]),
         )
-        aws.lambda_.EventSourceMapping(
-            f"{name}-source",
-            function_name=self.function.arn,
-            function_response_types=["ReportBatchItemFailures"],
-            **args.source.mapping(),
-            opts=child,
-        )
+        if args.source is not None:
+            aws.lambda_.EventSourceMapping(
+                f"{name}-source",
+                function_name=self.function.arn,
+                function_response_types=["ReportBatchItemFailures"],
+                **args.source.mapping(),
+                opts=child,
+            )
 
         self.function_name = self.function.name
         self.register_outputs({"function_name": self.function_name, "role_arn": self.role.arn})

@@ -69,6 +69,7 @@ class UsersTable:
     """The people who sign in to the web tier: keyed by user name."""
 
     KEY: Final = "username"
+    EXPIRES: Final = "expires_at"  # a TTL attribute: sign-in failure counts expire by themselves
 
 
 # Roles: a photographer sees and edits their own images; a reviewer sees every image and reviews.

@@ -64,7 +64,9 @@ def mail_notice(notice: dict[str, Any], to: str) -> str:
 
 def record_handler(record: DynamoDBRecord) -> None:
     change = record.dynamodb
-    notice = notice_for(change.old_image if change else None, change.new_image if change else None)
+    notice = notice_for(
+        change.old_image if change else None, change.new_image if change else None, stage.settings.images_base_url
+    )
     if notice is None:
         return
     publish_notice(notice=asdict(notice))

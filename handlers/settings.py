@@ -34,6 +34,7 @@ class Settings:
     command_rejections_url: str | None = None
     sender_email: str | None = None
     owner_emails: dict[str, str] = field(default_factory=dict)
+    images_base_url: str | None = None  # where the variants are served (the CDN): links in notices
     max_upload_bytes: int | None = None
     max_pixels: int | None = None
     optimized_edge: int | None = None
@@ -72,10 +73,35 @@ class Settings:
             command_rejections_url=os.environ.get(Env.COMMAND_REJECTIONS_URL),
             sender_email=os.environ.get(Env.SENDER_EMAIL) or None,
             owner_emails=_addresses(Env.OWNER_EMAILS),
+            images_base_url=os.environ.get(Env.IMAGES_BASE_URL) or None,
             max_upload_bytes=_number(Env.MAX_UPLOAD_BYTES),
             max_pixels=_number(Env.MAX_PIXELS),
             optimized_edge=_number(Env.OPTIMIZED_EDGE),
             thumbnail_edge=_number(Env.THUMBNAIL_EDGE),
+        )
+
+
+@dataclass(frozen=True)
+class WebFunctionSettings:
+    """The web function's settings: the tables, the session key's secret, the bucket uploads go to
+    with their byte limit, and where the variants are served (the CDN)."""
+
+    images_table: str
+    users_table: str
+    session_secret_arn: str
+    images_bucket: str
+    max_upload_bytes: int
+    images_base_url: str
+
+    @classmethod
+    def from_environment(cls) -> WebFunctionSettings:
+        return cls(
+            images_table=_require(Env.IMAGES_TABLE),
+            users_table=_require(Env.USERS_TABLE),
+            session_secret_arn=_require(Env.SESSION_SECRET_ARN),
+            images_bucket=_require(Env.IMAGES_BUCKET),
+            max_upload_bytes=_required_number(Env.MAX_UPLOAD_BYTES),
+            images_base_url=_require(Env.IMAGES_BASE_URL),
         )
 
 
@@ -91,6 +117,13 @@ def _number(name: str) -> int | None:
         return int(value)
     except ValueError:
         raise SettingMissing(f"environment variable {name} should be a whole number, not {value!r}") from None
+
+
+def _required_number(name: str) -> int:
+    value = _number(name)
+    if value is None:
+        raise SettingMissing(f"environment variable {name} is not set")
+    return value
 
 
 def _given(**values: int | None) -> dict[str, int]:

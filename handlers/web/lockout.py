@@ -3,8 +3,8 @@
 API Gateway's throttling is not emulated, so this lives in the app. Each name that fails has an item
 in the users table keyed `lockout#<name>` (no user name can contain `#`), written whether or not the
 user exists, so the answers do not tell which names are users. It holds the failures of the current
-window, when the first and the last happened, and `expires_at` (epoch seconds, for a TTL on the
-table): failures whose first is older than the window are no longer counted, unless they locked the
+window, when the first and the last happened, and `UsersTable.EXPIRES` (epoch seconds, the
+table's TTL attribute): failures whose first is older than the window are no longer counted, unless they locked the
 name and the lock is not over. A success
 deletes the item.
 
@@ -82,9 +82,9 @@ class Lockouts:
                 response = self.client.update_item(
                     TableName=self.table_name,
                     Key=self._key(username),
-                    UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :expires",
+                    UpdateExpression="ADD failures :one SET last_failure = :now, #expires = :expires",
                     ConditionExpression=f"attribute_exists(#key) AND ({still_counting})",
-                    ExpressionAttributeNames={"#key": UsersTable.KEY},
+                    ExpressionAttributeNames={"#key": UsersTable.KEY, "#expires": UsersTable.EXPIRES},
                     ExpressionAttributeValues=values,
                     ReturnValues="UPDATED_NEW",
                 )
@@ -99,7 +99,7 @@ class Lockouts:
                         "failures": values[":one"],
                         "first_failure": values[":now"],
                         "last_failure": values[":now"],
-                        "expires_at": values[":expires"],
+                        UsersTable.EXPIRES: values[":expires"],
                     },
                     ConditionExpression=f"attribute_not_exists(#key) OR NOT ({still_counting})",
                     ExpressionAttributeNames={"#key": UsersTable.KEY},

@@ -274,16 +274,19 @@ def test_functions_get_the_settings_the_handlers_read(program):
     assert enhance["environment"]["variables"][Env.THUMBNAIL_EDGE] == "256"
 
 
-def test_the_records_table_is_keyed_by_image_and_indexed_by_owner(program):
+def test_the_records_table_is_keyed_by_image_and_indexed_by_owner_and_by_review(program):
     table = program.one("aws:dynamodb/table:Table", "storage-records")
     assert table["hashKey"] == "image_id"
     assert table["billingMode"] == "PAY_PER_REQUEST"
-    (index,) = table["globalSecondaryIndexes"]
-    assert index["name"] == ImagesTable.OWNER_INDEX
-    assert index["keySchemas"] == [
-        {"attributeName": "owner", "keyType": "HASH"},
-        {"attributeName": "uploaded_at", "keyType": "RANGE"},
-    ]
+    indexes = {index["name"]: index for index in table["globalSecondaryIndexes"]}
+    assert set(indexes) == {ImagesTable.OWNER_INDEX, ImagesTable.REVIEW_INDEX}
+    for name, hash_key in ((ImagesTable.OWNER_INDEX, "owner"), (ImagesTable.REVIEW_INDEX, "review_status")):
+        assert indexes[name]["keySchemas"] == [
+            {"attributeName": hash_key, "keyType": "HASH"},
+            {"attributeName": "uploaded_at", "keyType": "RANGE"},
+        ]
+        assert indexes[name]["projectionType"] == "ALL"
+    assert {a["name"] for a in table["attributes"]} == {"image_id", "owner", "uploaded_at", "review_status"}
     idempotency = program.one("aws:dynamodb/table:Table", "storage-idempotency")
     assert idempotency["hashKey"] == "id"
     assert idempotency["ttl"] == {"attributeName": "expiration", "enabled": True}

@@ -1,0 +1,149 @@
+"""Web: the function that runs the web app (handlers/web), routed by the REST API, and its stage.
+
+Every path of the API (`/` and `/{proxy+}`, any method) goes to the function through a Lambda proxy
+integration; the app does its own routing, authentication and CSRF checks (LocalStack does not run
+API Gateway authorizers, so one would go untested; DESIGN.md decision 7).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.api import Api
+from components.function import LambdaSettings, StageFunction, StageFunctionArgs
+from components.iam import Statement, objects_under
+from components.users import Users
+from handlers.contract import UPLOAD_PREFIX, Env
+
+SERVICE = "web"
+
+
+@dataclass(frozen=True)
+class WebArgs:
+    """The function's name and build, the API it serves, and what the app works with."""
+
+    function_name: str
+    lambda_settings: LambdaSettings
+    api: Api
+    users: Users
+    images_table: aws.dynamodb.Table
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    max_upload_bytes: int
+    images_base_url: pulumi.Input[str]  # where the variants are served: the CDN
+    memory_size: int = 512
+
+
+class Web(pulumi.ComponentResource):
+    """The web function with least privilege, the API's routes to it, and the deployed stage.
+
+    The function may read and edit image records (Query on the table's indexes, never Scan), read
+    and write users and their sign-in failures, read and once create the session key, sign upload
+    forms for `uploads/` (a presigned POST carries the signer's right to PutObject) and delete
+    uploads (the removal stage does the rest).
+    """
+
+    function: StageFunction
+    stage: aws.apigateway.Stage
+
+    def __init__(self, name: str, args: WebArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("imagepipe:web:Web", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        rest_api = args.api.rest_api
+        images, users = args.images_table, args.users
+
+        self.function = StageFunction(
+            f"{name}-function",
+            StageFunctionArgs(
+                function_name=args.function_name,
+                handler="handlers.api.handler",
+                settings=args.lambda_settings,
+                source=None,
+                statements=[
+                    Statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [images.arn]),
+                    Statement(["dynamodb:Query"], [pulumi.Output.concat(images.arn, "/index/*")]),
+                    Statement(
+                        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                        [users.table_arn],
+                    ),
+                    Statement(
+                        ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"], [users.session_secret_arn]
+                    ),
+                    Statement(["s3:PutObject", "s3:DeleteObject"], [objects_under(args.bucket_arn, UPLOAD_PREFIX)]),
+                ],
+                environment={
+                    Env.IMAGES_TABLE: images.name,
+                    Env.USERS_TABLE: users.table_name,
+                    Env.SESSION_SECRET_ARN: users.session_secret_arn,
+                    Env.IMAGES_BUCKET: args.bucket_name,
+                    Env.MAX_UPLOAD_BYTES: str(args.max_upload_bytes),
+                    Env.IMAGES_BASE_URL: args.images_base_url,
+                    Env.SERVICE_NAME: SERVICE,
+                },
+                memory_size=args.memory_size,
+                timeout_seconds=29,  # API Gateway's own limit for an integration
+            ),
+            opts=child,
+        )
+        function = self.function.function
+
+        proxy = aws.apigateway.Resource(
+            f"{name}-proxy", rest_api=rest_api.id, parent_id=rest_api.root_resource_id, path_part="{proxy+}", opts=child
+        )
+        routes: list[pulumi.CustomResource] = []
+        for route, resource_id in (("root", rest_api.root_resource_id), ("proxy", proxy.id)):
+            method = aws.apigateway.Method(
+                f"{name}-{route}-any",
+                rest_api=rest_api.id,
+                resource_id=resource_id,
+                http_method="ANY",
+                authorization="NONE",
+                opts=child,
+            )
+            integration = aws.apigateway.Integration(
+                f"{name}-{route}-function",
+                rest_api=rest_api.id,
+                resource_id=resource_id,
+                http_method=method.http_method,
+                type="AWS_PROXY",
+                integration_http_method="POST",
+                uri=function.invoke_arn,
+                opts=child,
+            )
+            routes += [method, integration]
+        aws.lambda_.Permission(
+            f"{name}-invoked-by-api",
+            function=function.name,
+            action="lambda:InvokeFunction",
+            principal="apigateway.amazonaws.com",
+            source_arn=pulumi.Output.concat(rest_api.execution_arn, "/*/*"),
+            opts=child,
+        )
+        deployment = aws.apigateway.Deployment(
+            f"{name}-deployment",
+            rest_api=rest_api.id,
+            description="the web function on every path",
+            # A new deployment whenever a route changes (a deployment is a snapshot of the routes).
+            triggers={"routes": pulumi.Output.all(*[r.id for r in routes]).apply(_digest)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=routes),
+        )
+        self.stage = aws.apigateway.Stage(
+            f"{name}-stage",
+            rest_api=rest_api.id,
+            stage_name=args.api.stage_name,
+            deployment=deployment.id,
+            opts=child,
+        )
+
+        self.function_name = function.name
+        self.api_url = self.stage.invoke_url
+        self.register_outputs({"function_name": self.function_name, "api_url": self.api_url})
+
+
+def _digest(ids: list[str]) -> str:
+    return hashlib.sha256(json.dumps(ids).encode()).hexdigest()

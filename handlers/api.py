@@ -1,0 +1,32 @@
+"""Lambda entry point of the web function: the Flask app (handlers/web) behind API Gateway's Lambda
+proxy integration, through apig-wsgi.
+
+The settings are read at import, so a misconfigured function fails at once; the app (and with it the
+AWS clients and the session key) is made on the first request and kept for the instance's life.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from apig_wsgi import make_lambda_handler
+from aws_lambda_powertools import Logger
+
+from handlers.settings import WebFunctionSettings
+from handlers.web.environment import app_from_environment
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+settings = WebFunctionSettings.from_environment()
+_serve: Any = None
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    global _serve
+    if _serve is None:
+        _serve = make_lambda_handler(app_from_environment(settings), binary_support=True)
+    response: dict[str, Any] = _serve(event, context)
+    return response

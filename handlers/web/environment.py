@@ -1,0 +1,41 @@
+"""The app as a deployed function runs it: settings from the environment the stack gives, stores over
+the execution environment's boto3 clients, the session key from Secrets Manager.
+
+The Lambda entry point (handlers/api.py) makes it on the first request; outside Lambda, the same app
+runs under gunicorn: `gunicorn 'handlers.web.environment:app_from_environment()'` with the same
+variables set and AWS credentials in the usual places.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+import boto3
+
+from handlers.pipeline.records import RecordStore
+from handlers.settings import WebFunctionSettings
+from handlers.web.app import WebSettings, create_app
+from handlers.web.services import Services
+from handlers.web.session_key import session_key
+from handlers.web.users import UserStore
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def app_from_environment(settings: WebFunctionSettings | None = None) -> Flask:
+    """The web app for `settings` (read from the environment when not given)."""
+    settings = settings or WebFunctionSettings.from_environment()
+    dynamodb = boto3.client("dynamodb")
+    services = Services(
+        users=UserStore(settings.users_table, dynamodb),
+        records=RecordStore(settings.images_table, dynamodb),
+        images_base_url=settings.images_base_url,
+    )
+    web = WebSettings(
+        secret_key=session_key(boto3.client("secretsmanager"), settings.session_secret_arn),
+        # Cookies are https-only where the site is (the CDN's URL says); a local edge serves plain http.
+        secure_cookies=urlparse(settings.images_base_url).scheme == "https",
+    )
+    return create_app(web, services)

@@ -1,6 +1,6 @@
-"""Alarms: CloudWatch alarms on every function (errors, throttles) and every dead-letter queue
-(messages parked), each state change sent to the alerts topic, and from there to the stack's
-alert addresses by e-mail."""
+"""Alarms: CloudWatch alarms on every function (errors, throttles), every dead-letter queue
+(messages parked) and the REST API (the share of 5xx answers, p95 latency), each state change sent
+to the alerts topic, and from there to the stack's alert addresses by e-mail."""
 
 from __future__ import annotations
 
@@ -9,6 +9,17 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class ApiWatch:
+    """A REST API's stage to watch (API Gateway's metrics are by ApiName and Stage), and how bad is
+    bad: the share of requests answered 5xx in one period, and the 95th percentile of latency."""
+
+    api_name: pulumi.Input[str]
+    stage: str
+    max_5xx_rate: float = 0.05
+    max_p95_latency_ms: int = 3000
 
 
 @dataclass(frozen=True)
@@ -21,15 +32,17 @@ class AlarmsArgs:
     functions: Mapping[str, pulumi.Input[str]]
     dead_letter_queues: Mapping[str, pulumi.Input[str]]
     rejection_queues: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    apis: Mapping[str, ApiWatch] = field(default_factory=dict)
     alert_emails: Sequence[str] = ()
     period_seconds: int = 60
 
 
 class Alarms(pulumi.ComponentResource):
-    """One alarm per function and kind (`<prefix>-<label>-errors`, `-throttles`) and one per
-    dead-letter queue (`<prefix>-<label>-parked`). Each goes to ALARM when its metric reaches 1 in
-    one period and back to OK when it does not, and tells the alerts topic both ways. No data
-    (an idle function, an empty queue) counts as OK."""
+    """One alarm per function and kind (`<prefix>-<label>-errors`, `-throttles`), one per
+    dead-letter queue (`<prefix>-<label>-parked`) and two per API (`-5xx`, `-latency`). A function's
+    or a queue's goes to ALARM when its metric reaches 1 in one period, an API's when its 5xx share
+    or p95 latency reaches its limit; each goes back to OK when it no longer does, and tells the
+    alerts topic both ways. No data (an idle function, an empty queue, no requests) counts as OK."""
 
     topic: aws.sns.Topic
     alarms: list[aws.cloudwatch.MetricAlarm]
@@ -48,21 +61,24 @@ class Alarms(pulumi.ComponentResource):
             label: str,
             kind: str,
             metric: tuple[str, str, str],
-            dimension: tuple[str, pulumi.Input[str]],
+            dimension: tuple[str, pulumi.Input[str]] | Mapping[str, pulumi.Input[str]],
             what: pulumi.Input[str],
+            threshold: float = 1,
         ) -> aws.cloudwatch.MetricAlarm:
             namespace, metric_name, statistic = metric
+            percentile = statistic.startswith("p")  # p95: an extended statistic
             return aws.cloudwatch.MetricAlarm(
                 f"{name}-{label}-{kind}",
                 name=f"{args.name_prefix}-{label}-{kind}",
                 alarm_description=what,
                 namespace=namespace,
                 metric_name=metric_name,
-                dimensions={dimension[0]: dimension[1]},
-                statistic=statistic,
+                dimensions=dict(dimension) if isinstance(dimension, Mapping) else {dimension[0]: dimension[1]},
+                statistic=None if percentile else statistic,
+                extended_statistic=statistic if percentile else None,
                 period=args.period_seconds,
                 evaluation_periods=1,
-                threshold=1,
+                threshold=threshold,
                 comparison_operator="GreaterThanOrEqualToThreshold",
                 treat_missing_data="notBreaching",
                 alarm_actions=[self.topic.arn],
@@ -111,6 +127,28 @@ class Alarms(pulumi.ComponentResource):
                     ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
                     ("QueueName", queue),
                     f"invalid commands wait in the {label} queue, each with the reason: tell their publishers",
+                )
+            )
+        for label, api in args.apis.items():
+            dimensions = {"ApiName": api.api_name, "Stage": api.stage}
+            self.alarms.append(
+                alarm(
+                    label,
+                    "5xx",
+                    ("AWS/ApiGateway", "5XXError", "Average"),  # 1 per 5xx answer, 0 otherwise: the share
+                    dimensions,
+                    f"the {label} API answered more than {api.max_5xx_rate:.0%} of its requests with a server error",
+                    threshold=api.max_5xx_rate,
+                )
+            )
+            self.alarms.append(
+                alarm(
+                    label,
+                    "latency",
+                    ("AWS/ApiGateway", "Latency", "p95"),
+                    dimensions,
+                    f"the {label} API's slowest 5% of requests took {api.max_p95_latency_ms} ms or more",
+                    threshold=api.max_p95_latency_ms,
                 )
             )
         self.register_outputs({"topic_arn": self.topic_arn})

@@ -1,10 +1,11 @@
-"""CloudWatch: metric alarms on one metric with its dimensions."""
+"""CloudWatch: metric alarms on one metric with its dimensions, by a statistic (Sum, Average, ...) or
+an extended one (a percentile such as p95)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from harness.deploy.inputs import Inputs
+from harness.deploy.inputs import DeployError, Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
 from harness.deploy.state import ResourceRecord
 
@@ -20,7 +21,6 @@ class MetricAlarm(Provisioner):
             "Namespace": inputs.take("namespace"),
             "MetricName": inputs.take("metricName"),
             "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(inputs.take("dimensions", {}).items())],
-            "Statistic": inputs.take("statistic"),
             "Period": inputs.take("period"),
             "EvaluationPeriods": inputs.take("evaluationPeriods"),
             "Threshold": float(inputs.take("threshold")),
@@ -30,6 +30,10 @@ class MetricAlarm(Provisioner):
             "OKActions": inputs.take("okActions", []),
             "ActionsEnabled": inputs.take("actionsEnabled", True),
         }
+        statistic, extended = inputs.take("statistic", None), inputs.take("extendedStatistic", None)
+        if (statistic is None) == (extended is None):
+            raise DeployError(f"{inputs.where}: an alarm needs exactly one of statistic and extendedStatistic")
+        settings.update({"Statistic": statistic} if statistic else {"ExtendedStatistic": extended})
         inputs.check_all_taken()
         cloudwatch = ctx.client("cloudwatch")
         if previous is not None and previous.id != alarm:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from harness.deploy.inputs import UnsupportedInput
+from harness.deploy.inputs import DeployError, UnsupportedInput
 from harness.deploy.provisioners import cloudwatch, sns
 
 ALARM = cloudwatch.MetricAlarm.type_token
@@ -65,6 +65,21 @@ def test_an_alarm_is_updated_in_place(moto, provisioned, unique, topic):
     assert second.outputs["arn"] == first.outputs["arn"]
     described = _alarm(moto, name)
     assert (described["Threshold"], described["OKActions"], described["ActionsEnabled"]) == (5.0, [], False)
+
+
+def test_an_alarm_on_a_percentile(moto, provisioned, unique, topic):
+    name = unique("api-latency")
+    provisioned.apply(ALARM, "latency", _errors_alarm(name, topic, statistic=None, extendedStatistic="p95"))
+    described = _alarm(moto, name)
+    assert described["ExtendedStatistic"] == "p95" and "Statistic" not in described
+
+
+@pytest.mark.parametrize("statistics", [{"statistic": None}, {"extendedStatistic": "p95"}])
+def test_an_alarm_needs_exactly_one_statistic(moto, provisioned, unique, topic, statistics):
+    name = unique("unsure")
+    with pytest.raises(DeployError, match="exactly one of statistic and extendedStatistic"):
+        provisioned.apply(ALARM, "errors", _errors_alarm(name, topic, **statistics))
+    assert _alarm(moto, name) is None
 
 
 def test_a_renamed_alarm_replaces_the_old_one(moto, provisioned, unique, topic):

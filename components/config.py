@@ -23,6 +23,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _OWNER = re.compile(r"^[^/]{1,255}$")  # a key's second segment: uploads/<owner>/<file name>
 _RUNTIMES = ("python3.11", "python3.12", "python3.13")
 _ARCHITECTURES = ("x86_64", "arm64")
+PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+# A name the CDN answers to: DNS labels, the first one possibly a wildcard (`*.example.com`).
+_ALIAS = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# CloudFront takes certificates from ACM in us-east-1 only.
+_CDN_CERTIFICATE = re.compile(r"^arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
 
 
 class ConfigError(ValueError):
@@ -51,6 +56,11 @@ class StackConfig:
     # (through SNS e-mail subscriptions) to these addresses.
     alarm_period_seconds: int = 60
     alert_emails: tuple[str, ...] = ()
+    # CDN: its price class, and optionally names of the stack's own (with the ACM certificate in
+    # us-east-1 covering them); without them the distribution's own name and certificate.
+    cdn_price_class: str = "PriceClass_100"
+    cdn_aliases: tuple[str, ...] = ()
+    cdn_certificate_arn: str | None = None
 
     def __post_init__(self) -> None:
         _check(
@@ -133,6 +143,29 @@ class StackConfig:
             f"must be a list of e-mail addresses, not {list(self.alert_emails)!r}",
         )
 
+        _check(
+            self.cdn_price_class in PRICE_CLASSES,
+            "cdnPriceClass",
+            f"{self.cdn_price_class!r} is not one of {', '.join(PRICE_CLASSES)}",
+        )
+        _check(
+            isinstance(self.cdn_aliases, tuple)
+            and all(isinstance(alias, str) and _ALIAS.match(alias) for alias in self.cdn_aliases),
+            "cdnAliases",
+            f"must be a list of domain names (lower case), not {list(self.cdn_aliases)!r}",
+        )
+        if self.cdn_certificate_arn is not None:
+            _check(
+                bool(_CDN_CERTIFICATE.match(self.cdn_certificate_arn)),
+                "cdnCertificateArn",
+                f"{self.cdn_certificate_arn!r} is not the ARN of an ACM certificate in us-east-1 (CloudFront's region)",
+            )
+        _check(
+            bool(self.cdn_aliases) == (self.cdn_certificate_arn is not None),
+            "cdnAliases/cdnCertificateArn",
+            "go together: the aliases need a certificate covering them, and a certificate is for aliases",
+        )
+
     def resource_name(self, suffix: str) -> str:
         """The physical name of one of this stack's resources, e.g. `imagepipe-dev-ingest`."""
         return f"{self.name_prefix}-{suffix}"
@@ -159,6 +192,9 @@ class StackConfig:
                 owner_emails=_or(_object(config, "ownerEmails"), {}),
                 alarm_period_seconds=_or(config.get_int("alarmPeriodSeconds"), defaults.alarm_period_seconds),
                 alert_emails=_addresses(_or(_object(config, "alertEmails"), [])),
+                cdn_price_class=config.get("cdnPriceClass") or defaults.cdn_price_class,
+                cdn_aliases=_names(_or(_object(config, "cdnAliases"), [])),
+                cdn_certificate_arn=config.get("cdnCertificateArn"),
             )
         except pulumi.ConfigTypeError as error:
             raise ConfigError(str(error)) from None
@@ -184,6 +220,12 @@ def _object(config: pulumi.Config, key: str) -> Any:
 def _addresses(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise ConfigError(f"{NAMESPACE}:alertEmails: must be a list of e-mail addresses, not {value!r}")
+    return tuple(value)
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{NAMESPACE}:cdnAliases: must be a list of domain names, not {value!r}")
     return tuple(value)
 
 

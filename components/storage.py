@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
@@ -31,6 +30,7 @@ class Storage(pulumi.ComponentResource):
     """
 
     bucket: aws.s3.Bucket
+    public_access_block: aws.s3.BucketPublicAccessBlock
     images_table: aws.dynamodb.Table
     idempotency_table: aws.dynamodb.Table
 
@@ -44,7 +44,9 @@ class Storage(pulumi.ComponentResource):
             force_destroy=args.force_destroy,
             opts=child,
         )
-        public_access = aws.s3.BucketPublicAccessBlock(
+        # The bucket's one policy (TLS only; the CDN reads the published variants) needs the CDN's
+        # distribution: components/cdn.py declares it, after this block.
+        self.public_access_block = aws.s3.BucketPublicAccessBlock(
             f"{name}-images-private",
             bucket=self.bucket.id,
             block_public_acls=True,
@@ -52,12 +54,6 @@ class Storage(pulumi.ComponentResource):
             ignore_public_acls=True,
             restrict_public_buckets=True,
             opts=child,
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-images-tls-only",
-            bucket=self.bucket.id,
-            policy=self.bucket.arn.apply(_tls_only_policy),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
         )
 
         self.images_table = aws.dynamodb.Table(
@@ -91,6 +87,7 @@ class Storage(pulumi.ComponentResource):
         self.bucket_id = self.bucket.id
         self.bucket_arn = self.bucket.arn
         self.bucket_name = self.bucket.bucket
+        self.bucket_regional_domain_name = self.bucket.bucket_regional_domain_name
         self.images_table_name = self.images_table.name
         self.register_outputs(
             {
@@ -113,24 +110,4 @@ def _newest_first(index: str, hash_key: str) -> aws.dynamodb.TableGlobalSecondar
             ),
         ],
         projection_type="ALL",
-    )
-
-
-def _tls_only_policy(bucket_arn: str) -> str:
-    """Refuse every request to the bucket that does not come over TLS."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
-        },
-        sort_keys=True,
     )

@@ -1,0 +1,356 @@
+"""CDN: one CloudFront distribution in front of the stack.
+
+- `/images/*`: the published variants, read from the private images bucket through origin access
+  control (the bucket policy lets this distribution, and nothing else, read `images/*`), cached as
+  long as the variants' `Cache-Control` says (a year: their keys never change content);
+- `/api/*`: the web app's JSON API on the API's stage, never cached, with every cookie and query
+  string and the headers the app reads forwarded;
+- everything else (the dashboard's pages and assets): the same web app, cached only as its answers'
+  `Cache-Control` allows (pages say `no-cache`, content-hashed assets a long `max-age`).
+
+Viewers are redirected to HTTPS. The bucket has exactly one policy and this component owns it: it
+needs the distribution's ARN, and it also refuses every request to the bucket that is not over TLS.
+
+The policies are the stack's own (not AWS's managed ones) so that what they do is declared here,
+where the harness's edge reads it too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import PRICE_CLASSES
+from handlers.contract import PUBLIC_PREFIX
+
+IMAGES_PATH: Final = f"/{PUBLIC_PREFIX}*"  # the URL path is the object's key: /images/<variant>/<file>
+API_PATH: Final = "/api/*"
+ONE_DAY: Final = 86_400
+ONE_YEAR: Final = 31_536_000
+ALL_METHODS: Final = ("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE")
+READ_METHODS: Final = ("GET", "HEAD")
+# What the web app reads of a request beyond its path, cookies (the session) and query string:
+# content negotiation, CORS and CSRF checks (handlers/web/auth.py: X-CSRF-Token). Not Host: API
+# Gateway answers only to its own host name, which CloudFront sends when Host is not forwarded.
+APP_HEADERS: Final = ("Accept", "Accept-Language", "Content-Type", "Origin", "Referer", "X-CSRF-Token")
+# Errors CloudFront would otherwise cache for 10 s and serve to the next viewer of the URL: the
+# app's answers are about the moment and the viewer (not signed in, not found yet), so none is kept.
+UNCACHED_ERRORS: Final = (400, 403, 404, 405, 500, 501, 502, 503, 504)
+
+
+@dataclass(frozen=True)
+class CustomDomain:
+    """Names the distribution answers to besides its own, with the ACM certificate (in us-east-1,
+    as CloudFront requires) that covers them. The stack does not make the DNS records."""
+
+    aliases: Sequence[str]
+    certificate_arn: str
+
+    def __post_init__(self) -> None:
+        if not self.aliases:
+            raise ValueError("a custom domain needs at least one alias")
+
+    @classmethod
+    def from_settings(cls, aliases: Sequence[str], certificate_arn: str | None) -> CustomDomain | None:
+        """The stack's custom domain from its settings (`imagepipe:cdnAliases`, `…CertificateArn`,
+        checked together in components/config.py); None without aliases."""
+        if not aliases:
+            return None
+        if certificate_arn is None:
+            raise ValueError("the CDN's aliases need the ARN of an ACM certificate covering them")
+        return cls(tuple(aliases), certificate_arn)
+
+
+@dataclass(frozen=True)
+class CdnArgs:
+    """The images bucket (its id, ARN and regional domain name), the API stage's invoke URL, and the
+    distribution's settings. `bucket_policy_after`: resources the bucket policy must wait for (the
+    bucket's public access block: S3 refuses two changes of a bucket's access at once)."""
+
+    name_prefix: str
+    bucket_id: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    bucket_regional_domain_name: pulumi.Input[str]
+    api_invoke_url: pulumi.Input[str]
+    custom_domain: CustomDomain | None = None
+    price_class: str = "PriceClass_100"
+    bucket_policy_after: Sequence[pulumi.Resource] = ()
+
+    def __post_init__(self) -> None:
+        if self.price_class not in PRICE_CLASSES:
+            raise ValueError(f"price class {self.price_class!r} is not one of {', '.join(PRICE_CLASSES)}")
+
+
+@dataclass(frozen=True)
+class HttpOrigin:
+    """A custom (HTTP) origin as CloudFront takes it: host, ports, path prefix and protocol."""
+
+    domain_name: str
+    origin_path: str
+    http_port: int
+    https_port: int
+    protocol_policy: str
+
+    @classmethod
+    def from_url(cls, url: str) -> HttpOrigin:
+        """The origin serving `url`'s host and port, with `url`'s path as the prefix of every request
+        (an API stage's invoke URL `https://<api>.execute-api.<region>.amazonaws.com/<stage>` gives
+        host `<api>.execute-api…`, port 443, origin path `/<stage>`, HTTPS only)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"an HTTP origin needs an http(s) URL with a host, not {url!r}")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(f"an origin URL is a host, a port and a path only, not {url!r}")
+        secure = parts.scheme == "https"
+        port = parts.port or (443 if secure else 80)
+        return cls(
+            domain_name=parts.hostname,
+            origin_path=parts.path.rstrip("/"),
+            http_port=80 if secure else port,
+            https_port=port if secure else 443,
+            protocol_policy="https-only" if secure else "http-only",
+        )
+
+
+def distribution_url(domain_name: str) -> str:
+    """A distribution's base URL from its domain name: `https://<domain name>`, as CloudFront serves
+    every distribution; `http://` for a loopback domain name (`127.0.0.1:<port>`), which is the
+    harness's edge standing in for CloudFront on this machine, in plain HTTP."""
+    host = urlsplit(f"//{domain_name}").hostname or ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    return f"{'http' if loopback else 'https'}://{domain_name}"
+
+
+class Cdn(pulumi.ComponentResource):
+    """The distribution, its policies and origin access control, and the images bucket's policy.
+
+    `url` is where browsers, records and mails reach the stack (`cdn_url`): the first alias with a
+    custom domain, else the distribution's own domain name."""
+
+    distribution: aws.cloudfront.Distribution
+    bucket_policy: aws.s3.BucketPolicy
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CdnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("imagepipe:cdn:Cdn", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        prefix = args.name_prefix
+
+        access = aws.cloudfront.OriginAccessControl(
+            f"{name}-images-access",
+            name=f"{prefix}-images",
+            description="The CDN reads the images bucket, signing each request",
+            origin_access_control_origin_type="s3",
+            signing_behavior="always",
+            signing_protocol="sigv4",
+            opts=child,
+        )
+        images_policy = _cache_policy(
+            f"{name}-images-cache",
+            name=f"{prefix}-images",
+            comment="Variants: as long as their Cache-Control says (a year), a day if it says nothing",
+            ttls=(0, ONE_DAY, ONE_YEAR),
+            query_strings="none",
+            compressed=False,
+            opts=child,
+        )
+        api_policy = _cache_policy(
+            f"{name}-api-cache",
+            name=f"{prefix}-api",
+            comment="The API: never cached",
+            ttls=(0, 0, 0),
+            query_strings="none",
+            compressed=False,
+            opts=child,
+        )
+        pages_policy = _cache_policy(
+            f"{name}-pages-cache",
+            name=f"{prefix}-pages",
+            comment="The dashboard: only what its Cache-Control allows (assets), nothing by default",
+            ttls=(0, 0, ONE_YEAR),
+            query_strings="all",
+            compressed=True,
+            opts=child,
+        )
+        app_requests = aws.cloudfront.OriginRequestPolicy(
+            f"{name}-app-requests",
+            name=f"{prefix}-app",
+            comment="The web app: every cookie and query string, and the headers it reads",
+            cookies_config=aws.cloudfront.OriginRequestPolicyCookiesConfigArgs(cookie_behavior="all"),
+            query_strings_config=aws.cloudfront.OriginRequestPolicyQueryStringsConfigArgs(query_string_behavior="all"),
+            headers_config=aws.cloudfront.OriginRequestPolicyHeadersConfigArgs(
+                header_behavior="whitelist",
+                headers=aws.cloudfront.OriginRequestPolicyHeadersConfigHeadersArgs(items=list(APP_HEADERS)),
+            ),
+            opts=child,
+        )
+
+        images_origin, app_origin = "images", "app"
+        app = pulumi.Output.from_input(args.api_invoke_url).apply(HttpOrigin.from_url)
+        custom = args.custom_domain
+        self.distribution = aws.cloudfront.Distribution(
+            f"{name}-distribution",
+            comment=f"{prefix}: images, API and dashboard",
+            enabled=True,
+            is_ipv6_enabled=True,
+            http_version="http2",
+            price_class=args.price_class,
+            aliases=list(custom.aliases) if custom else None,
+            origins=[
+                aws.cloudfront.DistributionOriginArgs(
+                    origin_id=images_origin,
+                    domain_name=args.bucket_regional_domain_name,
+                    origin_access_control_id=access.id,
+                ),
+                aws.cloudfront.DistributionOriginArgs(
+                    origin_id=app_origin,
+                    domain_name=app.domain_name,
+                    origin_path=app.origin_path,
+                    custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+                        http_port=app.http_port,
+                        https_port=app.https_port,
+                        origin_protocol_policy=app.protocol_policy,
+                        origin_ssl_protocols=["TLSv1.2"],
+                    ),
+                ),
+            ],
+            ordered_cache_behaviors=[
+                aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                    path_pattern=IMAGES_PATH,
+                    target_origin_id=images_origin,
+                    viewer_protocol_policy="redirect-to-https",
+                    allowed_methods=list(READ_METHODS),
+                    cached_methods=list(READ_METHODS),
+                    cache_policy_id=images_policy.id,
+                    compress=False,
+                ),
+                aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                    path_pattern=API_PATH,
+                    target_origin_id=app_origin,
+                    viewer_protocol_policy="redirect-to-https",
+                    allowed_methods=list(ALL_METHODS),
+                    cached_methods=list(READ_METHODS),
+                    cache_policy_id=api_policy.id,
+                    origin_request_policy_id=app_requests.id,
+                    compress=False,
+                ),
+            ],
+            default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+                target_origin_id=app_origin,
+                viewer_protocol_policy="redirect-to-https",
+                allowed_methods=list(ALL_METHODS),
+                cached_methods=list(READ_METHODS),
+                cache_policy_id=pages_policy.id,
+                origin_request_policy_id=app_requests.id,
+                compress=True,
+            ),
+            custom_error_responses=[
+                aws.cloudfront.DistributionCustomErrorResponseArgs(error_code=code, error_caching_min_ttl=0)
+                for code in UNCACHED_ERRORS
+            ],
+            restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+                geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none"),
+            ),
+            viewer_certificate=(
+                aws.cloudfront.DistributionViewerCertificateArgs(
+                    acm_certificate_arn=custom.certificate_arn,
+                    ssl_support_method="sni-only",
+                    minimum_protocol_version="TLSv1.2_2021",
+                )
+                if custom
+                else aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True)
+            ),
+            opts=child,
+        )
+        self.bucket_policy = aws.s3.BucketPolicy(
+            f"{name}-bucket-policy",
+            bucket=args.bucket_id,
+            policy=pulumi.Output.all(args.bucket_arn, self.distribution.arn).apply(
+                lambda arns: bucket_policy(arns[0], arns[1])
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.bucket_policy_after)),
+        )
+
+        self.distribution_id = self.distribution.id
+        self.distribution_arn = self.distribution.arn
+        self.domain_name = self.distribution.domain_name
+        self.url = (
+            pulumi.Output.from_input(f"https://{custom.aliases[0]}")
+            if custom and custom.aliases
+            else self.distribution.domain_name.apply(distribution_url)
+        )
+        self.register_outputs(
+            {"url": self.url, "distribution_arn": self.distribution_arn, "domain_name": self.domain_name}
+        )
+
+
+def bucket_policy(bucket_arn: str, distribution_arn: str) -> str:
+    """The images bucket's policy: no request without TLS; the distribution (and no other) reads
+    the published variants, `images/*`, and nothing else of the bucket."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "CdnReadsPublishedVariants",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": f"{bucket_arn}/{PUBLIC_PREFIX}*",
+            "Condition": {"StringEquals": {"aws:SourceArn": distribution_arn}},
+        },
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
+def _cache_policy(
+    resource_name: str,
+    *,
+    name: str,
+    comment: str,
+    ttls: tuple[int, int, int],
+    query_strings: str,
+    compressed: bool,
+    opts: pulumi.ResourceOptions,
+) -> aws.cloudfront.CachePolicy:
+    """A cache policy keyed on the path (and the query string when `query_strings` is "all"), never
+    on cookies or headers; `ttls` are (min, default, max) seconds; `compressed`: gzip and brotli
+    answers are cached apart (and made by CloudFront for behaviours that compress)."""
+    min_ttl, default_ttl, max_ttl = ttls
+    return aws.cloudfront.CachePolicy(
+        resource_name,
+        name=name,
+        comment=comment,
+        min_ttl=min_ttl,
+        default_ttl=default_ttl,
+        max_ttl=max_ttl,
+        parameters_in_cache_key_and_forwarded_to_origin=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginArgs(
+            cookies_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfigArgs(
+                cookie_behavior="none"
+            ),
+            headers_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
+                header_behavior="none"
+            ),
+            query_strings_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfigArgs(
+                query_string_behavior=query_strings
+            ),
+            enable_accept_encoding_gzip=compressed,
+            enable_accept_encoding_brotli=compressed,
+        ),
+        opts=opts,
+    )

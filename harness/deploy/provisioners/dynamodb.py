@@ -1,12 +1,22 @@
-"""DynamoDB: on-demand tables with global secondary indexes, time to live and streams."""
+"""DynamoDB: on-demand tables with global secondary indexes, time to live and streams.
+
+A change of the table's name, key schema or key attribute types replaces the table (its items go
+with it), as on AWS. Global secondary indexes, the stream and time to live change in place, keeping
+the items: an index is added, removed, or (when its keys or projection change) removed and added
+again, one index per UpdateTable, as AWS allows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from harness.deploy.inputs import DeployError, Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name, wait_until
 from harness.deploy.state import ResourceRecord
+
+# How long an index may take to be built or dropped: AWS backfills a new index from every item of
+# the table (minutes for a large one); the emulators build it at once.
+INDEX_TIMEOUT = 900.0
 
 
 class Table(Provisioner):
@@ -31,10 +41,13 @@ class Table(Provisioner):
         ttl_attribute = ttl.take("attributeName") if ttl and ttl.take("enabled", False) else None
 
         inputs.check_all_taken()
+        _check_attributes(inputs.where, definition)
         dynamodb = ctx.client("dynamodb")
-        if previous is not None and previous.outputs["definition"] != definition:
-            self.delete(ctx, previous)  # key and index changes replace the table here
+        if previous is not None and _replaces(previous.outputs["definition"], definition):
+            self.delete(ctx, previous)
             previous = None
+        elif previous is not None and previous.outputs["definition"] != definition:
+            _change_indexes(dynamodb, definition)
         if previous is None:
             stream = {"StreamSpecification": _stream(stream_view)} if stream_view else {}
             dynamodb.create_table(**definition, **stream)
@@ -103,8 +116,121 @@ def _global_index(index: Inputs) -> dict[str, Any]:
     return {"IndexName": index.take("name"), "KeySchema": keys, "Projection": projection}
 
 
-def _status(dynamodb: Any, table: str) -> str | None:
+def _check_attributes(where: str, definition: Mapping[str, Any]) -> None:
+    """Refuse attributes that no key uses and keys on undeclared attributes, naming them (AWS and
+    the Pulumi provider refuse both; an unused one would otherwise be recorded but never applied)."""
+    declared = {a["AttributeName"] for a in definition["AttributeDefinitions"]}
+    keyed = _key_attributes(definition)
+    if unused := sorted(declared - keyed):
+        raise DeployError(f"{where}: attribute(s) {', '.join(unused)} are declared but no table or index key uses them")
+    if undeclared := sorted(keyed - declared):
+        raise DeployError(f"{where}: key attribute(s) {', '.join(undeclared)} are not declared in 'attributes'")
+
+
+def _key_attributes(table: Mapping[str, Any]) -> set[str]:
+    """The attributes a table definition or description keys on: its own key and its indexes'."""
+    indexes = table.get("GlobalSecondaryIndexes", [])
+    return {key["AttributeName"] for schema in (table, *indexes) for key in schema["KeySchema"]}
+
+
+def _attribute_types(table: Mapping[str, Any]) -> dict[str, str]:
+    """The type (S, N, B) of each attribute a table definition or description declares."""
+    return {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+
+
+def _table_identity(definition: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What a table cannot change in place: its name, key schema and the types of its key attributes."""
+    types = _attribute_types(definition)
+    keys = definition["KeySchema"]
+    return definition["TableName"], keys, [types.get(key["AttributeName"]) for key in keys]
+
+
+def _replaces(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether going from the `old` definition to the `new` one needs a new table."""
+    return _table_identity(old) != _table_identity(new)
+
+
+def _index_shapes(table: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each global secondary index of a table definition or description, by name, as what makes it
+    that index (key schema, key attribute types, projection) without what AWS adds (status, counts).
+    Two indexes of one name with different shapes differ, and only a new index can change that."""
+    types = _attribute_types(table)
+    return {
+        index["IndexName"]: {
+            "KeySchema": index["KeySchema"],
+            "KeyTypes": [types.get(key["AttributeName"]) for key in index["KeySchema"]],
+            "ProjectionType": index["Projection"]["ProjectionType"],
+            "NonKeyAttributes": sorted(index["Projection"].get("NonKeyAttributes", [])),
+        }
+        for index in table.get("GlobalSecondaryIndexes", [])
+    }
+
+
+def _change_indexes(dynamodb: Any, definition: Mapping[str, Any]) -> None:
+    """Make the live table's global secondary indexes the declared ones, keeping its items: first
+    drop each index not declared or declared otherwise, then add each declared index it lacks. The
+    live table, not the last record, is compared, so a deploy that stopped half way is completed."""
+    table = definition["TableName"]
+    live = _index_shapes(_settled(dynamodb, table, f"table {table} and its indexes to be ACTIVE"))
+    wanted = _index_shapes(definition)
+    for name, shape in live.items():
+        if wanted.get(name) != shape:
+            _delete_index(dynamodb, table, name)
+    for index in definition.get("GlobalSecondaryIndexes", []):
+        name = index["IndexName"]
+        if live.get(name) != wanted[name]:
+            _create_index(dynamodb, definition, index)
+
+
+def _delete_index(dynamodb: Any, table: str, index: str) -> None:
+    """Drop one global secondary index and wait until it is gone."""
+    dynamodb.update_table(TableName=table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index}}])
+    _settled(dynamodb, table, f"index {index} of table {table} to be deleted", lambda names: index not in names)
+
+
+def _create_index(dynamodb: Any, definition: Mapping[str, Any], index: Mapping[str, Any]) -> None:
+    """Add one global secondary index, with the attribute definitions of every key the table has
+    once it exists (the new index's among them), and wait until AWS has built it."""
+    table = definition["TableName"]
+    described = dynamodb.describe_table(TableName=table)["Table"]
+    keyed = _key_attributes(described) | {key["AttributeName"] for key in index["KeySchema"]}
+    attributes = [a for a in definition["AttributeDefinitions"] if a["AttributeName"] in keyed]
+    dynamodb.update_table(
+        TableName=table, AttributeDefinitions=attributes, GlobalSecondaryIndexUpdates=[{"Create": dict(index)}]
+    )
+    name = index["IndexName"]
+    _settled(dynamodb, table, f"index {name} of table {table} to be ACTIVE", lambda names: name in names)
+
+
+def _settled(
+    dynamodb: Any, table: str, what: str, indexes_are: Callable[[set[str]], bool] = lambda _: True
+) -> dict[str, Any]:
+    """Wait until the table and every index it has are ACTIVE and the names of its indexes satisfy
+    `indexes_are`; return the table's description then. A table that is not there is an error."""
+
+    def check() -> dict[str, Any] | None:
+        described = _description(dynamodb, table)
+        if described is None:
+            raise DeployError(f"table {table} is gone (deleted outside the deploy?) while waiting for {what}")
+        if described["TableStatus"] != "ACTIVE":
+            return None
+        indexes = described.get("GlobalSecondaryIndexes", [])
+        if any(index["IndexStatus"] != "ACTIVE" for index in indexes):
+            return None
+        return described if indexes_are({index["IndexName"] for index in indexes}) else None
+
+    return wait_until(check, what, timeout=INDEX_TIMEOUT)
+
+
+def _description(dynamodb: Any, table: str) -> dict[str, Any] | None:
+    """The table's DescribeTable answer, or None when there is no such table."""
     try:
-        return dynamodb.describe_table(TableName=table)["Table"]["TableStatus"]
+        return dynamodb.describe_table(TableName=table)["Table"]
     except dynamodb.exceptions.ResourceNotFoundException:
         return None
+
+
+def _status(dynamodb: Any, table: str) -> str | None:
+    """The table's status (CREATING, ACTIVE, UPDATING, DELETING), or None when there is no such table."""
+    described = _description(dynamodb, table)
+    return described["TableStatus"] if described is not None else None

@@ -46,10 +46,12 @@ def create_app(settings: WebSettings, services: Services) -> Flask:
 
     from handlers.web.health import health
     from handlers.web.images import images
+    from handlers.web.openapi import openapi
     from handlers.web.sessions import sessions
 
     app.register_blueprint(health, url_prefix="/api")
     app.register_blueprint(images, url_prefix="/api")
+    app.register_blueprint(openapi, url_prefix="/api")
     app.register_blueprint(sessions, url_prefix="/api")
 
     @app.errorhandler(ApiError)

@@ -6,6 +6,7 @@ outputs [--stack local]               the deployed stack's outputs as one JSON o
 demo                                  up, push sample uploads through, print what became of them
 bench [--json PATH] [--only SECTION]  kernel, cold start and pipeline figures (see harness/bench)
 status                                whether the emulator runs and what is deployed
+users add|list|remove|set-password    who may sign in to the web tier (see harness/users.py)
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from handlers.contract import PHOTOGRAPHER, ROLES
 from harness import emulator
+from harness import users as user_admin
 from harness.aws import AwsTarget
 from harness.bench import SECTIONS, BenchError, run_bench
 from harness.demo import DemoFailed, run_demo
@@ -131,6 +134,30 @@ def measure(only: str | None, json_path: Path, port: int) -> None:
                 say("stopped the emulator the benchmark started")
 
 
+def manage_users(args: argparse.Namespace) -> None:
+    """`users add|list|remove|set-password`: arguments checked before the stack is looked at, the
+    password read (from stdin only) once the table is known."""
+    if args.action == "add":
+        user_admin.check_new_user(args.name, args.role, args.email)
+    elif args.action != "list":
+        user_admin.check_name(args.name)
+    if args.outputs:
+        store = user_admin.aws_store(args.outputs)
+    else:
+        store = user_admin.local_store(stack_outputs(args.stack or DEFAULT_STACK))
+    if args.action == "list":
+        print(user_admin.format_users(user_admin.list_users(store)), flush=True)
+    elif args.action == "remove":
+        user_admin.remove_user(store, args.name)
+        say(f"removed user {args.name}")
+    elif args.action == "add":
+        user = user_admin.add_user(store, args.name, user_admin.read_password(sys.stdin), args.role, args.email)
+        say(f"added user {user.username} ({user.role})")
+    else:
+        user_admin.set_password(store, args.name, user_admin.read_password(sys.stdin))
+        say(f"changed the password of {args.name}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -153,6 +180,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     status = commands.add_parser("status", help="is the emulator running, what is deployed")
     status.add_argument("--stack", default=DEFAULT_STACK)
     status.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
+    users = commands.add_parser("users", help="add, list and remove who may sign in to the web tier")
+    user_actions = users.add_subparsers(dest="action", required=True)
+    which = argparse.ArgumentParser(add_help=False)  # every action: the local stack, or an AWS one
+    stacks = which.add_mutually_exclusive_group()
+    stacks.add_argument("--stack", help=f"the local stack (default: {DEFAULT_STACK})")  # no default: exclusive
+    stacks.add_argument("--outputs", type=Path, metavar="FILE", help="the AWS stack of `pulumi stack output --json`")
+    from_stdin = {"action": "store_true", "required": True, "help": "read the password from stdin (one line)"}
+    add = user_actions.add_parser("add", parents=[which], help="make a user (password on stdin)")
+    add.add_argument("name")
+    add.add_argument("--password-stdin", **from_stdin)
+    add.add_argument("--role", choices=ROLES, default=PHOTOGRAPHER)
+    add.add_argument("--email", metavar="ADDR")
+    set_password = user_actions.add_parser("set-password", parents=[which], help="give a user a new password")
+    set_password.add_argument("name")
+    set_password.add_argument("--password-stdin", **from_stdin)
+    user_actions.add_parser("list", parents=[which], help="name, role and e-mail of each user")
+    user_actions.add_parser("remove", parents=[which], help="remove a user").add_argument("name")
     args = parser.parse_args(argv)
 
     try:
@@ -170,7 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             measure(args.only, args.json, args.port)
         elif args.command == "status":
             show_status(args.stack, args.port)
-    except (HarnessError, DeployError, emulator.EmulatorError, DemoFailed, BenchError) as error:
+        elif args.command == "users":
+            manage_users(args)
+    except (HarnessError, DeployError, emulator.EmulatorError, DemoFailed, BenchError, user_admin.UsersError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

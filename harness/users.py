@@ -1,0 +1,233 @@
+"""`python -m harness users`: who may sign in to the web tier, in a stack's users table.
+
+Users are written through the web tier's own `UserStore` (handlers/web/users.py), so names, roles,
+addresses and password hashes are exactly what sign-in expects. The table is the local stack's (its
+outputs, as `python -m harness outputs` prints them), or the AWS stack's that an outputs file
+describes (`pulumi stack output --json > FILE`), reached with the caller's own AWS credentials.
+
+A password comes from stdin only: one line, its newline stripped (at a terminal it is typed twice,
+without echo). It is never taken from the command line, printed or logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlparse
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+
+from handlers.contract import PHOTOGRAPHER, ROLES
+from handlers.web.lockout import Lockouts
+from handlers.web.users import MAX_PASSWORD, MIN_PASSWORD, User, UserError, UserStore, check_username
+from harness.aws import AwsTarget
+
+USERS_TABLE = "users_table"  # the stack output naming the table
+NO_USERS_TABLE = "the stack has no users table: redeploy with python -m harness up"
+# The form of address users.py accepts (name@domain.tld, no spaces), within SMTP's 254 characters.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL = 254
+EXAMPLE = "printf '%s\\n' \"$PASSWORD\" | python -m harness users add NAME --password-stdin"
+AWS_CLIENT = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class UsersError(RuntimeError):
+    """A user, password or stack that cannot be used; the message says which and why, in one line."""
+
+
+# --- which table -------------------------------------------------------------------------------
+
+
+def local_store(outputs: Mapping[str, Any]) -> UserStore:
+    """The users table of a stack deployed in the emulator, from its outputs (`endpoint_url`,
+    `region` and the stack output `users_table`)."""
+    table = outputs.get(USERS_TABLE)
+    if not isinstance(table, str) or not table:
+        raise UsersError(NO_USERS_TABLE)
+    return UserStore(table, AwsTarget(outputs["endpoint_url"], outputs["region"]).client("dynamodb"))
+
+
+def aws_store(outputs_file: Path) -> UserStore:
+    """The users table of the AWS stack whose outputs `outputs_file` holds (the JSON object of
+    `pulumi stack output --json`), with boto3's default credentials; the region is the file's
+    `region` when it has one, else the caller's AWS configuration's."""
+    outputs = _read_outputs(outputs_file)
+    if "endpoint_url" in outputs:
+        raise UsersError(
+            f"{outputs_file} describes a stack in an emulator ({outputs['endpoint_url']}), not on AWS: "
+            "leave out --outputs to use the local stack"
+        )
+    table = outputs.get(USERS_TABLE)
+    if not isinstance(table, str) or not table:
+        raise UsersError(f"{outputs_file} has no {USERS_TABLE} output: the stack has no users table (redeploy it)")
+    region = outputs.get("region")
+    if region is not None and (not isinstance(region, str) or not region):
+        raise UsersError(f"{outputs_file}: region {region!r} is not a region name")
+    session = boto3.session.Session(region_name=region)
+    if session.region_name is None:
+        raise UsersError(
+            f"no AWS region: {outputs_file} has no `region` and the AWS configuration none "
+            "(set AWS_REGION, or a region in ~/.aws/config)"
+        )
+    return UserStore(table, session.client("dynamodb", config=AWS_CLIENT))
+
+
+def _read_outputs(path: Path) -> dict[str, Any]:
+    try:
+        outputs = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsersError(f"cannot read the outputs file {path}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise UsersError(f"{path} is not JSON (expected `pulumi stack output --json`): {error}") from None
+    if not isinstance(outputs, dict):
+        raise UsersError(f"{path} is not a JSON object of stack outputs (expected `pulumi stack output --json`)")
+    return outputs
+
+
+# --- what a user is given ----------------------------------------------------------------------
+
+
+def check_name(username: str) -> None:
+    """Refuse a name sign-in would never accept (users.py's rule)."""
+    try:
+        check_username(username)
+    except UserError as error:
+        raise UsersError(str(error)) from None
+
+
+def check_email(address: str) -> None:
+    """Refuse what is not an address of the form users.py accepts, or is longer than SMTP allows."""
+    if len(address) > MAX_EMAIL or not EMAIL.match(address):
+        raise UsersError(f"e-mail address {address!r} is not one: expected name@domain.tld, no spaces")
+
+
+def check_new_user(username: str, role: str, email: str | None) -> None:
+    """Refuse a name, role or address `add_user` would refuse, before anything is read or written."""
+    check_name(username)
+    if role not in ROLES:
+        raise UsersError(f"role {role!r}: one of {', '.join(ROLES)}")
+    if email is not None:
+        check_email(email)
+
+
+def check_password(password: str) -> None:
+    """Refuse an empty, too short or too long password (users.py's limits), without showing it."""
+    if not password:
+        raise UsersError(f"no password on stdin: give it on one line, e.g. {EXAMPLE}")
+    if len(password) < MIN_PASSWORD:
+        raise UsersError(f"the password is too short: it needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise UsersError(f"the password is too long: at most {MAX_PASSWORD} characters")
+
+
+def read_password(stdin: TextIO, prompt: Callable[[str], str] = getpass.getpass) -> str:
+    """The password on `stdin`: all of it, one line, without its line ending; at a terminal, typed
+    twice through `prompt` (no echo) and refused when the two differ."""
+    if stdin.isatty():
+        password = prompt("password: ")
+        if prompt("the same again: ") != password:
+            raise UsersError("the two passwords typed differ")
+    else:
+        password = stdin.read()
+        for ending in ("\r\n", "\n"):
+            if password.endswith(ending):
+                password = password.removesuffix(ending)
+                break
+        if "\n" in password or "\r" in password:
+            raise UsersError("stdin holds more than one line: give the password alone, on one line")
+    check_password(password)
+    return password
+
+
+# --- what is done with users -------------------------------------------------------------------
+
+
+def add_user(
+    store: UserStore, username: str, password: str, role: str = PHOTOGRAPHER, email: str | None = None
+) -> User:
+    """Make a user; refuses a name that is taken (the existing user is left as it is)."""
+    check_new_user(username, role, email)
+    check_password(password)
+    with _talking_to(store):
+        try:
+            return store.add(username, password, role, email)
+        except UserError as error:
+            if store.get(username) is not None:
+                raise UsersError(
+                    f"user {username!r} exists already: change their password with "
+                    f"`users set-password {username} --password-stdin`, or `users remove {username}` first"
+                ) from None
+            raise UsersError(str(error)) from None
+
+
+def list_users(store: UserStore) -> list[User]:
+    """Every user, by name."""
+    with _talking_to(store):
+        return store.list()
+
+
+def set_password(store: UserStore, username: str, password: str) -> None:
+    """Give an existing user a new password; the old one no longer signs in."""
+    check_name(username)
+    check_password(password)
+    with _talking_to(store):
+        try:
+            store.set_password(username, password)
+        except UserError as error:
+            raise UsersError(str(error)) from None
+
+
+def remove_user(store: UserStore, username: str) -> None:
+    """Remove a user and forget the name's sign-in failures (its lockout item in the same table),
+    so a user made later under that name starts afresh."""
+    check_name(username)
+    with _talking_to(store):
+        existed = store.remove(username)
+        Lockouts(store.table_name, store.client).succeeded(username)
+    if not existed:
+        raise UsersError(f"there is no user {username!r}")
+
+
+def format_users(users: Sequence[User]) -> str:
+    """Name, role and address of each user, in aligned columns (a `User` carries no hash)."""
+    if not users:
+        return "no users yet: add one with python -m harness users add NAME --password-stdin"
+    rows = [("NAME", "ROLE", "EMAIL"), *((user.username, user.role, user.email or "-") for user in users)]
+    name_width = max(len(row[0]) for row in rows)
+    role_width = max(len(row[1]) for row in rows)
+    return "\n".join(f"{name:<{name_width}}  {role:<{role_width}}  {email}" for name, role, email in rows)
+
+
+@contextlib.contextmanager
+def _talking_to(store: UserStore) -> Iterator[None]:
+    """Turn what boto3 raises while talking to the table into one line that says what to do."""
+    url = store.client.meta.endpoint_url
+    local = urlparse(url).hostname in LOOPBACK
+    try:
+        yield
+    except NoCredentialsError:
+        raise UsersError(
+            "no AWS credentials: boto3 found none (environment, ~/.aws, SSO, instance role); "
+            "configure some, e.g. with `aws configure` or AWS_PROFILE"
+        ) from None
+    except EndpointConnectionError:
+        hint = ": is the emulator running? (python -m harness status)" if local else ""
+        raise UsersError(f"cannot reach DynamoDB at {url}{hint}") from None
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code == "ResourceNotFoundException":
+            hint = ": redeploy with python -m harness up" if local else ""
+            region = store.client.meta.region_name
+            raise UsersError(f"there is no table {store.table_name!r} in {region} at {url}{hint}") from None
+        message = error.response.get("Error", {}).get("Message", "")
+        raise UsersError(f"{url} refused {error.operation_name} on {store.table_name!r}: {code}: {message}") from None
+    except BotoCoreError as error:
+        raise UsersError(f"talking to {url}: {error}") from None

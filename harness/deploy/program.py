@@ -21,6 +21,7 @@ from pulumi.runtime.sync_await import _sync_await
 from harness.aws import AwsTarget
 from harness.deploy.engine import Aborted, ReplayMocks
 from harness.deploy.inputs import DeployError
+from harness.deploy.ports import LoopbackPorts
 from harness.deploy.provisioners import Context
 from harness.deploy.state import StackState
 
@@ -88,7 +89,8 @@ def run_program(
         previous = None  # another emulator, or this one restarted: what the state lists is gone
     state = StackState(stack=stack, endpoint_url=target.endpoint_url, session=session)
     # Unchanged inputs are skipped only when the emulator's session proves the state is current.
-    mocks = ReplayMocks(Context(target), previous, state, progress, skip_unchanged=session is not None)
+    context = Context(target, ports=LoopbackPorts.held_in(previous))
+    mocks = ReplayMocks(context, previous, state, progress, skip_unchanged=session is not None)
 
     pulumi.runtime.set_mocks(mocks, project=project.name, stack=stack, preview=False)
     pulumi.runtime.set_all_config(config)

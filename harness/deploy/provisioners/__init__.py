@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.deploy.provisioners import (
     apigateway,
+    cloudfront,
     cloudwatch,
     dynamodb,
     iam,
@@ -46,6 +47,10 @@ PROVISIONERS: dict[str, Provisioner] = {
         apigateway.Integration(),
         apigateway.Deployment(),
         apigateway.Stage(),
+        cloudfront.OriginAccessControl(),
+        cloudfront.CachePolicy(),
+        cloudfront.OriginRequestPolicy(),
+        cloudfront.Distribution(),
     )
 }
 

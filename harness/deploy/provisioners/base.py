@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from harness import polling
 from harness.aws import AwsTarget
 from harness.deploy.inputs import DeployError, Inputs
+from harness.deploy.ports import LoopbackPorts
 from harness.deploy.state import ResourceRecord
 
 T = TypeVar("T")
@@ -17,9 +18,11 @@ T = TypeVar("T")
 
 @dataclass
 class Context:
-    """The emulator the resources go to."""
+    """The emulator the resources go to, and the loopback ports the harness serves the stack's
+    resources on (the CDN edge's), as the previous deploy left them."""
 
     target: AwsTarget
+    ports: LoopbackPorts = field(default_factory=LoopbackPorts)
     _account: str | None = None
 
     @property

@@ -1,0 +1,465 @@
+"""CloudFront: distributions, cache policies, origin request policies and origin access controls.
+
+LocalStack community has no CloudFront, so nothing is created in the emulator: each resource is
+recorded in the deploy state, with the outputs CloudFront gives it (ids, ARNs, ETags, `Deployed`)
+and, under `edge`, its configuration normalised into harness/edge/model.py, which the harness's edge
+serves. A distribution's domain name is `127.0.0.1:<port>`, where the edge serves it in plain HTTP;
+its port is claimed once (from EDGE_PORTS) and kept from deploy to deploy.
+
+Strict as every provisioner: an input the edge does not apply is an error naming it, and so is a
+configuration CloudFront itself refuses (e.g. a cache key on a policy that disables caching).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from harness.deploy.inputs import DeployError, Inputs, UnsupportedInput
+from harness.deploy.ports import LOCAL_PORT_OUTPUT
+from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
+from harness.deploy.state import ResourceRecord
+from harness.edge import model
+
+# Where the edge serves distributions: above the emulator's 4566 and LocalStack's 4510-4559.
+EDGE_PORTS: Final = (4580, 4629)
+EDGE_HOST: Final = "127.0.0.1"
+HOSTED_ZONE_ID: Final = "Z2FDTNDATAQYW2"  # CloudFront's zone, for alias records
+DEFAULT_TTLS: Final = (0, 86_400, 31_536_000)  # min, default, max: CloudFront's defaults
+_ID_ALPHABET: Final = string.ascii_uppercase + string.digits
+# <bucket>.s3.amazonaws.com, <bucket>.s3.<region>.amazonaws.com, <bucket>.s3-<region>.amazonaws.com
+_S3_DOMAIN: Final = re.compile(
+    r"^(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\.s3(?:[.-](?P<region>(?!website)[a-z]{2}(?:-[a-z]+)+-\d))?"
+    r"\.amazonaws\.com$"
+)
+# Headers the edge can add as CloudFront does when an origin request policy names them.
+EDGE_CLOUDFRONT_HEADERS: Final = ("CloudFront-Viewer-Address", "CloudFront-Forwarded-Proto")
+# Headers CloudFront refuses in a policy: Accept-Encoding is the cache policy's gzip/brotli settings;
+# Authorization must be in the cache key (a cache policy), never only forwarded.
+_NOT_IN_A_CACHE_POLICY: Final = ("accept-encoding",)
+_NOT_IN_A_REQUEST_POLICY: Final = ("accept-encoding", "authorization")
+
+
+class OriginAccessControl(Provisioner):
+    """An origin access control for S3 origins, signing every request with SigV4."""
+
+    type_token = "aws:cloudfront/originAccessControl:OriginAccessControl"
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        control_name = physical_name(inputs, name, previous)
+        description = inputs.take("description", "")
+        origin_type = _only(inputs, "originAccessControlOriginType", ("s3",))
+        signing_behavior = _only(inputs, "signingBehavior", ("always",))
+        signing_protocol = _only(inputs, "signingProtocol", ("sigv4",))
+        inputs.check_all_taken()
+        control_id = previous.id if previous is not None else _cloudfront_id()
+        edge = model.OriginAccessControl(control_id, control_name, origin_type, signing_behavior, signing_protocol)
+        return Applied(
+            control_id,
+            {
+                "name": control_name,
+                "description": description,
+                "originAccessControlOriginType": origin_type,
+                "signingBehavior": signing_behavior,
+                "signingProtocol": signing_protocol,
+                "arn": f"arn:aws:cloudfront::{ctx.account}:origin-access-control/{control_id}",
+                "etag": _cloudfront_id(),
+                "edge": edge.to_json(),
+            },
+        )
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        """Nothing exists outside the deploy state: forgetting the record deletes it."""
+
+
+class CachePolicy(Provisioner):
+    """A cache policy: the cache key (cookies, headers, query strings, accepted encodings) and TTLs."""
+
+    type_token = "aws:cloudfront/cachePolicy:CachePolicy"
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        policy_name = physical_name(inputs, name, previous, max_length=128)
+        comment = inputs.take("comment", "")
+        min_ttl = inputs.take("minTtl", DEFAULT_TTLS[0])
+        default_ttl = inputs.take("defaultTtl", DEFAULT_TTLS[1])
+        max_ttl = inputs.take("maxTtl", DEFAULT_TTLS[2])
+        key = inputs.sub("parametersInCacheKeyAndForwardedToOrigin")
+        if key is None:
+            raise DeployError(f"{inputs.where}: input 'parametersInCacheKeyAndForwardedToOrigin' is required")
+        cookies = _selection(
+            key.sub("cookiesConfig"), key, "cookiesConfig", "cookie", ("none", "whitelist", "allExcept", "all")
+        )
+        headers = _selection(key.sub("headersConfig"), key, "headersConfig", "header", ("none", "whitelist"))
+        query_strings = _selection(
+            key.sub("queryStringsConfig"),
+            key,
+            "queryStringsConfig",
+            "queryString",
+            ("none", "whitelist", "allExcept", "all"),
+        )
+        gzip = bool(key.take("enableAcceptEncodingGzip", False))
+        brotli = bool(key.take("enableAcceptEncodingBrotli", False))
+        inputs.check_all_taken()
+        where = inputs.where
+        if not 0 <= min_ttl <= default_ttl <= max_ttl:
+            raise DeployError(
+                f"{where}: CloudFront refuses TTLs that are not 0 <= minTtl <= defaultTtl <= maxTtl "
+                f"({min_ttl}, {default_ttl}, {max_ttl})"
+            )
+        if max_ttl == 0 and (gzip or brotli or any(s.behavior != "none" for s in (cookies, headers, query_strings))):
+            raise DeployError(
+                f"{where}: CloudFront refuses a cache key (cookies, headers, query strings, accepted encodings) "
+                "on a policy that disables caching (maxTtl 0)"
+            )
+        _refuse_headers(where, headers.items, _NOT_IN_A_CACHE_POLICY, "a cache policy")
+        policy_id = previous.id if previous is not None else str(uuid.uuid4())
+        edge = model.CachePolicy(
+            policy_id, policy_name, min_ttl, default_ttl, max_ttl, headers, cookies, query_strings, gzip, brotli
+        )
+        return Applied(
+            policy_id,
+            {
+                "name": policy_name,
+                "comment": comment,
+                "minTtl": min_ttl,
+                "defaultTtl": default_ttl,
+                "maxTtl": max_ttl,
+                "arn": f"arn:aws:cloudfront::{ctx.account}:cache-policy/{policy_id}",
+                "etag": _cloudfront_id(),
+                "edge": edge.to_json(),
+            },
+        )
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        """Nothing exists outside the deploy state: forgetting the record deletes it."""
+
+
+class OriginRequestPolicy(Provisioner):
+    """An origin request policy: what is forwarded to the origin besides the cache key."""
+
+    type_token = "aws:cloudfront/originRequestPolicy:OriginRequestPolicy"
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        policy_name = physical_name(inputs, name, previous, max_length=128)
+        comment = inputs.take("comment", "")
+        cookies = _selection(
+            inputs.sub("cookiesConfig"), inputs, "cookiesConfig", "cookie", ("none", "whitelist", "allExcept", "all")
+        )
+        headers = _selection(
+            inputs.sub("headersConfig"),
+            inputs,
+            "headersConfig",
+            "header",
+            ("none", "whitelist", "allViewer", "allViewerAndWhitelistCloudFront", "allExcept"),
+        )
+        query_strings = _selection(
+            inputs.sub("queryStringsConfig"),
+            inputs,
+            "queryStringsConfig",
+            "queryString",
+            ("none", "whitelist", "allExcept", "all"),
+        )
+        inputs.check_all_taken()
+        _refuse_headers(inputs.where, headers.items, _NOT_IN_A_REQUEST_POLICY, "an origin request policy")
+        unknown = [
+            h
+            for h in headers.items
+            if h.lower().startswith("cloudfront-") and h.lower() not in {e.lower() for e in EDGE_CLOUDFRONT_HEADERS}
+        ]
+        if unknown and headers.behavior != "allExcept":
+            raise UnsupportedInput(
+                f"{inputs.where}: input 'headersConfig.headers.items' names {', '.join(unknown)}, which the edge does "
+                f"not add (only {', '.join(EDGE_CLOUDFRONT_HEADERS)})"
+            )
+        policy_id = previous.id if previous is not None else str(uuid.uuid4())
+        edge = model.OriginRequestPolicy(policy_id, policy_name, headers, cookies, query_strings)
+        return Applied(
+            policy_id,
+            {
+                "name": policy_name,
+                "comment": comment,
+                "arn": f"arn:aws:cloudfront::{ctx.account}:origin-request-policy/{policy_id}",
+                "etag": _cloudfront_id(),
+                "edge": edge.to_json(),
+            },
+        )
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        """Nothing exists outside the deploy state: forgetting the record deletes it."""
+
+
+class Distribution(Provisioner):
+    """A web distribution: origins (S3 buckets, through origin access control or not; HTTP servers),
+    behaviours with cache and origin request policies, error caching. Served by the edge on
+    `127.0.0.1:<port>`, its domain name."""
+
+    type_token = "aws:cloudfront/distribution:Distribution"
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        where = inputs.where
+        enabled = bool(inputs.take("enabled"))
+        settings = {
+            "comment": inputs.take("comment", ""),
+            "isIpv6Enabled": bool(inputs.take("isIpv6Enabled", False)),
+            # The edge answers HTTP/1.1 whatever the viewer protocol declared (a recorded setting).
+            "httpVersion": _only(inputs, "httpVersion", ("http1.1", "http2", "http2and3", "http3"), "http2"),
+            "priceClass": _only(
+                inputs, "priceClass", ("PriceClass_100", "PriceClass_200", "PriceClass_All"), "PriceClass_All"
+            ),
+            "waitForDeployment": bool(inputs.take("waitForDeployment", True)),
+            "retainOnDelete": bool(inputs.take("retainOnDelete", False)),
+        }
+        aliases = tuple(inputs.take("aliases", []))
+        _no_geo_restriction(inputs)
+        certificate = _viewer_certificate(inputs, aliases)
+        origins = tuple(_origin(origin) for origin in inputs.each("origins"))
+        default = inputs.sub("defaultCacheBehavior")
+        if default is None:
+            raise DeployError(f"{where}: input 'defaultCacheBehavior' is required")
+        behaviours = (
+            *(_behaviour(b, b.take("pathPattern")) for b in inputs.each("orderedCacheBehaviors")),
+            _behaviour(default, model.DEFAULT_PATH_PATTERN),
+        )
+        error_caching = tuple(_error_caching(error) for error in inputs.each("customErrorResponses"))
+        inputs.check_all_taken()
+        _check_references(where, origins, behaviours, error_caching)
+
+        if previous is not None:
+            distribution_id, port = previous.id, int(previous.outputs[LOCAL_PORT_OUTPUT])
+            caller_reference = previous.outputs["callerReference"]
+        else:
+            distribution_id, caller_reference = _cloudfront_id(), str(uuid.uuid4())
+            try:
+                port = ctx.ports.claim(*EDGE_PORTS)
+            except RuntimeError as error:
+                raise DeployError(f"{where}: the edge has no port for it: {error}") from None
+        arn = f"arn:aws:cloudfront::{ctx.account}:distribution/{distribution_id}"
+        edge = model.Distribution(distribution_id, arn, port, enabled, origins, behaviours, error_caching, aliases)
+        return Applied(
+            distribution_id,
+            {
+                **settings,
+                "enabled": enabled,
+                "aliases": list(aliases),
+                "viewerCertificate": certificate,
+                "arn": arn,
+                "domainName": f"{EDGE_HOST}:{port}",
+                "hostedZoneId": HOSTED_ZONE_ID,
+                "status": "Deployed",
+                "etag": _cloudfront_id(),
+                "callerReference": caller_reference,
+                "lastModifiedTime": datetime.now(UTC).isoformat(timespec="seconds"),
+                "inProgressValidationBatches": 0,
+                "trustedKeyGroups": [{"enabled": False, "items": []}],
+                "trustedSigners": [{"enabled": False, "items": []}],
+                LOCAL_PORT_OUTPUT: port,
+                "edge": edge.to_json(),
+            },
+        )
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        """Forgetting the record deletes it (the edge stops serving it once reloaded); its port is free."""
+        ctx.ports.release(int(record.outputs[LOCAL_PORT_OUTPUT]))
+
+
+def s3_bucket_of(domain_name: str) -> tuple[str, str | None] | None:
+    """The bucket (and region, when the name has one) an S3 REST endpoint's domain name names."""
+    match = _S3_DOMAIN.match(domain_name)
+    return (match["bucket"], match["region"]) if match else None
+
+
+def _origin(origin: Inputs) -> model.Origin:
+    where = f"{origin.where}: input '{origin.path}"
+    origin_id = origin.take("originId")
+    domain_name = origin.take("domainName")
+    origin_path = origin.take("originPath", "")
+    if origin_path and (not origin_path.startswith("/") or origin_path.endswith("/")):
+        raise DeployError(
+            f"{where}.originPath' = {origin_path!r}: CloudFront wants a path starting, not ending, with /"
+        )
+    common: dict[str, Any] = {
+        "id": origin_id,
+        "domain_name": domain_name,
+        "origin_path": origin_path,
+        "connection_attempts": origin.take("connectionAttempts", 3),
+        "connection_timeout": origin.take("connectionTimeout", 10),
+        "custom_headers": tuple((h.take("name"), h.take("value")) for h in origin.each("customHeaders")),
+    }
+    access_control = origin.take("originAccessControlId", None)
+    custom = origin.sub("customOriginConfig")
+    s3 = origin.sub("s3OriginConfig")
+    if s3 is not None:
+        s3.ignore("originAccessIdentity", "")  # legacy origin access identities are not applied
+    if custom is None:
+        bucket = s3_bucket_of(domain_name)
+        if bucket is None:
+            raise DeployError(
+                f"{where}.domainName' = {domain_name!r}: an origin without customOriginConfig is an S3 bucket's "
+                "REST endpoint (<bucket>.s3.<region>.amazonaws.com)"
+            )
+        return model.Origin(**common, s3_bucket=bucket[0], s3_region=bucket[1], access_control_id=access_control)
+    if access_control is not None:
+        raise UnsupportedInput(
+            f"{where}.originAccessControlId': the edge applies origin access control to S3 origins only"
+        )
+    if s3 is not None:
+        raise DeployError(f"{where}': an origin has customOriginConfig or s3OriginConfig, not both")
+    custom.ignore("ipAddressType", "ipv4")
+    _check_ssl_protocols(custom)
+    return model.Origin(
+        **common,
+        http_port=custom.take("httpPort"),
+        https_port=custom.take("httpsPort"),
+        protocol_policy=_only(custom, "originProtocolPolicy", ("http-only", "https-only", "match-viewer")),
+        read_timeout=custom.take("originReadTimeout", 30),
+        keepalive_timeout=custom.take("originKeepaliveTimeout", 5),
+    )
+
+
+def _check_ssl_protocols(custom: Inputs) -> None:
+    """The TLS versions CloudFront may use to an HTTPS origin (the edge uses what Python's ssl does)."""
+    protocols = custom.take("originSslProtocols")
+    unknown = set(protocols) - {"SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2"}
+    if not protocols or unknown:
+        raise DeployError(f"{custom.where}: input '{custom.path}.originSslProtocols' = {protocols}: SSLv3 to TLSv1.2")
+
+
+def _behaviour(behaviour: Inputs, path_pattern: str) -> model.Behaviour:
+    where = f"{behaviour.where}: input '{behaviour.path}"
+    allowed = tuple(behaviour.take("allowedMethods"))
+    cached = tuple(behaviour.take("cachedMethods"))
+    if frozenset(allowed) not in model.ALLOWED_METHOD_SETS:
+        raise DeployError(
+            f"{where}.allowedMethods' = {list(allowed)}: CloudFront takes GET+HEAD, +OPTIONS, or all seven"
+        )
+    if frozenset(cached) not in model.CACHED_METHOD_SETS or not set(cached) <= set(allowed):
+        raise DeployError(f"{where}.cachedMethods' = {list(cached)}: GET+HEAD or GET+HEAD+OPTIONS, among the allowed")
+    cache_policy = behaviour.take("cachePolicyId", None)
+    if cache_policy is None:
+        raise UnsupportedInput(
+            f"{where}.cachePolicyId' is required by the edge (legacy forwarded values are not applied)"
+        )
+    if not path_pattern or len(path_pattern) > 255:
+        raise DeployError(f"{where}.pathPattern' = {path_pattern!r}: 1 to 255 characters")
+    return model.Behaviour(
+        path_pattern=path_pattern,
+        origin_id=behaviour.take("targetOriginId"),
+        viewer_protocol_policy=_only(
+            behaviour, "viewerProtocolPolicy", ("allow-all", "https-only", "redirect-to-https")
+        ),
+        allowed_methods=allowed,
+        cached_methods=cached,
+        cache_policy_id=cache_policy,
+        origin_request_policy_id=behaviour.take("originRequestPolicyId", None),
+        compress=bool(behaviour.take("compress", False)),
+    )
+
+
+def _error_caching(error: Inputs) -> tuple[int, int]:
+    code = error.take("errorCode")
+    if not (400 <= code <= 599):
+        raise DeployError(f"{error.where}: input '{error.path}.errorCode' = {code}: a 4xx or 5xx status")
+    return code, error.take("errorCachingMinTtl", 10)
+
+
+def _viewer_certificate(inputs: Inputs, aliases: tuple[str, ...]) -> dict[str, Any]:
+    """The viewer certificate as recorded (the edge serves plain HTTP: no certificate is used)."""
+    certificate = inputs.sub("viewerCertificate")
+    if certificate is None:
+        raise DeployError(f"{inputs.where}: input 'viewerCertificate' is required")
+    default = bool(certificate.take("cloudfrontDefaultCertificate", False))
+    acm = certificate.take("acmCertificateArn", None)
+    recorded: dict[str, Any] = {"cloudfrontDefaultCertificate": default}
+    if acm is not None:
+        recorded |= {
+            "acmCertificateArn": acm,
+            "sslSupportMethod": _only(certificate, "sslSupportMethod", ("sni-only", "vip", "static-ip")),
+            "minimumProtocolVersion": certificate.take("minimumProtocolVersion", "TLSv1"),
+        }
+        if not acm.startswith("arn:aws:acm:us-east-1:"):
+            raise DeployError(f"{inputs.where}: CloudFront takes ACM certificates from us-east-1 only, not {acm!r}")
+    if default == (acm is not None):
+        raise DeployError(f"{inputs.where}: viewerCertificate is CloudFront's default certificate or an ACM one")
+    if aliases and default:
+        raise DeployError(f"{inputs.where}: CloudFront refuses aliases {list(aliases)} with its default certificate")
+    return recorded
+
+
+def _no_geo_restriction(inputs: Inputs) -> None:
+    restrictions = inputs.sub("restrictions")
+    if restrictions is None:
+        raise DeployError(f"{inputs.where}: input 'restrictions' is required")
+    geo = restrictions.sub("geoRestriction")
+    if geo is None:
+        raise DeployError(f"{inputs.where}: input 'restrictions.geoRestriction' is required")
+    _only(geo, "restrictionType", ("none",))
+    geo.ignore("locations", [])
+
+
+def _check_references(
+    where: str,
+    origins: tuple[model.Origin, ...],
+    behaviours: tuple[model.Behaviour, ...],
+    error_caching: tuple[tuple[int, int], ...],
+) -> None:
+    ids = [origin.id for origin in origins]
+    if not ids or len(set(ids)) != len(ids):
+        raise DeployError(f"{where}: origins need distinct ids, and at least one ({ids})")
+    for behaviour in behaviours:
+        if behaviour.origin_id not in ids:
+            raise DeployError(
+                f"{where}: the behaviour for {behaviour.path_pattern!r} targets origin {behaviour.origin_id!r}, "
+                f"which is not one of {ids}"
+            )
+    patterns = [b.path_pattern for b in behaviours[:-1]]
+    if len({p.lstrip("/") for p in patterns}) != len(patterns):
+        raise DeployError(f"{where}: two ordered behaviours have the same path pattern ({patterns})")
+    codes = [code for code, _ in error_caching]
+    if len(set(codes)) != len(codes):
+        raise DeployError(f"{where}: two custom error responses for the same code ({codes})")
+
+
+def _selection(
+    config: Inputs | None, parent: Inputs, key: str, kind: str, behaviours: tuple[str, ...]
+) -> model.Selection:
+    """A policy's cookies, headers or query strings config: `<kind>Behavior` and `<kind>s.items`."""
+    case_sensitive = kind != "header"
+    if config is None:
+        raise DeployError(f"{parent.where}: input '{parent.path + '.' if parent.path else ''}{key}' is required")
+    behavior = _only(config, f"{kind}Behavior", behaviours)
+    listed = config.sub(f"{kind}s")
+    items = tuple(listed.take("items", [])) if listed is not None else ()
+    where = f"{config.where}: input '{config.path}"
+    if behavior in ("whitelist", "allExcept") and not items:
+        raise DeployError(f"{where}.{kind}s.items': {kind}Behavior {behavior!r} needs the names it lists")
+    if behavior in ("none", "all", "allViewer") and items:
+        raise DeployError(f"{where}.{kind}s.items': {kind}Behavior {behavior!r} lists no names")
+    return model.Selection(behavior, items, case_sensitive)
+
+
+def _refuse_headers(where: str, headers: Iterable[str], refused: tuple[str, ...], policy: str) -> None:
+    named = [h for h in headers if h.lower() in refused]
+    if named:
+        raise DeployError(f"{where}: CloudFront refuses {', '.join(named)} in {policy}")
+
+
+def _only(inputs: Inputs, key: str, allowed: tuple[str, ...], default: Any = None) -> Any:
+    """The value of `key`, which must be one of `allowed` (`default` when absent, if there is one)."""
+    value = inputs.take(key) if default is None else inputs.take(key, default)
+    if value not in allowed:
+        name = f"{inputs.path}.{key}" if inputs.path else key
+        only = ", ".join(allowed)
+        raise UnsupportedInput(
+            f"{inputs.where}: input '{name}' = {value!r} is not applied by the replay deployer (only {only})"
+        )
+    return value
+
+
+def _cloudfront_id() -> str:
+    """An id of CloudFront's form (distributions, origin access controls, ETags): `E` + 13 of A-Z0-9."""
+    return "E" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(13))

@@ -4,7 +4,8 @@ A session is Flask's signed cookie (HttpOnly, SameSite=Strict, Secure over https
 name, when it was issued (by `Services.clock`) and its CSRF token. `current_user()` answers the
 signed-in user, read from the users table on each request, so a removed user is signed out at once;
 an altered or forged cookie reads as no session, one older than `WebSettings.session_seconds` as an
-expired one: both are `NotSignedIn` (401).
+expired one, one signed in before the user's password last changed as ended: all are `NotSignedIn`
+(401).
 
 CSRF: `init_app` installs a check before every POST, PUT, PATCH and DELETE: the caller must be signed
 in (401 otherwise) and send the session's token in the `X-CSRF-Token` header (403 `csrf` otherwise,
@@ -35,7 +36,7 @@ STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SETTINGS = "imagepipe.settings"
 
 # What the signed session cookie holds.
-USER, ISSUED_AT, CSRF = "user", "issued_at", "csrf"
+USER, ISSUED_AT, CSRF, CREDENTIAL = "user", "issued_at", "csrf", "credential"
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -52,7 +53,7 @@ def sign_in(user: User) -> str:
     session.clear()
     token = secrets.token_urlsafe(32)
     session.permanent = True  # the cookie expires after PERMANENT_SESSION_LIFETIME
-    session.update({USER: user.username, ISSUED_AT: int(services().clock()), CSRF: token})
+    session.update({USER: user.username, ISSUED_AT: int(services().clock()), CSRF: token, CREDENTIAL: user.credential})
     g.imagepipe_user = user
     return token
 
@@ -81,6 +82,9 @@ def current_user() -> User:
     if user is None:
         session.clear()
         raise NotSignedIn("sign in first: POST /api/session")
+    if not hmac.compare_digest(str(session.get(CREDENTIAL, "")), user.credential):
+        session.clear()
+        raise NotSignedIn("the password has changed since this session signed in: sign in again")
     g.imagepipe_user = user
     return user
 

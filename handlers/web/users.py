@@ -12,10 +12,11 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handlers.contract import PHOTOGRAPHER, REVIEWER, ROLES, UsersTable
+from handlers.web.lockout import PREFIX as LOCKOUT_PREFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD, MAX_PASSWORD = 10, 1024
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL = 254
 
 
 class UserError(ValueError):
@@ -33,11 +36,14 @@ class UserError(ValueError):
 
 @dataclass(frozen=True)
 class User:
-    """Who signs in: their name (also the owner of their uploads), role and address."""
+    """Who signs in: their name (also the owner of their uploads), role and address; `credential`
+    changes whenever their password does (a session records it, so a new password ends the
+    sessions signed in with the old one)."""
 
     username: str
     role: str
     email: str | None = None
+    credential: str = field(default="", repr=False, compare=False)
 
     @property
     def is_reviewer(self) -> bool:
@@ -70,6 +76,11 @@ def check_password(password: str) -> None:
         raise UserError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
 
 
+def check_email(email: str) -> None:
+    if not isinstance(email, str) or len(email) > MAX_EMAIL or not EMAIL.match(email):
+        raise UserError(f"e-mail address {email!r} is not one: expected name@domain.tld, no spaces")
+
+
 def check_username(username: str) -> None:
     if not isinstance(username, str) or not USERNAME.match(username):
         raise UserError(
@@ -89,8 +100,8 @@ class UserStore:
         check_username(username)
         if role not in ROLES:
             raise UserError(f"role {role!r}: one of {', '.join(ROLES)}")
-        if email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
-            raise UserError(f"e-mail address {email!r} is not one")
+        if email is not None:
+            check_email(email)
         item: dict[str, Any] = {
             UsersTable.KEY: {"S": username},
             "role": {"S": role},
@@ -123,6 +134,8 @@ class UserStore:
         return None
 
     def set_password(self, username: str, password: str) -> None:
+        """Give the user a new password (their sessions signed in with the old one end)."""
+        check_username(username)
         try:
             self.client.update_item(
                 TableName=self.table_name,
@@ -136,10 +149,13 @@ class UserStore:
             raise UserError(f"there is no user {username!r}") from None
 
     def remove(self, username: str) -> bool:
-        """Remove the user; False when there was none."""
+        """Remove the user, and the count of sign-in failures for their name (a later user of the
+        name starts clean); False when there was no such user."""
+        check_username(username)
         response = self.client.delete_item(
             TableName=self.table_name, Key={UsersTable.KEY: {"S": username}}, ReturnValues="ALL_OLD"
         )
+        self.client.delete_item(TableName=self.table_name, Key={UsersTable.KEY: {"S": f"{LOCKOUT_PREFIX}{username}"}})
         return "Attributes" in response
 
     def list(self) -> list[User]:
@@ -162,7 +178,8 @@ class UserStore:
 
 def _user(item: dict[str, Any]) -> User:
     email = item.get("email", {}).get("S")
-    return User(item[UsersTable.KEY]["S"], item["role"]["S"], email)
+    credential = hashlib.sha256(item["password_hash"]["S"].encode()).hexdigest()[:32]
+    return User(item[UsersTable.KEY]["S"], item["role"]["S"], email, credential)
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

@@ -110,9 +110,13 @@ def test_a_cookie_signed_with_another_key_is_refused(app: Flask, client: FlaskCl
     assert client.delete("/api/session", headers={"X-CSRF-Token": "t"}).status_code == 401
 
 
-def test_the_same_payload_signed_with_the_key_is_accepted(app: Flask, client: FlaskClient, clock: Clock) -> None:
+def test_the_same_payload_signed_with_the_key_is_accepted(
+    app: Flask, client: FlaskClient, clock: Clock, services: Services
+) -> None:
     # (so the refusal above is the key's doing)
-    client.set_cookie("session", forge(app, SECRET_KEY, {"user": "rita", "issued_at": int(clock()), "csrf": "t"}))
+    credential = services.users.get("rita").credential
+    payload = {"user": "rita", "issued_at": int(clock()), "csrf": "t", "credential": credential}
+    client.set_cookie("session", forge(app, SECRET_KEY, payload))
     assert client.get("/api/me").get_json()["user"]["username"] == "rita"
 
 
@@ -125,14 +129,17 @@ def test_a_session_without_a_csrf_token_is_refused(app: Flask, client: FlaskClie
 def test_an_altered_cookie_is_refused(app: Flask, client: FlaskClient) -> None:
     sign_in(client)
     cookie = session_cookie(client)
-    rest = cookie.partition(".")[2]
+    # payload.timestamp.signature, where a compressed payload starts with a dot of its own
+    timestamp, signature = cookie.rsplit(".", 2)[1:]
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     data = serializer.loads(cookie)
     data["user"] = "rita"
-    altered_payload = forge(app, SECRET_KEY, data).partition(".")[0]
-    client.set_cookie("session", f"{altered_payload}.{rest}")  # rita's payload, alice's signature
+    altered_payload = forge(app, SECRET_KEY, data).rsplit(".", 2)[0]
+    client.set_cookie("session", f"{altered_payload}.{timestamp}.{signature}")  # rita's payload, alice's signature
     assert client.get("/api/me").status_code == 401
-    client.set_cookie("session", cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"))
+    signature_at = len(cookie) - 10  # inside the signature, clear of its last character's unused bits
+    flipped = "A" if cookie[signature_at] != "A" else "B"
+    client.set_cookie("session", cookie[:signature_at] + flipped + cookie[signature_at + 1 :])
     assert client.get("/api/me").status_code == 401
 
 
@@ -140,6 +147,16 @@ def test_a_removed_user_is_signed_out(client: FlaskClient, services: Services) -
     sign_in(client)
     services.users.remove("alice")
     assert client.get("/api/me").status_code == 401
+
+
+def test_a_new_password_ends_the_sessions_signed_in_with_the_old_one(client: FlaskClient, services: Services) -> None:
+    sign_in(client)
+    services.users.set_password("alice", "another long password")
+    refused = client.get("/api/me")
+    assert refused.status_code == 401 and "password has changed" in refused.get_json()["detail"]
+    assert client.get_cookie("session") is None
+    assert sign_in(client, "alice", "another long password").status_code == 200
+    assert client.get("/api/me").status_code == 200
 
 
 def test_signing_in_again_starts_a_new_session(client: FlaskClient) -> None:

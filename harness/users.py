@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,15 +24,13 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
 from handlers.contract import PHOTOGRAPHER, ROLES
-from handlers.web.lockout import Lockouts
 from handlers.web.users import MAX_PASSWORD, MIN_PASSWORD, User, UserError, UserStore, check_username
+from handlers.web.users import check_email as check_user_email
 from harness.aws import AwsTarget
 
 USERS_TABLE = "users_table"  # the stack output naming the table
 NO_USERS_TABLE = "the stack has no users table: redeploy with python -m harness up"
 # The form of address users.py accepts (name@domain.tld, no spaces), within SMTP's 254 characters.
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_EMAIL = 254
 EXAMPLE = "printf '%s\\n' \"$PASSWORD\" | python -m harness users add NAME --password-stdin"
 AWS_CLIENT = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -104,9 +101,11 @@ def check_name(username: str) -> None:
 
 
 def check_email(address: str) -> None:
-    """Refuse what is not an address of the form users.py accepts, or is longer than SMTP allows."""
-    if len(address) > MAX_EMAIL or not EMAIL.match(address):
-        raise UsersError(f"e-mail address {address!r} is not one: expected name@domain.tld, no spaces")
+    """Refuse what is not an address users.py accepts."""
+    try:
+        check_user_email(address)
+    except UserError as error:
+        raise UsersError(str(error)) from None
 
 
 def check_new_user(username: str, role: str, email: str | None) -> None:
@@ -186,12 +185,11 @@ def set_password(store: UserStore, username: str, password: str) -> None:
 
 
 def remove_user(store: UserStore, username: str) -> None:
-    """Remove a user and forget the name's sign-in failures (its lockout item in the same table),
+    """Remove a user and forget the name's sign-in failures (the store removes its lockout item),
     so a user made later under that name starts afresh."""
     check_name(username)
     with _talking_to(store):
-        existed = store.remove(username)
-        Lockouts(store.table_name, store.client).succeeded(username)
+        existed = store.remove(username)  # the name's lockout item goes too
     if not existed:
         raise UsersError(f"there is no user {username!r}")
 

@@ -48,11 +48,13 @@ def create_app(settings: WebSettings, services: Services) -> Flask:
     from handlers.web.images import images
     from handlers.web.openapi import openapi
     from handlers.web.sessions import sessions
+    from handlers.web.uploads import uploads
 
     app.register_blueprint(health, url_prefix="/api")
     app.register_blueprint(images, url_prefix="/api")
     app.register_blueprint(openapi, url_prefix="/api")
     app.register_blueprint(sessions, url_prefix="/api")
+    app.register_blueprint(uploads, url_prefix="/api")
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> Any:

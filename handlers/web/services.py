@@ -1,4 +1,4 @@
-"""What the web app works with: the stores over their boto3 clients, and the clock.
+"""What the web app works with: the stores over their boto3 clients, the images bucket, and the clock.
 
 `create_app(settings, services)` receives one `Services`; the tests give it moto-backed stores and
 a clock they move, the Lambda entry point real ones. A view reaches it through `services()`.
@@ -9,27 +9,52 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Final, cast
 
 from flask import current_app
 
+from handlers.web.errors import ApiError
 from handlers.web.lockout import LockoutPolicy, Lockouts
 
 if TYPE_CHECKING:
+    from botocore.config import Config
+    from mypy_boto3_s3 import S3Client
+
+    from handlers.pipeline.commands import Commands
     from handlers.pipeline.records import RecordStore
     from handlers.web.users import UserStore
 
 EXTENSION = "imagepipe"
 """The key of `Services` in `app.extensions`."""
 
+DEFAULT_MAX_UPLOAD_BYTES: Final = 25 * 1024 * 1024
+"""The pipeline's byte limit when the stack sets none (`handlers.imaging.Limits.max_bytes`, which the
+web tier does not import: it would load Pillow; a test keeps the two equal)."""
+SIGNATURE_VERSION: Final = "s3v4"
+"""How the S3 client signs: presigned POSTs with `x-amz-*` fields (SigV2 is retired on AWS)."""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """The images bucket: its name and an S3 client for it."""
+
+    name: str
+    s3: S3Client
+
 
 @dataclass(frozen=True)
 class Services:
-    """The users (and their sign-in failures, in the same table), the image records, and the time.
+    """The users (and their sign-in failures, in the same table), the image records, the images
+    bucket, and the time.
 
-    `clock` answers seconds since the epoch (`time.time`); sessions' ages and lockouts are measured
-    with it, so a test moves time by giving a clock it controls. `lockout` says how repeated
-    sign-in failures slow down and lock a user name.
+    `clock` answers seconds since the epoch (`time.time`); sessions' ages, lockouts and the publish
+    time of the API's commands are measured with it, so a test moves time by giving a clock it
+    controls. `lockout` says how repeated sign-in failures slow down and lock a user name.
+
+    `s3` and `images_bucket` (the stack's `IMAGES_BUCKET`) are where uploads go and deletions are
+    made; the client must sign with s3v4 (`s3_client()` makes one). Without them the upload and
+    delete endpoints answer 503. `max_upload_bytes` is the stack's `MAX_UPLOAD_BYTES`, the largest
+    upload a presigned POST allows.
     """
 
     users: UserStore
@@ -37,11 +62,46 @@ class Services:
     clock: Callable[[], float] = field(default=time.time)
     images_base_url: str | None = None  # where the published variants are served (the CDN); None: not yet
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    s3: S3Client | None = None
+    images_bucket: str | None = None
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_upload_bytes, bool) or not isinstance(self.max_upload_bytes, int):
+            raise TypeError(f"max_upload_bytes must be an int, not {self.max_upload_bytes!r}")
+        if self.max_upload_bytes < 1:
+            raise ValueError(f"max_upload_bytes must be at least 1, not {self.max_upload_bytes}")
+        if self.s3 is not None and getattr(self.s3.meta.config, "signature_version", None) != SIGNATURE_VERSION:
+            raise ValueError(f"the S3 client must sign with {SIGNATURE_VERSION} (see services.s3_client)")
 
     @property
     def lockouts(self) -> Lockouts:
         """Sign-in failures, kept in the users table."""
         return Lockouts(self.users.table_name, self.users.client, self.lockout)
+
+    @property
+    def commands(self) -> Commands:
+        """Edits and verdicts, applied as the metadata and review stages apply them."""
+        from handlers.pipeline.commands import Commands
+
+        return Commands(self.records)
+
+    @property
+    def bucket(self) -> Bucket:
+        """The images bucket; a 503 `ApiError` when this stack gave the app none."""
+        if self.s3 is None or not self.images_bucket:
+            raise ApiError("this stack gives the web app no images bucket", status=503, error="unavailable")
+        return Bucket(self.images_bucket, self.s3)
+
+
+def s3_client(endpoint_url: str | None = None, config: Config | None = None) -> S3Client:
+    """An S3 client that signs with s3v4, as presigned POSTs need: at `endpoint_url` (None: AWS's,
+    or `AWS_ENDPOINT_URL`), with `config`'s other settings (e.g. path-style addressing)."""
+    import boto3
+    from botocore.config import Config
+
+    signing = Config(signature_version=SIGNATURE_VERSION)
+    return boto3.client("s3", endpoint_url=endpoint_url, config=config.merge(signing) if config else signing)
 
 
 def services() -> Services:

@@ -1,5 +1,5 @@
-"""The web app against moto: the images and users tables as the stack makes them (nothing else, to
-keep each test's set-up short), a clock the test moves, and Flask's test client.
+"""The web app against moto: the images and users tables as the stack makes them, the images bucket
+(signing s3v4, as presigned POSTs need), a clock the test moves, and Flask's test client.
 
 Two users are there from the start, `alice`, a photographer, and `rita`, a reviewer, both with the
 password `PASSWORD`, hashed once per session and at a low scrypt cost (the hash records its cost,
@@ -13,18 +13,21 @@ from typing import Any
 
 import boto3
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 from flask import Flask
 from flask.testing import FlaskClient
 
 from handlers.contract import PHOTOGRAPHER, REVIEWER, UsersTable
 from handlers.pipeline.records import RecordStore
 from handlers.web import WebSettings, create_app
-from handlers.web.services import Services
+from handlers.web.services import Services, s3_client
 from handlers.web.users import UserStore, _scrypt
 from tests.unit.handlers.conftest import IMAGES_TABLE
 from tests.unit.tables import create_images_table, create_users_table
 
 USERS_TABLE = "users"
+BUCKET = "images"
+MAX_UPLOAD_BYTES = 1_000_000  # not the default: the presigned policy must take the services' limit
 PASSWORD = "correct horse battery staple"
 SECRET_KEY = b"test-session-key-of-32-bytes-or-more"
 SESSION_SECONDS = 3600
@@ -87,8 +90,23 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def services(dynamodb: Any, users: UserStore, clock: Clock) -> Services:
-    return Services(users=users, records=RecordStore(IMAGES_TABLE, dynamodb), clock=clock)
+def s3(mocked_aws: None) -> Any:
+    """moto's S3 with the images bucket, through a client that signs s3v4."""
+    client = s3_client()
+    client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+@pytest.fixture
+def services(dynamodb: Any, users: UserStore, clock: Clock, s3: Any) -> Services:
+    return Services(
+        users=users,
+        records=RecordStore(IMAGES_TABLE, dynamodb),
+        clock=clock,
+        s3=s3,
+        images_bucket=BUCKET,
+        max_upload_bytes=MAX_UPLOAD_BYTES,
+    )
 
 
 @pytest.fixture
@@ -116,3 +134,10 @@ def csrf(client: FlaskClient, username: str = "alice") -> dict[str, str]:
     response = sign_in(client, username)
     assert response.status_code == 200, response.get_json()
     return {"X-CSRF-Token": response.get_json()["csrf_token"]}
+
+
+def put_record(dynamodb: Any, record: dict[str, Any]) -> None:
+    """Write an image record into the images table as the stages leave one (None values left out)."""
+    serialize = TypeSerializer().serialize
+    item = {name: serialize(value) for name, value in record.items() if value is not None}
+    dynamodb.put_item(TableName=IMAGES_TABLE, Item=item)

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pulumi
 
-from components.alarms import Alarms, AlarmsArgs
+from components.alarms import Alarms, AlarmsArgs, ApiWatch
+from components.api import Api, ApiArgs
+from components.cdn import Cdn, CdnArgs, CustomDomain
 from components.commands import Commands, CommandsArgs
 from components.config import StackConfig
 from components.enhance import Enhance, EnhanceArgs
@@ -16,6 +18,8 @@ from components.notify import Notify, NotifyArgs
 from components.package import PackageSpec, build_package
 from components.removal import Removal, RemovalArgs
 from components.storage import Storage, StorageArgs
+from components.users import Users, UsersArgs
+from components.web import Web, WebArgs
 from components.wiring import PipelineWiring
 
 ROOT = Path(__file__).resolve().parent
@@ -86,6 +90,44 @@ removal = Removal(
     "removal",
     RemovalArgs(function_name=config.resource_name("removal"), wiring=wiring, events_topic_arn=events.topic_arn),
 )
+users = Users(
+    "users",
+    UsersArgs(
+        table_name=config.resource_name("users"),
+        session_secret_name=config.resource_name("session-key"),
+        # A stack torn down and made again (force_destroy) reuses the name at once.
+        secret_recovery_days=0 if config.force_destroy else 30,
+    ),
+)
+# The API first: the CDN names it as an origin, and the web function is told the CDN's URL.
+api = Api("api", ApiArgs(api_name=config.resource_name("api")))
+cdn = Cdn(
+    "cdn",
+    CdnArgs(
+        name_prefix=config.name_prefix,
+        bucket_id=storage.bucket_id,
+        bucket_arn=storage.bucket_arn,
+        bucket_regional_domain_name=storage.bucket_regional_domain_name,
+        api_invoke_url=api.origin_url,
+        custom_domain=CustomDomain.from_settings(config.cdn_aliases, config.cdn_certificate_arn),
+        price_class=config.cdn_price_class,
+        bucket_policy_after=[storage.public_access_block],
+    ),
+)
+web = Web(
+    "web",
+    WebArgs(
+        function_name=config.resource_name("web"),
+        lambda_settings=lambda_settings,
+        api=api,
+        users=users,
+        images_table=storage.images_table,
+        bucket_name=storage.bucket_name,
+        bucket_arn=storage.bucket_arn,
+        max_upload_bytes=config.max_upload_bytes,
+        images_base_url=cdn.url,
+    ),
+)
 notify = Notify(
     "notify",
     NotifyArgs(
@@ -94,6 +136,7 @@ notify = Notify(
         wiring=wiring,
         sender_email=config.sender_email,
         owner_emails=config.owner_emails,
+        images_base_url=cdn.url,
     ),
 )
 commands = Commands(
@@ -112,6 +155,7 @@ alarms = Alarms(
             "notify": notify.function_name,
             "metadata": commands.metadata.function_name,
             "review": commands.review.function_name,
+            "web": web.function_name,
         },
         dead_letter_queues={
             "ingest-dlq": ingest.dead_letter_queue_name,
@@ -122,6 +166,7 @@ alarms = Alarms(
             "review-dlq": commands.review.dead_letter_queue_name,
         },
         rejection_queues={"command-rejections": commands.rejections_queue_name},
+        apis={"api": ApiWatch(api_name=api.rest_api.name, stage=api.stage_name)},
         alert_emails=config.alert_emails,
         period_seconds=config.alarm_period_seconds,
     ),
@@ -145,3 +190,9 @@ pulumi.export("review_queue_url", commands.review.queue_url)
 pulumi.export("command_rejections_url", commands.rejections_url)
 pulumi.export("metadata_function", commands.metadata.function_name)
 pulumi.export("review_function", commands.review.function_name)
+pulumi.export("region", api.region)
+pulumi.export("users_table", users.table_name)
+pulumi.export("web_function", web.function_name)
+pulumi.export("api_url", web.api_url)
+pulumi.export("cdn_url", cdn.url)
+pulumi.export("cdn_distribution_id", cdn.distribution_id)

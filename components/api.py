@@ -39,6 +39,7 @@ class Api(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.stage_name = STAGE
+        self.region = self.rest_api.execution_arn.apply(lambda arn: arn.split(":")[3])  # the stack's region
         self.origin_domain = pulumi.Output.all(self.rest_api.id, self.rest_api.execution_arn).apply(
             lambda values: execute_api_domain(values[0], values[1])
         )

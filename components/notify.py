@@ -29,6 +29,7 @@ class NotifyArgs:
     wiring: PipelineWiring
     sender_email: str | None = None
     owner_emails: Mapping[str, str] = field(default_factory=dict)
+    images_base_url: pulumi.Input[str] | None = None  # where the variants are served (the CDN): the links
 
 
 class Notify(pulumi.ComponentResource):
@@ -55,6 +56,8 @@ class Notify(pulumi.ComponentResource):
         )
         statements = [Statement(["sns:Publish"], [self.topic.arn]), wiring.idempotency_statement()]
         environment = {**wiring.environment("notify"), Env.NOTIFICATIONS_TOPIC_ARN: self.topic.arn}
+        if args.images_base_url is not None:
+            environment[Env.IMAGES_BASE_URL] = args.images_base_url
         self.sender = None
         if args.sender_email:
             self.sender = aws.ses.EmailIdentity(f"{name}-sender", email=args.sender_email, opts=child)

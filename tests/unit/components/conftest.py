@@ -55,6 +55,18 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["arn"] = f"arn:aws:ses:us-east-1:000000000000:identity/{args.inputs['email']}"
         if args.typ == "aws:dynamodb/table:Table" and args.inputs.get("streamEnabled"):
             outputs["streamArn"] = f"{outputs['arn']}/stream/mocked"
+        if args.typ == "aws:apigateway/restApi:RestApi":
+            outputs["executionArn"] = f"arn:aws:execute-api:us-east-1:000000000000:{physical}-id"
+            outputs["rootResourceId"] = f"{physical}-root"
+        if args.typ == "aws:lambda/function:Function":
+            function_arn = outputs["arn"]
+            outputs["invokeArn"] = (
+                f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+            )
+        if args.typ == "aws:apigateway/stage:Stage":
+            outputs["invokeUrl"] = f"https://api-id.execute-api.us-east-1.amazonaws.com/{args.inputs['stageName']}"
+        if args.typ == "aws:cloudfront/distribution:Distribution":
+            outputs["domainName"] = "d111111abcdef8.cloudfront.net"
         return f"{physical}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:

@@ -102,9 +102,13 @@ def test_the_bucket_is_private_and_refuses_plain_http(program):
     assert all(
         block[flag] for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     )
-    policy = json.loads(program.one("aws:s3/bucketPolicy:BucketPolicy", "storage-images-tls-only")["policy"])
-    assert policy["Statement"][0]["Effect"] == "Deny"
-    assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    (policy,) = program.of_type("aws:s3/bucketPolicy:BucketPolicy").values()  # a bucket has one policy
+    statements = json.loads(policy["policy"])["Statement"]
+    deny = next(s for s in statements if s["Effect"] == "Deny")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    (allow,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"} and allow["Action"] == "s3:GetObject"
+    assert allow["Resource"] == "arn:aws:s3:::imagepipe-local-images/images/*"
 
 
 def _grants(program, function: str) -> dict[str, set[str]]:
@@ -300,18 +304,22 @@ def test_every_function_and_dead_letter_queue_has_an_alarm_to_the_alerts_topic(p
     assert set(alarms) == {
         *(
             f"imagepipe-local-{stage}-{kind}"
-            for stage in ("ingest", "enhance", "removal", "notify", "metadata", "review")
+            for stage in ("ingest", "enhance", "removal", "notify", "metadata", "review", "web")
             for kind in ("errors", "throttles")
         ),
         *(f"imagepipe-local-{stage}-dlq-parked" for stage in ("ingest", "enhance", "removal", "metadata", "review")),
         "imagepipe-local-notify-failures-parked",
         "imagepipe-local-command-rejections-rejected",
+        "imagepipe-local-api-5xx",
+        "imagepipe-local-api-latency",
     }
     alerts = ARN.format(service="sns", name="imagepipe-local-alerts")
     for alarm in alarms.values():
         assert alarm["alarmActions"] == alarm["okActions"] == [alerts]
-        assert (alarm["threshold"], alarm["comparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+        assert alarm["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["period"] == 10 and alarm["treatMissingData"] == "notBreaching"
+        if "-api-" not in alarm["name"]:
+            assert alarm["threshold"] == 1
     errors = alarms["imagepipe-local-enhance-errors"]
     assert (errors["namespace"], errors["metricName"], errors["statistic"]) == ("AWS/Lambda", "Errors", "Sum")
     assert errors["dimensions"] == {"FunctionName": "imagepipe-local-enhance"}
@@ -319,6 +327,17 @@ def test_every_function_and_dead_letter_queue_has_an_alarm_to_the_alerts_topic(p
     assert (parked["namespace"], parked["metricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
     assert parked["dimensions"] == {"QueueName": "imagepipe-local-notify-failures"}
     assert program.outputs["alerts_topic_arn"] == alerts
+    api_dimensions = {"ApiName": "imagepipe-local-api", "Stage": "live"}
+    five_xx, latency = alarms["imagepipe-local-api-5xx"], alarms["imagepipe-local-api-latency"]
+    assert (five_xx["namespace"], five_xx["metricName"], five_xx["statistic"]) == (
+        "AWS/ApiGateway",
+        "5XXError",
+        "Average",
+    )
+    assert five_xx["dimensions"] == latency["dimensions"] == api_dimensions
+    assert five_xx["threshold"] == 0.05
+    assert (latency["metricName"], latency["extendedStatistic"], latency["threshold"]) == ("Latency", "p95", 3000)
+    assert "statistic" not in latency
 
 
 def test_the_alert_addresses_subscribe_to_the_alerts_topic_by_mail(program):
@@ -329,8 +348,76 @@ def test_the_alert_addresses_subscribe_to_the_alerts_topic_by_mail(program):
 
 def test_the_stack_exports_what_the_harness_contract_names(program):
     assert {"images_bucket", "images_table", "events_topic_arn", "notifications_topic_arn"} <= set(program.outputs)
+    assert {"api_url", "cdn_url", "users_table", "region"} <= set(program.outputs)
     assert program.outputs["images_bucket"] == "imagepipe-local-images"
     assert program.outputs["images_table"] == "imagepipe-local-images"
+    assert program.outputs["users_table"] == "imagepipe-local-users"
+    assert program.outputs["api_url"] == "https://api-id.execute-api.us-east-1.amazonaws.com/live"
+    assert program.outputs["cdn_url"] == "https://d111111abcdef8.cloudfront.net"
+    assert program.outputs["region"] == "us-east-1"
+
+
+def test_the_web_function_may_do_exactly_what_it_needs(program):
+    images = ARN.format(service="dynamodb", name="imagepipe-local-images")
+    users = ARN.format(service="dynamodb", name="imagepipe-local-users")
+    secret = ARN.format(service="secretsmanager", name="imagepipe-local-session-key")
+    uploads = "arn:aws:s3:::imagepipe-local-images/uploads/*"
+    assert _grants(program, "web-function") == {
+        "logs:CreateLogStream": {COMMON["logs:CreateLogStream"].format(stage="web")},
+        "logs:PutLogEvents": {COMMON["logs:CreateLogStream"].format(stage="web")},
+        "dynamodb:GetItem": {images, users},
+        "dynamodb:UpdateItem": {images, users},
+        "dynamodb:Query": {f"{images}/index/*"},  # lists are queries on an index; no Scan anywhere
+        "dynamodb:PutItem": {users},
+        "dynamodb:DeleteItem": {users},
+        "secretsmanager:GetSecretValue": {secret},
+        "secretsmanager:PutSecretValue": {secret},
+        "s3:PutObject": {uploads},  # what a presigned upload form signed by the function may do
+        "s3:DeleteObject": {uploads},
+    }
+
+
+def test_the_web_function_is_told_its_tables_secret_bucket_limit_and_the_cdn(program):
+    web = program.of_type(FUNCTION)["web-function"]
+    assert web["handler"] == "handlers.api.handler"
+    assert web["environment"]["variables"] == {
+        Env.IMAGES_TABLE: "imagepipe-local-images",
+        Env.USERS_TABLE: "imagepipe-local-users",
+        Env.SESSION_SECRET_ARN: ARN.format(service="secretsmanager", name="imagepipe-local-session-key"),
+        Env.IMAGES_BUCKET: "imagepipe-local-images",
+        Env.MAX_UPLOAD_BYTES: str(25 * 1024 * 1024),
+        Env.IMAGES_BASE_URL: "https://d111111abcdef8.cloudfront.net",
+        Env.SERVICE_NAME: "web",
+    }
+    notify = program.of_type(FUNCTION)["notify"]
+    assert notify["environment"]["variables"][Env.IMAGES_BASE_URL] == "https://d111111abcdef8.cloudfront.net"
+
+
+def test_every_path_and_method_of_the_api_goes_to_the_web_function(program):
+    methods = program.of_type("aws:apigateway/method:Method")
+    integrations = program.of_type("aws:apigateway/integration:Integration")
+    (proxy,) = program.of_type("aws:apigateway/resource:Resource").values()
+    assert proxy["pathPart"] == "{proxy+}" and proxy["parentId"] == "imagepipe-local-api-root"
+    assert {m["resourceId"] for m in methods.values()} == {"imagepipe-local-api-root", "web-proxy-id"}
+    assert all((m["httpMethod"], m["authorization"]) == ("ANY", "NONE") for m in methods.values())
+    web_arn = ARN.format(service="lambda", name="imagepipe-local-web")
+    for integration in integrations.values():
+        assert (integration["type"], integration["integrationHttpMethod"]) == ("AWS_PROXY", "POST")
+        assert web_arn in integration["uri"]
+    permission = program.one("aws:lambda/permission:Permission", "web-invoked-by-api")
+    assert permission["principal"] == "apigateway.amazonaws.com"
+    assert permission["sourceArn"] == "arn:aws:execute-api:us-east-1:000000000000:imagepipe-local-api-id/*/*"
+    (stage,) = program.of_type("aws:apigateway/stage:Stage").values()
+    assert stage["stageName"] == "live"
+
+
+def test_users_expire_their_sign_in_failures_and_the_session_key_is_a_secret(program):
+    users = program.one("aws:dynamodb/table:Table", "users-table")
+    assert users["hashKey"] == "username" and users["ttl"] == {"attributeName": "expires_at", "enabled": True}
+    secret = program.one("aws:secretsmanager/secret:Secret", "users-session-key")
+    assert secret["name"] == "imagepipe-local-session-key"
+    assert secret["recoveryWindowInDays"] == 0  # the local stack is torn down and made again
+    assert not program.of_type("aws:secretsmanager/secretVersion:SecretVersion")  # the key is never in the program
 
 
 QUEUE_CONSUMER_ACTIONS = (

@@ -26,6 +26,7 @@ from harness.bench import SECTIONS, BenchError, run_bench
 from harness.demo import DemoFailed, run_demo
 from harness.deploy import DeployError, Project, run_program
 from harness.deploy.state import StackState
+from harness.edge import process as edge
 
 PROJECT = Project(Path(__file__).resolve().parents[1])
 DEFAULT_STACK = "local"
@@ -67,12 +68,18 @@ def bring_up(stack: str, endpoint: str | None, port: int) -> tuple[dict, emulato
         else:
             say(f"LocalStack already running at {running.endpoint_url} (pid {running.pid})")
     target = target_for(stack, running.endpoint_url)
+    session = session_of(running.endpoint_url)
+    if edge.stop_if_stale(session):  # it served a restarted emulator's deploy: its ports are free again
+        say("stopped the CDN edge of an earlier emulator session")
     say(f"deploying stack '{stack}' (replaying the Pulumi program into the emulator) …")
-    result = run_program(PROJECT, stack, target, state_path(stack), session_of(running.endpoint_url), progress=say)
+    result = run_program(PROJECT, stack, target, state_path(stack), session, progress=say)
     say(
         f"deployed in {result.seconds:.1f} s: {result.created} created, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.deleted} deleted"
     )
+    served = edge.serve(state_path(stack), progress=say)  # CloudFront's stand-in, with this deploy's config
+    if served is not None:
+        say(f"CDN edge serving {', '.join(served.urls)} (pid {served.pid}, log {served.log})")
     return stack_outputs(stack), started
 
 
@@ -97,6 +104,8 @@ def stack_outputs(stack: str) -> dict:
 
 
 def take_down(port: int) -> None:
+    if edge.stop():
+        say("CDN edge stopped")
     stopped = emulator.stop(port=port)
     for path in (emulator.Paths.default().root / "stacks").glob("*.json"):
         path.unlink()
@@ -111,6 +120,8 @@ def show_status(stack: str, port: int) -> None:
         say(f"stack '{stack}': not deployed")
     else:
         say(f"stack '{stack}': {len(state.resources)} resources at {state.endpoint_url}")
+    served = edge.running()
+    say(f"CDN edge: {'serving ' + ', '.join(served.urls) + f' (pid {served.pid})' if served else 'not running'}")
 
 
 def measure(only: str | None, json_path: Path, port: int) -> None:
@@ -130,6 +141,7 @@ def measure(only: str | None, json_path: Path, port: int) -> None:
         for launched in started:
             current = emulator.running(port=port)
             if current is not None and current.pid == launched.pid:  # still ours, not a later one
+                edge.stop()  # it served that emulator's deploy
                 emulator.stop(port=port)
                 say("stopped the emulator the benchmark started")
 
@@ -201,7 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.command == "up":
-            bring_up(args.stack, args.endpoint, args.port)  # left running: `down` stops it
+            outputs_, _ = bring_up(args.stack, args.endpoint, args.port)  # left running: `down` stops it
+            if outputs_.get("cdn_url"):
+                say(f"cdn_url: {outputs_['cdn_url']}  (try {outputs_['cdn_url']}/api/health)")
             say("run `python -m harness outputs` for names and URLs, `make down` to stop")
         elif args.command == "down":
             take_down(args.port)
@@ -216,7 +230,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             show_status(args.stack, args.port)
         elif args.command == "users":
             manage_users(args)
-    except (HarnessError, DeployError, emulator.EmulatorError, DemoFailed, BenchError, user_admin.UsersError) as error:
+    except (
+        HarnessError,
+        DeployError,
+        emulator.EmulatorError,
+        edge.EdgeError,
+        DemoFailed,
+        BenchError,
+        user_admin.UsersError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

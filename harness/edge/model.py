@@ -16,6 +16,11 @@ ALL_METHODS: Final = ("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"
 ALLOWED_METHOD_SETS: Final = (frozenset({"GET", "HEAD"}), frozenset({"GET", "HEAD", "OPTIONS"}), frozenset(ALL_METHODS))
 CACHED_METHOD_SETS: Final = (frozenset({"GET", "HEAD"}), frozenset({"GET", "HEAD", "OPTIONS"}))
 DEFAULT_PATH_PATTERN: Final = "*"
+# The Pulumi resource types whose deploy records hold a configuration the edge reads (under `edge`).
+DISTRIBUTION_TYPE: Final = "aws:cloudfront/distribution:Distribution"
+CACHE_POLICY_TYPE: Final = "aws:cloudfront/cachePolicy:CachePolicy"
+ORIGIN_REQUEST_POLICY_TYPE: Final = "aws:cloudfront/originRequestPolicy:OriginRequestPolicy"
+ORIGIN_ACCESS_CONTROL_TYPE: Final = "aws:cloudfront/originAccessControl:OriginAccessControl"
 
 
 @dataclass(frozen=True)

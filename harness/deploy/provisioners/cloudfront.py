@@ -48,7 +48,7 @@ _NOT_IN_A_REQUEST_POLICY: Final = ("accept-encoding", "authorization")
 class OriginAccessControl(Provisioner):
     """An origin access control for S3 origins, signing every request with SigV4."""
 
-    type_token = "aws:cloudfront/originAccessControl:OriginAccessControl"
+    type_token = model.ORIGIN_ACCESS_CONTROL_TYPE
 
     def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
         control_name = physical_name(inputs, name, previous)
@@ -80,7 +80,7 @@ class OriginAccessControl(Provisioner):
 class CachePolicy(Provisioner):
     """A cache policy: the cache key (cookies, headers, query strings, accepted encodings) and TTLs."""
 
-    type_token = "aws:cloudfront/cachePolicy:CachePolicy"
+    type_token = model.CACHE_POLICY_TYPE
 
     def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
         policy_name = physical_name(inputs, name, previous, max_length=128)
@@ -142,7 +142,7 @@ class CachePolicy(Provisioner):
 class OriginRequestPolicy(Provisioner):
     """An origin request policy: what is forwarded to the origin besides the cache key."""
 
-    type_token = "aws:cloudfront/originRequestPolicy:OriginRequestPolicy"
+    type_token = model.ORIGIN_REQUEST_POLICY_TYPE
 
     def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
         policy_name = physical_name(inputs, name, previous, max_length=128)
@@ -198,7 +198,7 @@ class Distribution(Provisioner):
     behaviours with cache and origin request policies, error caching. Served by the edge on
     `127.0.0.1:<port>`, its domain name."""
 
-    type_token = "aws:cloudfront/distribution:Distribution"
+    type_token = model.DISTRIBUTION_TYPE
 
     def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
         where = inputs.where

@@ -54,6 +54,10 @@ def emulators(monkeypatch: pytest.MonkeyPatch) -> FakeEmulators:
     monkeypatch.setattr(cli, "run_program", lambda *_, **__: deployed)
     monkeypatch.setattr(cli, "stack_outputs", lambda stack: {"stack": stack})
     monkeypatch.setattr(cli, "session_of", lambda endpoint_url: None)
+    # The CDN edge is a process of its own (tests/unit/harness/edge): none is started or stopped here.
+    monkeypatch.setattr(cli.edge, "serve", lambda *_, **__: None)
+    monkeypatch.setattr(cli.edge, "stop_if_stale", lambda *_, **__: False)
+    monkeypatch.setattr(cli.edge, "stop", lambda *_, **__: False)
     return fake
 
 

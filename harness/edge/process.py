@@ -1,0 +1,204 @@
+"""Starting, finding and stopping the edge process, as harness/emulator/process.py does the emulator's.
+
+`serve(state)` (what `python -m harness up` calls after each deploy) starts `python -m harness.edge`
+for the stack's distributions, detached in its own session so that it outlives the command, after
+stopping the edge serving the previous deploy: a redeploy's configuration applies at once. With no
+distribution in the stack it only stops the old edge. `stop()` ends it (`python -m harness down`).
+
+The state folder holds `edge.json` (pid, ports, deploy state, the emulator session it serves) and
+`logs/edge.log` (every request, and why an origin failed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness.edge.stack import EdgeConfigError, load_stack
+from harness.emulator.paths import REPO_ROOT, Paths
+from harness.emulator.paths import layout as default_layout
+from harness.polling import TimedOut, wait_until
+
+START_TIMEOUT = 20.0
+STOP_GRACE = 5.0
+_MODULE = "harness.edge"
+_children: dict[int, subprocess.Popen[bytes]] = {}  # started here: waited for, so no zombie looks alive
+
+
+class EdgeError(RuntimeError):
+    """The edge could not start (a port taken, a distribution it cannot serve): the message says why."""
+
+
+@dataclass(frozen=True)
+class RunningEdge:
+    """The edge process and what it serves."""
+
+    pid: int
+    ports: tuple[int, ...]
+    state: str
+    session: str | None
+    log: str
+    started_at: str
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.ports]
+
+
+def state_file(layout: Paths) -> Path:
+    return layout.root / "edge.json"
+
+
+def log_file(layout: Paths) -> Path:
+    return layout.logs / "edge.log"
+
+
+def running(layout: Paths | None = None) -> RunningEdge | None:
+    """The edge this harness started, if its process is alive."""
+    layout = layout or default_layout()
+    try:
+        data = json.loads(state_file(layout).read_text())
+        edge = RunningEdge(**{**data, "ports": tuple(data["ports"])})
+    except (OSError, ValueError, TypeError):
+        return None
+    return edge if _alive(edge.pid) and _is_edge(edge.pid) else None
+
+
+def serve(
+    state_path: Path, *, progress: Callable[[str], None] = lambda _: None, layout: Paths | None = None
+) -> RunningEdge | None:
+    """Serve the distributions of the deploy state at `state_path`, replacing the edge serving an
+    earlier deploy; None (and no edge) when the stack has none."""
+    layout = layout or default_layout()
+    try:
+        stack = load_stack(state_path)  # a configuration it cannot serve stops here, the old edge kept
+    except EdgeConfigError as error:
+        raise EdgeError(f"the CDN edge cannot serve this deploy: {error}") from None
+    if stop(layout=layout):
+        progress("stopped the edge serving the previous deploy")
+    if not stack.sites:
+        return None
+    taken = [port for port in stack.ports if not _free(port)]
+    if taken:
+        raise EdgeError(
+            f"the CDN edge cannot serve on port(s) {', '.join(map(str, taken))}: another program listens there"
+        )
+    log_path = log_file(layout)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        log.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} serving {state_path}\n".encode())
+        log.flush()
+        process = subprocess.Popen(
+            [sys.executable, "-m", _MODULE, "--state", str(state_path)],
+            cwd=str(REPO_ROOT),  # `-m` finds the harness from here
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # outlives `harness up`; `harness down` stops it
+        )
+    _children[process.pid] = process
+    edge = RunningEdge(
+        pid=process.pid,
+        ports=stack.ports,
+        state=str(state_path),
+        session=stack.session,
+        log=str(log_path),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    state_file(layout).write_text(json.dumps(asdict(edge), indent=2) + "\n")
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            state_file(layout).unlink(missing_ok=True)
+            raise EdgeError(
+                f"the CDN edge exited at start (exit {process.returncode}); the end of {log_path}:\n{_tail(log_path)}"
+            )
+        return all(_answers(port) for port in stack.ports)
+
+    try:
+        wait_until(ready, timeout=START_TIMEOUT, interval=0.05, what="the CDN edge to listen")
+    except TimedOut:
+        stop(layout=layout)
+        raise EdgeError(f"the CDN edge did not listen within {START_TIMEOUT:.0f} s; see {log_path}") from None
+    return edge
+
+
+def stop_if_stale(session: str | None, layout: Paths | None = None) -> bool:
+    """Stop the edge if it serves a deploy into another emulator session (one that was restarted):
+    the ports it holds are the redeploy's to claim again."""
+    edge = running(layout)
+    if edge is None or edge.session == session:
+        return False
+    return stop(layout=layout)
+
+
+def stop(layout: Paths | None = None) -> bool:
+    """Stop the edge this harness started: SIGTERM, SIGKILL after a grace period. Whether one ran."""
+    layout = layout or default_layout()
+    edge = running(layout)
+    state_file(layout).unlink(missing_ok=True)
+    if edge is None:
+        return False
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(edge.pid, signal.SIGTERM)
+    with contextlib.suppress(TimedOut):
+        wait_until(lambda: not _alive(edge.pid), timeout=STOP_GRACE, interval=0.05)
+    if _alive(edge.pid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(edge.pid, signal.SIGKILL)
+    child = _children.pop(edge.pid, None)
+    if child is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=5)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    child = _children.get(pid)
+    if child is not None:
+        return child.poll() is None
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
+def _is_edge(pid: int) -> bool:
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return _MODULE.encode() in arguments
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join("    " + line for line in path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "    (no log)"

@@ -1,0 +1,111 @@
+"""The edge as `python -m harness up` runs it: a process of its own serving the deploy state's
+distributions on their ports, replaced on each redeploy, stopped by `down`; and the deploy state's
+distributions read back with the policies they name."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from harness.deploy.state import StackState
+from harness.edge import process
+from harness.edge.stack import EdgeConfigError, load_stack, stack_of
+from harness.emulator.paths import Paths
+from tests.unit.harness.edge.conftest import VARIANT
+
+
+def _get(url: str) -> tuple[int, dict[str, str], bytes]:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def layout(tmp_path: Path):
+    paths = Paths(tmp_path / "home")
+    yield paths
+    process.stop(layout=paths)
+
+
+def test_the_edge_serves_the_deployed_distribution_until_stopped(deployed, layout):
+    served = process.serve(deployed.state_path, layout=layout)
+    assert served is not None and served.urls == [deployed.outputs["cdn_url"]]
+    assert process.running(layout) == served
+    status, headers, body = _get(f"{served.urls[0]}/api/health?probe=1")
+    assert status == 200 and headers["X-Cache"] == "Miss from edge"
+    assert json.loads(body)["target"] == "/prod/api/health?probe=1"
+    # S3 is read as the origin access control allows: the bucket in moto has no policy (see conftest)
+    status, _, body = _get(f"{served.urls[0]}/{VARIANT}")
+    assert status == 403 and b"AccessDenied" in body
+
+    again = process.serve(deployed.state_path, layout=layout)  # a redeploy: a new edge, same port
+    assert again is not None and again.pid != served.pid and again.ports == served.ports
+    assert _get(f"{again.urls[0]}/api/health")[0] == 200
+
+    assert process.stop(layout=layout) is True
+    assert process.running(layout) is None and not _listening(served.ports[0])
+    assert process.stop(layout=layout) is False
+
+
+def test_an_edge_of_another_emulator_session_is_stopped_before_a_redeploy(deployed, layout):
+    served = process.serve(deployed.state_path, layout=layout)
+    assert served is not None and served.session == "session-1"  # the replay's (tests/replaying.py)
+    assert process.stop_if_stale("session-1", layout=layout) is False and process.running(layout) is not None
+    assert process.stop_if_stale("after-restart", layout=layout) is True and process.running(layout) is None
+
+
+def test_a_stack_without_distributions_has_no_edge(deployed, layout, tmp_path):
+    empty = tmp_path / "empty.json"
+    StackState("test", "http://127.0.0.1:1", None).save(empty)
+    process.serve(deployed.state_path, layout=layout)
+    assert process.serve(empty, layout=layout) is None
+    assert process.running(layout) is None
+
+
+def test_a_port_another_program_holds_is_named(deployed, layout):
+    port = deployed.site.distribution.port
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        with pytest.raises(process.EdgeError, match=f"port\\(s\\) {port}: another program listens there"):
+            process.serve(deployed.state_path, layout=layout)
+
+
+def test_a_distribution_naming_a_policy_the_stack_lacks_is_refused_naming_it(deployed, tmp_path, layout):
+    state = StackState.load(deployed.state_path)
+    assert state is not None
+    (key,) = [
+        k for k, r in state.resources.items() if r.type == "aws:cloudfront/originRequestPolicy:OriginRequestPolicy"
+    ]
+    missing = state.resources.pop(key).id
+    with pytest.raises(EdgeConfigError, match=f"origin request policy {missing} \\(/api/\\*\\)"):
+        stack_of(state)
+    broken = tmp_path / "broken.json"
+    state.save(broken)
+    with pytest.raises(process.EdgeError, match="AWS's managed ones are not known"):
+        process.serve(broken, layout=layout)
+
+
+def test_the_deploy_state_gives_each_distribution_its_policies(deployed):
+    (site,) = load_stack(deployed.state_path).sites
+    behaviours = {b.path_pattern: b for b in site.distribution.behaviours}
+    assert list(behaviours) == ["/images/*", "/api/*", "*"]
+    assert site.cache_policies[behaviours["/api/*"].cache_policy_id].caching_disabled
+    assert site.cache_policies[behaviours["/images/*"].cache_policy_id].max_ttl == 31_536_000
+    assert site.request_policies[behaviours["*"].origin_request_policy_id].cookies.behavior == "all"
+    images = site.distribution.origin("images")
+    assert site.access_controls[images.access_control_id].signing_behavior == "always"
+    assert load_stack(Path("/nonexistent/state.json")).sites == ()

@@ -4,11 +4,12 @@ refusals that name what is not applied."""
 from __future__ import annotations
 
 import json
+import re
 
 from components.routes import ROUTES
 from tests.replaying import ROOT, replay
 
-RESOURCES = 81  # what the program declares for the local stack (components/, __main__.py)
+RESOURCES = 106  # what the program declares for the local stack (components/, __main__.py)
 
 
 def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
@@ -19,6 +20,10 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     outputs = result["outputs"]
     assert outputs["images_bucket"] == "imagepipe-local-images"
     assert outputs["events_topic_arn"] == "arn:aws:sns:us-east-1:123456789012:imagepipe-local-events"
+    # The web tier: the API's stage where the endpoint serves it, the CDN on the local edge's port.
+    assert re.fullmatch(rf"{re.escape(moto.endpoint_url)}/_aws/execute-api/[a-z0-9]+/live", outputs["api_url"])
+    assert re.fullmatch(r"http://127\.0\.0\.1:[0-9]+", outputs["cdn_url"])
+    assert outputs["region"] == "us-east-1" and outputs["users_table"] == "imagepipe-local-users"
 
     assert "imagepipe-local-images" in [b["Name"] for b in moto.client("s3").list_buckets()["Buckets"]]
     notification = moto.client("s3").get_bucket_notification_configuration(Bucket="imagepipe-local-images")
@@ -59,7 +64,7 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     assert stream_mapping["EventSourceArn"] == table["LatestStreamArn"]
     assert outputs["notifications_topic_arn"] == "arn:aws:sns:us-east-1:123456789012:imagepipe-local-notifications"
     alarms = moto.client("cloudwatch").describe_alarms(AlarmNamePrefix="imagepipe-local-")["MetricAlarms"]
-    assert len(alarms) == 19 and {a["AlarmActions"][0] for a in alarms} == {outputs["alerts_topic_arn"]}
+    assert len(alarms) == 23 and {a["AlarmActions"][0] for a in alarms} == {outputs["alerts_topic_arn"]}
     assert "imagepipe@example.com" in moto.client("ses").list_identities(IdentityType="EmailAddress")["Identities"]
 
     again = replay(ROOT, "local", moto.endpoint_url, state)

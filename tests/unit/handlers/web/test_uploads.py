@@ -266,6 +266,7 @@ def test_a_presigned_name_is_in_use_once_uploaded(client: FlaskClient) -> None:
         ({"file_name": 7, "content_type": "image/jpeg"}, "file_name"),
         ({"file_name": ["cat.jpg"], "content_type": "image/jpeg"}, "file_name"),
         ({"file_name": "x" * 4097 + ".jpg", "content_type": "image/jpeg"}, "file_name"),
+        ({"file_name": "\ud800cat.jpg", "content_type": "image/jpeg"}, "file_name"),  # a lone surrogate
         ({"file_name": "cat.jpg"}, "content_type"),
         ({"file_name": "cat.jpg", "content_type": None}, "content_type"),
         ({"file_name": "cat.jpg", "content_type": "image/gif"}, "content_type"),

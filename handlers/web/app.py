@@ -45,6 +45,7 @@ def create_app(settings: WebSettings, services: Services) -> Flask:
     auth.init_app(app)
 
     from handlers.web.health import health
+    from handlers.web.image_edits import image_edits
     from handlers.web.images import images
     from handlers.web.openapi import openapi
     from handlers.web.sessions import sessions
@@ -52,6 +53,7 @@ def create_app(settings: WebSettings, services: Services) -> Flask:
 
     app.register_blueprint(health, url_prefix="/api")
     app.register_blueprint(images, url_prefix="/api")
+    app.register_blueprint(image_edits, url_prefix="/api")
     app.register_blueprint(openapi, url_prefix="/api")
     app.register_blueprint(sessions, url_prefix="/api")
     app.register_blueprint(uploads, url_prefix="/api")

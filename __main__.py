@@ -137,6 +137,7 @@ notify = Notify(
         sender_email=config.sender_email,
         owner_emails=config.owner_emails,
         images_base_url=cdn.url,
+        users_table=users.table,
     ),
 )
 commands = Commands(

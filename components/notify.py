@@ -30,6 +30,7 @@ class NotifyArgs:
     sender_email: str | None = None
     owner_emails: Mapping[str, str] = field(default_factory=dict)
     images_base_url: pulumi.Input[str] | None = None  # where the variants are served (the CDN): the links
+    users_table: aws.dynamodb.Table | None = None  # the web tier's users: mail goes to the address they gave
 
 
 class Notify(pulumi.ComponentResource):
@@ -70,6 +71,9 @@ class Notify(pulumi.ComponentResource):
             )
             environment[Env.SENDER_EMAIL] = args.sender_email
             environment[Env.OWNER_EMAILS] = json.dumps(dict(args.owner_emails), sort_keys=True)
+            if args.users_table is not None:
+                statements.append(Statement(["dynamodb:GetItem"], [args.users_table.arn]))
+                environment[Env.USERS_TABLE] = args.users_table.name
         self.function = StageFunction(
             name,
             StageFunctionArgs(

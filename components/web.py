@@ -75,6 +75,12 @@ class Web(pulumi.ComponentResource):
                         ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"], [users.session_secret_arn]
                     ),
                     Statement(["s3:PutObject", "s3:DeleteObject"], [objects_under(args.bucket_arn, UPLOAD_PREFIX)]),
+                    # Whether an upload's name is in use already (a new name is numbered, not overwritten).
+                    Statement(
+                        ["s3:ListBucket"],
+                        [args.bucket_arn],
+                        conditions={"StringLike": {"s3:prefix": [f"{UPLOAD_PREFIX}*"]}},
+                    ),
                 ],
                 environment={
                     Env.IMAGES_TABLE: images.name,

@@ -24,7 +24,7 @@ class Env:
     SENDER_EMAIL: Final = "SENDER_EMAIL"  # notify: the verified SES address mail comes from
     OWNER_EMAILS: Final = "OWNER_EMAILS"  # notify: a JSON object of owner → address
     COMMAND_REJECTIONS_URL: Final = "COMMAND_REJECTIONS_URL"  # commands: where invalid ones go, with why
-    USERS_TABLE: Final = "USERS_TABLE"  # web: who may sign in
+    USERS_TABLE: Final = "USERS_TABLE"  # web: who may sign in; notify: the addresses they gave
     IMAGES_BUCKET: Final = "IMAGES_BUCKET"  # web: where presigned uploads go, and deletions
     IMAGES_BASE_URL: Final = "IMAGES_BASE_URL"  # web and notify: where the variants are served (the CDN)
     SESSION_SECRET_ARN: Final = "SESSION_SECRET_ARN"  # web: the Secrets Manager secret that signs sessions

@@ -21,11 +21,20 @@ from handlers.contract import Env
 from handlers.pipeline.notices import REVIEW, Mailer, Messengers, Notice, Notifier, notice_for
 from handlers.settings import Settings, required
 from handlers.stage import Clients, Stage
+from handlers.web.users import UserStore
 
 
 def build_messengers(settings: Settings, clients: Clients) -> Messengers:
     notifier = Notifier(clients("sns"), required(settings.notifications_topic_arn, Env.NOTIFICATIONS_TOPIC_ARN))
-    mailer = Mailer(clients("ses"), settings.sender_email, settings.owner_emails) if settings.sender_email else None
+    mailer = None
+    if settings.sender_email:
+        users = UserStore(settings.users_table, clients("dynamodb")) if settings.users_table else None
+
+        def address_of(owner: str) -> str | None:
+            user = users.get(owner) if users else None
+            return user.email if user else None
+
+        mailer = Mailer(clients("ses"), settings.sender_email, settings.owner_emails, address_of)
     return Messengers(notifier, mailer)
 
 

@@ -35,6 +35,7 @@ class Settings:
     sender_email: str | None = None
     owner_emails: dict[str, str] = field(default_factory=dict)
     images_base_url: str | None = None  # where the variants are served (the CDN): links in notices
+    users_table: str | None = None  # notify: the web tier's users, whose own addresses get their mail
     max_upload_bytes: int | None = None
     max_pixels: int | None = None
     optimized_edge: int | None = None
@@ -74,6 +75,7 @@ class Settings:
             sender_email=os.environ.get(Env.SENDER_EMAIL) or None,
             owner_emails=_addresses(Env.OWNER_EMAILS),
             images_base_url=os.environ.get(Env.IMAGES_BASE_URL) or None,
+            users_table=os.environ.get(Env.USERS_TABLE) or None,
             max_upload_bytes=_number(Env.MAX_UPLOAD_BYTES),
             max_pixels=_number(Env.MAX_PIXELS),
             optimized_edge=_number(Env.OPTIMIZED_EDGE),

@@ -35,6 +35,7 @@ base URL the stack does not have yet; until it does, the link is the variant's k
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -231,15 +232,27 @@ class Notifier:
 
 
 class Mailer:
-    """Mails notices through SES from one verified address to the owners it has an address for."""
+    """Mails notices through SES from one verified address to the owners it has an address for:
+    the one a user of the web tier gave (`address_of`, looked up in the users table), else the one
+    the stack's settings list for the owner (`addresses`)."""
 
-    def __init__(self, ses: SESClient, sender: str, addresses: dict[str, str]) -> None:
+    def __init__(
+        self,
+        ses: SESClient,
+        sender: str,
+        addresses: dict[str, str],
+        address_of: Callable[[str], str | None] | None = None,
+    ) -> None:
         self.ses = ses
         self.sender = sender
         self.addresses = addresses
+        self.address_of = address_of
 
     def recipient(self, notice: Notice) -> str | None:
-        return self.addresses.get(notice.owner) if notice.owner else None
+        if not notice.owner:
+            return None
+        own = self.address_of(notice.owner) if self.address_of else None
+        return own or self.addresses.get(notice.owner)
 
     def send(self, notice: Notice, to: str) -> str:
         """Mail `notice` to `to`; the SES message id."""

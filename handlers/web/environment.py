@@ -16,7 +16,7 @@ import boto3
 from handlers.pipeline.records import RecordStore
 from handlers.settings import WebFunctionSettings
 from handlers.web.app import WebSettings, create_app
-from handlers.web.services import Services
+from handlers.web.services import Services, s3_client
 from handlers.web.session_key import session_key
 from handlers.web.users import UserStore
 
@@ -32,6 +32,11 @@ def app_from_environment(settings: WebFunctionSettings | None = None) -> Flask:
         users=UserStore(settings.users_table, dynamodb),
         records=RecordStore(settings.images_table, dynamodb),
         images_base_url=settings.images_base_url,
+        # Upload forms are signed by this client: s3v4, at the endpoint the function is given (AWS's,
+        # or the emulator's through AWS_ENDPOINT_URL), so the form's URL is one its users reach.
+        s3=s3_client(),
+        images_bucket=settings.images_bucket,
+        max_upload_bytes=settings.max_upload_bytes,
     )
     web = WebSettings(
         secret_key=session_key(boto3.client("secretsmanager"), settings.session_secret_arn),

@@ -253,7 +253,7 @@ def test_notify_may_do_exactly_what_it_needs(program):
         "dynamodb:ListStreams": {STREAM},
         "sqs:SendMessage": {ARN.format(service="sqs", name="imagepipe-local-notify-failures")},
         "sns:Publish": {ARN.format(service="sns", name="imagepipe-local-notifications")},
-        "dynamodb:GetItem": {idempotency},
+        "dynamodb:GetItem": {idempotency, ARN.format(service="dynamodb", name="imagepipe-local-users")},
         "dynamodb:PutItem": {idempotency},
         "dynamodb:UpdateItem": {idempotency},
         "dynamodb:DeleteItem": {idempotency},
@@ -374,7 +374,11 @@ def test_the_web_function_may_do_exactly_what_it_needs(program):
         "secretsmanager:PutSecretValue": {secret},
         "s3:PutObject": {uploads},  # what a presigned upload form signed by the function may do
         "s3:DeleteObject": {uploads},
+        "s3:ListBucket": {"arn:aws:s3:::imagepipe-local-images"},  # under uploads/ only (below)
     }
+    document = json.loads(program.one(ROLE_POLICY, "web-function-policy")["policy"])
+    (listing,) = [s for s in document["Statement"] if s["Action"] == ["s3:ListBucket"]]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["uploads/*"]}}
 
 
 def test_the_web_function_is_told_its_tables_secret_bucket_limit_and_the_cdn(program):

@@ -133,6 +133,22 @@ def test_an_owner_with_an_address_gets_each_outcome_by_mail_once(aws, notices, m
     assert len(notices()) == 2  # both published, whether mailed or not
 
 
+def test_a_user_of_the_web_tier_gets_mail_at_the_address_they_gave(aws, notices, mail, context, monkeypatch):
+    from handlers.web.users import UserStore
+    from tests.unit.tables import create_users_table
+
+    create_users_table(aws.dynamodb, "users")
+    users = UserStore("users", aws.dynamodb)
+    users.add("ann", "a long password", email="ann@users.example")  # preferred over the stack's setting
+    users.add("bob", "a long password", email="bob@users.example")  # the stack lists no address for bob
+    users.add("cy", "a long password")  # no address anywhere: not mailed
+    monkeypatch.setenv(Env.USERS_TABLE, "users")
+    notify = fresh("handlers.notify")
+    owned = [{**PROCESSED, "image_id": f"i-{owner}", "owner": owner} for owner in ("ann", "bob", "cy")]
+    notify.handler({"Records": [change(PENDING, record) for record in owned]}, context)
+    assert sorted(sent.destinations["ToAddresses"][0] for sent in mail()) == ["ann@users.example", "bob@users.example"]
+
+
 def test_without_a_sender_nobody_is_mailed(aws, notices, mail, context, monkeypatch):
     monkeypatch.delenv(Env.SENDER_EMAIL)
     notify = fresh("handlers.notify")

@@ -7,7 +7,7 @@ import http.client
 import logging
 import secrets
 from typing import Any, Final
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import escape
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -142,12 +142,29 @@ def _s3_error(status: int, code: str, message: str, *, key: str | None = None) -
 class HttpOrigins:
     """Custom origins over HTTP(S), one connection per request. A connection is tried
     `connection_attempts` times, each for `connection_timeout` seconds; none made: 504 when they
-    timed out, else 502. No answer within `read_timeout`: 504."""
+    timed out, else 502. No answer within `read_timeout`: 504.
+
+    An origin named by AWS's own domain (`*.amazonaws.com`, e.g. an API stage's
+    `<api id>.execute-api.<region>.amazonaws.com`) is reached at `aws_endpoint`, the emulator, as
+    LocalStack's DNS would resolve it there; the request keeps its Host header, by which the
+    emulator routes it (LocalStack serves `<api id>.execute-api.<anything>` hosts as that API)."""
+
+    def __init__(self, aws_endpoint: str | None = None) -> None:
+        self.aws_endpoint = urlsplit(aws_endpoint) if aws_endpoint else None
+
+    def address(self, origin: Origin, viewer_scheme: str) -> tuple[str, str, int]:
+        """Where to connect for `origin`: scheme, host, port."""
+        if self.aws_endpoint is not None and is_aws_domain(origin.domain_name):
+            scheme = self.aws_endpoint.scheme or "http"
+            port = self.aws_endpoint.port or (443 if scheme == "https" else 80)
+            return scheme, self.aws_endpoint.hostname or "127.0.0.1", port
+        scheme, port = origin_scheme_and_port(origin, viewer_scheme)
+        return scheme, origin.domain_name, port
 
     def fetch(self, origin: Origin, request: OriginRequest, *, viewer_scheme: str) -> OriginResponse:
-        scheme, port = origin_scheme_and_port(origin, viewer_scheme)
-        connection = self._connect(origin, scheme, port)
-        where = f"{scheme}://{origin.domain_name}:{port}"
+        scheme, host, port = self.address(origin, viewer_scheme)
+        connection = self._connect(origin, scheme, host, port)
+        where = f"{scheme}://{host}:{port}"
         try:
             assert connection.sock is not None
             connection.sock.settimeout(origin.read_timeout)
@@ -169,14 +186,14 @@ class HttpOrigins:
             connection.close()
         return OriginResponse(response.status, response.reason, end_to_end(response.getheaders()), body)
 
-    def _connect(self, origin: Origin, scheme: str, port: int) -> http.client.HTTPConnection:
+    def _connect(self, origin: Origin, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
         timed_out, last = False, ""
         for _ in range(max(1, origin.connection_attempts)):
             connection: http.client.HTTPConnection
             if scheme == "https":
-                connection = http.client.HTTPSConnection(origin.domain_name, port, timeout=origin.connection_timeout)
+                connection = http.client.HTTPSConnection(host, port, timeout=origin.connection_timeout)
             else:
-                connection = http.client.HTTPConnection(origin.domain_name, port, timeout=origin.connection_timeout)
+                connection = http.client.HTTPConnection(host, port, timeout=origin.connection_timeout)
             try:
                 connection.connect()
                 return connection
@@ -185,6 +202,14 @@ class HttpOrigins:
             except OSError as error:
                 last = f"{type(error).__name__}: {error}"
             connection.close()
-        where = f"{scheme}://{origin.domain_name}:{port}"
+        where = f"{scheme}://{host}:{port}"
+        if host != origin.domain_name:
+            where += f" (for {origin.domain_name})"
         tries = f"{origin.connection_attempts} attempt(s) of {origin.connection_timeout} s"
         raise OriginFailed(504 if timed_out else 502, f"no connection to {where} after {tries} ({last})")
+
+
+def is_aws_domain(domain_name: str) -> bool:
+    """Whether `domain_name` is one of AWS's own (`….amazonaws.com`, `….amazonaws.com.cn`)."""
+    name = domain_name.lower().rstrip(".")
+    return name.endswith((".amazonaws.com", ".amazonaws.com.cn"))

@@ -21,6 +21,9 @@ class _Handler(WSGIRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.info('%s "%s" %s %s', self.address_string(), self.requestline, code, size)
+
     def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's signature
         log.info("%s %s", self.address_string(), message % args)
 
@@ -34,7 +37,7 @@ class EdgeServer:
     def __init__(self, stack: EdgeStack, region: str = "us-east-1") -> None:
         self.stack = stack
         self.s3 = S3Origins(stack.endpoint_url, region)
-        self.http = HttpOrigins()
+        self.http = HttpOrigins(aws_endpoint=stack.endpoint_url)
         self.apps = {site.distribution.port: EdgeApp(site, self.s3, self.http) for site in stack.sites}
         self._servers: list[BaseWSGIServer] = []
         self._threads: list[threading.Thread] = []

@@ -12,6 +12,7 @@ from werkzeug.test import Client
 
 from harness.edge.app import EdgeApp
 from harness.edge.model import Origin
+from harness.edge.origins import HttpOrigins, is_aws_domain
 from tests.unit.harness.edge.conftest import API_STAGE, IMMUTABLE, VARIANT, VARIANT_BYTES, free_port
 
 
@@ -176,3 +177,23 @@ def test_a_disabled_distribution_answers_403(deployed, s3_origins):
 
 def test_the_deployed_url_is_the_edges_loopback_port(deployed):
     assert deployed.outputs["cdn_url"] == f"http://127.0.0.1:{deployed.site.distribution.port}"
+
+
+def test_an_api_stage_named_by_its_aws_domain_is_reached_at_the_emulator_by_host(deployed, s3_origins, app_origin):
+    """The program names the API origin `<api>.execute-api.<region>.amazonaws.com`, as on AWS; here
+    the emulator serves it, routing by the Host header (as LocalStack's DNS would send it there)."""
+    site = deployed.site
+    aws_name = "a1b2c3.execute-api.us-east-1.amazonaws.com"
+    origin = dataclasses.replace(
+        site.distribution.origin("app"), domain_name=aws_name, https_port=443, protocol_policy="https-only"
+    )
+    origins = tuple(origin if o.id == "app" else o for o in site.distribution.origins)
+    distribution = dataclasses.replace(site.distribution, origins=origins)
+    app = EdgeApp(dataclasses.replace(site, distribution=distribution), s3_origins, HttpOrigins(app_origin.url))
+    seen = _echo(Client(app).get("/api/health"))
+    assert seen["target"] == f"{API_STAGE}/api/health"
+    assert {n.lower(): v for n, v in seen["headers"]}["host"] == aws_name
+
+    elsewhere = EdgeApp(dataclasses.replace(site, distribution=distribution), s3_origins, HttpOrigins())
+    assert elsewhere.http.address(origin, "http") == ("https", aws_name, 443)  # without an emulator: AWS itself
+    assert is_aws_domain("abc.execute-api.eu-west-1.amazonaws.com") and not is_aws_domain("api.example.com")

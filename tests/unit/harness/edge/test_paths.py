@@ -33,7 +33,8 @@ def test_the_matcher_follows_cloudfronts_rules(pattern, path):
 
 @given(pattern=patterns, path=paths)
 def test_a_leading_slash_on_the_pattern_changes_nothing(pattern, path):
-    assert path_matches("/" + pattern.removeprefix("/"), path) == path_matches(pattern.removeprefix("/"), path)
+    bare = pattern.lstrip("/")
+    assert path_matches("/" + bare, path) == path_matches(bare, path)
 
 
 def _behaviour(pattern: str) -> Behaviour:

@@ -80,8 +80,10 @@ class EdgeApp:
         served = self.serve(viewer)
         answer = served.answer
         headers = answers.without(end_to_end(answer.headers), "Content-Length")
+        length = _content_length(answer, viewer.method)
+        if length is not None:
+            headers.append(("Content-Length", length))
         headers += [
-            ("Content-Length", str(len(answer.body))),
             ("X-Cache", served.x_cache),
             ("Via", self.via),
             ("X-Amz-Cf-Pop", "LOCAL-EDGE"),
@@ -175,6 +177,16 @@ class EdgeApp:
         except OriginFailed as failure:
             log.warning("%s %s: %s", viewer.method, viewer.path, failure.why)
             return answers.error_page(failure.status, failure.why, request_id)
+
+
+def _content_length(answer: OriginResponse, method: str) -> str | None:
+    """The answer's length: of its body; for a HEAD the origin answered itself, what the origin said;
+    none for a 304 (its length would be the 200's, RFC 9110 §8.6)."""
+    if answer.status == 304:
+        return None
+    if method == "HEAD" and not answer.body:
+        return answer.header("Content-Length") or "0"
+    return str(len(answer.body))
 
 
 def _as(viewer: ViewerRequest, method: str) -> ViewerRequest:

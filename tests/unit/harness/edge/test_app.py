@@ -99,6 +99,12 @@ def test_a_get_to_the_api_keeps_its_authorization_header_to_itself(edge):
     assert "authorization" not in sent
 
 
+def test_a_head_the_origin_answers_keeps_the_origins_length(edge, app_origin):
+    response = edge.head("/api/anything")
+    assert response.status_code == 200 and response.get_data() == b""
+    assert app_origin.last().method == "HEAD" and int(response.headers["Content-Length"]) > 0
+
+
 def test_the_api_is_never_cached(edge):
     first = _echo(edge.get("/api/counter"))["count"]
     second = edge.get("/api/counter")
@@ -138,6 +144,7 @@ def test_a_revalidation_and_a_range_are_answered_from_the_whole_answer(edge):
     etag = edge.get(f"/{VARIANT}").headers["ETag"]
     revalidated = edge.get(f"/{VARIANT}", headers={"If-None-Match": etag})
     assert revalidated.status_code == 304 and revalidated.get_data() == b""
+    assert "Content-Length" not in revalidated.headers and revalidated.headers["ETag"] == etag
     part = edge.get(f"/{VARIANT}", headers={"Range": "bytes=4-9"})
     assert part.status_code == 206 and part.get_data() == VARIANT_BYTES[4:10]
     assert part.headers["Content-Range"] == f"bytes 4-9/{len(VARIANT_BYTES)}"

@@ -7,7 +7,8 @@ left running by `python -m harness up`). It stops the emulator at the end only i
 `stack` deploys the pipeline into it.
 
 Per test: `upload` (a maker: uploads under the test's own owner, waits for outcomes, removes all of
-it afterwards), `tap` (a maker: a filtered subscription to one of the stack's topics, removed
+it afterwards), `web_user` (a maker: users of the web tier signed in at the CDN, removed afterwards),
+`tap` (a maker: a filtered subscription to one of the stack's topics, removed
 afterwards) and `mailbox` (the mail the emulator's SES sent about the test's uploads, deleted
 afterwards).
 """
@@ -34,6 +35,7 @@ from harness.aws import AwsTarget
 from harness.emulator import DEFAULT_PORT, Emulator, EmulatorError
 from harness.notice_tap import NoticeTap, sent_mail
 from tests.e2e.uploading import Uploads, new_owner
+from tests.e2e.web_users import WebUsers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,6 +127,15 @@ def upload(stack: DeployedStack) -> Iterator[Uploads]:
     uploads = Uploads(stack, new_owner())
     yield uploads
     uploads.remove_all()
+
+
+@pytest.fixture
+def web_user(stack: DeployedStack) -> Iterator[WebUsers]:
+    """A maker of this test's web users: `web_user(name, role=..., email=...)` adds one to the
+    stack's users table and answers them signed in at the CDN; every one is removed afterwards."""
+    users = WebUsers(stack)
+    yield users
+    users.remove_all()
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from harness.demo import DemoFailed, run_demo
 from harness.deploy import DeployError, Project, run_program
 from harness.deploy.state import StackState
 from harness.edge import process as edge
+from harness.web_demo import run_web_demo
 
 PROJECT = Project(Path(__file__).resolve().parents[1])
 DEFAULT_STACK = "local"
@@ -224,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "demo":
             outputs_, _ = bring_up(args.stack, args.endpoint, args.port)
             run_demo(outputs_, say)
+            run_web_demo(outputs_, say)
         elif args.command == "bench":
             measure(args.only, args.json, args.port)
         elif args.command == "status":

@@ -38,8 +38,8 @@ def create_app(settings: WebSettings, services: Services) -> Flask:
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         PERMANENT_SESSION_LIFETIME=settings.session_seconds,
-        JSON_SORT_KEYS=False,
     )
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # fields in the order the API gives them
     app.extensions[EXTENSION] = services
     app.extensions[auth.SETTINGS] = settings
     auth.init_app(app)

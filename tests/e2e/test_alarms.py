@@ -50,3 +50,37 @@ def test_a_failing_invocation_raises_its_functions_alarm_on_the_alerts_topic(sta
     assert alarm["NewStateReason"]
     assert alarm["Trigger"]["MetricName"] == "Errors"
     assert alarm["Trigger"]["Dimensions"] == [{"name": "FunctionName", "value": function}]
+
+
+def test_the_apis_share_of_server_errors_raises_its_alarm_on_the_alerts_topic(stack, tap):
+    # API Gateway emits no metrics in the emulator: the test puts what AWS would for failing requests.
+    cloudwatch = stack.target.client("cloudwatch")
+    (alarm,) = [
+        a
+        for a in cloudwatch.describe_alarms()["MetricAlarms"]
+        if a["Namespace"] == "AWS/ApiGateway" and a["MetricName"] == "5XXError"
+    ]
+    name, dimensions = alarm["AlarmName"], alarm["Dimensions"]
+    assert {d["Name"] for d in dimensions} == {"ApiName", "Stage"}
+    received = tap("alerts_topic_arn")
+    wait_until(
+        lambda: cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"] != "ALARM",
+        timeout=60,
+        what=f"{name} to be quiet before the test reports server errors",
+    )
+    sent = datetime.now(UTC) - timedelta(seconds=1)
+    # Four requests, one of them answered 5xx: a share of 25 %, over the 5 % limit.
+    cloudwatch.put_metric_data(
+        Namespace="AWS/ApiGateway",
+        MetricData=[{"MetricName": "5XXError", "Dimensions": dimensions, "Value": v} for v in (0, 0, 1, 0)],
+    )
+
+    def raised():
+        return [
+            m
+            for m, _ in received()
+            if m["AlarmName"] == name and m["NewStateValue"] == "ALARM" and _when(m["StateChangeTime"]) >= sent
+        ]
+
+    (message,) = wait_until(raised, timeout=60, what="the API's 5xx alarm")
+    assert message["Trigger"]["MetricName"] == "5XXError" and message["Trigger"]["Threshold"] == 0.05

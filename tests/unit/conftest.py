@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+from harness.aws import AwsTarget
 
 # moto accepts any credentials; these keep boto3 from looking for real ones.
 FAKE_AWS = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -18,3 +22,23 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     with mock_aws():
         yield
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[AwsTarget]:
+    """A moto server on a loopback port for the whole session: real AWS APIs over HTTP, standing in
+    for the emulator (the harness reaches it by its endpoint, as it reaches the emulator). Tests
+    sharing it keep apart by unique names."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    try:
+        yield AwsTarget(f"http://127.0.0.1:{server.get_host_and_port()[1]}")
+    finally:
+        server.stop()

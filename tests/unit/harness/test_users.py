@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from handlers.contract import UsersTable
 from handlers.web.lockout import PREFIX, Lockouts
@@ -38,36 +36,21 @@ class Run:
     err: str
 
 
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[AwsTarget]:
-    """A moto server on a free loopback port, standing in for the emulator (one client for the
-    tests' own look at it; the command makes its own, as it does at the emulator)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield AwsTarget(f"http://127.0.0.1:{port}")
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def local_outputs(moto_server: AwsTarget, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def local_outputs(moto: AwsTarget, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The local stack's outputs, as `python -m harness outputs` prints them, with a users table of
     this test's own in the moto server."""
     table = f"imagepipe-local-users-{uuid.uuid4().hex[:8]}"
-    create_users_table(moto_server.client("dynamodb"), table)
-    outputs = {"endpoint_url": moto_server.endpoint_url, "region": "us-east-1", "users_table": table, "api_url": "-"}
+    create_users_table(moto.client("dynamodb"), table)
+    outputs = {"endpoint_url": moto.endpoint_url, "region": "us-east-1", "users_table": table, "api_url": "-"}
     monkeypatch.setattr(cli, "stack_outputs", lambda stack: outputs if stack == cli.DEFAULT_STACK else {})
     return outputs
 
 
 @pytest.fixture
-def store(local_outputs: dict[str, Any], moto_server: AwsTarget) -> UserStore:
+def store(local_outputs: dict[str, Any], moto: AwsTarget) -> UserStore:
     """The local stack's users, read directly (not through the command under test)."""
-    return UserStore(local_outputs["users_table"], moto_server.client("dynamodb"))
+    return UserStore(local_outputs["users_table"], moto.client("dynamodb"))
 
 
 @pytest.fixture

@@ -4,58 +4,41 @@ stack would give, with a moto server standing in for AWS."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from handlers.contract import Env
 from handlers.web.users import UserStore
 from harness.aws import AwsTarget
 from harness.polling import wait_until
-from tests.unit.conftest import FAKE_AWS
+from tests.unit.conftest import FAKE_AWS, free_port
 from tests.unit.tables import create_images_table, create_users_table
 
 ROOT = Path(__file__).resolve().parents[4]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-def aws_server() -> Iterator[AwsTarget]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield AwsTarget(f"http://127.0.0.1:{port}")
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def served(aws_server: AwsTarget) -> Iterator[str]:
+def served(moto: AwsTarget) -> Iterator[str]:
     """gunicorn serving `handlers.web.environment:app_from_environment()`; its base URL."""
-    dynamodb = aws_server.client("dynamodb")
-    create_images_table(dynamodb, "images")
-    create_users_table(dynamodb, "users")
-    UserStore("users", dynamodb).add("ann", "a long password")
-    secret = aws_server.client("secretsmanager").create_secret(Name="session-key")["ARN"]
+    dynamodb = moto.client("dynamodb")
+    images, users = f"images-{uuid.uuid4().hex[:8]}", f"users-{uuid.uuid4().hex[:8]}"
+    create_images_table(dynamodb, images)
+    create_users_table(dynamodb, users)
+    UserStore(users, dynamodb).add("ann", "a long password")
+    secret = moto.client("secretsmanager").create_secret(Name=f"session-key-{uuid.uuid4().hex[:8]}")["ARN"]
     port = free_port()
     environment = {
         **os.environ,
         **FAKE_AWS,
-        "AWS_ENDPOINT_URL": aws_server.endpoint_url,
-        Env.IMAGES_TABLE: "images",
-        Env.USERS_TABLE: "users",
+        "AWS_ENDPOINT_URL": moto.endpoint_url,
+        Env.IMAGES_TABLE: images,
+        Env.USERS_TABLE: users,
         Env.SESSION_SECRET_ARN: secret,
         Env.IMAGES_BUCKET: "images",
         Env.MAX_UPLOAD_BYTES: "1000000",

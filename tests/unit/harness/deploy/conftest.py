@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -12,38 +11,12 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from harness.aws import AwsTarget
 from harness.deploy.inputs import DeployError, Inputs
 from harness.deploy.provisioners import PROVISIONERS, Context
 from harness.deploy.state import ResourceRecord
 from tests.replaying import write_project
-
-
-@dataclass
-class Moto:
-    endpoint_url: str
-    target: AwsTarget = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.target = AwsTarget(self.endpoint_url)
-
-    def client(self, service: str) -> Any:
-        return self.target.client(service)
-
-
-@pytest.fixture(scope="session")
-def moto() -> Iterator[Moto]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield Moto(f"http://127.0.0.1:{port}")
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -90,8 +63,8 @@ class Provisioned:
 
 
 @pytest.fixture(scope="session")
-def moto_context(moto: Moto) -> Context:
-    return Context(moto.target)
+def moto_context(moto: AwsTarget) -> Context:
+    return Context(moto)
 
 
 @pytest.fixture

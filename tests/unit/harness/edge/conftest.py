@@ -5,7 +5,6 @@ stack's own: the CDN component replayed into moto by the deployer, read back fro
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 from werkzeug.test import Client
 
@@ -23,36 +21,12 @@ from harness.edge.app import EdgeApp, Site
 from harness.edge.origins import S3Origins
 from harness.edge.stack import load_stack
 from tests.replaying import replay, write_project
+from tests.unit.conftest import free_port
 
 VARIANT = "images/thumbnail/0f8e2a-3.jpg"
 VARIANT_BYTES = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
 IMMUTABLE = "public, max-age=31536000, immutable"
 API_STAGE = "/prod"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Moto:
-    endpoint_url: str
-
-    def client(self, service: str) -> Any:
-        return AwsTarget(self.endpoint_url).client(service)
-
-
-@pytest.fixture(scope="session")
-def moto() -> Iterator[Moto]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield Moto(f"http://{host}:{port}")
-    finally:
-        server.stop()
 
 
 @dataclass
@@ -186,7 +160,7 @@ class DeployedCdn:
 
 
 @pytest.fixture(scope="session")
-def deployed(moto: Moto, app_origin: AppOrigin, tmp_path_factory: pytest.TempPathFactory) -> DeployedCdn:
+def deployed(moto: AwsTarget, app_origin: AppOrigin, tmp_path_factory: pytest.TempPathFactory) -> DeployedCdn:
     folder = tmp_path_factory.mktemp("cdn-project")
     bucket = f"edge-{uuid.uuid4().hex[:8]}"
     project = write_project(folder, CDN_PROGRAM, {"tiny:bucket": bucket, "tiny:api": f"{app_origin.url}{API_STAGE}"})
@@ -217,7 +191,7 @@ class PolicyAside(S3Origins):
 
 
 @pytest.fixture
-def s3_origins(deployed: DeployedCdn, moto: Moto) -> S3Origins:
+def s3_origins(deployed: DeployedCdn, moto: AwsTarget) -> S3Origins:
     return PolicyAside(moto.endpoint_url, {deployed.bucket: deployed.policy})
 
 

@@ -270,7 +270,7 @@ def test_a_deleted_distribution_gives_its_port_back(provisioned, policies, moto_
 def test_two_distributions_get_two_ports_and_a_port_held_by_the_last_deploy_is_not_given_again(moto, policies):
     held = ResourceRecord(DISTRIBUTION, "old", "EOLD", "", {"localPort": cloudfront.EDGE_PORTS[0]})
     state = StackState("test", moto.endpoint_url, None, {"old": held})
-    ctx = Context(moto.target, ports=LoopbackPorts.held_in(state))
+    ctx = Context(moto, ports=LoopbackPorts.held_in(state))
     ports = []
     for name in ("one", "two"):
         inputs = Inputs(_distribution(**policies), f"{DISTRIBUTION} {name!r}")

@@ -38,7 +38,7 @@ class LoopbackPorts:
         """The lowest port in `first`..`last` that no resource holds and nothing listens on now."""
         with self._lock:
             for port in range(first, last + 1):
-                if port not in self._held and _bindable(port):
+                if port not in self._held and bindable(port):
                     self._held.add(port)
                     return port
         raise PortsExhausted(f"no free loopback port in {first}-{last}: each is held or in use")
@@ -52,7 +52,8 @@ class LoopbackPorts:
             return frozenset(self._held)
 
 
-def _bindable(port: int) -> bool:
+def bindable(port: int) -> bool:
+    """Whether a server could listen on `port` on loopback now (nothing holds it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness.deploy.ports import bindable
 from harness.edge.stack import EdgeConfigError, load_stack
 from harness.emulator.paths import REPO_ROOT, Paths
 from harness.emulator.paths import layout as default_layout
@@ -87,7 +88,7 @@ def serve(
         progress("stopped the edge serving the previous deploy")
     if not stack.sites:
         return None
-    taken = [port for port in stack.ports if not _free(port)]
+    taken = [port for port in stack.ports if not bindable(port)]
     if taken:
         raise EdgeError(
             f"the CDN edge cannot serve on port(s) {', '.join(map(str, taken))}: another program listens there"
@@ -179,16 +180,6 @@ def _is_edge(pid: int) -> bool:
     except OSError:
         return False
     return _MODULE.encode() in arguments
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def _answers(port: int) -> bool:

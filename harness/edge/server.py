@@ -17,9 +17,32 @@ HOST = "127.0.0.1"
 
 
 class _Handler(WSGIRequestHandler):
-    """Werkzeug's handler, speaking HTTP/1.1 (keep-alive) like CloudFront, logging to our log."""
+    """Werkzeug's handler, speaking HTTP/1.1 (keep-alive) like CloudFront, logging to our log. An
+    answer keeps the origin's `Server` and `Date` (as CloudFront passes them on); only an answer
+    without them (the edge's own) gets the edge's."""
 
     protocol_version = "HTTP/1.1"
+    _sent: set[str]
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self._sent = set()
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if hasattr(self, "_sent"):
+            self._sent.add(keyword.lower())
+        super().send_header(keyword, value)
+
+    def end_headers(self) -> None:
+        sent = getattr(self, "_sent", None)
+        if sent is not None:
+            if "server" not in sent:
+                super().send_header("Server", self.version_string())
+            if "date" not in sent:
+                super().send_header("Date", self.date_time_string())
+            del self._sent
+        super().end_headers()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         log.info('%s "%s" %s %s', self.address_string(), self.requestline, code, size)

@@ -4,6 +4,7 @@ distributions read back with the policies they name."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import urllib.error
@@ -58,6 +59,20 @@ def test_the_edge_serves_the_deployed_distribution_until_stopped(deployed, layou
     assert process.stop(layout=layout) is True
     assert process.running(layout) is None and not _listening(served.ports[0])
     assert process.stop(layout=layout) is False
+
+
+def test_an_answer_has_one_server_and_one_date_the_origins_when_it_gave_them(deployed, layout):
+    served = process.serve(deployed.state_path, layout=layout)
+    assert served is not None
+    for path, server in (("/api/health", "Werkzeug"), ("/images/thumbnail/x.jpg", None)):
+        connection = http.client.HTTPConnection("127.0.0.1", served.ports[0], timeout=10)
+        connection.request("DELETE" if server is None else "GET", path)  # DELETE on /images/*: the edge refuses it
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        servers, dates = response.headers.get_all("Server"), response.headers.get_all("Date")
+        assert len(servers) == 1 and len(dates) == 1, (path, servers, dates)
+        assert servers[0].startswith(server) if server else servers[0] == "imagepipe-edge"
 
 
 def test_an_edge_of_another_emulator_session_is_stopped_before_a_redeploy(deployed, layout):

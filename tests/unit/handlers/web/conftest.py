@@ -23,6 +23,7 @@ from handlers.web import WebSettings, create_app
 from handlers.web.services import Services, s3_client
 from handlers.web.users import UserStore, _scrypt
 from tests.unit.handlers.conftest import IMAGES_TABLE
+from tests.unit.handlers.web.openapi_client import openapi_checked_clients  # noqa: F401 (autouse: every answer is held to the OpenAPI document)
 from tests.unit.tables import create_images_table, create_users_table
 
 USERS_TABLE = "users"

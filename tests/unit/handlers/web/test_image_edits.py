@@ -32,6 +32,7 @@ def image(image_id: str = "i1", owner: str = "alice", **fields: Any) -> dict[str
         "source_key": f"uploads/{owner}/{image_id}.jpg",
         "source_bucket": BUCKET,
         "file_name": f"{image_id}.jpg",
+        "source_size": 1234,
         "uploaded_at": UPLOADED,
         "upload_version": "v1",
         "photographer": owner,

@@ -4,7 +4,12 @@ runtime's Python with only what AWS provides beside it (boto3), the function's e
 
 The handlers load the AWS SDK on their first invocation (`handlers.stage`), so the same interpreter
 then times that setup (`stage.prepare()`: boto3, its clients, the idempotency store): a cold start
-costs import + setup, and a lower import time must not hide a cost moved to the first call."""
+costs import + setup, and a lower import time must not hide a cost moved to the first call.
+
+The web function (`handlers.api`) is timed the same way, its first call being a first request (an
+API Gateway proxy event): that builds the app and reads the session key, against a moto server
+(`harness/bench/webstart.py`). It is timed twice, for `GET /api/health` and for a signed-in
+`GET /api/images`; a second, warm request in the same interpreter shows what the first one added."""
 
 from __future__ import annotations
 
@@ -14,25 +19,50 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from components.package import PackageSpec, build_package
 from handlers.contract import METRICS_NAMESPACE, Env
+from harness.bench import webstart
 from harness.bench.stats import median
 from harness.emulator import Paths
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = ("handlers.ingest", "handlers.enhance", "handlers.removal", "handlers.notify", "handlers.commands")
+SETUP = "stage.prepare()"
+# Run with `-c` in the package's folder: argv[1] the module, argv[2] (optional) a JSON list of API
+# Gateway events for its `handler`, else its stage's first-call setup. Prints its timings as JSON.
 _PROBE = (
     "import importlib, json, sys, time\n"
+    "class Context:\n"
+    "    function_name = 'imagepipe-bench'\n"
+    "    function_version = '$LATEST'\n"
+    "    memory_limit_in_mb = 512\n"
+    "    invoked_function_arn = 'arn:aws:lambda:us-east-1:000000000000:function:imagepipe-bench'\n"
+    "    aws_request_id = 'bench'\n"
+    "    log_group_name = '/aws/lambda/imagepipe-bench'\n"
+    "    log_stream_name = 'bench'\n"
+    "    def get_remaining_time_in_millis(self):\n"
+    "        return 29000\n"
     "started = time.perf_counter()\n"
     "module = importlib.import_module(sys.argv[1])\n"
     "imported = time.perf_counter()\n"
-    "stage = getattr(module, 'stage', None)\n"
-    "if stage is not None:\n"
-    "    stage.prepare()\n"
-    "prepared = time.perf_counter()\n"
-    "print(json.dumps([(imported - started) * 1000, (prepared - imported) * 1000]))\n"
+    "calls, answers = [], []\n"
+    "if len(sys.argv) > 2:\n"
+    "    for event in json.loads(sys.argv[2]):\n"
+    "        before = time.perf_counter()\n"
+    "        answer = module.handler(event, Context())\n"
+    "        calls.append((time.perf_counter() - before) * 1000)\n"
+    "        cookies = (answer.get('multiValueHeaders') or {}).get('Set-Cookie') or [None]\n"
+    "        answers.append([answer['statusCode'], cookies[0], str(answer.get('body'))[:300]])\n"
+    "else:\n"
+    "    stage = getattr(module, 'stage', None)\n"
+    "    if stage is not None:\n"
+    "        stage.prepare()\n"
+    "    calls.append((time.perf_counter() - imported) * 1000)\n"
+    "print(json.dumps({'import_ms': (imported - started) * 1000, 'calls_ms': calls, 'answers': answers}))\n"
 )
 # What Lambda and the stack give the functions (values only need to be well formed: nothing is called).
 FUNCTION_ENVIRONMENT = {
@@ -74,44 +104,113 @@ def runtime_python() -> str:
     return str(python) if python.exists() else sys.executable
 
 
-def cold_start_ms(module: str, package: Path, python: str) -> tuple[float, float]:
-    """Milliseconds to import `module` in a fresh interpreter, the package first on the path, and
-    then to run its stage's first-invocation setup (0 for a module without a `stage`)."""
-    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **FUNCTION_ENVIRONMENT}
-    environment["PYTHONPATH"] = str(package)
-    environment["PYTHONDONTWRITEBYTECODE"] = "1"  # Lambda's /var/task is read-only
-    result = subprocess.run(
-        [python, "-s", "-c", _PROBE, module], capture_output=True, text=True, env=environment, cwd=package
-    )
+class Start(NamedTuple):
+    """One fresh interpreter's timings (ms): the import, its first call, and a second call (the web
+    function's warm request; None for a stage's setup, which happens once)."""
+
+    import_ms: float
+    first_ms: float
+    warm_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What one cold start runs: a handler module, and its first call: its stage's setup (no
+    `events`), or these API Gateway events in turn, each answered 200."""
+
+    handler: str
+    first_call: str = SETUP
+    events: tuple[dict[str, Any], ...] = ()
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+def probe(
+    module: str,
+    package: Path,
+    python: str,
+    events: tuple[dict[str, Any], ...] = (),
+    environment: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Import `module` in a fresh interpreter, the package first on the path, the function's
+    environment (and `environment`) set; then run its stage's setup, or call its handler with
+    `events`. {"import_ms", "calls_ms", "answers": [[status, set-cookie, body], …]}."""
+    variables = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **FUNCTION_ENVIRONMENT}
+    variables.update(environment or {})
+    variables["PYTHONPATH"] = str(package)
+    variables["PYTHONDONTWRITEBYTECODE"] = "1"  # Lambda's /var/task is read-only
+    command = [python, "-s", "-c", _PROBE, module, *([json.dumps(list(events))] if events else [])]
+    result = subprocess.run(command, capture_output=True, text=True, env=variables, cwd=package)
     if result.returncode != 0:
         raise RuntimeError(f"importing {module} failed:\n{result.stderr.strip()[-2000:]}")
-    imported, prepared = json.loads(result.stdout.strip().splitlines()[-1])
-    return imported, prepared
+    timings: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    for event, (status, _, body) in zip(events, timings["answers"], strict=True):
+        if status != 200:
+            raise RuntimeError(f"{module} answered {event['httpMethod']} {event['path']} with {status}: {body}")
+    return timings
+
+
+def cold_start_ms(
+    module: str,
+    package: Path,
+    python: str,
+    events: tuple[dict[str, Any], ...] = (),
+    environment: dict[str, str] | None = None,
+) -> Start:
+    """Milliseconds to import `module` in a fresh interpreter, then for its first call (its stage's
+    setup: 0 for a module without a `stage`; or its handler's first event), and for a second event."""
+    timings = probe(module, package, python, events, environment)
+    calls = timings["calls_ms"]
+    return Start(timings["import_ms"], calls[0], calls[1] if len(calls) > 1 else None)
+
+
+def web_probes(package: Path, python: str, backend: webstart.WebBackend) -> list[Probe]:
+    """The web function's two cold starts: its first request `GET /api/health`, and a signed-in
+    `GET /api/images` (the session signed in beforehand, by an interpreter of its own, which also
+    makes the session key as the first sign-in of a new stack does)."""
+    signed_in = probe(webstart.HANDLER, package, python, (webstart.sign_in_event(),), backend.environment)
+    set_cookie = signed_in["answers"][0][1]
+    if not set_cookie:
+        raise RuntimeError(f"signing in through {webstart.HANDLER} answered no session cookie")
+    cookie = webstart.session_cookie(set_cookie)
+    first_requests = {
+        "GET /api/health": webstart.proxy_event("GET", "/api/health"),
+        "GET /api/images?limit=1": webstart.proxy_event("GET", "/api/images", cookie=cookie, query={"limit": "1"}),
+    }
+    environment = backend.environment
+    return [Probe(webstart.HANDLER, call, (event, event), environment) for call, event in first_requests.items()]
+
+
+def row(probe: Probe, samples: list[Start]) -> dict[str, Any]:
+    """A probe's medians (init is import + first call, per interpreter), and every sample."""
+    figures: dict[str, Any] = {
+        "handler": probe.handler,
+        "first_call": probe.first_call,
+        "import_ms": round(median([s.import_ms for s in samples]), 1),
+        "setup_ms": round(median([s.first_ms for s in samples]), 1),
+        "init_ms": round(median([s.import_ms + s.first_ms for s in samples]), 1),
+    }
+    warm = [s.warm_ms for s in samples if s.warm_ms is not None]
+    if warm:
+        figures["warm_ms"] = round(median(warm), 1)
+    figures["samples_ms"] = [[round(v, 1) for v in s if v is not None] for s in samples]
+    return figures
 
 
 def run_coldstart(progress: Callable[[str], None], repeats: int = 7) -> list[dict]:
-    """One row per handler: {"handler", "import_ms", "setup_ms", "init_ms"}, each the median of
-    `repeats` fresh interpreters (init is import + setup, per interpreter)."""
+    """One row per handler (two for the web function, one per first request): {"handler",
+    "first_call", "import_ms", "setup_ms", "init_ms"} and the web function's "warm_ms", each the
+    median of `repeats` fresh interpreters (init is import + first call, per interpreter)."""
     package = unpacked_package(ROOT / "build" / "bench")
     python = runtime_python()
-    progress(f"cold start: importing each handler {repeats}× with {python}")
-    # Interleaved (ingest, enhance, notify, ingest, …), so a slow spell of the machine hits both alike.
-    runs: dict[str, list[tuple[float, float]]] = {module: [] for module in HANDLERS}
-    for _ in range(repeats):
-        for module in HANDLERS:
-            runs[module].append(cold_start_ms(module, package, python))
-    rows = []
-    for module, samples in runs.items():
-        rows.append(
-            {
-                "handler": module,
-                "import_ms": round(median([i for i, _ in samples]), 1),
-                "setup_ms": round(median([s for _, s in samples]), 1),
-                "init_ms": round(median([i + s for i, s in samples]), 1),
-                "samples_ms": [[round(i, 1), round(s, 1)] for i, s in samples],
-            }
-        )
-    return rows
+    with webstart.web_backend(FUNCTION_ENVIRONMENT[Env.IMAGES_TABLE]) as backend:
+        probes = [Probe(module) for module in HANDLERS] + web_probes(package, python, backend)
+        progress(f"cold start: importing each handler {repeats}× with {python} (the web function's AWS: moto)")
+        # Interleaved (ingest, enhance, …, ingest, …), so a slow spell of the machine hits all alike.
+        runs: list[list[Start]] = [[] for _ in probes]
+        for _ in range(repeats):
+            for index, each in enumerate(probes):
+                runs[index].append(cold_start_ms(each.handler, package, python, each.events, each.environment))
+    return [row(each, samples) for each, samples in zip(probes, runs, strict=True)]
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ COLDSTART_COLUMNS = (
 API_COLUMNS = (
     ("route", "route", "{}"),
     ("records", "records", "{:,}"),
-    ("page", "page", "{}"),
+    ("page", "page", "{:d}"),
     ("p50_ms", "p50 ms", "{:.0f}"),
     ("p95_ms", "p95 ms", "{:.0f}"),
     ("mean_ms", "mean ms", "{:.0f}"),
@@ -40,15 +40,17 @@ API_ROUTES = {
 
 
 def table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str, str], ...]) -> str:
+    """`rows` under `columns` (key, title, format): text (format "{}") left-aligned, figures right."""
     cells = [[title for _, title, _ in columns]]
     for row in rows:
         cells.append([fmt.format(row[key]) if row.get(key) is not None else "-" for key, _, fmt in columns])
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    text = [i == 0 or fmt == "{}" for i, (_, _, fmt) in enumerate(columns)]
     lines = [
         "  ".join(
-            cell.rjust(width) if i else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(line, widths, strict=True))
-        )
+            cell.ljust(width) if left else cell.rjust(width)
+            for cell, width, left in zip(line, widths, text, strict=True)
+        ).rstrip()
         for line in cells
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
@@ -90,8 +92,8 @@ def render(results: dict[str, Any]) -> str:
         parts.append("\nCold start: handler module import in a fresh interpreter, then its first call (medians)")
         parts.append(table(results["coldstart"], COLDSTART_COLUMNS))
         parts.append(
-            "  targets: import ≤ 250 ms for handlers.enhance, ≤ 150 ms for the others;"
-            " total (import + first call) ≤ 250 ms for every handler, the web function's included"
+            "  targets: import ≤ 250 ms for handlers.enhance, ≤ 150 ms for the others;\n"
+            "  total (import + first call) ≤ 250 ms for every handler, the web function's included"
         )
         parts.append(
             "  first call: a stage's setup (the SDK, its clients, the idempotency store), or the web function's\n"

@@ -28,7 +28,7 @@ unit: $(VENV_STAMP)
 e2e: $(VENV_STAMP)
 	$(PY) -m pytest tests/e2e
 
-# Kernel (vs pyvips and naive Pillow), cold start and pipeline figures; ONLY=kernel|coldstart|pipeline
+# Kernel (vs pyvips and naive Pillow), cold start, pipeline and API figures; ONLY=kernel|coldstart|pipeline|api
 bench: $(BENCH_STAMP)
 	$(PY) -m harness bench $(if $(ONLY),--only $(ONLY))
 

@@ -4,7 +4,7 @@ up [--endpoint URL] [--stack local]   start (or attach to) the emulator and depl
 down                                  stop the emulator `up` started and forget the deploy
 outputs [--stack local]               the deployed stack's outputs as one JSON object
 demo                                  up, push sample uploads through, print what became of them
-bench [--json PATH] [--only SECTION]  kernel, cold start and pipeline figures (see harness/bench)
+bench [--json PATH] [--only SECTION]  kernel, cold start, pipeline and API figures (see harness/bench)
 status                                whether the emulator runs and what is deployed
 users add|list|remove|set-password    who may sign in to the web tier (see harness/users.py)
 """
@@ -126,7 +126,7 @@ def show_status(stack: str, port: int) -> None:
 
 
 def measure(only: str | None, json_path: Path, port: int) -> None:
-    """Run the benchmark; the emulator it started for the pipeline section, if it did, is stopped
+    """Run the benchmark; the emulator it started for the pipeline and API sections, if it did, is stopped
     after (one that was running already, or that another process started meanwhile, is left)."""
     started: list[emulator.Emulator] = []
 
@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--endpoint")
     demo.add_argument("--stack", default=DEFAULT_STACK)
     demo.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
-    bench = commands.add_parser("bench", help="measure the image kernel, cold start and the pipeline")
+    bench = commands.add_parser("bench", help="measure the image kernel, cold start, the pipeline and the API")
     bench.add_argument("--json", default="bench-results.json", type=Path, help="where to write the figures")
     bench.add_argument("--only", choices=SECTIONS, help="run one section")
     bench.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)

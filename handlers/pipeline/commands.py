@@ -155,6 +155,8 @@ def metadata_edit(message: Published, metadata_type: str | None, now: datetime |
             raise CommandRejected(f"the new {field} is {len(value)} characters long; at most {MAX_LENGTH[field]}")
         if _has_control_characters(value, allow_newlines=field == Record.CAPTION):
             raise CommandRejected(f"the new {field} contains control characters")
+    if _has_lone_surrogates(value):
+        raise CommandRejected(f"the new {field} is not valid Unicode text (a lone surrogate escape)")
     return MetadataEdit(image_id, field, value, message.order, message.published_at)
 
 
@@ -175,6 +177,8 @@ def verdict(message: Published, now: datetime | None = None) -> Verdict:
     reason = (reason or "").strip() or None
     if status == REJECTED and reason is None:
         raise CommandRejected("a rejection needs a reason the photographer can act on")
+    if reason is not None and _has_lone_surrogates(reason):
+        raise CommandRejected("the reason is not valid Unicode text (a lone surrogate escape)")
     if reason is not None and len(reason) > MAX_REASON:
         raise CommandRejected(f"the reason is {len(reason)} characters long; at most {MAX_REASON}")
     when = body.get("date")
@@ -274,6 +278,8 @@ def _image_id(body: dict[str, Any]) -> str:
     if not isinstance(given, str) or not given.strip():
         raise CommandRejected('the command does not say which image ("id": an image id or uploads/<owner>/<file>)')
     given = given.strip()
+    if _has_lone_surrogates(given):
+        raise CommandRejected('the image "id" is not valid Unicode text (a lone surrogate escape)')
     return image_id_for(given) if given.startswith(UPLOAD_PREFIX) else given
 
 
@@ -281,6 +287,12 @@ def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
     return {dict: "an object", list: "a list", bool: "true/false", str: "text"}.get(type(value), "a number")
+
+
+def _has_lone_surrogates(text: str) -> bool:
+    """Whether `text` holds a lone UTF-16 surrogate (JSON can escape one, `"\\ud800"`): it cannot be
+    encoded, so it can be neither stored nor shown."""
+    return any(0xD800 <= ord(c) <= 0xDFFF for c in text)
 
 
 def _has_control_characters(text: str, allow_newlines: bool) -> bool:

@@ -1,11 +1,12 @@
 """Signing in and out: `POST /api/session`, `DELETE /api/session`, `GET /api/me`.
 
 `POST /api/session` takes JSON `{"username", "password"}` (`Content-Type: application/json`, 415
-otherwise: a cross-site form cannot send it) and answers `{"user", "csrf_token"}` with the session
-cookie; an unknown user and a wrong password get the same 401 `bad-credentials`; a user name with
-too many recent failures gets 429 with `Retry-After` (see `handlers.web.lockout`). `DELETE` signs out
-(204; it is a state-changing request, so it needs the CSRF token). `GET /api/me` answers the user and
-the CSRF token again, for a client that has only the cookie.
+otherwise: a cross-site form cannot send it) and answers `{"user", "csrf_token", "max_upload_bytes"}`
+with the session cookie (the byte limit lets the dashboard refuse a file too large before sending
+it); an unknown user and a wrong password get the same 401 `bad-credentials`; a user name with too
+many recent failures gets 429 with `Retry-After` (see `handlers.web.lockout`). `DELETE` signs out
+(204; it is a state-changing request, so it needs the CSRF token). `GET /api/me` answers the same as
+signing in (the user, the CSRF token, the byte limit), for a client that has only the cookie.
 """
 
 from __future__ import annotations
@@ -44,8 +45,7 @@ def sign_in_with_password() -> ResponseReturnValue:
         raise BadCredentials()
     lockouts.succeeded(username)
     log.info("signed in: %r", user.username)
-    token = sign_in(user)
-    return jsonify(user=_user(user), csrf_token=token)
+    return _session(user, sign_in(user))
 
 
 @sessions.delete("/session")
@@ -56,7 +56,7 @@ def sign_out_now() -> ResponseReturnValue:
 
 @sessions.get("/me")
 def me() -> ResponseReturnValue:
-    return jsonify(user=_user(current_user()), csrf_token=csrf_token())
+    return _session(current_user(), csrf_token())
 
 
 def _credentials() -> tuple[str, str]:
@@ -74,6 +74,12 @@ def _credentials() -> tuple[str, str]:
     if not isinstance(password, str) or not 1 <= len(password) <= MAX_PASSWORD:
         raise BadInput("password", f"a string of 1 to {MAX_PASSWORD} characters")
     return username, password
+
+
+def _session(user: User, token: str) -> ResponseReturnValue:
+    """What signing in and `GET /api/me` answer: the user, the session's CSRF token, and the largest
+    upload the stack takes (in bytes)."""
+    return jsonify(user=_user(user), csrf_token=token, max_upload_bytes=services().max_upload_bytes)
 
 
 def _user(user: User) -> dict[str, Any]:

@@ -236,6 +236,15 @@ def test_request_bodies_take_the_fields_the_views_take() -> None:
     assert not content_type.match("image/gif")
 
 
+def test_the_session_schema_has_exactly_the_fields_signing_in_answers(client: FlaskClient) -> None:
+    answered = sign_in(client).get_json()
+    session = schema("Session")
+    assert list(session["properties"]) == list(answered)  # the same fields, in the same order
+    assert session["required"] == list(answered)
+    assert session["properties"]["max_upload_bytes"]["minimum"] == 1
+    assert schema("PresignedUpload")["properties"]["max_bytes"]["minimum"] == 1
+
+
 # The validating client
 
 
@@ -275,7 +284,8 @@ def test_a_2xx_answer_to_a_request_the_document_refuses_is_reported(app: Flask, 
 
 
 def test_the_request_body_is_checked_as_it_was_sent(app: Flask, client: FlaskClient) -> None:
-    session = {"user": {"username": "alice", "role": "photographer", "email": None}, "csrf_token": "t"}
+    user = {"username": "alice", "role": "photographer", "email": None}
+    session = {"user": user, "csrf_token": "t", "max_upload_bytes": 1}
     app.view_functions["sessions.sign_in_with_password"] = csrf_exempt(
         lambda: (session, 200, {"Set-Cookie": "session=x"})
     )

@@ -12,7 +12,15 @@ from itsdangerous import URLSafeTimedSerializer
 
 from handlers.web import WebSettings, create_app
 from handlers.web.services import Services
-from tests.unit.handlers.web.conftest import PASSWORD, SECRET_KEY, SESSION_SECONDS, Clock, csrf, sign_in
+from tests.unit.handlers.web.conftest import (
+    MAX_UPLOAD_BYTES,
+    PASSWORD,
+    SECRET_KEY,
+    SESSION_SECONDS,
+    Clock,
+    csrf,
+    sign_in,
+)
 
 ALICE = {"username": "alice", "role": "photographer", "email": "alice@example.com"}
 
@@ -30,6 +38,12 @@ def test_sign_in_answers_the_user_and_a_csrf_token(client: FlaskClient) -> None:
     assert body["user"] == ALICE
     assert isinstance(body["csrf_token"], str) and len(body["csrf_token"]) >= 32
     assert client.get("/api/me").get_json() == body
+
+
+def test_sign_in_and_me_answer_the_stacks_upload_limit(client: FlaskClient) -> None:
+    # the services' limit (not the default), so the dashboard refuses what S3 would refuse
+    assert sign_in(client).get_json()["max_upload_bytes"] == MAX_UPLOAD_BYTES
+    assert client.get("/api/me").get_json()["max_upload_bytes"] == MAX_UPLOAD_BYTES
 
 
 def test_the_session_cookie_is_http_only_strict_and_expires(client: FlaskClient) -> None:

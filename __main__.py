@@ -126,6 +126,7 @@ web = Web(
         bucket_arn=storage.bucket_arn,
         max_upload_bytes=config.max_upload_bytes,
         images_base_url=cdn.url,
+        site_url=cdn.url,
     ),
 )
 notify = Notify(

@@ -36,6 +36,7 @@ class WebArgs:
     bucket_arn: pulumi.Input[str]
     max_upload_bytes: int
     images_base_url: pulumi.Input[str]  # where the variants are served: the CDN
+    site_url: pulumi.Input[str]  # where the dashboard is served (the CDN): its pages POST upload forms to the bucket
     memory_size: int = 512
 
 
@@ -143,6 +144,24 @@ class Web(pulumi.ComponentResource):
             rest_api=rest_api.id,
             stage_name=args.api.stage_name,
             deployment=deployment.id,
+            opts=child,
+        )
+
+        # The dashboard's pages (another origin than the bucket's) POST upload forms straight to S3,
+        # reading the answer and the upload's progress: the browser asks first (a CORS preflight).
+        aws.s3.BucketCorsConfiguration(
+            f"{name}-uploads-cors",
+            bucket=args.bucket_name,
+            cors_rules=[
+                aws.s3.BucketCorsConfigurationCorsRuleArgs(
+                    id="dashboard-uploads",
+                    allowed_methods=["POST"],
+                    allowed_origins=[args.site_url],
+                    allowed_headers=["*"],
+                    expose_headers=["ETag", "Location"],
+                    max_age_seconds=3000,
+                )
+            ],
             opts=child,
         )
 

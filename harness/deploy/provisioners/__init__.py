@@ -25,6 +25,7 @@ PROVISIONERS: dict[str, Provisioner] = {
         s3.BucketPublicAccessBlock(),
         s3.BucketPolicy(),
         s3.BucketNotification(),
+        s3.BucketCorsConfiguration(),
         sns.Topic(),
         sns.TopicPolicy(),
         sns.TopicSubscription(),

@@ -1,10 +1,11 @@
-"""S3: the bucket, its public-access block, its policy and its event notifications."""
+"""S3: the bucket, its public-access block, its policy, its event notifications and its CORS rules."""
 
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
-from harness.deploy.inputs import Inputs
+from harness.deploy.inputs import DeployError, Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
 from harness.deploy.state import ResourceRecord
 
@@ -113,6 +114,42 @@ class BucketNotification(Provisioner):
         s3 = ctx.client("s3")
         with contextlib.suppress(s3.exceptions.NoSuchBucket):  # gone with its bucket (a replaced one)
             s3.put_bucket_notification_configuration(Bucket=record.id, NotificationConfiguration={})
+
+
+class BucketCorsConfiguration(Provisioner):
+    """Which other origins' pages may call the bucket from a browser (e.g. POST an upload form)."""
+
+    type_token = "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        bucket = inputs.take("bucket")
+        inputs.ignore("expectedBucketOwner", None)
+        rules = [_cors_rule(rule) for rule in inputs.each("corsRules")]
+        inputs.check_all_taken()
+        if not rules:
+            raise DeployError(f"{inputs.where}: a CORS configuration needs at least one rule")
+        _leave_previous_bucket(self, ctx, previous, bucket)
+        ctx.client("s3").put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+        return Applied(bucket, {"bucket": bucket, "rules": rules})
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        s3 = ctx.client("s3")
+        with contextlib.suppress(s3.exceptions.NoSuchBucket):  # gone with its bucket (a replaced one)
+            s3.delete_bucket_cors(Bucket=record.id)
+
+
+def _cors_rule(rule: Inputs) -> dict[str, Any]:
+    wire: dict[str, Any] = {
+        "AllowedMethods": list(rule.take("allowedMethods")),
+        "AllowedOrigins": list(rule.take("allowedOrigins")),
+    }
+    for key, wire_key in (("allowedHeaders", "AllowedHeaders"), ("exposeHeaders", "ExposeHeaders")):
+        if values := rule.take(key, None):
+            wire[wire_key] = list(values)
+    for key, wire_key in (("id", "ID"), ("maxAgeSeconds", "MaxAgeSeconds")):
+        if (value := rule.take(key, None)) is not None:
+            wire[wire_key] = value
+    return wire
 
 
 def _leave_previous_bucket(

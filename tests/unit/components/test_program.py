@@ -415,6 +415,14 @@ def test_every_path_and_method_of_the_api_goes_to_the_web_function(program):
     assert stage["stageName"] == "live"
 
 
+def test_the_dashboard_may_post_upload_forms_to_the_bucket_and_nothing_else(program):
+    (cors,) = program.of_type("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration").values()
+    assert cors["bucket"] == "imagepipe-local-images"
+    (rule,) = cors["corsRules"]
+    assert rule["allowedMethods"] == ["POST"]
+    assert rule["allowedOrigins"] == ["https://d111111abcdef8.cloudfront.net"]
+
+
 def test_users_expire_their_sign_in_failures_and_the_session_key_is_a_secret(program):
     users = program.one("aws:dynamodb/table:Table", "users-table")
     assert users["hashKey"] == "username" and users["ttl"] == {"attributeName": "expires_at", "enabled": True}

@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from harness.deploy.inputs import UnsupportedInput
+from harness.deploy.inputs import DeployError, UnsupportedInput
 from harness.deploy.provisioners import s3, sns
 
 BUCKET = s3.Bucket.type_token
@@ -222,3 +222,54 @@ def test_a_bucket_notification_input_not_applied_stops_the_deploy_naming_it(
     with pytest.raises(UnsupportedInput, match=rf"^aws:s3/bucketNotification:BucketNotification 'n': .*{named}"):
         provisioned.apply(NOTIFICATION, "n", inputs)
     assert _notifications(moto, first) == {}
+
+
+CORS = s3.BucketCorsConfiguration.type_token
+
+
+def _cors(moto, bucket: str) -> list[dict] | None:
+    try:
+        return moto.client("s3").get_bucket_cors(Bucket=bucket)["CORSRules"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "NoSuchCORSConfiguration":
+            raise
+        return None
+
+
+def _uploads_from(origin: str, **more) -> dict:
+    return {"allowedMethods": ["POST"], "allowedOrigins": [origin], "allowedHeaders": ["*"], **more}
+
+
+def test_cors_rules_are_set_updated_moved_and_removed(moto, provisioned, two_buckets):
+    first, second = two_buckets
+    provisioned.apply(CORS, "cors", {"bucket": first, "corsRules": [_uploads_from("http://a.example")]})
+    (rule,) = _cors(moto, first)
+    assert (rule["AllowedMethods"], rule["AllowedOrigins"], rule["AllowedHeaders"]) == (
+        ["POST"],
+        ["http://a.example"],
+        ["*"],
+    )
+    rules = [_uploads_from("https://b.example", maxAgeSeconds=300, exposeHeaders=["ETag"], id="uploads")]
+    provisioned.apply(CORS, "cors", {"bucket": first, "corsRules": rules})
+    (rule,) = _cors(moto, first)
+    assert (rule["AllowedOrigins"], rule["MaxAgeSeconds"], rule["ExposeHeaders"], rule["ID"]) == (
+        ["https://b.example"],
+        300,
+        ["ETag"],
+        "uploads",
+    )
+
+    provisioned.apply(CORS, "cors", {"bucket": second, "corsRules": rules})
+    assert _cors(moto, second) is not None and _cors(moto, first) is None
+
+    provisioned.delete(CORS, "cors")
+    assert _cors(moto, second) is None
+
+
+def test_cors_needs_a_rule_and_names_an_input_it_does_not_apply(moto, provisioned, two_buckets):
+    first, _ = two_buckets
+    with pytest.raises(DeployError, match="at least one rule"):
+        provisioned.apply(CORS, "cors", {"bucket": first, "corsRules": []})
+    with pytest.raises(UnsupportedInput, match=r"'corsRules\[0\]\.allowedCredentials'"):
+        provisioned.apply(CORS, "cors", {"bucket": first, "corsRules": [_uploads_from("x", allowedCredentials=True)]})
+    assert _cors(moto, first) is None

@@ -4,16 +4,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # The venv is (re)made whenever the lock changes.
 VENV_STAMP := $(VENV)/.installed-$(shell cksum requirements/dev.txt | cut -d' ' -f1)
+# The browser the browser tests drive: Debian's package (Playwright's own download fails offline).
+CHROMIUM := /usr/bin/chromium
 # The benchmark's contenders go into the same venv, only for `make bench`.
 BENCH_STAMP := $(VENV)/.bench-$(shell cksum requirements/bench.txt | cut -d' ' -f1)
 
-.PHONY: demo test lint unit e2e bench up down outputs status lock clean
+.PHONY: demo test lint unit e2e browser chromium bench up down outputs status lock clean
 
 demo: $(VENV_STAMP)
 	$(PY) -m harness demo
 
 # Lint and types first: a test run on code that does not pass them does not count.
-test: lint
+# The browser tests (tests/browser) need Debian's Chromium: installed here when it is missing.
+test: lint $(CHROMIUM)
 	$(PY) -m pytest
 
 # Ruff (lint and format check) over the whole tree; mypy (strict) on handlers/ and components/.
@@ -27,6 +30,12 @@ unit: $(VENV_STAMP)
 
 e2e: $(VENV_STAMP)
 	$(PY) -m pytest tests/e2e
+
+# Playwright driving Debian's Chromium through the CDN edge; screenshots land in build/screenshots/.
+browser: $(VENV_STAMP) $(CHROMIUM)
+	$(PY) -m pytest tests/browser
+
+chromium: $(CHROMIUM)
 
 # Kernel (vs pyvips and naive Pillow), cold start, pipeline and API figures; ONLY=kernel|coldstart|pipeline|api
 bench: $(BENCH_STAMP)
@@ -58,6 +67,16 @@ $(BENCH_STAMP): requirements/bench.txt $(VENV_STAMP)
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/bench.txt >>$(VENV)/install.log 2>&1 \
 		|| { tail -n 20 $(VENV)/install.log; echo "installing the benchmark's contenders failed; full log: $(VENV)/install.log"; exit 1; }
 	@touch $@
+
+# Debian's chromium, once per machine (about a minute): apt-get needs root.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null 2>&1 || { echo "the browser tests need Chromium at $@ and this machine has no apt-get: install Debian's (or Ubuntu's) chromium package so that $@ runs it, then run make again"; exit 1; }
+	@[ "$$(id -u)" = 0 ] || { echo "the browser tests need Chromium at $@; installing it takes root: run 'sudo apt-get update && sudo apt-get install -y chromium' (or make chromium as root), then run make again"; exit 1; }
+	@echo "installing Debian's chromium for the browser tests (first run: about a minute) …"
+	@mkdir -p build
+	@{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } >build/chromium-install.log 2>&1 \
+		|| { tail -n 20 build/chromium-install.log; echo "installing chromium with apt-get failed; full log: build/chromium-install.log"; exit 1; }
+	@test -x $@ || { echo "apt-get installed chromium but $@ is not there; see build/chromium-install.log"; exit 1; }
 
 # Re-lock requirements/dev.txt from requirements/dev.in (run after changing dev.in).
 lock:

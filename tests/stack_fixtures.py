@@ -1,5 +1,7 @@
-"""End-to-end fixtures: one emulator and one deployed stack for the whole session, and per test
-everything a test writes or reads in it kept apart from every other test's.
+"""The deployed stack's fixtures, shared by the end-to-end tests (tests/e2e) and the browser tests
+(tests/browser) as a plugin (`pytest_plugins` in tests/conftest.py): one emulator and one deployed
+stack for the whole session, whichever of them run, and per test everything a test writes or reads
+in it kept apart from every other test's.
 
 `emulator` starts the embedded emulator (installing it first if needed) on IMAGEPIPE_PORT (default
 4566), or attaches to the one at IMAGEPIPE_ENDPOINT if that is set (e.g. LocalStack in Docker, or one
@@ -37,13 +39,7 @@ from harness.notice_tap import NoticeTap, sent_mail
 from tests.e2e.uploading import Uploads, new_owner
 from tests.e2e.web_users import WebUsers
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/e2e/" in item.nodeid.replace(os.sep, "/") or item.nodeid.startswith("e2e/"):
-            item.add_marker(pytest.mark.e2e)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")

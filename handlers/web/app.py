@@ -44,6 +44,7 @@ def create_app(settings: WebSettings, services: Services) -> Flask:
     app.extensions[auth.SETTINGS] = settings
     auth.init_app(app)
 
+    from handlers.web.dashboard import dashboard
     from handlers.web.health import health
     from handlers.web.image_edits import image_edits
     from handlers.web.images import images
@@ -57,6 +58,7 @@ def create_app(settings: WebSettings, services: Services) -> Flask:
     app.register_blueprint(openapi, url_prefix="/api")
     app.register_blueprint(sessions, url_prefix="/api")
     app.register_blueprint(uploads, url_prefix="/api")
+    app.register_blueprint(dashboard)  # the page at / (and the client's routes), its files at /assets/
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> Any:

@@ -56,16 +56,21 @@ export function announce(text) {
 export function showFieldError(anchor, message, describes = null) {
   const previous = anchor.nextElementSibling;
   if (previous && previous.classList.contains("field-error")) previous.remove();
+  let described = "";
   if (describes) {
+    // What described the field before any error (a hint) keeps describing it.
+    describes.dataset.describedBy ??= describes.getAttribute("aria-describedby") ?? "";
+    described = describes.dataset.describedBy;
     describes.removeAttribute("aria-invalid");
-    describes.removeAttribute("aria-describedby");
+    if (described) describes.setAttribute("aria-describedby", described);
+    else describes.removeAttribute("aria-describedby");
   }
   if (!message) return null;
   const alert = h("p", { class: "field-error", role: "alert", id: uniqueId("error") }, message);
   anchor.after(alert);
   if (describes) {
     describes.setAttribute("aria-invalid", "true");
-    describes.setAttribute("aria-describedby", alert.id);
+    describes.setAttribute("aria-describedby", [described, alert.id].filter(Boolean).join(" "));
   }
   return alert;
 }

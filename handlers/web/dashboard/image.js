@@ -20,16 +20,34 @@ const TAKES_EDITS = new Set(["pending", "processed", "failed"]);
 export function showImage(main, id) {
   const back = h("a", { href: session.lastList, "data-route": true, class: "back" }, "Back");
   const heading = h("h2", { tabindex: "-1" }, "Image");
-  const body = h("div", { class: "image-view" }, h("p", { role: "status" }, "Loading…"));
+  const status = h("p", { role: "status" }, "Loading…");
+  // Each part is redrawn on its own, so saving one field leaves what is typed in the others alone.
+  const slots = Object.fromEntries(
+    ["picture", "metadata", "editor", "share", "deletion"].map((name) => [name, h("div", { class: `slot-${name}` })]),
+  );
+  const body = h("div", { class: "image-view" }, status, Object.values(slots));
   main.replaceChildren(h("p", {}, back), heading, body);
   const watcher = new Watcher((record) => show(record));
-  let shown = null;
+  const drawn = {};
+
+  function draw(name, key, make) {
+    if (drawn[name] === key) return;
+    drawn[name] = key;
+    slots[name].replaceChildren(...[key === null ? null : make()].filter(Boolean));
+  }
 
   function show(record) {
-    shown = record;
+    status.remove();
     heading.textContent = record.file_name;
     document.title = `${record.file_name} · imagepipe`;
-    body.replaceChildren(...view(record, show));
+    const mine = record.owner === session.user?.username;
+    const editable = mine && TAKES_EDITS.has(record.status);
+    const deletable = mine && record.status !== "deleted" && record.status !== "rejected";
+    draw("picture", `${record.status}|${record.optimized_url}|${altText(record)}`, () => picture(record));
+    draw("metadata", JSON.stringify(record), () => metadata(record, mine));
+    draw("editor", editable ? "editable" : null, () => editor(record, show));
+    draw("share", record.optimized_url ?? "", () => share(record));
+    draw("deletion", deletable ? "deletable" : null, () => deletion(record));
   }
 
   getImage(id).then(
@@ -43,22 +61,10 @@ export function showImage(main, id) {
     (error) => {
       if (error.status === 401) return;
       heading.textContent = error.status === 404 ? "No such image" : "The image could not be read";
-      body.replaceChildren(h("p", { role: "alert" }, error.detail));
+      status.replaceWith(h("p", { role: "alert" }, error.detail));
     },
   );
-  return () => {
-    watcher.stop();
-    shown = null;
-  };
-}
-
-function view(record, show) {
-  const mine = record.owner === session.user?.username;
-  const parts = [picture(record), metadata(record, mine)];
-  if (mine && TAKES_EDITS.has(record.status)) parts.push(editor(record, show));
-  parts.push(share(record));
-  if (mine && record.status !== "deleted" && record.status !== "rejected") parts.push(deletion(record));
-  return parts;
+  return () => watcher.stop();
 }
 
 function picture(record) {
@@ -129,19 +135,27 @@ function fieldForm(record, { field, label, multiline, hint }, show) {
   control.value = record[field] ?? "";
   const hintElement = hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null;
   if (hintElement) control.setAttribute("aria-describedby", hintElement.id);
-  const save = h("button", { type: "submit", "aria-label": `Save ${field}` }, "Save");
-  const row = h("div", { class: "field-row" }, control, save);
+  // Named "Save caption" by its text (the field's name hidden), not by aria-label: a label is what
+  // names the field, and finding the field by its label must not find its button too.
+  const save = h("button", { type: "submit" }, "Save", h("span", { class: "visually-hidden" }, ` ${field}`));
+  const saved = h("span", { class: "saved", "aria-hidden": "true" }); // said by the announcer
+  const row = h("div", { class: "field-row" }, control, save, saved);
+  control.addEventListener("input", () => {
+    saved.textContent = "";
+  });
   const form = h("form", { class: "field", novalidate: true }, h("label", { for: id }, label), hintElement, row);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     save.disabled = true;
+    saved.textContent = "";
     showFieldError(row, "", control);
-    if (hintElement) control.setAttribute("aria-describedby", hintElement.id);
     try {
       const updated = await editImage(record.image_id, { [field]: control.value });
-      announce(`${label} saved.`);
+      control.value = updated[field] ?? ""; // as the API keeps it (a date normalised)
+      save.disabled = false;
       show(updated);
-      document.querySelector(`[data-field="${field}"]`)?.focus();
+      saved.textContent = "Saved";
+      announce(`${label} saved.`);
     } catch (error) {
       if (error.status === 401) return;
       showFieldError(row, error.detail, control);
@@ -192,7 +206,7 @@ function deletion(record) {
     "dialog",
     { "aria-labelledby": titleId, class: "confirm" },
     h("h3", { id: titleId }, `Delete ${record.file_name}?`),
-    h("p", {}, "The image, its variants and its record's links are removed. This cannot be undone."),
+    h("p", {}, "The image and its variants are removed. This cannot be undone."),
     h("div", { class: "actions" }, confirm, cancel),
   );
   const open = h("button", { type: "button", class: "danger", "aria-haspopup": "dialog" }, "Delete");

@@ -71,7 +71,7 @@ function reviewItem(record, onSettled) {
     h(
       "div",
       { class: "review-body" },
-      h("h3", { class: "card-title" }, h("a", { href: imagePath(record.image_id), "data-route": true }, record.file_name)),
+      h("h3", { class: "review-title" }, h("a", { href: imagePath(record.image_id), "data-route": true }, record.file_name)),
       h("p", { class: "owner" }, `By ${record.owner}`),
       record.caption ? h("p", { class: "caption" }, record.caption) : null,
       h("div", { class: "field" }, h("label", { for: reasonId }, "Reason"), reason),

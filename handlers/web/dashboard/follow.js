@@ -6,8 +6,8 @@
 import { getImage } from "./api.js";
 
 const FIRST_DELAY = 1500;
-const MAX_DELAY = 15000;
-const GROWTH = 1.5;
+const MAX_DELAY = 5000;
+const GROWTH = 1.3;
 const GIVE_UP_AFTER = 15 * 60 * 1000;
 
 export class Watcher {

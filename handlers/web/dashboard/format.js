@@ -12,11 +12,11 @@ export function bytes(count) {
   return `${megabytes >= 10 ? Math.round(megabytes) : Number(megabytes.toFixed(1))} MB`;
 }
 
-/** The upload limit as a refusal says it: "25 MB" (whole units when it is one). */
+/** The upload limit as a refusal says it: "25 MB", "1.5 MB", "976.56 KB", "1000 bytes" (never
+ * rounded by more than a hundredth of its unit). */
 export function limit(count) {
-  if (count % MB === 0) return `${count / MB} MB`;
   if (count >= MB) return `${Number((count / MB).toFixed(2))} MB`;
-  if (count % KB === 0) return `${count / KB} KB`;
+  if (count >= KB) return `${Number((count / KB).toFixed(2))} KB`;
   return `${count} bytes`;
 }
 

@@ -11,11 +11,10 @@
 import { presignUpload } from "./api.js";
 import { announce, h, uniqueId } from "./dom.js";
 import { Watcher } from "./follow.js";
+import { contentTypeOf, refusal } from "./files.js";
 import { limit } from "./format.js";
 import { session } from "./session.js";
 
-const TYPES = { "image/jpeg": "JPEG", "image/png": "PNG" };
-const EXTENSIONS = { jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png" };
 const AT_ONCE = 3;
 
 const list = h("ul", { class: "uploads", role: "list", "aria-label": "Uploads" });
@@ -41,21 +40,6 @@ export function resetUploads() {
   following.clear();
   list.replaceChildren();
   listeners = new Set();
-}
-
-/** The content type a file is sent as, or null when it is not a JPEG or PNG. */
-export function contentTypeOf(file) {
-  if (file.type) return TYPES[file.type] ? file.type : null;
-  const extension = file.name.includes(".") ? file.name.split(".").pop().toLowerCase() : "";
-  return EXTENSIONS[extension] ?? null;
-}
-
-/** Why `file` cannot be sent, or null when it can. */
-export function refusal(file, maxBytes) {
-  if (!contentTypeOf(file)) return "not a JPEG or PNG";
-  if (file.size === 0) return "an empty file";
-  if (maxBytes && file.size > maxBytes) return `over the ${limit(maxBytes)} limit`;
-  return null;
 }
 
 /** The upload panel: the drop zone with the file picker, and the list of uploads. */

@@ -7,6 +7,7 @@ storage. What they do in a browser is tests/browser's."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -34,7 +35,7 @@ from handlers.web.dashboard import (
     content_security_policy,
     origin_of,
 )
-from handlers.web.services import Services
+from handlers.web.services import DEFAULT_MAX_UPLOAD_BYTES, Services
 from tests.unit.handlers.web.conftest import MAX_UPLOAD_BYTES, PASSWORD, SECRET_KEY, csrf, sign_in
 
 CLIENT_PATHS = ("/", "/sign-in", "/review", "/view/0123456789abcdef01234567")
@@ -410,6 +411,80 @@ def test_the_syntax_check_fails_on_a_broken_module(tmp_path: Path) -> None:
     broken.write_text('import { a } from "./a.js";\nexport const b = a +;\n')
     checked = subprocess.run([node, "--experimental-default-type=module", "--check", str(broken)], capture_output=True)
     assert checked.returncode != 0
+
+
+def run_modules(script: str) -> Any:
+    """Run `script`, an ES module importing the dashboard's modules as ./<name>.js, in node; what it
+    prints, as JSON. Skipped without node (the modules that touch the page need a browser anyway)."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the browser tests load the modules")
+    ran = subprocess.run(
+        [node, "--experimental-default-type=module", "--no-warnings", "--input-type=module", "-e", script],
+        cwd=ASSETS_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert ran.returncode == 0, ran.stderr
+    return json.loads(ran.stdout)
+
+
+@pytest.mark.parametrize(
+    ("next_path", "goes_to"),
+    [
+        ("/view/abc?x=1", "/view/abc?x=1"),
+        ("/?status=pending", "/?status=pending"),
+        ("/review", "/review"),
+        ("//evil.example/", "/"),  # another site, by a scheme-relative URL
+        ("/\\evil.example/", "/"),  # browsers read a backslash as a slash
+        ("https://evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/sign-in?next=/review", "/"),
+        ("", "/"),
+    ],
+)
+def test_after_signing_in_the_page_goes_back_to_a_path_of_its_own_only(next_path: str, goes_to: str) -> None:
+    script = (
+        f'import {{ safeNext }} from "./router.js"; console.log(JSON.stringify(safeNext({json.dumps(next_path)})));'
+    )
+    assert run_modules(script) == goes_to
+
+
+@pytest.mark.parametrize(
+    ("file", "refused"),
+    [
+        ({"name": "cat.jpg", "type": "image/jpeg", "size": 10}, None),
+        ({"name": "cat.png", "type": "image/png", "size": 10}, None),
+        ({"name": "CAT.JPEG", "type": "", "size": 10}, None),  # no type given: the extension says
+        ({"name": "invoice.pdf", "type": "application/pdf", "size": 10}, "not a JPEG or PNG"),
+        ({"name": "anim.gif", "type": "image/gif", "size": 10}, "not a JPEG or PNG"),
+        ({"name": "photo.jpg", "type": "image/webp", "size": 10}, "not a JPEG or PNG"),  # the type says
+        ({"name": "notes", "type": "", "size": 10}, "not a JPEG or PNG"),
+        ({"name": "empty.jpg", "type": "image/jpeg", "size": 0}, "an empty file"),
+        ({"name": "big.jpg", "type": "image/jpeg", "size": 25 * 1024 * 1024}, None),
+        ({"name": "big.jpg", "type": "image/jpeg", "size": 25 * 1024 * 1024 + 1}, "over the 25 MB limit"),
+    ],
+)
+def test_the_page_refuses_what_the_pipeline_would(file: dict[str, Any], refused: str | None) -> None:
+    limit = DEFAULT_MAX_UPLOAD_BYTES
+    script = (
+        f'import {{ refusal }} from "./files.js"; console.log(JSON.stringify(refusal({json.dumps(file)}, {limit})));'
+    )
+    assert run_modules(script) == refused
+
+
+@pytest.mark.parametrize(
+    ("limit", "said"),
+    [
+        (25 * 1024 * 1024, "25 MB"),
+        (1536 * 1024, "1.5 MB"),
+        (1_000_000, "976.56 KB"),
+        (512 * 1024, "512 KB"),
+        (1000, "1000 bytes"),
+    ],
+)
+def test_limits_read_as_people_say_them(limit: int, said: str) -> None:
+    assert run_modules(f'import {{ limit }} from "./format.js"; console.log(JSON.stringify(limit({limit})));') == said
 
 
 FORBIDDEN = {

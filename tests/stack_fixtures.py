@@ -34,6 +34,7 @@ import pytest
 
 from harness import emulator as embedded
 from harness.aws import AwsTarget
+from harness.edge import process as edge_process
 from harness.emulator import DEFAULT_PORT, Emulator, EmulatorError
 from harness.notice_tap import NoticeTap, sent_mail
 from tests.e2e.uploading import Uploads, new_owner
@@ -60,7 +61,8 @@ def emulator() -> Emulator:
     try:
         yield emu
     finally:
-        if already is None:
+        if already is None:  # the session started it: it stops it, and the CDN edge `up` started
+            edge_process.stop()
             embedded.stop(port)
 
 

@@ -80,6 +80,8 @@ def _how_to(cdn: str, users: list[DemoUser]) -> str:
 Sign in (the passwords are new on each `make demo`; `python -m harness users` manages users):
 {accounts}
 
+The dashboard: {cdn}/   (the demo's images are under "My images" for {photographer.name})
+
 cdn_url: {cdn}
   curl {cdn}/api/health
   curl -c demo.cookies -H 'Content-Type: application/json' -d '{login}' {cdn}/api/session

@@ -46,6 +46,7 @@ def test_the_demo_prints_the_cdn_the_users_and_curl_lines_that_work_together(sto
     users = web_demo.demo_users(OUTPUTS)
     shown = web_demo._how_to(OUTPUTS["cdn_url"], users)
     assert "cdn_url: http://127.0.0.1:4580" in shown
+    assert "The dashboard: http://127.0.0.1:4580/ " in shown
     for user in users:
         assert user.name in shown and user.password in shown
     assert f'"username": "demo", "password": "{users[0].password}"' in shown

@@ -72,6 +72,11 @@ def expect_thumbnail(page: Page, alt: str) -> None:
     assert image.evaluate("img => img.naturalWidth") > 0, f"the thumbnail of {alt} did not load"
 
 
+def broken_images(page: Page) -> list[str]:
+    """The images of the page the browser fetched but could not show."""
+    return page.evaluate("[...document.images].filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)")
+
+
 def files_in(folder: Path, files: dict[str, bytes]) -> list[Path]:
     paths = []
     for name, data in files.items():
@@ -94,8 +99,9 @@ def test_a_wrong_password_is_refused_then_a_photographer_signs_in_and_out(cdn_ur
     sign_in(page, cdn_url, ann)
     expect(nav(page, "My images")).to_be_visible()
     expect(nav(page, "Review")).to_have_count(0)  # reviewers only
-    expect(grid(page)).to_be_visible()
+    expect(grid(page)).to_be_attached()  # empty: a new user has no images
     screenshot(page, "signed-in")
+    assert broken_images(page) == []  # the header's icon too
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
@@ -146,7 +152,6 @@ def test_a_pdf_is_refused_in_the_page_with_its_reason_and_never_sent(
     cdn_url, stack, upload, web_user, page, screenshot, tmp_path
 ):
     ann = web_user(upload.owner)
-    upload.adopt(upload.key("invoice.pdf"))  # removed afterwards, should the page send it after all
     sign_in(page, cdn_url, ann)
     sent: list[Request] = []
     page.on("request", lambda request: sent.append(request) if request.method == "POST" else None)
@@ -156,6 +161,8 @@ def test_a_pdf_is_refused_in_the_page_with_its_reason_and_never_sent(
     expect(item).to_contain_text(re.compile(r"not a JPEG or PNG", re.IGNORECASE))
     screenshot(page, "refused")
 
+    if sent:
+        upload.adopt(upload.key("invoice.pdf"))  # sent after all: removed with the test's uploads
     assert [request.url for request in sent] == []  # no upload form asked for, nothing posted to the bucket
     assert not stack.exists(upload.key("invoice.pdf"))
 

@@ -36,6 +36,9 @@ class Api(pulumi.ComponentResource):
             description=args.description,
             # Regional: the CDN is the edge in front of it (an edge-optimized API would add a second one).
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
+            # Every answer may be binary: the function base64-encodes what is not text (an icon, an
+            # image) and API Gateway decodes it for the client, whatever the client accepts.
+            binary_media_types=["*/*"],
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.stage_name = STAGE

@@ -135,8 +135,12 @@ class Web(pulumi.ComponentResource):
             f"{name}-deployment",
             rest_api=rest_api.id,
             description="the web function on every path",
-            # A new deployment whenever a route changes (a deployment is a snapshot of the routes).
-            triggers={"routes": pulumi.Output.all(*[r.id for r in routes]).apply(_digest)},
+            # A new deployment whenever a route or the API's binary media types change (a deployment
+            # is a snapshot of both).
+            triggers={
+                "routes": pulumi.Output.all(*[r.id for r in routes]).apply(_digest),
+                "binary_media_types": rest_api.binary_media_types.apply(lambda types: ",".join(types or [])),
+            },
             opts=pulumi.ResourceOptions(parent=self, depends_on=routes),
         )
         self.stage = aws.apigateway.Stage(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from apig_wsgi import make_lambda_handler
+from apig_wsgi import DEFAULT_NON_BINARY_CONTENT_TYPE_PREFIXES, make_lambda_handler
 from aws_lambda_powertools import Logger
 
 from handlers.settings import WebFunctionSettings
@@ -17,6 +17,11 @@ from handlers.web.environment import app_from_environment
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# Answers of these types go out as text; any other (an image) base64-encoded, which API Gateway
+# decodes for a client whose Accept matches the API's binary media types. An SVG icon is text: sent
+# base64 it would reach a browser as base64 wherever API Gateway keeps it (LocalStack skips `*/*`).
+TEXT = (*DEFAULT_NON_BINARY_CONTENT_TYPE_PREFIXES, "image/svg+xml", "application/javascript", "application/xml")
 
 logger = Logger()
 settings = WebFunctionSettings.from_environment()
@@ -27,6 +32,8 @@ _serve: Any = None
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     global _serve
     if _serve is None:
-        _serve = make_lambda_handler(app_from_environment(settings), binary_support=True)
+        _serve = make_lambda_handler(
+            app_from_environment(settings), binary_support=True, non_binary_content_type_prefixes=TEXT
+        )
     response: dict[str, Any] = _serve(event, context)
     return response

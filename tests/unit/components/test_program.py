@@ -413,6 +413,8 @@ def test_every_path_and_method_of_the_api_goes_to_the_web_function(program):
     assert permission["sourceArn"] == "arn:aws:execute-api:us-east-1:000000000000:imagepipe-local-api-id/*/*"
     (stage,) = program.of_type("aws:apigateway/stage:Stage").values()
     assert stage["stageName"] == "live"
+    (api,) = program.of_type("aws:apigateway/restApi:RestApi").values()
+    assert api["binaryMediaTypes"] == ["*/*"]  # the function's base64 answers reach clients as bytes
 
 
 def test_the_dashboard_may_post_upload_forms_to_the_bucket_and_nothing_else(program):

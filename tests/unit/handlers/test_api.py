@@ -5,6 +5,7 @@ environment, the session key made in Secrets Manager on first use)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import boto3
@@ -60,6 +61,14 @@ def event(method: str, path: str, body: Any = None, headers: dict[str, str] | No
 def test_a_request_is_answered_by_the_app(api: Any, context: Any) -> None:
     response = api.handler(event("GET", "/api/health"), context)
     assert response["statusCode"] == 200 and json.loads(response["body"]) == {"status": "ok"}
+
+
+def test_the_dashboards_text_assets_go_out_as_text(api: Any, context: Any) -> None:
+    page = api.handler(event("GET", "/"), context)
+    assert page["statusCode"] == 200 and not page["isBase64Encoded"]
+    for asset in re.findall(r'/assets/[^"]+', page["body"]):
+        answer = api.handler(event("GET", asset), context)
+        assert answer["statusCode"] == 200 and not answer["isBase64Encoded"], (asset, answer["headers"])
 
 
 def test_a_session_signed_in_through_the_function_carries_on(api: Any, context: Any) -> None:

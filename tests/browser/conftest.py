@@ -144,3 +144,9 @@ def screenshot(request: pytest.FixtureRequest, artifacts: Path) -> Callable[[Pag
         return path
 
     return take
+
+
+@pytest.fixture
+def cdn_url(stack) -> str:
+    """Where the deployed stack's CDN serves the dashboard (the local edge)."""
+    return str(stack.outputs["cdn_url"])

@@ -392,35 +392,37 @@ def modules() -> list[Path]:
     return sorted(ASSETS_DIR.glob("*.js"))
 
 
+def node() -> str:
+    """The machine's node (every machine of this kind has one): a test that needs it fails without it,
+    rather than passing unseen."""
+    found = shutil.which("node")
+    if found is None:
+        pytest.fail("node is not installed: the dashboard's modules are checked with it")
+    return found
+
+
 @pytest.mark.parametrize("module", modules(), ids=lambda path: path.name)
 def test_modules_parse_as_es_modules(module: Path) -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: the browser tests load the modules")
     checked = subprocess.run(
-        [node, "--experimental-default-type=module", "--check", str(module)], capture_output=True, text=True
+        [node(), "--experimental-default-type=module", "--check", str(module)], capture_output=True, text=True
     )
     assert checked.returncode == 0, checked.stderr
 
 
 def test_the_syntax_check_fails_on_a_broken_module(tmp_path: Path) -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
     broken = tmp_path / "broken.js"
     broken.write_text('import { a } from "./a.js";\nexport const b = a +;\n')
-    checked = subprocess.run([node, "--experimental-default-type=module", "--check", str(broken)], capture_output=True)
+    checked = subprocess.run(
+        [node(), "--experimental-default-type=module", "--check", str(broken)], capture_output=True
+    )
     assert checked.returncode != 0
 
 
 def run_modules(script: str) -> Any:
     """Run `script`, an ES module importing the dashboard's modules as ./<name>.js, in node; what it
-    prints, as JSON. Skipped without node (the modules that touch the page need a browser anyway)."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: the browser tests load the modules")
+    prints, as JSON (the modules that touch the page need a browser: tests/browser)."""
     ran = subprocess.run(
-        [node, "--experimental-default-type=module", "--no-warnings", "--input-type=module", "-e", script],
+        [node(), "--experimental-default-type=module", "--no-warnings", "--input-type=module", "-e", script],
         cwd=ASSETS_DIR,
         capture_output=True,
         text=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ KERNEL_COLUMNS = (
     ("case", "case", "{}"),
     ("megapixels", "MP", "{:.1f}"),
     ("ours_ms", "ours ms", "{:.0f}"),
+    ("floor_ms", "floor ms", "{:.0f}"),
     ("pyvips_ms", "pyvips ms", "{:.0f}"),
     ("naive_ms", "naive ms", "{:.0f}"),
     ("ours_peak_mb", "ours MB", "{:.0f}"),
@@ -25,6 +27,13 @@ COLDSTART_COLUMNS = (
     ("init_ms", "total ms", "{:.0f}"),
     ("warm_ms", "warm call ms", "{:.0f}"),
 )
+PACKAGE_COLUMNS = (
+    ("function", "function", "{}"),
+    ("zip_mb", "zip MB", "{:.1f}"),
+    ("unzipped_mb", "unzipped MB", "{:.1f}"),
+    ("files", "files", "{:,}"),
+)
+COLDSTART_TOTAL_MS = 250.0  # issue 11: import + first call, every handler, the web function's included
 API_COLUMNS = (
     ("route", "route", "{}"),
     ("records", "records", "{:,}"),
@@ -76,29 +85,40 @@ def render(results: dict[str, Any]) -> str:
         parts.append(table(results["kernel"], KERNEL_COLUMNS))
         for row in results["kernel"]:
             vs_pyvips = _ratio(row, "ours_vs_pyvips", "ours_ms", "pyvips_ms")
+            vs_floor = _ratio(row, "ours_vs_floor", "ours_ms", "floor_ms")
             vs_naive = _ratio(row, "naive_vs_ours", "naive_ms", "ours_ms")
             memory = _ratio(row, "peak_vs_pyvips", "ours_peak_mb", "pyvips_peak_mb", floor=0.1)
+            times = [
+                f"{vs_pyvips:.2f}× pyvips time" if vs_pyvips is not None else None,
+                f"{vs_floor:.2f}× floor time" if vs_floor is not None else None,
+            ]
             ratios = [
-                f"ours {vs_pyvips:.2f}× pyvips time" if vs_pyvips is not None else None,
+                "ours " + ", ".join(t for t in times if t) if any(times) else None,
                 f"{vs_naive:.1f}× faster than naive" if vs_naive is not None else None,
                 f"memory {memory:.2f}× pyvips" if memory is not None else None,
             ]
             parts.append(f"  {row['case']}: {', '.join(r for r in ratios if r)}")
-        parts.append(
-            "  targets: 12 MP JPEG ≤ 1.0× pyvips, ≥ 3× naive, PSNR ≥ 38 dB; 3 MP PNG ≤ 1.2× pyvips;"
-            " memory ≤ 1.5× pyvips"
-        )
+        parts.append("  ours / floor time is what our enhancement, orientation and safety checks cost")
+        # Not a top-level import: harness.bench imports this module before it defines what the kernel needs.
+        from harness.bench.kernel import TARGETS, target_notes
+
+        parts.append(textwrap.fill("; ".join(TARGETS), 100, initial_indent="  targets: ", subsequent_indent=" " * 11))
+        parts.extend(f"    {note}" for note in target_notes(results["kernel"]))
     if "coldstart" in results:
         parts.append("\nCold start: handler module import in a fresh interpreter, then its first call (medians)")
         parts.append(table(results["coldstart"], COLDSTART_COLUMNS))
         parts.append(
-            "  targets: import ≤ 250 ms for handlers.enhance, ≤ 150 ms for the others;\n"
-            "  total (import + first call) ≤ 250 ms for every handler, the web function's included"
+            f"  target: total (import + first call) ≤ {COLDSTART_TOTAL_MS:g} ms for every handler,"
+            " the web function's included"
         )
+        parts.extend(f"    {note}" for note in coldstart_notes(results["coldstart"]))
         parts.append(
             "  first call: a stage's setup (the SDK, its clients, the idempotency store), or the web function's\n"
             "  first request (the app, its clients, the session key; AWS is a moto server); warm: a second request"
         )
+    if results.get("packages"):
+        parts.append("\nPackage: the deployment package of each function")
+        parts.append(table(results["packages"], PACKAGE_COLUMNS))
     if "pipeline" in results:
         p = results["pipeline"]
         parts.append("\nPipeline: 2 MP JPEG uploads through the deployed stack in the emulator")
@@ -117,6 +137,20 @@ def render(results: dict[str, Any]) -> str:
     if "api" in results:
         parts.extend(render_api(results["api"]))
     return "\n".join(parts)
+
+
+def coldstart_notes(rows: list[dict[str, Any]]) -> list[str]:
+    """The cold start target, met or not, per handler: its total ``init_ms`` (import + first call)."""
+    notes = []
+    for row in rows:
+        total = row.get("init_ms")
+        ok = total is not None and total <= COLDSTART_TOTAL_MS
+        shown = "n/a" if total is None else f"{total:.0f} ms"
+        notes.append(
+            f"{'met' if ok else 'NOT met'}: {row['handler']}: total (import + first call) = {shown}"
+            f" (target ≤ {COLDSTART_TOTAL_MS:g} ms)"
+        )
+    return notes
 
 
 def render_api(api: dict[str, Any]) -> list[str]:

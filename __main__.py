@@ -15,7 +15,7 @@ from components.filter import EventFilter, EventFilterArgs
 from components.function import LambdaSettings
 from components.ingest import Ingest, IngestArgs
 from components.notify import Notify, NotifyArgs
-from components.package import PackageSpec, build_package
+from components.package import build_package, handlers_spec
 from components.removal import Removal, RemovalArgs
 from components.storage import Storage, StorageArgs
 from components.users import Users, UsersArgs
@@ -26,12 +26,7 @@ ROOT = Path(__file__).resolve().parent
 
 config = StackConfig.load()
 package = build_package(
-    PackageSpec(
-        source_dir=ROOT / "handlers",
-        requirements=ROOT / "handlers" / "requirements.txt",
-        runtime=config.lambda_runtime,
-        architecture=config.lambda_architecture,
-    ),
+    handlers_spec(ROOT, config.lambda_runtime, config.lambda_architecture),
     cache_dir=ROOT / "build" / "lambda-packages",
 )
 lambda_settings = LambdaSettings(

@@ -42,6 +42,10 @@ ENVIRONMENT: Final = frozenset(value for name, value in vars(Env).items() if nam
 
 METRICS_NAMESPACE: Final = "imagepipe"
 
+# The AWS services the functions make clients for: the deployment package's botocore carries the
+# data of these only (components/package.py), and a client for any other fails to be made.
+SDK_SERVICES: Final = ("dynamodb", "s3", "secretsmanager", "ses", "sns", "sqs")
+
 # The bucket: uploads come in under one prefix, published variants go out under the other.
 UPLOAD_PREFIX: Final = "uploads/"  # uploads/<owner>/<file name>
 # images/<variant>/<image id>-<upload version>.<extension>: the CDN serves this prefix as it is, at

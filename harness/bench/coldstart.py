@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from components.package import PackageSpec, build_package
+from components.package import build_package, handlers_spec
 from handlers.contract import METRICS_NAMESPACE, Env
 from harness.bench import webstart
 from harness.bench.stats import median
@@ -85,10 +85,7 @@ FUNCTION_ENVIRONMENT = {
 
 def unpacked_package(cache: Path) -> Path:
     """The python3.11/x86_64 deployment package the program deploys, unzipped (cached by content)."""
-    package = build_package(
-        PackageSpec(ROOT / "handlers", ROOT / "handlers" / "requirements.txt", "python3.11", "x86_64"),
-        cache_dir=ROOT / "build" / "lambda-packages",
-    )
+    package = build_package(handlers_spec(ROOT, "python3.11", "x86_64"), cache_dir=ROOT / "build" / "lambda-packages")
     folder = cache / package.stem
     if not folder.exists():
         partial = folder.with_suffix(".partial")

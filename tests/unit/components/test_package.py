@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+import gzip
+import json
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from components.package import PackageBuildError, PackageSpec, build_package
+from components.package import PackageBuildError, PackageSpec, build_package, handlers_spec, prune_sdk_data
+from handlers.contract import SDK_SERVICES
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -43,6 +47,67 @@ def test_the_real_package_carries_handlers_and_wheels_for_the_lambda_runtime(tmp
     assert any(n.startswith("aws_lambda_powertools/") for n in names)
     assert "handlers/__pycache__/ingest.cpython-311.pyc" in names  # bytecode shipped: no compiling at cold start
     assert any(n.startswith("aws_lambda_powertools/__pycache__/") for n in names)
+
+
+def test_the_functions_package_carries_the_sdk_with_the_data_of_their_services_only(tmp_path):
+    archive = zipfile.ZipFile(build_package(handlers_spec(ROOT, "python3.11", "x86_64"), tmp_path))
+    names = archive.namelist()
+    assert "boto3/__init__.py" in names and "botocore/__pycache__/session.cpython-311.pyc" in names
+    services = {n.split("/")[2] for n in names if n.startswith("botocore/data/") and n.count("/") >= 3}
+    assert services == set(SDK_SERVICES)
+    assert not [n for n in names if n.endswith("/examples-1.json")]
+    assert {n.split("/")[2] for n in names if n.startswith("boto3/data/") and n.count("/") >= 3} <= set(SDK_SERVICES)
+    endpoints = json.loads(archive.read("botocore/data/endpoints.json"))
+    aws = next(p for p in endpoints["partitions"] if p["partition"] == "aws")
+    assert set(aws["services"]) == {"dynamodb", "s3", "secretsmanager", "email", "sns", "sqs"}  # SES's is "email"
+    assert "us-east-1" in aws["services"]["s3"]["endpoints"]  # the kept entries whole
+
+
+def _sdk_tree(root: Path, services: dict[str, str]) -> Path:
+    """A botocore data folder with `services` (name → endpoint prefix) and an endpoint table."""
+    data = root / "botocore" / "data"
+    for name, prefix in services.items():
+        version = data / name / "2020-01-01"
+        version.mkdir(parents=True)
+        model = {"metadata": {"endpointPrefix": prefix}, "operations": {}, "shapes": {}}
+        (version / "service-2.json.gz").write_bytes(gzip.compress(json.dumps(model).encode()))
+        (version / "examples-1.json").write_text("{}")
+    table = {"partitions": [{"partition": "aws", "services": {prefix: {} for prefix in services.values()}}]}
+    (data / "endpoints.json").write_text(json.dumps(table))
+    return data
+
+
+def test_pruning_keeps_the_named_services_and_their_endpoint_entries(tmp_path):
+    data = _sdk_tree(tmp_path, {"s3": "s3", "ses": "email", "ec2": "ec2"})
+    prune_sdk_data(tmp_path, ("s3", "ses"))
+    assert sorted(p.name for p in data.iterdir() if p.is_dir()) == ["s3", "ses"]
+    assert not list(data.glob("*/*/examples-1.json"))
+    assert json.loads((data / "endpoints.json").read_text())["partitions"][0]["services"] == {"email": {}, "s3": {}}
+
+
+def test_pruning_names_a_service_botocore_does_not_know_and_needs_botocore(tmp_path):
+    _sdk_tree(tmp_path / "with", {"s3": "s3"})
+    with pytest.raises(PackageBuildError, match="no service named s4"):
+        prune_sdk_data(tmp_path / "with", ("s3", "s4"))
+    with pytest.raises(PackageBuildError, match="boto3 must be in its requirements"):
+        prune_sdk_data(tmp_path / "without", ("s3",))
+
+
+def _client_services(path: Path) -> set[str]:
+    """The services `path` makes clients for: `boto3.client("x", …)` and a stage's `clients("x")`."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            name = ast.unparse(node.func)
+            if name in ("boto3.client", "clients"):
+                found.add(node.args[0].value)
+    return found
+
+
+def test_every_client_the_functions_make_is_of_a_service_the_package_keeps():
+    made = set().union(*(_client_services(path) for path in (ROOT / "handlers").rglob("*.py")))
+    assert made >= {"s3", "dynamodb", "sqs", "sns", "ses", "secretsmanager"}  # the scan finds them
+    assert made <= set(SDK_SERVICES)
 
 
 def test_equal_content_gives_equal_bytes_and_is_built_once(sources, tmp_path):

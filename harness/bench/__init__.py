@@ -47,7 +47,7 @@ def run_bench(
     if "coldstart" in sections:
         from harness.bench.coldstart import run_coldstart
 
-        results["coldstart"] = run_coldstart(say)
+        results["coldstart"], results["packages"] = run_coldstart(say)
     if "pipeline" in sections:
         from harness.bench.pipeline import run_pipeline
 

@@ -9,7 +9,12 @@ costs import + setup, and a lower import time must not hide a cost moved to the 
 The web function (`handlers.api`) is timed the same way, its first call being a first request (an
 API Gateway proxy event): that builds the app and reads the session key, against a moto server
 (`harness/bench/webstart.py`). It is timed twice, for `GET /api/health` and for a signed-in
-`GET /api/images`; a second, warm request in the same interpreter shows what the first one added."""
+`GET /api/images`; a second, warm request in the same interpreter shows what the first one added.
+
+Beside them, the floor (:data:`SDK_FLOOR`): an empty module whose first call imports boto3 and makes
+one client, the least any of the functions can cost, since each of them calls DynamoDB. Each row says
+how far above it the handler is, and where its imports' time goes by distribution (`footprint.py`),
+which also gives each function's package size and what of it the function loads."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +31,7 @@ from typing import Any, NamedTuple
 
 from components.package import build_package, handlers_spec
 from handlers.contract import METRICS_NAMESPACE, Env
-from harness.bench import webstart
+from harness.bench import footprint, webstart
 from harness.bench.stats import median
 from harness.emulator import Paths
 
@@ -46,10 +52,11 @@ _PROBE = (
     "    log_stream_name = 'bench'\n"
     "    def get_remaining_time_in_millis(self):\n"
     "        return 29000\n"
+    f"print({footprint.PROBE_MARK!r}, file=sys.stderr, flush=True)\n"
     "started = time.perf_counter()\n"
     "module = importlib.import_module(sys.argv[1])\n"
     "imported = time.perf_counter()\n"
-    "calls, answers = [], []\n"
+    "calls, answers, sdk_ms = [], [], None\n"
     "if len(sys.argv) > 2:\n"
     "    for event in json.loads(sys.argv[2]):\n"
     "        before = time.perf_counter()\n"
@@ -60,9 +67,13 @@ _PROBE = (
     "else:\n"
     "    stage = getattr(module, 'stage', None)\n"
     "    if stage is not None:\n"
+    "        import boto3\n"
+    "        sdk_ms = (time.perf_counter() - imported) * 1000\n"
     "        stage.prepare()\n"
     "    calls.append((time.perf_counter() - imported) * 1000)\n"
-    "print(json.dumps({'import_ms': (imported - started) * 1000, 'calls_ms': calls, 'answers': answers}))\n"
+    "modules = sorted({name.split('.')[0] for name in sys.modules})\n"
+    "print(json.dumps({'import_ms': (imported - started) * 1000, 'calls_ms': calls, 'answers': answers,\n"
+    "                  'sdk_ms': sdk_ms, 'modules': modules}))\n"
 )
 # What Lambda and the stack give the functions (values only need to be well formed: nothing is called).
 FUNCTION_ENVIRONMENT = {
@@ -83,9 +94,14 @@ FUNCTION_ENVIRONMENT = {
 }
 
 
-def unpacked_package(cache: Path) -> Path:
-    """The python3.11/x86_64 deployment package the program deploys, unzipped (cached by content)."""
-    package = build_package(handlers_spec(ROOT, "python3.11", "x86_64"), cache_dir=ROOT / "build" / "lambda-packages")
+def deployed_package() -> Path:
+    """The python3.11/x86_64 deployment package the program deploys (built once per content)."""
+    return build_package(handlers_spec(ROOT, "python3.11", "x86_64"), cache_dir=ROOT / "build" / "lambda-packages")
+
+
+def unpacked_package(cache: Path, package: Path | None = None) -> Path:
+    """`package` (the deployed one by default) unzipped under `cache` (once per content)."""
+    package = package or deployed_package()
     folder = cache / package.stem
     if not folder.exists():
         partial = folder.with_suffix(".partial")
@@ -102,12 +118,14 @@ def runtime_python() -> str:
 
 
 class Start(NamedTuple):
-    """One fresh interpreter's timings (ms): the import, its first call, and a second call (the web
-    function's warm request; None for a stage's setup, which happens once)."""
+    """One fresh interpreter's timings (ms): the import, its first call, a second call (the web
+    function's warm request; None for a stage's setup, which happens once), and the part of a
+    stage's first call that is `import boto3` (None for the web function, which imports it first)."""
 
     import_ms: float
     first_ms: float
     warm_ms: float | None = None
+    sdk_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -127,19 +145,28 @@ def probe(
     python: str,
     events: tuple[dict[str, Any], ...] = (),
     environment: dict[str, str] | None = None,
+    *,
+    importtime: bool = False,
 ) -> dict[str, Any]:
     """Import `module` in a fresh interpreter, the package first on the path, the function's
-    environment (and `environment`) set; then run its stage's setup, or call its handler with
-    `events`. {"import_ms", "calls_ms", "answers": [[status, set-cookie, body], …]}."""
+    environment (and `environment`) set; then run its stage's setup (`import boto3`, timed as
+    "sdk_ms", then `stage.prepare()`), or call its handler with `events`. {"import_ms", "calls_ms",
+    "sdk_ms", "answers": [[status, set-cookie, body], …], "modules": the top-level modules loaded}, and
+    with `importtime` the interpreter's `-X importtime` report as "importtime" (its timings are
+    then slowed down by the report itself)."""
     variables = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **FUNCTION_ENVIRONMENT}
     variables.update(environment or {})
-    variables["PYTHONPATH"] = str(package)
+    after = variables.get("PYTHONPATH")  # an `environment`'s own path comes after the package
+    variables["PYTHONPATH"] = os.pathsep.join([str(package), *([after] if after else [])])
     variables["PYTHONDONTWRITEBYTECODE"] = "1"  # Lambda's /var/task is read-only
-    command = [python, "-s", "-c", _PROBE, module, *([json.dumps(list(events))] if events else [])]
+    flags = ["-X", "importtime"] if importtime else []
+    command = [python, "-s", *flags, "-c", _PROBE, module, *([json.dumps(list(events))] if events else [])]
     result = subprocess.run(command, capture_output=True, text=True, env=variables, cwd=package)
     if result.returncode != 0:
         raise RuntimeError(f"importing {module} failed:\n{result.stderr.strip()[-2000:]}")
     timings: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    if importtime:
+        timings["importtime"] = result.stderr
     for event, (status, _, body) in zip(events, timings["answers"], strict=True):
         if status != 200:
             raise RuntimeError(f"{module} answered {event['httpMethod']} {event['path']} with {status}: {body}")
@@ -157,7 +184,7 @@ def cold_start_ms(
     setup: 0 for a module without a `stage`; or its handler's first event), and for a second event."""
     timings = probe(module, package, python, events, environment)
     calls = timings["calls_ms"]
-    return Start(timings["import_ms"], calls[0], calls[1] if len(calls) > 1 else None)
+    return Start(timings["import_ms"], calls[0], calls[1] if len(calls) > 1 else None, timings["sdk_ms"])
 
 
 def web_probes(package: Path, python: str, backend: webstart.WebBackend) -> list[Probe]:
@@ -186,29 +213,91 @@ def row(probe: Probe, samples: list[Start]) -> dict[str, Any]:
         "setup_ms": round(median([s.first_ms for s in samples]), 1),
         "init_ms": round(median([s.import_ms + s.first_ms for s in samples]), 1),
     }
-    warm = [s.warm_ms for s in samples if s.warm_ms is not None]
-    if warm:
-        figures["warm_ms"] = round(median(warm), 1)
-    figures["samples_ms"] = [[round(v, 1) for v in s if v is not None] for s in samples]
+    for key in ("warm_ms", "sdk_ms"):
+        values = [getattr(s, key) for s in samples if getattr(s, key) is not None]
+        if values:
+            figures[key] = round(median(values), 1)
+    figures["samples_ms"] = [[round(v, 1) for v in s[:3] if v is not None] for s in samples]
     return figures
 
 
-def run_coldstart(progress: Callable[[str], None], repeats: int = 7) -> list[dict]:
-    """One row per handler (two for the web function, one per first request): {"handler",
-    "first_call", "import_ms", "setup_ms", "init_ms"} and the web function's "warm_ms", each the
-    median of `repeats` fresh interpreters (init is import + first call, per interpreter)."""
-    package = unpacked_package(ROOT / "build" / "bench")
+# The least a cold start of a function that calls AWS can cost: an empty module, whose first call
+# imports boto3 (from the package) and makes one client, DynamoDB's, which every stage and the web
+# function make. What a handler's total is above it is what the handler itself adds.
+SDK_FLOOR = "sdk_floor"
+_SDK_FLOOR_SOURCE = (
+    '"""The cold start floor: no imports; the first call makes the SDK and one client."""\n'
+    "class Floor:\n"
+    "    def prepare(self):\n"
+    "        import boto3\n"
+    "        boto3.client('dynamodb')\n"
+    "stage = Floor()\n"
+)
+
+
+def floor_probe(folder: Path) -> Probe:
+    """The SDK floor's probe, its module written to `folder` (put on the path after the package)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{SDK_FLOOR}.py").write_text(_SDK_FLOOR_SOURCE)
+    return Probe(SDK_FLOOR, "import boto3; client('dynamodb')", environment={"PYTHONPATH": str(folder)})
+
+
+def function_of(handler: str) -> str:
+    """The stack's function a handler module is the entry point of: handlers.ingest → ingest, the
+    web function's handlers.api → web."""
+    return "web" if handler == webstart.HANDLER else handler.removeprefix("handlers.")
+
+
+class ColdStart(NamedTuple):
+    """The coldstart section's figures: a row per probe, and a row per function for its package."""
+
+    starts: list[dict[str, Any]]
+    packages: list[dict[str, Any]]
+
+
+def run_coldstart(progress: Callable[[str], None], repeats: int = 7) -> ColdStart:
+    """`starts`: one row per handler (two for the web function, one per first request): {"handler",
+    "first_call", "import_ms", "setup_ms", "init_ms"}, a stage's "sdk_ms" (the first call's
+    `import boto3`) and the web function's "warm_ms", each the median of `repeats` fresh interpreters
+    (init is import + first call, per interpreter), and "import_shares" (:func:`footprint.import_shares`
+    of one more cold start under `-X importtime`); the last row is the SDK floor (:func:`floor_probe`),
+    and every other row's "over_floor_ms" is its total above the floor's. `packages`:
+    :func:`footprint.package_rows`, what each function's cold start loaded of the package."""
+    archive = deployed_package()
+    package = unpacked_package(ROOT / "build" / "bench", archive)
     python = runtime_python()
-    with webstart.web_backend(FUNCTION_ENVIRONMENT[Env.IMAGES_TABLE]) as backend:
+    with (
+        webstart.web_backend(FUNCTION_ENVIRONMENT[Env.IMAGES_TABLE]) as backend,
+        tempfile.TemporaryDirectory(prefix="imagepipe-floor-") as floor,
+    ):
         probes = [Probe(module) for module in HANDLERS] + web_probes(package, python, backend)
+        probes.append(floor_probe(Path(floor)))
         progress(f"cold start: importing each handler {repeats}× with {python} (the web function's AWS: moto)")
         # Interleaved (ingest, enhance, …, ingest, …), so a slow spell of the machine hits all alike.
         runs: list[list[Start]] = [[] for _ in probes]
         for _ in range(repeats):
             for index, each in enumerate(probes):
                 runs[index].append(cold_start_ms(each.handler, package, python, each.events, each.environment))
-    return [row(each, samples) for each, samples in zip(probes, runs, strict=True)]
+        progress("cold start: where each import's time goes (-X importtime), once each")
+        looks = [
+            probe(each.handler, package, python, each.events, each.environment, importtime=True) for each in probes
+        ]
+    dists = footprint.distributions(package)
+    starts = [
+        {**row(each, samples), "import_shares": footprint.import_shares(look["importtime"], dists)}
+        for each, samples, look in zip(probes, runs, looks, strict=True)
+    ]
+    floor_ms = starts[-1]["init_ms"]
+    for start in starts[:-1]:
+        start["over_floor_ms"] = round(start["init_ms"] - floor_ms, 1)
+    # The web function's last probe is the signed-in request, which loads the most.
+    loaded = {
+        function_of(each.handler): (each.handler, look["modules"])
+        for each, look in zip(probes, looks, strict=True)
+        if each.handler != SDK_FLOOR
+    }
+    return ColdStart(starts, footprint.package_rows(archive, package, loaded))
 
 
 if __name__ == "__main__":
-    print(json.dumps(run_coldstart(print), indent=2))
+    print(json.dumps(run_coldstart(print)._asdict(), indent=2))

@@ -9,8 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from harness.bench import webstart
-from harness.bench.coldstart import FUNCTION_ENVIRONMENT, SETUP, Probe, Start, cold_start_ms, row, web_probes
+from harness.bench import footprint, webstart
+from harness.bench.coldstart import (
+    FUNCTION_ENVIRONMENT,
+    HANDLERS,
+    SDK_FLOOR,
+    SETUP,
+    Probe,
+    Start,
+    cold_start_ms,
+    floor_probe,
+    function_of,
+    probe,
+    row,
+    web_probes,
+)
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -22,17 +35,29 @@ def test_an_import_is_timed_in_a_fresh_interpreter_with_the_function_environment
         f"assert sys.path[1] == {str(tmp_path)!r} or {str(tmp_path)!r} in sys.path\n"
         "import time; time.sleep(0.05)\n"
     )
-    imported, setup, warm = cold_start_ms("probe", tmp_path, sys.executable)
+    imported, setup, warm, sdk = cold_start_ms("probe", tmp_path, sys.executable)
     assert imported >= 50 and setup < 5  # a module without a stage has nothing to set up
-    assert warm is None
+    assert warm is None and sdk is None
 
 
 def test_the_first_call_setup_of_a_stage_is_timed_after_its_import(tmp_path):
     (tmp_path / "staged.py").write_text(
         "import time\nclass Stage:\n    def prepare(self):\n        time.sleep(0.05)\nstage = Stage()\n"
     )
-    imported, setup, _ = cold_start_ms("staged", tmp_path, sys.executable)
+    imported, setup, _, sdk = cold_start_ms("staged", tmp_path, sys.executable)
     assert setup >= 50 and imported < setup
+    assert sdk is not None and 0 < sdk < setup  # the first call's `import boto3`, then the stage's setup
+
+
+def test_a_probe_lists_the_modules_it_loaded_and_can_report_its_imports(tmp_path):
+    (tmp_path / "staged.py").write_text(
+        "import colorsys\nclass Stage:\n    def prepare(self):\n        pass\nstage = Stage()\n"
+    )
+    timings = probe("staged", tmp_path, sys.executable, importtime=True)
+    assert {"staged", "colorsys", "boto3", "botocore"} <= set(timings["modules"])
+    before, after = timings["importtime"].split(footprint.PROBE_MARK)
+    assert "| json" in before and "colorsys" not in before  # the probe's own imports come first
+    assert "| colorsys" in after and "| boto3" in after
 
 
 def test_a_module_that_fails_to_import_says_why(tmp_path):
@@ -76,8 +101,23 @@ def test_a_row_holds_the_medians_and_the_total_per_interpreter():
         "warm_ms": 3.0,
         "samples_ms": [[100.0, 300.0, 2.0], [140.0, 200.0, 4.0], [120.0, 260.0, 3.0]],
     }
-    staged = row(Probe("handlers.ingest"), [Start(100.0, 300.0)])
-    assert staged["first_call"] == SETUP and "warm_ms" not in staged and staged["samples_ms"] == [[100.0, 300.0]]
+    staged = row(Probe("handlers.ingest"), [Start(100.0, 300.0, None, 120.0), Start(110.0, 280.0, None, 100.0)])
+    assert staged["first_call"] == SETUP and "warm_ms" not in staged and staged["sdk_ms"] == 110.0
+    assert staged["samples_ms"] == [[100.0, 300.0], [110.0, 280.0]]
+
+
+def test_the_sdk_floor_imports_the_sdk_and_makes_one_client_on_its_first_call(tmp_path):
+    floor = floor_probe(tmp_path / "floor")
+    (tmp_path / "package").mkdir()
+    timings = probe(floor.handler, tmp_path / "package", sys.executable, environment=floor.environment)
+    assert timings["sdk_ms"] > 0 and timings["calls_ms"][0] > timings["sdk_ms"]
+    assert {"boto3", "botocore", SDK_FLOOR} <= set(timings["modules"]) and "handlers" not in timings["modules"]
+
+
+def test_each_handler_is_its_functions_entry_point():
+    assert [function_of(h) for h in (*HANDLERS, webstart.HANDLER)] == [
+        "ingest", "enhance", "removal", "notify", "commands", "web"
+    ]  # fmt: skip
 
 
 def test_a_proxy_event_is_the_rest_apis_with_its_query_and_cookie():

@@ -36,9 +36,13 @@ RESULTS = {
     ],
     "coldstart": [
         {"handler": "handlers.ingest", "first_call": "stage.prepare()", "import_ms": 120.4, "setup_ms": 310.2,
-         "init_ms": 430.6},
+         "sdk_ms": 150.1, "init_ms": 430.6, "over_floor_ms": 130.6,
+         "import_shares": {"runtime": 40.0, "botocore": 20.0, "pillow": 15.0, "handlers": 10.0,
+                           "aws-lambda-powertools": 9.0, "urllib3": 4.0, "six": 2.0}},
         {"handler": "handlers.api", "first_call": "GET /api/health", "import_ms": 801.0, "setup_ms": 377.5,
-         "init_ms": 1190.2, "warm_ms": 1.2},
+         "init_ms": 1190.2, "over_floor_ms": 890.2, "warm_ms": 1.2},
+        {"handler": "sdk_floor", "first_call": "import boto3; client('dynamodb')", "import_ms": 0.4,
+         "setup_ms": 299.6, "sdk_ms": 200.0, "init_ms": 300.0, "import_shares": {"runtime": 60.0, "botocore": 40.0}},
     ],
     "pipeline": {"images": 20, "p50_s": 1.2, "p95_s": 1.9, "per_min": 45.0, "floor_ms": 60.0,
                  "burst": 20, "burst_s": 26.7, "p50_over_floor": 20.0, "command_p50_s": 0.41, "command_p95_s": 0.9},
@@ -54,9 +58,14 @@ def test_the_table_shows_every_section_and_the_ratios_to_the_targets():
     assert kernel_row.split()[:4] == ["jpeg-12mp", "12.0", "80", "64"]
     assert "handlers.ingest" in text and "120" in text and "310" in text and "431" in text
     (web,) = [line for line in text.splitlines() if line.startswith("handlers.api")]
-    assert web.split() == ["handlers.api", "GET", "/api/health", "801", "378", "1190", "1"]
+    assert web.split() == ["handlers.api", "GET", "/api/health", "801", "378", "-", "1190", "890", "1"]
     (ingest,) = [line for line in text.splitlines() if line.startswith("handlers.ingest")]
-    assert ingest.split()[-1] == "-"  # a stage's setup happens once: no warm call
+    assert ingest.split()[-4:] == ["150", "431", "131", "-"]  # boto3, total, over floor; no warm call
+    (floor,) = [line for line in text.splitlines() if line.startswith("floor: SDK + 1 client")]
+    assert floor.split()[-5:] == ["300", "200", "300", "-", "-"]
+    assert "    handlers.ingest: runtime 40%, botocore 20%, pillow 15%, handlers 10%, aws-lambda-powertools 9%," \
+        " others 6%" in text.splitlines()
+    assert "    floor: SDK + 1 client: runtime 60%, botocore 40%" in text.splitlines()
     assert "p50 1.20 s, p95 1.90 s" in text and "p50 / floor = 20.0" in text
     assert "commands (20 captions in a row): p50 0.41 s, p95 0.90 s publish → record changed" in text
 
@@ -106,19 +115,20 @@ def test_the_cold_start_target_is_the_total_with_a_verdict_per_handler():
     assert verdicts == [
         "NOT met: handlers.ingest: total (import + first call) = 431 ms (target ≤ 250 ms)",
         "NOT met: handlers.api: total (import + first call) = 1190 ms (target ≤ 250 ms)",
+        "NOT met: floor: SDK + 1 client: total (import + first call) = 300 ms (target ≤ 250 ms)",
         "met: handlers.notify: total (import + first call) = 240 ms (target ≤ 250 ms)",
     ]
 
 
 def test_the_packages_are_a_table_of_their_own_when_measured():
     packages = [
-        {"function": "enhance", "zip_mb": 14.04, "unzipped_mb": 41.56, "files": 1234},
-        {"function": "web", "zip_mb": 9.5, "unzipped_mb": 30.0, "files": 987},
+        {"function": "enhance", "zip_mb": 14.04, "unzipped_mb": 41.56, "files": 1234, "loaded_mb": 38.5},
+        {"function": "web", "zip_mb": 9.5, "unzipped_mb": 30.0, "files": 987, "loaded_mb": 19.64},
     ]
     text = render({**RESULTS, "packages": packages})
     lines = text.splitlines()
-    at = lines.index("Package: the deployment package of each function")
-    assert lines[at + 1].split() == ["function", "zip", "MB", "unzipped", "MB", "files"]
-    assert lines[at + 3].split() == ["enhance", "14.0", "41.6", "1,234"]
-    assert lines[at + 4].split() == ["web", "9.5", "30.0", "987"]
+    at = lines.index("Package: the deployment package of each function (one package for all)")
+    assert lines[at + 1].split() == ["function", "zip", "MB", "unzipped", "MB", "files", "loaded", "MB"]
+    assert lines[at + 3].split() == ["enhance", "14.0", "41.6", "1,234", "38.5"]
+    assert lines[at + 4].split() == ["web", "9.5", "30.0", "987", "19.6"]
     assert "Package:" not in render(RESULTS) and "Package:" not in render({**RESULTS, "packages": []})

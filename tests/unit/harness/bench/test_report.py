@@ -63,8 +63,10 @@ def test_the_table_shows_every_section_and_the_ratios_to_the_targets():
     assert ingest.split()[-4:] == ["150", "431", "131", "-"]  # boto3, total, over floor; no warm call
     (floor,) = [line for line in text.splitlines() if line.startswith("floor: SDK + 1 client")]
     assert floor.split()[-5:] == ["300", "200", "300", "-", "-"]
-    assert "    handlers.ingest: runtime 40%, botocore 20%, pillow 15%, handlers 10%, aws-lambda-powertools 9%," \
+    assert (
+        "    handlers.ingest: runtime 40%, botocore 20%, pillow 15%, handlers 10%, aws-lambda-powertools 9%,"
         " others 6%" in text.splitlines()
+    )
     assert "    floor: SDK + 1 client: runtime 60%, botocore 40%" in text.splitlines()
     assert "p50 1.20 s, p95 1.90 s" in text and "p50 / floor = 20.0" in text
     assert "commands (20 captions in a row): p50 0.41 s, p95 0.90 s publish → record changed" in text

@@ -34,6 +34,7 @@ lambda_settings = LambdaSettings(
     runtime=config.lambda_runtime,
     architecture=config.lambda_architecture,
     log_retention_days=config.log_retention_days,
+    snap_start=config.lambda_snap_start,
 )
 
 storage = Storage(

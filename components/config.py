@@ -22,6 +22,7 @@ _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _OWNER = re.compile(r"^[^/]{1,255}$")  # a key's second segment: uploads/<owner>/<file name>
 _RUNTIMES = ("python3.11", "python3.12", "python3.13")
+SNAP_START_RUNTIMES = ("python3.12", "python3.13")  # Lambda SnapStart for Python starts at 3.12
 _ARCHITECTURES = ("x86_64", "arm64")
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 # A name the CDN answers to: DNS labels, the first one possibly a wildcard (`*.example.com`).
@@ -43,6 +44,9 @@ class StackConfig:
     force_destroy: bool = False
     lambda_runtime: str = "python3.11"
     lambda_architecture: str = "x86_64"
+    # Lambda SnapStart: each function's init (imports, SDK clients, the web app) runs once when a
+    # version is published, and cold starts resume from its snapshot (handlers/snapstart.py).
+    lambda_snap_start: bool = False
     max_upload_bytes: int = 25 * 1024 * 1024
     max_pixels: int = 50_000_000
     optimized_edge: int = 1600
@@ -83,6 +87,17 @@ class StackConfig:
             self.lambda_architecture in _ARCHITECTURES,
             "lambdaArchitecture",
             f"{self.lambda_architecture!r} is not one of {', '.join(_ARCHITECTURES)}",
+        )
+        _check(
+            isinstance(self.lambda_snap_start, bool),
+            "lambdaSnapStart",
+            f"must be true or false, not {self.lambda_snap_start!r}",
+        )
+        _check(
+            not self.lambda_snap_start or self.lambda_runtime in SNAP_START_RUNTIMES,
+            "lambdaSnapStart",
+            f"needs imagepipe:lambdaRuntime {' or '.join(SNAP_START_RUNTIMES)} (Lambda SnapStart for Python starts "
+            f"at 3.12), not {self.lambda_runtime!r}",
         )
         _check(
             1 <= self.max_upload_bytes <= 1024**3,
@@ -182,6 +197,7 @@ class StackConfig:
                 force_destroy=_or(config.get_bool("forceDestroy"), defaults.force_destroy),
                 lambda_runtime=config.get("lambdaRuntime") or defaults.lambda_runtime,
                 lambda_architecture=config.get("lambdaArchitecture") or defaults.lambda_architecture,
+                lambda_snap_start=_or(config.get_bool("lambdaSnapStart"), defaults.lambda_snap_start),
                 max_upload_bytes=_or(config.get_int("maxUploadBytes"), defaults.max_upload_bytes),
                 max_pixels=_or(config.get_int("maxPixels"), defaults.max_pixels),
                 optimized_edge=_or(config.get_int("optimizedEdge"), defaults.optimized_edge),

@@ -1,5 +1,11 @@
 """A stage's function: a Lambda fed by one event source (an SQS queue or a DynamoDB stream) or
-invoked by a service (API Gateway), with its own role, policy and log group."""
+invoked by a service (API Gateway), with its own role, policy and log group.
+
+With SnapStart (`LambdaSettings.snap_start`) each deploy publishes a version, whose init Lambda runs
+once and snapshots, and an alias points at it: whatever invokes the function invokes the alias
+(`target_arn`, `invoke_arn`, `qualifier`), since SnapStart applies to published versions only and
+`$LATEST` would cold-start as before. Without it nothing is published and nothing aliased.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,11 @@ class LambdaSettings:
     runtime: str
     architecture: str
     log_retention_days: int
+    snap_start: bool = False  # only for python3.12+ runtimes (components/config.py checks)
+
+
+ALIAS = "live"
+"""The alias every invoker targets when SnapStart is on: the version the last deploy published."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,13 @@ class StageFunction(pulumi.ComponentResource):
 
     function: aws.lambda_.Function
     role: aws.iam.Role
+    alias: aws.lambda_.Alias | None
+    target_arn: pulumi.Output[str]
+    """What an event source mapping invokes: the alias's ARN with SnapStart, else the function's."""
+    invoke_arn: pulumi.Output[str]
+    """What API Gateway integrates with: the alias's invoke ARN with SnapStart, else the function's."""
+    qualifier: str | None
+    """The alias a `Permission` grants on with SnapStart (None: the function itself)."""
 
     def __init__(self, name: str, args: StageFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("imagepipe:lambda:StageFunction", name, None, opts)
@@ -142,16 +160,40 @@ class StageFunction(pulumi.ComponentResource):
             memory_size=args.memory_size,
             timeout=args.timeout_seconds,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)),
+            **_snap_start(args.settings),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, policy]),
         )
+        if args.settings.snap_start:
+            self.alias = aws.lambda_.Alias(
+                f"{name}-{ALIAS}",
+                name=ALIAS,
+                function_name=self.function.name,
+                function_version=self.function.version,
+                description="the version the last deploy published (SnapStart)",
+                opts=child,
+            )
+            self.target_arn, self.invoke_arn, self.qualifier = self.alias.arn, self.alias.invoke_arn, ALIAS
+        else:
+            self.alias = None
+            self.target_arn, self.invoke_arn, self.qualifier = self.function.arn, self.function.invoke_arn, None
         if args.source is not None:
             aws.lambda_.EventSourceMapping(
                 f"{name}-source",
-                function_name=self.function.arn,
+                function_name=self.target_arn,
                 function_response_types=["ReportBatchItemFailures"],
                 **args.source.mapping(),
                 opts=child,
             )
 
         self.function_name = self.function.name
-        self.register_outputs({"function_name": self.function_name, "role_arn": self.role.arn})
+        self.register_outputs(
+            {"function_name": self.function_name, "role_arn": self.role.arn, "target_arn": self.target_arn}
+        )
+
+
+def _snap_start(settings: LambdaSettings) -> dict[str, Any]:
+    """The function's SnapStart inputs: none at all when it is off, so existing stacks (and the local
+    emulator, which runs python3.11 only) see the very function they always had."""
+    if not settings.snap_start:
+        return {}
+    return {"publish": True, "snap_start": aws.lambda_.FunctionSnapStartArgs(apply_on="PublishedVersions")}

@@ -119,7 +119,8 @@ class Web(pulumi.ComponentResource):
                 http_method=method.http_method,
                 type="AWS_PROXY",
                 integration_http_method="POST",
-                uri=function.invoke_arn,
+                # With SnapStart the API invokes the function's alias (its published version).
+                uri=self.function.invoke_arn,
                 opts=child,
             )
             routes += [method, integration]
@@ -129,6 +130,7 @@ class Web(pulumi.ComponentResource):
             action="lambda:InvokeFunction",
             principal="apigateway.amazonaws.com",
             source_arn=pulumi.Output.concat(rest_api.execution_arn, "/*/*"),
+            qualifier=self.function.qualifier,  # None: the function itself
             opts=child,
         )
         deployment = aws.apigateway.Deployment(

@@ -2,7 +2,8 @@
 proxy integration, through apig-wsgi.
 
 The settings are read at import, so a misconfigured function fails at once; the app (and with it the
-AWS clients and the session key) is made on the first request and kept for the instance's life.
+AWS clients and the session key) is made on the first request and kept for the instance's life, or,
+in a SnapStart init (handlers/snapstart.py), at import, so that it is in the snapshot.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from apig_wsgi import DEFAULT_NON_BINARY_CONTENT_TYPE_PREFIXES, make_lambda_handler
 from aws_lambda_powertools import Logger
 
+from handlers import snapstart
 from handlers.settings import WebFunctionSettings
 from handlers.web.environment import app_from_environment
 
@@ -28,12 +30,20 @@ settings = WebFunctionSettings.from_environment()
 _serve: Any = None
 
 
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def serve() -> Any:
+    """The app behind apig-wsgi: made once, then the same."""
     global _serve
     if _serve is None:
         _serve = make_lambda_handler(
             app_from_environment(settings), binary_support=True, non_binary_content_type_prefixes=TEXT
         )
-    response: dict[str, Any] = _serve(event, context)
+    return _serve
+
+
+snapstart.prepare_snapshot(serve, after_restore=[logger.refresh_sample_rate_calculation])
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response: dict[str, Any] = serve()(event, context)
     return response

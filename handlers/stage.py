@@ -6,6 +6,10 @@ The AWS SDK is loaded on the first invocation, not at import: importing boto3 an
 is most of a cold start (see `make bench`), and an execution environment that is initialised but
 never invoked should not pay for it. Everything else, including a missing setting, is settled at
 import, so a misconfigured function still fails at once.
+
+With SnapStart (python3.12+, `imagepipe:lambdaSnapStart`) the init is run once and snapshotted, so
+there the SDK is loaded and the worker made at import, to be in the snapshot (handlers/snapstart.py,
+which also registers the restore hooks).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handlers import snapstart
 from handlers.contract import IdempotencyTable
 from handlers.settings import Settings
 
@@ -61,6 +66,9 @@ class Stage(Generic[Worker]):
         self._build_worker = build_worker
         self._prepared: Prepared[Worker] | None = None
         self._context: LambdaContext | None = None  # the invocation's, while it runs
+        # In a SnapStart init, the first call's setup now, into the snapshot; each restored copy then
+        # draws its own log sampling decision.
+        snapstart.prepare_snapshot(self.prepare, after_restore=[self.logger.refresh_sample_rate_calculation])
 
     def prepare(self) -> Prepared[Worker]:
         """The SDK clients, idempotency store and worker: made on the first call, then the same."""

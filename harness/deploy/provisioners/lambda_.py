@@ -10,7 +10,7 @@ from typing import Any
 
 import pulumi
 
-from harness.deploy.inputs import DeployError, Inputs
+from harness.deploy.inputs import DeployError, Inputs, UnsupportedInput
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name, wait_until
 from harness.deploy.state import ResourceRecord
 
@@ -27,6 +27,7 @@ class Function(Provisioner):
     type_token = "aws:lambda/function:Function"
 
     def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        _refuse_snap_start(inputs)
         function = physical_name(inputs, name, previous)
         package = _zip_of(inputs.take("code"), inputs.where)
         environment = inputs.sub("environment")
@@ -192,6 +193,18 @@ def _stream_settings(inputs: Inputs) -> dict[str, Any]:
             raise DeployError(f"{destinations.where}: only an onFailure destination is applied here")
         settings["DestinationConfig"] = {"OnFailure": {"Destination": on_failure.take("destinationArn")}}
     return settings
+
+
+def _refuse_snap_start(inputs: Inputs) -> None:
+    """SnapStart (the stack setting imagepipe:lambdaSnapStart) needs a python3.12+ runtime, and the
+    emulator runs python3.11 only: say so, rather than name the inputs it comes with."""
+    snap_start = inputs.sub("snapStart")
+    if snap_start is not None and snap_start.take("applyOn", "None") != "None":
+        raise UnsupportedInput(
+            f"{inputs.where}: SnapStart (imagepipe:lambdaSnapStart) cannot run here: it needs a python3.12+ "
+            "runtime, and the local emulator runs functions on python3.11 only (nor does it snapshot them); "
+            "turn imagepipe:lambdaSnapStart off for this stack"
+        )
 
 
 def _zip_of(code: Any, where: str) -> Path:

@@ -59,10 +59,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["executionArn"] = f"arn:aws:execute-api:us-east-1:000000000000:{physical}-id"
             outputs["rootResourceId"] = f"{physical}-root"
         if args.typ == "aws:lambda/function:Function":
-            function_arn = outputs["arn"]
-            outputs["invokeArn"] = (
-                f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
-            )
+            outputs["invokeArn"] = _invoke_arn(outputs["arn"])
+            outputs["version"] = "1" if args.inputs.get("publish") else "$LATEST"
+        if args.typ == "aws:lambda/alias:Alias":  # arn:…:<function>:<alias>, invoked through API Gateway
+            outputs["arn"] = f"{_arn('aws:lambda/function:Function', args.inputs['functionName'])}:{physical}"
+            outputs["invokeArn"] = _invoke_arn(outputs["arn"])
         if args.typ == "aws:apigateway/stage:Stage":
             outputs["invokeUrl"] = f"https://api-id.execute-api.us-east-1.amazonaws.com/{args.inputs['stageName']}"
         if args.typ == "aws:cloudfront/distribution:Distribution":
@@ -85,6 +86,10 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
         return super().RegisterResource(request)
 
 
+def _invoke_arn(function_arn: str) -> str:
+    return f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
+
 def _arn(type_token: str, physical: str) -> str:
     service = type_token.split(":")[1].split("/")[0]
     if service == "s3":
@@ -94,13 +99,18 @@ def _arn(type_token: str, physical: str) -> str:
     return f"arn:aws:{service}:us-east-1:000000000000:{physical}"
 
 
-@pytest.fixture(scope="session")
-def program() -> Recorded:
+def run_program(overrides: dict[str, str] | None = None) -> Recorded:
+    """The program for the `local` stack, with `overrides` of its config (`ns:key` → string)."""
     recorded = Recorded()
     mocks = RecordingMocks(recorded)
     pulumi.runtime.set_mocks(mocks, project="imagepipe", stack="local", preview=False, monitor=RecordingMonitor(mocks))
-    pulumi.runtime.set_all_config(Project(ROOT).stack_config("local"))
+    pulumi.runtime.set_all_config({**Project(ROOT).stack_config("local"), **(overrides or {})})
     root = pulumi.runtime.get_root_resource()
     _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
     recorded.outputs = _sync_await(pulumi.Output.all(**root.outputs).future())
     return recorded
+
+
+@pytest.fixture(scope="session")
+def program() -> Recorded:
+    return run_program()

@@ -15,6 +15,7 @@ def test_defaults_are_the_documented_ones():
     assert config.resource_name("ingest") == "imagepipe-dev-ingest"
     assert (config.sender_email, dict(config.owner_emails)) == (None, {})  # no mail unless asked for
     assert (config.alarm_period_seconds, config.alert_emails) == (60, ())
+    assert config.lambda_snap_start is False
 
 
 @pytest.mark.parametrize(
@@ -24,6 +25,8 @@ def test_defaults_are_the_documented_ones():
         ({"images_bucket_name": "Not_A_Bucket"}, "imagepipe:imagesBucketName"),
         ({"lambda_runtime": "nodejs20.x"}, "imagepipe:lambdaRuntime"),
         ({"lambda_architecture": "mips"}, "imagepipe:lambdaArchitecture"),
+        ({"lambda_snap_start": True}, "imagepipe:lambdaSnapStart"),  # with python3.11
+        ({"lambda_snap_start": "yes"}, "imagepipe:lambdaSnapStart"),
         ({"max_upload_bytes": 0}, "imagepipe:maxUploadBytes"),
         ({"max_pixels": -1}, "imagepipe:maxPixels"),
         ({"thumbnail_edge": 2000}, "imagepipe:thumbnailEdge/optimizedEdge"),

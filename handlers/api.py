@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from apig_wsgi import DEFAULT_NON_BINARY_CONTENT_TYPE_PREFIXES, make_lambda_handler
 from aws_lambda_powertools import Logger
 
-from handlers import snapstart
+from handlers import collector, snapstart
 from handlers.settings import WebFunctionSettings
 from handlers.web.environment import app_from_environment
 
@@ -34,9 +34,11 @@ def serve() -> Any:
     """The app behind apig-wsgi: made once, then the same."""
     global _serve
     if _serve is None:
-        _serve = make_lambda_handler(
-            app_from_environment(settings), binary_support=True, non_binary_content_type_prefixes=TEXT
-        )
+        try:
+            app = app_from_environment(settings)
+        finally:  # the init is over (or failed): what it made is frozen, the collector back on
+            collector.resume()
+        _serve = make_lambda_handler(app, binary_support=True, non_binary_content_type_prefixes=TEXT)
     return _serve
 
 

@@ -27,7 +27,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers import snapstart
+from handlers import collector, snapstart
 from handlers.contract import IdempotencyTable
 from handlers.settings import Settings
 
@@ -73,21 +73,27 @@ class Stage(Generic[Worker]):
     def prepare(self) -> Prepared[Worker]:
         """The SDK clients, idempotency store and worker: made on the first call, then the same."""
         if self._prepared is None:
-            import boto3
-            from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
-
-            clients = functools.cache(boto3.client)
-            self._prepared = Prepared(
-                worker=self._build_worker(self.settings, clients),
-                idempotency=IdempotencyConfig(expires_after_seconds=3600),
-                persistence=DynamoDBPersistenceLayer(
-                    table_name=self.settings.idempotency_table,
-                    key_attr=IdempotencyTable.KEY,
-                    expiry_attr=IdempotencyTable.EXPIRES,
-                    boto3_client=clients("dynamodb"),
-                ),
-            )
+            try:
+                self._prepared = self._make()
+            finally:  # the init is over (or failed): what it made is frozen, the collector back on
+                collector.resume()
         return self._prepared
+
+    def _make(self) -> Prepared[Worker]:
+        import boto3
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
+
+        clients = functools.cache(boto3.client)
+        return Prepared(
+            worker=self._build_worker(self.settings, clients),
+            idempotency=IdempotencyConfig(expires_after_seconds=3600),
+            persistence=DynamoDBPersistenceLayer(
+                table_name=self.settings.idempotency_table,
+                key_attr=IdempotencyTable.KEY,
+                expiry_attr=IdempotencyTable.EXPIRES,
+                boto3_client=clients("dynamodb"),
+            ),
+        )
 
     @property
     def worker(self) -> Worker:

@@ -14,6 +14,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
@@ -43,12 +44,13 @@ def pillow_guard(max_pixels: int) -> Iterator[None]:
                 Image.MAX_IMAGE_PIXELS = saved
 
 
-def open_image(data: bytes, fmt: str) -> Image.Image:
-    """Pillow's header parse of ``data`` as ``fmt`` ("JPEG" or "PNG"); raises ImageRejected."""
+def open_image(data: bytes | BinaryIO, fmt: str) -> Image.Image:
+    """Pillow's header parse of ``data`` (the file's bytes, or a file) as ``fmt`` ("JPEG" or
+    "PNG"); raises ImageRejected."""
     from PIL import JpegImagePlugin, PngImagePlugin  # noqa: F401  (registers just these two)
 
     try:
-        return Image.open(io.BytesIO(data), formats=[fmt])
+        return Image.open(io.BytesIO(data) if isinstance(data, bytes) else data, formats=[fmt])
     except MemoryError:
         raise
     except Exception as error:  # Pillow raises many kinds here; all mean "not readable"

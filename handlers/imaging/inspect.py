@@ -24,7 +24,7 @@ from . import formats
 from ._pillow import decode_failure, open_image, pillow_guard
 from .metadata import parse_exif, read_orientation, read_taken_at
 from .rejection import ImageRejected, too_large_reason, too_many_pixels_reason
-from .structure import check_png, corrupt, jpeg_layout, png_header, truncated
+from .structure import PngLayout, check_image_data, check_png, corrupt, jpeg_layout, png_header, truncated
 
 __all__ = ["ImageInfo", "Limits", "inspect_image"]
 
@@ -92,8 +92,23 @@ def _as_bytes(data: object) -> bytes:
 def checked_info(
     data: bytes, limits: Limits = Limits(), filename: str | None = None, *, reduced_decode: bool = True
 ) -> ImageInfo:
-    """:func:`inspect_image`, for render: ``reduced_decode=False`` skips the 1/8-scale JPEG decode,
-    since render decodes the same data right after and maps its errors the same way."""
+    """:func:`inspect_image`; ``reduced_decode=False`` skips the 1/8-scale JPEG decode (for a caller
+    that decodes the same data right after and maps its errors the same way)."""
+    return _checked(data, limits, filename, reduced_decode=reduced_decode, defer_png_data=False)[0]
+
+
+def render_checks(data: bytes, limits: Limits = Limits()) -> tuple[ImageInfo, PngLayout | None]:
+    """:func:`checked_info` for render, which decodes the data right after and maps its errors the
+    same way: no 1/8-scale JPEG decode, and a PNG's image data is not inflated here but while
+    render decodes it (:func:`~handlers.imaging.structure.stored_png`, the same zlib calls and
+    errors), once for both; its chunk layout comes back for that. Where Pillow's header parse
+    fails, the image data is checked first, so the rejection is the one ingest gives."""
+    return _checked(data, limits, None, reduced_decode=False, defer_png_data=True)
+
+
+def _checked(
+    data: bytes, limits: Limits, filename: str | None, *, reduced_decode: bool, defer_png_data: bool
+) -> tuple[ImageInfo, PngLayout | None]:
     data = _as_bytes(data)
     size = len(data)
     if size == 0:
@@ -102,9 +117,9 @@ def checked_info(
         raise ImageRejected(too_large_reason(size, limits.max_bytes), "too-large")
     kind = formats.identify(data, filename)
     if kind is formats.JPEG:
-        return _inspect_jpeg(data, limits, reduced_decode)
+        return _inspect_jpeg(data, limits, reduced_decode), None
     if kind is formats.PNG:
-        return _inspect_png(data, limits)
+        return _inspect_png(data, limits, defer_png_data)
     raise ImageRejected(formats.unsupported_reason(kind, filename), "unsupported-format")
 
 
@@ -143,24 +158,30 @@ def _inspect_jpeg(data: bytes, limits: Limits, reduced_decode: bool) -> ImageInf
     return ImageInfo("JPEG", layout.width, layout.height, mode, orientation, False, len(data), taken_at)
 
 
-def _inspect_png(data: bytes, limits: Limits) -> ImageInfo:
+def _inspect_png(data: bytes, limits: Limits, defer_data: bool) -> tuple[ImageInfo, PngLayout]:
     header = png_header(data)
     _check_size("PNG", header.width, header.height, limits)
-    layout = check_png(data, header)
+    layout = check_png(data, header, image_data=not defer_data)
     with pillow_guard(limits.max_pixels):
-        im = open_image(data, "PNG")
         try:
-            if im.size != (header.width, header.height):
-                raise corrupt("PNG", "inconsistent image size")
-            mode = im.mode
-            has_alpha = mode in ("RGBA", "LA", "PA") or "transparency" in im.info
-            exif = parse_exif(layout.exif)
-            orientation = read_orientation(exif, im.info.get("xmp"))
-            taken_at = read_taken_at(exif)
-        except MemoryError:
+            im = open_image(data, "PNG")
+            try:
+                if im.size != (header.width, header.height):
+                    raise corrupt("PNG", "inconsistent image size")
+                mode = im.mode
+                has_alpha = mode in ("RGBA", "LA", "PA") or "transparency" in im.info
+                exif = parse_exif(layout.exif)
+                orientation = read_orientation(exif, im.info.get("xmp"))
+                taken_at = read_taken_at(exif)
+            except MemoryError:
+                raise
+            except Exception as error:
+                raise decode_failure("PNG", error) from error
+            finally:
+                im.close()
+        except ImageRejected:
+            if defer_data:
+                check_image_data(data, layout)  # ingest checks the image data before this parse
             raise
-        except Exception as error:
-            raise decode_failure("PNG", error) from error
-        finally:
-            im.close()
-    return ImageInfo("PNG", header.width, header.height, mode, orientation, has_alpha, len(data), taken_at)
+    info = ImageInfo("PNG", header.width, header.height, mode, orientation, has_alpha, len(data), taken_at)
+    return info, layout

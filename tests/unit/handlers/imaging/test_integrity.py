@@ -3,13 +3,14 @@ and rejected by render in exactly the same way."""
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 
 import pytest
 from PIL import Image
 
-from handlers.imaging import ImageRejected, inspect_image, render
+from handlers.imaging import ImageRejected, inspect_image, render, structure
 from harness import samples
 from tests import imagefactory as f
 
@@ -248,3 +249,118 @@ def test_jpeg_byte_flips_in_the_scan_do_not_crash(photo: bytes) -> None:
             assert rejection.code in {"corrupt", "truncated"}
         else:
             assert (rendition.optimized.width, rendition.optimized.height) == (320, 240)  # upright
+
+
+# --------------------------------------------------------------------------------------------
+# Render inflates a PNG's image data while Pillow decodes it (structure.stored_png), not before
+# as ingest does: where another fault would be found first, the rejection is still ingest's.
+
+
+def _unreadable_profile() -> tuple[bytes, bytes]:
+    """An iCCP chunk with an unknown compression method: Pillow cannot parse the header."""
+    return b"iCCP", b"name\x00\x01" + zlib.compress(b"profile")
+
+
+def test_png_with_an_unreadable_header_and_bad_compressed_data() -> None:
+    good = zlib.compress(f.zero_rows(16, 16))
+    data = f.raw_png(16, 16, idat=good[:2] + b"\xff" * 10 + good[12:], extra=[_unreadable_profile()])
+    assert _rejected_alike(data) == ("corrupt", "PNG data is corrupt (bad compressed image data)")
+
+
+def test_png_with_an_unreadable_header_and_rows_missing() -> None:
+    data = f.raw_png(16, 16, rows=f.zero_rows(16, 16)[:-40], extra=[_unreadable_profile()])
+    assert _rejected_alike(data) == ("truncated", "PNG data is truncated")
+
+
+def test_png_with_a_bad_filter_in_its_first_row_and_rows_missing() -> None:
+    # 1.4 MB of rows, inflated in several pieces: Pillow meets the bad filter long before the end.
+    rows = bytearray(f.zero_rows(1200, 1200))
+    rows[0] = 5
+    data = f.raw_png(1200, 1200, rows=bytes(rows[: -1201 * 3]))
+    assert _rejected_alike(data) == ("truncated", "PNG data is truncated")
+
+
+@pytest.mark.parametrize(
+    "idat",
+    [
+        zlib.compress(f.zero_rows(10, 10) + bytes(50)),  # more rows than the header promises
+        zlib.compress(f.zero_rows(10, 10)) + b"trailing bytes",  # data after the zlib stream
+    ],
+)
+def test_png_with_more_image_data_than_rows_is_accepted_by_both(idat: bytes) -> None:
+    data = f.raw_png(10, 10, idat=idat)
+    assert inspect_image(data).width == 10
+    assert render(data).optimized.width == 10
+
+
+def _stored_png_cases() -> list[bytes]:
+    rows = zlib.compress(f.zero_rows(8, 8))
+    several_idat = (
+        b"\x89PNG\r\n\x1a\n"
+        + f.png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0))
+        + b"".join(f.png_chunk(b"IDAT", rows[i : i + 5]) for i in range(0, len(rows), 5))
+        + f.png_chunk(b"tEXt", b"Comment\x00after")
+        + f.png_chunk(b"IEND", b"")
+    )
+    return [
+        samples.graphic_png(800, 600, seed=1),  # 1.4 MB of rows: 22 stored blocks
+        samples.alpha_png(300, 200, seed=2),
+        f.raw_png(37, 23, color_type=2, bit_depth=16, interlaced=True),
+        f.png(f.quadrants(64, 48).convert("P")),
+        f.png(f.quadrants(64, 48).convert("1")),
+        f.png(f.quadrants(65, 3).convert("LA")),
+        several_idat,
+    ]
+
+
+@pytest.mark.parametrize("inflate_step", [None, 1, 7, 65_529, 65_531, 65_536, 131_062])
+def test_stored_png_is_the_same_image(monkeypatch: pytest.MonkeyPatch, inflate_step: int | None) -> None:
+    if inflate_step is not None:  # blocks spanning inflated pieces, and pieces ending on a block
+        monkeypatch.setattr(structure, "_INFLATE_STEP", inflate_step)
+    for data in _stored_png_cases():
+        header = structure.png_header(data)
+        layout = structure.check_png(data, header, image_data=False)
+        whole = structure.stored_png(data, layout).read()
+        chunks = f.png_chunks(whole)
+        assert sum(12 + length for _, _, length in chunks) + 8 == len(whole)
+        types = [ctype for _, ctype, _ in chunks]
+        assert types[-2:] == [b"IDAT", b"IEND"] and types.count(b"IDAT") == 1
+        offset, _, length = chunks[-2]
+        stream = whole[offset + 8 : offset + 8 + length]
+        original = zlib.decompressobj().decompress(b"".join(data[start:end] for start, end in layout.idat))
+        assert zlib.decompress(stream) == original[: header.raw_size]  # (zlib checks the Adler-32)
+        assert len(stream) - 6 - header.raw_size == 5 * -(-(header.raw_size + 2) // 65_531)  # block headers
+        expected = Image.open(io.BytesIO(data))
+        decoded = Image.open(structure.stored_png(data, layout))
+        assert (decoded.mode, decoded.size, decoded.tobytes()) == (expected.mode, expected.size, expected.tobytes())
+
+
+def test_stored_png_reads_the_image_data_only_in_order() -> None:
+    data = samples.alpha_png(64, 64)
+    layout = structure.check_png(data, structure.png_header(data), image_data=False)
+    stored = structure.stored_png(data, layout)
+    assert stored.read(8) == data[:8]
+    stored.seek(0)
+    assert stored.read(20) == data[:20]
+    stored.seek(layout.idat[0][0])
+    stored.read(10)
+    with pytest.raises(io.UnsupportedOperation):
+        stored.seek(0)
+
+
+def test_png_too_large_to_wrap_is_checked_first_and_decoded_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    render_module = importlib.import_module("handlers.imaging.render")
+    good = samples.alpha_png(300, 200, seed=2)
+    expected = render(good)
+    monkeypatch.setattr(render_module, "STORED_MAX", 0)
+    monkeypatch.setattr(structure, "STORED_MAX", 0)
+    with pytest.raises(ValueError, match="at most"):
+        structure.stored_png(good, structure.check_png(good, structure.png_header(good), image_data=False))
+    assert render(good) == expected
+    rows = f.zero_rows(30, 20)
+    assert _rejected_alike(f.raw_png(30, 20, rows=rows[:-31])) == ("truncated", "PNG data is truncated")
+    compressed = zlib.compress(f.zero_rows(16, 16))
+    damaged = f.raw_png(16, 16, idat=compressed[:2] + b"\xff" * 10 + compressed[12:])
+    assert _rejected_alike(damaged) == ("corrupt", "PNG data is corrupt (bad compressed image data)")

@@ -15,7 +15,7 @@ from components.filter import EventFilter, EventFilterArgs
 from components.function import LambdaSettings
 from components.ingest import Ingest, IngestArgs
 from components.notify import Notify, NotifyArgs
-from components.package import build_package, handlers_spec
+from components.package import build_package, handlers_spec, package_names
 from components.removal import Removal, RemovalArgs
 from components.storage import Storage, StorageArgs
 from components.users import Users, UsersArgs
@@ -25,12 +25,15 @@ from components.wiring import PipelineWiring
 ROOT = Path(__file__).resolve().parent
 
 config = StackConfig.load()
-package = build_package(
-    handlers_spec(ROOT, config.lambda_runtime, config.lambda_architecture),
-    cache_dir=ROOT / "build" / "lambda-packages",
-)
+packages = {
+    name: build_package(
+        handlers_spec(ROOT, config.lambda_runtime, config.lambda_architecture, name),
+        cache_dir=ROOT / "build" / "lambda-packages",
+    )
+    for name in package_names()
+}
 lambda_settings = LambdaSettings(
-    package=pulumi.FileArchive(str(package)),
+    packages={name: pulumi.FileArchive(str(path)) for name, path in packages.items()},
     runtime=config.lambda_runtime,
     architecture=config.lambda_architecture,
     log_retention_days=config.log_retention_days,

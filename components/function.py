@@ -17,17 +17,29 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import Statement, policy_document, service_assume_role_policy
+from handlers.contract import PACKAGES
 
 
 @dataclass(frozen=True)
 class LambdaSettings:
-    """How every function of the stack is built and run."""
+    """How every function of the stack is built and run: `packages` by name (`handlers.contract.PACKAGES`
+    names the one each handler module is deployed with)."""
 
-    package: pulumi.Archive
+    packages: Mapping[str, pulumi.Archive]
     runtime: str
     architecture: str
     log_retention_days: int
     snap_start: bool = False  # only for python3.12+ runtimes (components/config.py checks)
+
+    def package_for(self, handler: str) -> pulumi.Archive:
+        """The package of the function whose handler is `handler` ("handlers.ingest.handler")."""
+        module = handler.rpartition(".")[0]
+        name = PACKAGES.get(module)
+        if name is None:
+            raise ValueError(f"handlers.contract.PACKAGES names no package for {module} (the handler {handler})")
+        if name not in self.packages:
+            raise ValueError(f"{module} is deployed with the package {name!r}, which was not built")
+        return self.packages[name]
 
 
 ALIAS = "live"
@@ -156,7 +168,7 @@ class StageFunction(pulumi.ComponentResource):
             runtime=args.settings.runtime,
             architectures=[args.settings.architecture],
             handler=args.handler,
-            code=args.settings.package,
+            code=args.settings.package_for(args.handler),
             memory_size=args.memory_size,
             timeout=args.timeout_seconds,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)),

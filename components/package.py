@@ -3,7 +3,11 @@ function's runtime and architecture, zipped reproducibly and cached by content.
 
 The same zip is what `pulumi up` uploads to AWS and what the harness runs in the emulator.
 
-The package carries its own AWS SDK (boto3 and botocore, pinned in handlers/requirements.txt), and
+Each function gets the package its handler module is named for in `handlers.contract.PACKAGES`:
+the handlers and the requirements of `handlers/requirements/<name>.txt` (every function's in
+`stage.txt`; the codecs only for the functions that read pixels; Flask only for the web function).
+
+The package carries its own AWS SDK (boto3 and botocore, pinned in handlers/requirements/stage.txt), and
 botocore's data only for the services the functions call (`handlers.contract.SDK_SERVICES`): making
 the first client reads the service's model and ruleset, and before that lists every service botocore
 knows and parses its 1.2 MB endpoint table. With the data of six services instead of 400+, the first
@@ -24,7 +28,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from handlers.contract import SDK_SERVICES
+from handlers.contract import PACKAGES, SDK_SERVICES
 
 # Bump when the way packages are assembled changes, so cached zips are rebuilt.
 _LAYOUT_VERSION = "3"
@@ -33,7 +37,7 @@ _MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 # so newer manylinux wheels (e.g. Pillow 13's manylinux_2_28) do not run there; 3.12+ run on AL2023.
 _MANYLINUX = {"python3.11": ("manylinux2014",), "python3.12": ("manylinux2014", "manylinux_2_28", "manylinux_2_34")}
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-_SKIPPED = {"__pycache__", ".pytest_cache", "requirements.txt"}
+_SKIPPED = {"__pycache__", ".pytest_cache", "requirements", "requirements.txt"}
 
 
 class PackageBuildError(RuntimeError):
@@ -79,7 +83,13 @@ class PackageSpec:
     def digest(self) -> str:
         """A hash of everything the zip is made from: sources, requirements, target."""
         h = hashlib.sha256()
-        parts = (_LAYOUT_VERSION, self.runtime, self.architecture, self.requirements.read_text(), *self.sdk_services)
+        parts = (
+            _LAYOUT_VERSION,
+            self.runtime,
+            self.architecture,
+            *requirement_texts(self.requirements),
+            *self.sdk_services,
+        )
         for part in parts:
             h.update(part.encode() + b"\0")
         for path in self.sources():
@@ -88,17 +98,44 @@ class PackageSpec:
         return h.hexdigest()
 
 
-def handlers_spec(root: Path, runtime: str, architecture: str) -> PackageSpec:
-    """The functions' package for a runtime and architecture: `root`/handlers, its requirements, and
-    botocore's data for the services the functions call."""
+def requirement_texts(requirements: Path) -> list[str]:
+    """The text of a requirements file and of every file it includes (`-r other.txt`), in order."""
+    texts, pending, seen = [], [requirements], set()
+    while pending:
+        path = pending.pop(0).resolve()
+        if path in seen:
+            continue
+        seen.add(path)
+        text = path.read_text()
+        texts.append(text)
+        for line in text.splitlines():
+            words = line.split()
+            if len(words) == 2 and words[0] in ("-r", "--requirement"):
+                pending.append(path.parent / words[1])
+    return texts
+
+
+def handlers_spec(root: Path, runtime: str, architecture: str, name: str) -> PackageSpec:
+    """The functions' package `name` (`handlers/requirements/<name>.txt`) for a runtime and
+    architecture: `root`/handlers, those requirements, and botocore's data for the services the
+    functions call."""
     handlers = root / "handlers"
-    return PackageSpec(handlers, handlers / "requirements.txt", runtime, architecture, SDK_SERVICES)
+    requirements = handlers / "requirements" / f"{name}.txt"
+    if not requirements.is_file():
+        raise PackageBuildError(f"there is no package named {name!r}: no {requirements}")
+    return PackageSpec(handlers, requirements, runtime, architecture, SDK_SERVICES)
+
+
+def package_names() -> list[str]:
+    """The packages the functions are deployed with (`handlers.contract.PACKAGES`' values)."""
+    return sorted(set(PACKAGES.values()))
 
 
 def build_package(spec: PackageSpec, cache_dir: Path) -> Path:
     """The path of the zip for `spec`, building it only when no zip of the same content exists."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    target = cache_dir / f"{spec.source_dir.name}-{spec.runtime}-{spec.architecture}-{spec.digest()[:16]}.zip"
+    name = f"{spec.source_dir.name}-{spec.requirements.stem}-{spec.runtime}-{spec.architecture}-{spec.digest()[:16]}"
+    target = cache_dir / f"{name}.zip"
     if target.exists():
         return target
     with tempfile.TemporaryDirectory(prefix="imagepipe-package-") as tmp:

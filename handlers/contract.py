@@ -46,6 +46,17 @@ METRICS_NAMESPACE: Final = "imagepipe"
 # data of these only (components/package.py), and a client for any other fails to be made.
 SDK_SERVICES: Final = ("dynamodb", "s3", "secretsmanager", "ses", "sns", "sqs")
 
+# Which package each function's handler module is deployed with: handlers/requirements/<name>.txt
+# says what it carries besides the handlers. A function gets only the libraries its code loads.
+PACKAGES: Final = {
+    "handlers.ingest": "imaging",
+    "handlers.enhance": "imaging",
+    "handlers.removal": "stage",
+    "handlers.notify": "stage",
+    "handlers.commands": "stage",
+    "handlers.api": "web",
+}
+
 # The bucket: uploads come in under one prefix, published variants go out under the other.
 UPLOAD_PREFIX: Final = "uploads/"  # uploads/<owner>/<file name>
 # images/<variant>/<image id>-<upload version>.<extension>: the CDN serves this prefix as it is, at

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from components.package import build_package, handlers_spec
-from handlers.contract import METRICS_NAMESPACE, Env
+from components.package import build_package, handlers_spec, package_names
+from handlers.contract import METRICS_NAMESPACE, PACKAGES, Env
 from harness.bench import footprint, webstart
 from harness.bench.stats import median
 from harness.emulator import Paths
@@ -94,14 +94,14 @@ FUNCTION_ENVIRONMENT = {
 }
 
 
-def deployed_package() -> Path:
-    """The python3.11/x86_64 deployment package the program deploys (built once per content)."""
-    return build_package(handlers_spec(ROOT, "python3.11", "x86_64"), cache_dir=ROOT / "build" / "lambda-packages")
+def deployed_packages() -> dict[str, Path]:
+    """The python3.11/x86_64 deployment packages the program deploys, by name (built once per content)."""
+    cache = ROOT / "build" / "lambda-packages"
+    return {name: build_package(handlers_spec(ROOT, "python3.11", "x86_64", name), cache) for name in package_names()}
 
 
-def unpacked_package(cache: Path, package: Path | None = None) -> Path:
-    """`package` (the deployed one by default) unzipped under `cache` (once per content)."""
-    package = package or deployed_package()
+def unpacked_package(cache: Path, package: Path) -> Path:
+    """`package` unzipped under `cache` (once per content)."""
     folder = cache / package.stem
     if not folder.exists():
         partial = folder.with_suffix(".partial")
@@ -242,6 +242,11 @@ def floor_probe(folder: Path) -> Probe:
     return Probe(SDK_FLOOR, "import boto3; client('dynamodb')", environment={"PYTHONPATH": str(folder)})
 
 
+def package_of(handler: str) -> str:
+    """The package a probe runs with: its function's (the floor: the one every package builds on)."""
+    return "stage" if handler == SDK_FLOOR else PACKAGES[handler]
+
+
 def function_of(handler: str) -> str:
     """The stack's function a handler module is the entry point of: handlers.ingest → ingest, the
     web function's handlers.api → web."""
@@ -263,40 +268,49 @@ def run_coldstart(progress: Callable[[str], None], repeats: int = 7) -> ColdStar
     of one more cold start under `-X importtime`); the last row is the SDK floor (:func:`floor_probe`),
     and every other row's "over_floor_ms" is its total above the floor's. `packages`:
     :func:`footprint.package_rows`, what each function's cold start loaded of the package."""
-    archive = deployed_package()
-    package = unpacked_package(ROOT / "build" / "bench", archive)
+    archives = deployed_packages()
+    folders = {name: unpacked_package(ROOT / "build" / "bench", archive) for name, archive in archives.items()}
     python = runtime_python()
     with (
         webstart.web_backend(FUNCTION_ENVIRONMENT[Env.IMAGES_TABLE]) as backend,
         tempfile.TemporaryDirectory(prefix="imagepipe-floor-") as floor,
     ):
-        probes = [Probe(module) for module in HANDLERS] + web_probes(package, python, backend)
+        probes = [Probe(module) for module in HANDLERS]
+        probes += web_probes(folders[package_of(webstart.HANDLER)], python, backend)
         probes.append(floor_probe(Path(floor)))
+        package = {index: folders[package_of(each.handler)] for index, each in enumerate(probes)}
         progress(f"cold start: importing each handler {repeats}× with {python} (the web function's AWS: moto)")
         # Interleaved (ingest, enhance, …, ingest, …), so a slow spell of the machine hits all alike.
         runs: list[list[Start]] = [[] for _ in probes]
         for _ in range(repeats):
             for index, each in enumerate(probes):
-                runs[index].append(cold_start_ms(each.handler, package, python, each.events, each.environment))
+                start = cold_start_ms(each.handler, package[index], python, each.events, each.environment)
+                runs[index].append(start)
         progress("cold start: where each import's time goes (-X importtime), once each")
         looks = [
-            probe(each.handler, package, python, each.events, each.environment, importtime=True) for each in probes
+            probe(each.handler, package[index], python, each.events, each.environment, importtime=True)
+            for index, each in enumerate(probes)
         ]
-    dists = footprint.distributions(package)
+    dists = {name: footprint.distributions(folder) for name, folder in folders.items()}
     starts = [
-        {**row(each, samples), "import_shares": footprint.import_shares(look["importtime"], dists)}
+        {
+            **row(each, samples),
+            "import_shares": footprint.import_shares(look["importtime"], dists[package_of(each.handler)]),
+        }
         for each, samples, look in zip(probes, runs, looks, strict=True)
     ]
     floor_ms = starts[-1]["init_ms"]
     for start in starts[:-1]:
         start["over_floor_ms"] = round(start["init_ms"] - floor_ms, 1)
     # The web function's last probe is the signed-in request, which loads the most.
-    loaded = {
-        function_of(each.handler): (each.handler, look["modules"])
-        for each, look in zip(probes, looks, strict=True)
-        if each.handler != SDK_FLOOR
-    }
-    return ColdStart(starts, footprint.package_rows(archive, package, loaded))
+    loaded = {each.handler: look["modules"] for each, look in zip(probes, looks, strict=True)}
+    packages = []
+    for handler, modules in loaded.items():
+        if handler != SDK_FLOOR:
+            name = package_of(handler)
+            function = function_of(handler)
+            packages.append(footprint.package_row(function, handler, name, archives[name], folders[name], modules))
+    return ColdStart(starts, packages)
 
 
 if __name__ == "__main__":

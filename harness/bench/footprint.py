@@ -1,9 +1,9 @@
 """What a function's cold start loads, and what it weighs: the deployment package by distribution.
 
-Every function of the stack is deployed with the same package (`components/package.py`). For each
-function the bench reports the package's size (zipped, as uploaded, and unzipped, as Lambda lays it
-out in /var/task), and which of the package's distributions its cold start actually imported, with
-their size: what a package of its own would need to carry.
+Each function of the stack is deployed with the package `handlers.contract.PACKAGES` names for it
+(`components/package.py`). For each function the bench reports its package's size (zipped, as
+uploaded, and unzipped, as Lambda lays it out in /var/task), and which of the package's
+distributions its cold start actually imported, with their size.
 
 Where the import time goes is read from `python -X importtime` of the same cold start: each module's
 own time (not its imports'), summed by owner: a distribution of the package (`pillow`,
@@ -89,31 +89,26 @@ def loaded(modules: Iterable[str], dists: Mapping[str, Distribution]) -> list[st
     return sorted({owner[module] for module in modules if module in owner})
 
 
-def package_rows(
-    archive: Path, package: Path, modules_by_function: Mapping[str, tuple[str, Iterable[str]]]
-) -> list[dict[str, Any]]:
-    """A row per function: {"function", "handler", "zip_mb", "unzipped_mb", "files", "loaded",
-    "loaded_mb"}; `modules_by_function` maps a function to its handler module and the top-level
-    modules its cold start imported."""
+def package_row(
+    function: str, handler: str, name: str, archive: Path, package: Path, modules: Iterable[str]
+) -> dict[str, Any]:
+    """A function's row: {"function", "handler", "package" (its name), "zip_mb", "unzipped_mb", "files",
+    "loaded" (the distributions its cold start imported from `package`, the unpacked `archive`),
+    "loaded_mb"}."""
     dists = distributions(package)
     with zipfile.ZipFile(archive) as zipped:
         entries = [entry for entry in zipped.infolist() if not entry.is_dir()]
-    unzipped = sum(entry.file_size for entry in entries)
-    rows = []
-    for function, (handler, modules) in modules_by_function.items():
-        names = loaded(modules, dists)
-        rows.append(
-            {
-                "function": function,
-                "handler": handler,
-                "zip_mb": round(archive.stat().st_size / MB, 1),
-                "unzipped_mb": round(unzipped / MB, 1),
-                "files": len(entries),
-                "loaded": names,
-                "loaded_mb": round(sum(dists[name].size for name in names) / MB, 1),
-            }
-        )
-    return rows
+    names = loaded(modules, dists)
+    return {
+        "function": function,
+        "handler": handler,
+        "package": name,
+        "zip_mb": round(archive.stat().st_size / MB, 1),
+        "unzipped_mb": round(sum(entry.file_size for entry in entries) / MB, 1),
+        "files": len(entries),
+        "loaded": names,
+        "loaded_mb": round(sum(dists[each].size for each in names) / MB, 1),
+    }
 
 
 def weights(package: Path) -> list[dict[str, Any]]:

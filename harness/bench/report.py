@@ -32,6 +32,7 @@ COLDSTART_COLUMNS = (
 SDK_FLOOR_LABEL = "floor: SDK + 1 client"  # the coldstart section's `sdk_floor` row
 PACKAGE_COLUMNS = (
     ("function", "function", "{}"),
+    ("package", "package", "{}"),
     ("zip_mb", "zip MB", "{:.1f}"),
     ("unzipped_mb", "unzipped MB", "{:.1f}"),
     ("files", "files", "{:,}"),
@@ -128,11 +129,9 @@ def render(results: dict[str, Any]) -> str:
         )
         parts.extend(import_breakdown(rows))
     if results.get("packages"):
-        parts.append("\nPackage: the deployment package of each function (one package for all)")
+        parts.append("\nPackage: the deployment package of each function")
         parts.append(table(results["packages"], PACKAGE_COLUMNS))
-        parts.append(
-            "  loaded: the package's distributions its cold start imported, what a package of its own would carry"
-        )
+        parts.append("  loaded: what of its package the function's cold start imported (the rest is never loaded)")
     if "pipeline" in results:
         p = results["pipeline"]
         parts.append("\nPipeline: 2 MP JPEG uploads through the deployed stack in the emulator")

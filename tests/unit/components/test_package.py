@@ -5,13 +5,24 @@ from __future__ import annotations
 import ast
 import gzip
 import json
+import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from components.package import PackageBuildError, PackageSpec, build_package, handlers_spec, prune_sdk_data
-from handlers.contract import SDK_SERVICES
+from components.package import (
+    PackageBuildError,
+    PackageSpec,
+    build_package,
+    handlers_spec,
+    package_names,
+    prune_sdk_data,
+    requirement_texts,
+)
+from handlers.contract import PACKAGES, SDK_SERVICES
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -38,29 +49,56 @@ def sources(tmp_path: Path) -> Path:
     return package
 
 
-def test_the_real_package_carries_handlers_and_wheels_for_the_lambda_runtime(tmp_path):
-    spec = _spec(ROOT / "handlers", ROOT / "handlers" / "requirements.txt")
-    names = zipfile.ZipFile(build_package(spec, tmp_path)).namelist()
-    assert "handlers/ingest.py" in names and "handlers/enhance.py" in names
-    assert "handlers/requirements.txt" not in names
-    assert any(n.startswith("PIL/") and n.endswith(".cpython-311-x86_64-linux-gnu.so") for n in names)
-    assert any(n.startswith("aws_lambda_powertools/") for n in names)
+CACHE = ROOT / "build" / "lambda-packages"  # the program's own: each package is built once per content
+HANDLER = re.compile(r"handlers\.\w+\.\w*handler")  # a function's handler, as the components name it
+LIBRARIES = {"PIL/": "imaging", "zlib_ng/": "imaging", "flask/": "web", "apig_wsgi/": "web"}
+
+
+@pytest.mark.parametrize("name", ["stage", "imaging", "web"])
+def test_each_package_carries_the_handlers_the_sdk_and_only_its_own_libraries(name):
+    names = zipfile.ZipFile(build_package(handlers_spec(ROOT, "python3.11", "x86_64", name), CACHE)).namelist()
+    assert "handlers/ingest.py" in names and "handlers/api.py" in names
+    assert not [n for n in names if n.startswith("handlers/requirements")]
     assert "handlers/__pycache__/ingest.cpython-311.pyc" in names  # bytecode shipped: no compiling at cold start
     assert any(n.startswith("aws_lambda_powertools/__pycache__/") for n in names)
+    assert "boto3/__init__.py" in names
+    for prefix, owner in LIBRARIES.items():
+        assert any(n.startswith(prefix) for n in names) == (owner == name), prefix
+    if name == "imaging":
+        assert any(n.startswith("PIL/") and n.endswith(".cpython-311-x86_64-linux-gnu.so") for n in names)
 
 
-def test_the_functions_package_carries_the_sdk_with_the_data_of_their_services_only(tmp_path):
-    archive = zipfile.ZipFile(build_package(handlers_spec(ROOT, "python3.11", "x86_64"), tmp_path))
-    names = archive.namelist()
-    assert "boto3/__init__.py" in names and "botocore/__pycache__/session.cpython-311.pyc" in names
-    services = {n.split("/")[2] for n in names if n.startswith("botocore/data/") and n.count("/") >= 3}
-    assert services == set(SDK_SERVICES)
-    assert not [n for n in names if n.endswith("/examples-1.json")]
-    assert {n.split("/")[2] for n in names if n.startswith("boto3/data/") and n.count("/") >= 3} <= set(SDK_SERVICES)
-    endpoints = json.loads(archive.read("botocore/data/endpoints.json"))
-    aws = next(p for p in endpoints["partitions"] if p["partition"] == "aws")
-    assert set(aws["services"]) == {"dynamodb", "s3", "secretsmanager", "email", "sns", "sqs"}  # SES's is "email"
-    assert "us-east-1" in aws["services"]["s3"]["endpoints"]  # the kept entries whole
+def test_every_function_the_program_deploys_is_named_a_package_that_exists():
+    deployed = set()
+    for path in (ROOT / "components").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and HANDLER.fullmatch(node.value):
+                deployed.add(node.value.rpartition(".")[0])
+    assert deployed == set(PACKAGES)
+    assert package_names() == ["imaging", "stage", "web"]
+    with pytest.raises(PackageBuildError, match="no package named 'video'"):
+        handlers_spec(ROOT, "python3.11", "x86_64", "video")
+
+
+# What the functions are given besides Lambda's own variables: enough for each handler to import.
+HANDLER_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1", "IMAGES_TABLE": "images", "IDEMPOTENCY_TABLE": "idempotency",
+    "USERS_TABLE": "users", "SESSION_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:key",
+    "IMAGES_BUCKET": "images", "IMAGES_BASE_URL": "https://cdn.example", "MAX_UPLOAD_BYTES": "1000",
+    "ENHANCE_QUEUE_URL": "https://sqs.example/enhance", "NOTIFICATIONS_TOPIC_ARN": "arn:aws:sns:us-east-1:0:n",
+    "COMMAND_REJECTIONS_URL": "https://sqs.example/rejections",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("module", sorted(PACKAGES))
+def test_each_handler_imports_from_its_package_alone(module, tmp_path):
+    """In an interpreter without site-packages (`-S`): the package is all it has besides the stdlib."""
+    archive = build_package(handlers_spec(ROOT, "python3.11", "x86_64", PACKAGES[module]), CACHE)
+    zipfile.ZipFile(archive).extractall(tmp_path)
+    environment = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path), **HANDLER_ENVIRONMENT}
+    script = f"import {module}, sys; print(sorted({{m.split('.')[0] for m in sys.modules}}))"
+    result = subprocess.run([sys.executable, "-S", "-c", script], env=environment, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-1500:]
 
 
 def _sdk_tree(root: Path, services: dict[str, str]) -> Path:
@@ -154,3 +192,13 @@ def test_a_requirement_without_a_wheel_for_the_target_names_it(sources, tmp_path
     requirements.write_text("imagepipe-no-such-package-anywhere==1.0\n")
     with pytest.raises(PackageBuildError, match="imagepipe-no-such-package-anywhere"):
         build_package(_spec(sources, requirements), tmp_path)
+
+
+def test_a_package_is_rebuilt_when_a_requirements_file_it_includes_changes(sources, tmp_path):
+    base = tmp_path / "base.txt"
+    base.write_text("")
+    (tmp_path / "web.txt").write_text("# the web's\n-r base.txt\n")
+    before = _spec(sources, tmp_path / "web.txt").digest()
+    assert requirement_texts(tmp_path / "web.txt") == ["# the web's\n-r base.txt\n", ""]
+    base.write_text("flask==3.1.3\n")
+    assert _spec(sources, tmp_path / "web.txt").digest() != before

@@ -54,13 +54,11 @@ def test_a_row_per_function_gives_the_package_and_what_its_cold_start_loaded(pac
         for path in sorted(package.rglob("*")):
             if path.is_file():
                 zipped.write(path, path.relative_to(package))
-    rows = footprint.package_rows(
-        archive, package, {"ingest": ("handlers.ingest", ["handlers", "PIL", "os"]), "notify": ("handlers.notify", [])}
-    )
+    ingest = footprint.package_row("ingest", "handlers.ingest", "imaging", archive, package, ["handlers", "PIL", "os"])
+    notify = footprint.package_row("notify", "handlers.notify", "stage", archive, package, [])
     unzipped = sum(p.stat().st_size for p in package.rglob("*") if p.is_file())
-    assert [row["function"] for row in rows] == ["ingest", "notify"]
-    ingest, notify = rows
-    assert ingest["handler"] == "handlers.ingest" and ingest["loaded"] == ["handlers", "pillow"]
+    assert (ingest["function"], ingest["handler"], ingest["package"]) == ("ingest", "handlers.ingest", "imaging")
+    assert ingest["loaded"] == ["handlers", "pillow"]
     assert ingest["unzipped_mb"] == round(unzipped / 1e6, 1) and ingest["files"] == len(
         zipfile.ZipFile(archive).namelist()
     )

@@ -124,13 +124,20 @@ def test_the_cold_start_target_is_the_total_with_a_verdict_per_handler():
 
 def test_the_packages_are_a_table_of_their_own_when_measured():
     packages = [
-        {"function": "enhance", "zip_mb": 14.04, "unzipped_mb": 41.56, "files": 1234, "loaded_mb": 38.5},
-        {"function": "web", "zip_mb": 9.5, "unzipped_mb": 30.0, "files": 987, "loaded_mb": 19.64},
+        {
+            "function": "enhance",
+            "package": "imaging",
+            "zip_mb": 14.04,
+            "unzipped_mb": 41.56,
+            "files": 1234,
+            "loaded_mb": 38.5,
+        },
+        {"function": "web", "package": "web", "zip_mb": 9.5, "unzipped_mb": 30.0, "files": 987, "loaded_mb": 19.64},
     ]
     text = render({**RESULTS, "packages": packages})
     lines = text.splitlines()
-    at = lines.index("Package: the deployment package of each function (one package for all)")
-    assert lines[at + 1].split() == ["function", "zip", "MB", "unzipped", "MB", "files", "loaded", "MB"]
-    assert lines[at + 3].split() == ["enhance", "14.0", "41.6", "1,234", "38.5"]
-    assert lines[at + 4].split() == ["web", "9.5", "30.0", "987", "19.6"]
+    at = lines.index("Package: the deployment package of each function")
+    assert lines[at + 1].split() == ["function", "package", "zip", "MB", "unzipped", "MB", "files", "loaded", "MB"]
+    assert lines[at + 3].split() == ["enhance", "imaging", "14.0", "41.6", "1,234", "38.5"]
+    assert lines[at + 4].split() == ["web", "web", "9.5", "30.0", "987", "19.6"]
     assert "Package:" not in render(RESULTS) and "Package:" not in render({**RESULTS, "packages": []})

@@ -49,7 +49,7 @@ it against libvips and naive Pillow):
 - encoding is kept as it was: progressive JPEG (libjpeg always optimizes the Huffman tables of
   a progressive file, so ``optimize`` is free) costs ~25 ms more at 1600 px than an optimized
   baseline file of about the same size, for a preview while it loads; PNG with Pillow's choice
-  of filter for each row and deflate level 6, but the deflating is zlib-ng's (:func:`_png`:
+  of filter for each row and deflate level 6, but the deflating is zlib-ng's (:mod:`.png_writer`:
   Pillow writes stored blocks, zlib-ng deflates them again as they come). Same pixels and row
   filters; files 0.96 to 1.04 times the size of Pillow's own level 6; the 1600 px encode of the
   bench's logo 140 → 102 ms, of a photo cut-out 500 → 290 ms. Of what is left, Pillow's filter
@@ -63,14 +63,14 @@ from __future__ import annotations
 import functools
 import io
 from dataclasses import dataclass
-from typing import IO, Any, Final, cast
+from typing import Any, Final, cast
 
 from PIL import Image
-from zlib_ng import zlib_ng
 
 from ._pillow import decode_failure, open_image, pillow_guard
 from .enhance import auto_level, sharpen_for_jpeg
 from .inspect import ImageInfo, Limits, render_checks
+from .png_writer import encode_png
 from .rejection import ImageRejected
 from .structure import STORED_MAX, PngLayout, check_image_data, stored_png
 
@@ -323,63 +323,9 @@ def _encode(im: Image.Image, transparent: bool) -> Variant:
     """Encode without metadata: no EXIF, XMP, comments, text chunks or ICC profile."""
     im.info = {}  # Pillow falls back to im.info for some of these (PNG ICC, JPEG comment)
     if transparent:
-        return Variant(_png(im), "PNG", "image/png", "png", im.width, im.height)
+        return Variant(encode_png(im, PNG_COMPRESS_LEVEL), "PNG", "image/png", "png", im.width, im.height)
     out = io.BytesIO()
     # Colour: 4:2:0 chroma, libjpeg's default, named since sharpen_for_jpeg relies on it.
     chroma = {} if im.mode == "L" else {"subsampling": "4:2:0"}
     im.save(out, "JPEG", quality=JPEG_QUALITY, progressive=True, optimize=True, **chroma)
     return Variant(out.getvalue(), "JPEG", "image/jpeg", "jpg", im.width, im.height)
-
-
-def _png(im: Image.Image) -> bytes:
-    """``im`` as PNG: Pillow's encoder picks each row's filter, zlib-ng deflates at
-    :data:`PNG_COMPRESS_LEVEL` (Pillow's own deflate is the system's zlib, several times slower)."""
-    out = _Redeflated()
-    im.save(cast(IO[bytes], out), "PNG", compress_level=0)
-    return out.getvalue()
-
-
-class _Redeflated(io.RawIOBase):
-    """Where Pillow writes a PNG at ``compress_level=0``: its chunks are kept as they come, but the
-    image data, deflate's stored blocks, is deflated again by zlib-ng as it arrives and written as
-    one IDAT chunk."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._pending = bytearray()  # written, not yet a whole chunk
-        self._head = bytearray()  # the signature and the chunks before the image data
-        self._tail = bytearray()  # the chunks after it
-        self._inflater = zlib_ng.decompressobj()
-        self._deflater = zlib_ng.compressobj(PNG_COMPRESS_LEVEL, zlib_ng.DEFLATED, 15, 9)
-        self._idat: list[bytes] = []
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self._pending += data
-        if not self._head:
-            if len(self._pending) < 8:
-                return len(data)
-            self._head += self._pending[:8]
-            del self._pending[:8]
-        while len(self._pending) >= 12:
-            length = int.from_bytes(self._pending[:4], "big")
-            if len(self._pending) < length + 12:
-                break
-            if self._pending[4:8] == b"IDAT":
-                stored = memoryview(self._pending)[8 : 8 + length]
-                self._idat.append(self._deflater.compress(self._inflater.decompress(stored)))
-                stored.release()
-            else:
-                (self._tail if self._idat else self._head).extend(self._pending[: length + 12])
-            del self._pending[: length + 12]
-        return len(data)
-
-    def getvalue(self) -> bytes:
-        if self._pending or not self._inflater.eof:
-            raise ValueError("the PNG encoder stopped within its image data")
-        deflated = b"".join(self._idat) + self._deflater.flush()
-        crc = zlib_ng.crc32(deflated, zlib_ng.crc32(b"IDAT"))
-        idat = len(deflated).to_bytes(4, "big") + b"IDAT" + deflated + crc.to_bytes(4, "big")
-        return bytes(self._head) + idat + bytes(self._tail)

@@ -24,15 +24,16 @@ of a busy machine. Contenders (see :data:`CONTENDERS`):
   the 256 px one from the 1600 px pixels before they are unpremultiplied and turned (cheaper than
   from the decoded ones, which made a 24 MP JPEG's floor ~15% slower when tried); alpha
   premultiplied while resized, as ours, else the outputs would differ; orientation applied with
-  ``transpose`` after the resizes, where the pixels are fewest; the same encoder settings. No
+  ``transpose`` after the resizes, where the pixels are fewest; the same encoders (for PNG ours,
+  :func:`handlers.imaging.png_writer.encode_png`, the one module of ours it loads). No
   enhancement, no ICC conversion, no integrity checks beyond Pillow's own, no mode handling
   beyond what the bench's cases need.
 
 Every contender encodes as the pipeline does: an image with real transparency as PNG
 (``compress_level`` of :data:`handlers.imaging.render.PNG_COMPRESS_LEVEL`, no metadata), anything
 else as progressive JPEG, quality :data:`~handlers.imaging.render.JPEG_QUALITY`, optimized
-Huffman tables, no metadata. (The values are copied here, not imported, so the pyvips, naive and
-floor processes load nothing of ours; a unit test keeps them equal.)
+Huffman tables, no metadata. (The values are copied here, not imported, so the pyvips and naive
+processes load nothing of ours, and the floor only our PNG encoder; a unit test keeps them equal.)
 
 Peak memory: before the timed runs the worker renders a tiny image of the same kind (so code
 paths, plugins and libraries are loaded and counted in the baseline, not in the peak), then
@@ -134,6 +135,8 @@ def floor() -> Renderer:
     """The least work that makes the same two outputs as ours (see the module's docstring)."""
     from PIL import Image
 
+    from handlers.imaging.png_writer import encode_png  # the one module of ours it loads: the encoder
+
     bicubic = Image.Resampling.BICUBIC
     orient = {
         2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -154,9 +157,8 @@ def floor() -> Renderer:
             im = im.transpose(transpose)
         im.info = {}  # no metadata (Pillow falls back to im.info for a PNG's ICC profile)
         out = io.BytesIO()
-        if transparent:
-            im.save(out, "PNG", compress_level=PNG_COMPRESS_LEVEL)
-            return out.getvalue(), "PNG", im.width, im.height
+        if transparent:  # the same PNG encoder as ours: Pillow's row filters, zlib-ng's deflate
+            return encode_png(im, PNG_COMPRESS_LEVEL), "PNG", im.width, im.height
         chroma = {} if im.mode == "L" else {"subsampling": "4:2:0"}
         im.save(out, "JPEG", quality=JPEG_QUALITY, progressive=True, optimize=True, **chroma)
         return out.getvalue(), "JPEG", im.width, im.height

@@ -217,7 +217,8 @@ def test_a_small_image_goes_through_the_floor_unscaled() -> None:
     assert [o[1:] for o in opaque_alpha] == [("JPEG", 200, 120), ("JPEG", 200, 120)]  # no real transparency
 
 
-def test_the_floor_and_naive_processes_load_nothing_of_ours() -> None:
+def _handlers_modules_after(contender: str) -> list[str]:
+    """The modules of ours a fresh process holds after `contender` rendered a small JPEG."""
     probe = (
         "import io, sys\n"
         "from PIL import Image\n"
@@ -225,12 +226,26 @@ def test_the_floor_and_naive_processes_load_nothing_of_ours() -> None:
         "im = Image.new('RGB', (40, 30), (9, 99, 199))\n"
         "out = io.BytesIO()\n"
         "im.save(out, 'JPEG')\n"
-        "for contender in ('floor', 'naive'):\n"
-        "    kernel_worker.CONTENDERS[contender]()(out.getvalue())\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'handlers'))"
+        f"kernel_worker.CONTENDERS[{contender!r}]()(out.getvalue())\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] == 'handlers')))"
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
+    return result.stdout.split()
+
+
+def test_naive_loads_nothing_of_ours_and_the_floor_only_our_png_encoder() -> None:
+    assert _handlers_modules_after("naive") == []
+    assert "handlers.imaging.png_writer" in _handlers_modules_after("floor")
+
+
+def test_the_floor_encodes_a_transparent_image_as_ours_does() -> None:
+    cutout = Image.new("RGBA", (300, 200), (200, 30, 30, 255))
+    cutout.paste((0, 0, 0, 0), (0, 0, 150, 200))
+    data = f.png(cutout)
+    ours = kernel_worker.ours()(data)
+    floor = kernel_worker.floor()(data)
+    assert [o[1:] for o in floor] == [o[1:] for o in ours] == [("PNG", 300, 200), ("PNG", 256, 171)]
+    assert floor[0][0] == ours[0][0]  # the same pixels through the same encoder: the same bytes
 
 
 # --------------------------------------------------------------------------------------------

@@ -280,17 +280,19 @@ def _images_origin() -> str | None:
 
 def _upload_origin(state: DashboardState) -> str | None:
     """The origin of the URL upload forms are POSTed to: that of a presigned POST made by the app's
-    own S3 client (made once; signing is local, nothing is sent). None when the stack gives the app
-    no bucket; also when the client cannot sign (no credentials), logged: uploads are then refused
-    anyway, and the next page asks again."""
+    own S3 client (made once; signing is local, nothing is sent; the first page made the client if
+    nothing had, `Services.bucket_or_none`). None when the stack gives the app no bucket; also when
+    the client cannot sign (no credentials), logged: uploads are then refused anyway, and the next
+    page asks again."""
     if state.upload_origin_known:
         return state.upload_origin
     services = _services()
-    if services is None or services.s3 is None or not services.images_bucket:
+    bucket = services.bucket_or_none() if services is not None else None
+    if bucket is None:
         state.upload_origin_known = True
         return None
     try:
-        post = services.s3.generate_presigned_post(Bucket=services.images_bucket, Key=PROBE_KEY)
+        post = bucket.s3.generate_presigned_post(Bucket=bucket.name, Key=PROBE_KEY)
     except Exception:  # botocore's NoCredentialsError, or an AttributeError without credentials at all
         log.warning("the upload form's origin is unknown: the S3 client cannot presign", exc_info=True)
         return None

@@ -15,6 +15,7 @@ import boto3
 
 from handlers.pipeline.records import RecordStore
 from handlers.settings import WebFunctionSettings
+from handlers.snapstart import snap_starting
 from handlers.web.app import WebSettings, create_app
 from handlers.web.services import Services, s3_client
 from handlers.web.session_key import session_key
@@ -32,12 +33,16 @@ def app_from_environment(settings: WebFunctionSettings | None = None) -> Flask:
         users=UserStore(settings.users_table, dynamodb),
         records=RecordStore(settings.images_table, dynamodb),
         images_base_url=settings.images_base_url,
-        # Upload forms are signed by this client: s3v4, at the endpoint the function is given (AWS's,
-        # or the emulator's through AWS_ENDPOINT_URL), so the form's URL is one its users reach.
-        s3=s3_client(),
         images_bucket=settings.images_bucket,
         max_upload_bytes=settings.max_upload_bytes,
+        # Upload forms are signed by this client: s3v4, at the endpoint the function is given (AWS's,
+        # or the emulator's through AWS_ENDPOINT_URL), so the form's URL is one its users reach. It
+        # is made on first need (an upload, a deletion, the dashboard page), not here: the image
+        # list, sign-in and health then do not pay for it (57-72 ms of their first request here).
+        s3_factory=s3_client,
     )
+    if snap_starting():  # what init makes is in the snapshot, free to every restored copy
+        services.bucket_or_none()
     web = WebSettings(
         secret_key=session_key(boto3.client("secretsmanager"), settings.session_secret_arn),
         # Cookies are https-only where the site is (the CDN's URL says); a local edge serves plain http.

@@ -9,6 +9,7 @@ so verifying it is quick too; users made through `UserStore.add` get the real co
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -108,6 +109,30 @@ def services(dynamodb: Any, users: UserStore, clock: Clock, s3: Any) -> Services
         images_bucket=BUCKET,
         max_upload_bytes=MAX_UPLOAD_BYTES,
     )
+
+
+class Factory:
+    """An S3 client factory, as the deployed app gives `Services`: answers `client`, counting calls."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls = 0
+
+    def __call__(self) -> Any:
+        self.calls += 1
+        return self.client
+
+
+@pytest.fixture
+def s3_factory(s3: Any) -> Factory:
+    """A factory of the moto-backed S3 client, counting how often the app makes it."""
+    return Factory(s3)
+
+
+@pytest.fixture
+def lazy_app(settings: WebSettings, services: Services, s3_factory: Factory) -> Flask:
+    """The app as the deployed function builds it: the S3 client given as a factory, not a client."""
+    return create_app(settings, replace(services, s3=None, s3_factory=s3_factory))
 
 
 @pytest.fixture

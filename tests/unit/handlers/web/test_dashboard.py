@@ -36,7 +36,7 @@ from handlers.web.dashboard import (
     origin_of,
 )
 from handlers.web.services import DEFAULT_MAX_UPLOAD_BYTES, Services
-from tests.unit.handlers.web.conftest import MAX_UPLOAD_BYTES, PASSWORD, SECRET_KEY, csrf, sign_in
+from tests.unit.handlers.web.conftest import MAX_UPLOAD_BYTES, PASSWORD, SECRET_KEY, Factory, csrf, sign_in
 
 CLIENT_PATHS = ("/", "/sign-in", "/review", "/view/0123456789abcdef01234567")
 IMPORT = re.compile(r"""\b(?:from|import)\s*\(?\s*["']([^"']+)["']""")
@@ -180,6 +180,19 @@ def test_the_policy_lets_the_page_post_to_the_upload_forms_origin(client: FlaskC
     directives = policy(client.get("/").headers["Content-Security-Policy"])
     assert directives["connect-src"] == ["'self'", origin_of(form.get_json()["url"])]
     assert directives["connect-src"][1].startswith("https://")
+
+
+def test_the_first_page_makes_the_s3_client_once_for_its_policy(lazy_app: Flask, s3_factory: Factory) -> None:
+    client = lazy_app.test_client()
+    assert client.get("/api/health").status_code == 200 and s3_factory.calls == 0
+    first = policy(client.get("/").headers["Content-Security-Policy"])
+    assert first["connect-src"] == ["'self'", "https://images.s3.amazonaws.com"]
+    assert s3_factory.calls == 1
+    asked = {"file_name": "cat.jpg", "content_type": "image/jpeg"}
+    form = client.post("/api/uploads", json=asked, headers=csrf(client))
+    assert form.status_code == 200 and origin_of(form.get_json()["url"]) == first["connect-src"][1]
+    assert policy(client.get("/review").headers["Content-Security-Policy"]) == first
+    assert s3_factory.calls == 1
 
 
 def test_the_policy_lets_the_page_show_the_cdns_images(settings: WebSettings, services: Services) -> None:

@@ -17,7 +17,7 @@ from handlers.web import WebSettings, create_app
 from handlers.web.image_edits import METADATA_TYPES, published_time
 from handlers.web.services import Services
 from tests.unit.handlers.conftest import IMAGES_TABLE
-from tests.unit.handlers.web.conftest import BUCKET, SECRET_KEY, START, Clock, csrf, put_record, sign_in
+from tests.unit.handlers.web.conftest import BUCKET, SECRET_KEY, START, Clock, Factory, csrf, put_record, sign_in
 
 NOW = published_time(START)  # 2027-01-15T08:00:00.000Z
 UPLOADED = "2026-11-22T10:00:00.000Z"
@@ -435,6 +435,23 @@ def test_a_reviewer_deletes_their_own_upload(client: FlaskClient, uploaded: Any,
     uploaded(image("r1", owner="rita"))
     assert client.delete("/api/images/r1", headers=csrf(client, "rita")).status_code == 202
     assert objects(s3) == set()
+
+
+def test_a_delete_makes_the_s3_client_on_first_need_and_keeps_it(
+    lazy_app: Flask, uploaded: Any, s3: Any, s3_factory: Factory
+) -> None:
+    uploaded(image(), image("i2"))
+    client = lazy_app.test_client()
+    headers = csrf(client)
+    assert client.get("/api/images").status_code == 200 and client.get("/api/images/i1").status_code == 200
+    assert patch(client, {"caption": "x"}, headers).status_code == 200
+    assert s3_factory.calls == 0
+    assert client.delete("/api/images/i1", headers=headers).status_code == 202
+    assert s3_factory.calls == 1
+    asked = {"file_name": "cat.jpg", "content_type": "image/jpeg"}
+    assert client.post("/api/uploads", json=asked, headers=headers).status_code == 200
+    assert client.delete("/api/images/i2", headers=headers).status_code == 202
+    assert s3_factory.calls == 1 and objects(s3) == set()
 
 
 def test_a_stack_without_an_images_bucket_cannot_delete(services: Services, put: Any) -> None:

@@ -21,6 +21,7 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
+from flask import Flask
 from flask.testing import FlaskClient
 
 from handlers.imaging import Limits
@@ -28,7 +29,7 @@ from handlers.pipeline.uploads import Placement, image_id_for, placement_of
 from handlers.web import WebSettings, create_app
 from handlers.web.services import DEFAULT_MAX_UPLOAD_BYTES, Services, s3_client
 from handlers.web.uploads import EXPIRES_SECONDS, MAX_NUMBERED
-from tests.unit.handlers.web.conftest import BUCKET, MAX_UPLOAD_BYTES, SECRET_KEY, csrf, sign_in
+from tests.unit.handlers.web.conftest import BUCKET, MAX_UPLOAD_BYTES, SECRET_KEY, Factory, csrf, sign_in
 
 JPEG = b"\xff\xd8\xff\xe0 not really a jpeg, the pipeline looks at the bytes later \xff\xd9"
 
@@ -337,6 +338,74 @@ def test_services_refuse_a_client_that_does_not_sign_s3v4(services: Services, mo
     sigv2 = boto3.client("s3", config=Config(signature_version="s3"))
     with pytest.raises(ValueError, match="s3v4"):
         Services(users=services.users, records=services.records, s3=sigv2, images_bucket=BUCKET)
+
+
+def test_the_s3_client_is_made_by_the_first_upload_not_by_the_app_or_the_list(
+    lazy_app: Flask, s3_factory: Factory
+) -> None:
+    client = lazy_app.test_client()
+    assert client.get("/api/health").status_code == 200
+    headers = csrf(client)
+    assert client.get("/api/me").status_code == 200
+    assert client.get("/api/images").status_code == 200
+    assert s3_factory.calls == 0
+    first = presign(client, headers)
+    assert s3_factory.calls == 1
+    second = presign(client, headers)  # the first one's name is not in use: nothing was POSTed
+    assert s3_factory.calls == 1 and first["fields"]["key"] == second["fields"]["key"] == "uploads/alice/cat.jpg"
+
+
+def test_a_factory_whose_client_does_not_sign_s3v4_is_refused_when_it_is_made(
+    services: Services, mocked_aws: None
+) -> None:
+    made = Factory(boto3.client("s3", config=Config(signature_version="s3")))
+    lazy = Services(users=services.users, records=services.records, s3_factory=made, images_bucket=BUCKET)
+    assert made.calls == 0
+    for _ in range(2):  # the refused client is not kept
+        with pytest.raises(ValueError, match=r"^the S3 client must sign with s3v4 \(see services.s3_client\)$"):
+            lazy.bucket_or_none()
+    assert made.calls == 2
+
+
+def test_without_an_images_bucket_the_factory_is_not_called_and_uploads_are_503(
+    services: Services, s3_factory: Factory
+) -> None:
+    bare = Services(users=services.users, records=services.records, clock=services.clock, s3_factory=s3_factory)
+    client = create_app(WebSettings(secret_key=SECRET_KEY, secure_cookies=False), bare).test_client()
+    response = ask(client, {"file_name": "cat.jpg", "content_type": "image/jpeg"}, csrf(client))
+    assert (response.status_code, response.get_json()["error"]) == (503, "unavailable")
+    assert client.get("/").status_code == 200
+    assert s3_factory.calls == 0
+
+
+def test_services_take_a_client_or_a_factory_not_both(services: Services, s3: Any, s3_factory: Factory) -> None:
+    with pytest.raises(ValueError, match="not both"):
+        Services(users=services.users, records=services.records, s3=s3, s3_factory=s3_factory, images_bucket=BUCKET)
+
+
+@pytest.mark.parametrize(("initialization", "made"), [("on-demand", 0), ("snap-start", 1)])
+def test_the_deployed_app_makes_its_s3_client_on_first_need_except_for_a_snapshot(
+    services: Services, s3_factory: Factory, monkeypatch: pytest.MonkeyPatch, initialization: str, made: int
+) -> None:
+    from handlers.settings import WebFunctionSettings
+    from handlers.snapstart import INITIALIZATION_TYPE
+    from handlers.web import environment
+
+    monkeypatch.setenv(INITIALIZATION_TYPE, initialization)
+    monkeypatch.setattr(environment, "s3_client", s3_factory)
+    secret = boto3.client("secretsmanager").create_secret(Name="session-key")["ARN"]
+    settings = WebFunctionSettings(
+        images_table=services.records.table_name,
+        users_table=services.users.table_name,
+        session_secret_arn=secret,
+        images_bucket=BUCKET,
+        max_upload_bytes=MAX_UPLOAD_BYTES,
+        images_base_url="http://cdn.example",
+    )
+    client = environment.app_from_environment(settings).test_client()
+    assert s3_factory.calls == made
+    presign(client, csrf(client))
+    assert s3_factory.calls == 1
 
 
 @pytest.mark.parametrize("limit", [0, -1, True, 1.5])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -101,13 +102,19 @@ def deployed_packages() -> dict[str, Path]:
 
 
 def unpacked_package(cache: Path, package: Path) -> Path:
-    """`package` unzipped under `cache` (once per content)."""
+    """`package` unzipped under `cache` (once per content); the same package's older contents there,
+    unzipped by earlier runs, are removed."""
     folder = cache / package.stem
     if not folder.exists():
         partial = folder.with_suffix(".partial")
+        shutil.rmtree(partial, ignore_errors=True)  # left by a run that was stopped
         with zipfile.ZipFile(package) as archive:
             archive.extractall(partial)
         partial.rename(folder)
+    kind = package.stem.rpartition("-")[0]  # handlers-<name>-<runtime>-<architecture>
+    for stale in cache.glob(f"{kind}-*"):
+        if stale != folder and stale.name.rpartition("-")[0] == kind:
+            shutil.rmtree(stale, ignore_errors=True)
     return folder
 
 

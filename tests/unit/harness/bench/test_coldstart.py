@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from harness.bench.coldstart import (
     function_of,
     probe,
     row,
+    unpacked_package,
     web_probes,
 )
 
@@ -140,3 +142,24 @@ def test_the_web_functions_first_requests_run_against_moto_signed_in():
         assert images.events[0]["headers"]["Cookie"].startswith("session=")
         start = cold_start_ms(images.handler, ROOT, sys.executable, images.events, images.environment)
         assert start.warm_ms is not None  # both requests answered 200 (anything else raises)
+
+
+def test_a_package_is_unpacked_once_and_its_older_contents_removed(tmp_path):
+    def package(digest: str, text: str) -> Path:
+        path = tmp_path / f"handlers-stage-python3.11-x86_64-{digest}.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("handlers/__init__.py", text)
+        return path
+
+    cache = tmp_path / "bench"
+    other = cache / "handlers-web-python3.11-x86_64-0000"
+    other.mkdir(parents=True)
+    old = unpacked_package(cache, package("aaaa", "old"))
+    assert (old / "handlers" / "__init__.py").read_text() == "old"
+    new = unpacked_package(cache, package("bbbb", "new"))
+    assert (new / "handlers" / "__init__.py").read_text() == "new"
+    assert not old.exists() and other.exists()  # another package's contents are not this one's
+    assert (
+        unpacked_package(cache, package("bbbb", "changed")) == new
+        and (new / "handlers" / "__init__.py").read_text() == "new"
+    )

@@ -83,7 +83,7 @@ RESAMPLE: Final = Image.Resampling.BICUBIC
 _MAX_JPEG_SIDE: Final = 65_500
 
 # What to do to stored pixels so they display upright, for EXIF orientations 2..8.
-_ORIENT: Final[dict[int, Image.Transpose]] = {
+UPRIGHT: Final[dict[int, Image.Transpose]] = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
     4: Image.Transpose.FLIP_TOP_BOTTOM,
@@ -162,8 +162,8 @@ def render(data: bytes, limits: Limits = Limits(), sizes: VariantSizes = Variant
         # Otherwise alpha stays premultiplied (RGBa, La) through the orientation, and the thumbnail
         # is made from those pixels as they are: one conversion fewer.
         im = _to_srgb(im, icc)
-        if info.orientation in _ORIENT:
-            im = im.transpose(_ORIENT[info.orientation])
+        if info.orientation in UPRIGHT:
+            im = im.transpose(UPRIGHT[info.orientation])
         photo = info.format == "JPEG"  # (never transparent)
         if photo:
             im = auto_level(im)

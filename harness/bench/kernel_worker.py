@@ -137,20 +137,12 @@ def floor() -> Renderer:
     from PIL import Image
 
     # Ours' PNG codec paths (zlib-ng, where Pillow's wheels use the system's slower zlib): the
-    # fastest PNG decode and encode there are.
+    # fastest PNG decode and encode there are; and ours' table of orientations.
     from handlers.imaging.png_writer import encode_png
+    from handlers.imaging.render import UPRIGHT
     from handlers.imaging.structure import check_png, png_header, stored_png
 
     bicubic = Image.Resampling.BICUBIC
-    orient = {
-        2: Image.Transpose.FLIP_LEFT_RIGHT,
-        3: Image.Transpose.ROTATE_180,
-        4: Image.Transpose.FLIP_TOP_BOTTOM,
-        5: Image.Transpose.TRANSPOSE,
-        6: Image.Transpose.ROTATE_270,
-        7: Image.Transpose.TRANSVERSE,
-        8: Image.Transpose.ROTATE_90,
-    }
     premultiplied = {"RGBA": "RGBa", "LA": "La"}
     straight = {"RGBa": "RGBA", "La": "LA"}
 
@@ -183,7 +175,7 @@ def floor() -> Renderer:
             if drafted is not None:
                 left, upper, right, lower = drafted[1]  # the region of the original the draft covers
                 box = (float(left), float(upper), float(right), float(lower))
-        transpose = orient.get(im.getexif().get(ORIENTATION_TAG, 1))
+        transpose = UPRIGHT.get(im.getexif().get(ORIENTATION_TAG, 1))
         im.load()
         if im.mode not in ("L", "LA", "RGB", "RGBA"):  # (not in the bench's cases)
             im = im.convert("RGBA" if "transparency" in im.info else "RGB")

@@ -162,14 +162,20 @@ def test_png_image_data_split_by_another_chunk() -> None:
     assert _rejected_alike(data) == ("corrupt", "PNG data is corrupt (the image data is split by other chunks)")
 
 
-def test_png_image_data_in_several_chunks_is_fine() -> None:
+def _several_idat(after: bytes = b"") -> bytes:
+    """An 8×8 grey PNG whose image data is split over IDAT chunks of 5 bytes, `after` them the chunks given."""
     rows = zlib.compress(f.zero_rows(8, 8))
-    data = (
+    return (
         b"\x89PNG\r\n\x1a\n"
         + f.png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0))
         + b"".join(f.png_chunk(b"IDAT", rows[i : i + 5]) for i in range(0, len(rows), 5))
+        + after
         + f.png_chunk(b"IEND", b"")
     )
+
+
+def test_png_image_data_in_several_chunks_is_fine() -> None:
+    data = _several_idat()
     assert inspect_image(data).width == 8
     assert render(data).optimized.width == 8
 
@@ -294,14 +300,7 @@ def test_png_with_more_image_data_than_rows_is_accepted_by_both(idat: bytes) -> 
 
 
 def _stored_png_cases() -> list[bytes]:
-    rows = zlib.compress(f.zero_rows(8, 8))
-    several_idat = (
-        b"\x89PNG\r\n\x1a\n"
-        + f.png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0))
-        + b"".join(f.png_chunk(b"IDAT", rows[i : i + 5]) for i in range(0, len(rows), 5))
-        + f.png_chunk(b"tEXt", b"Comment\x00after")
-        + f.png_chunk(b"IEND", b"")
-    )
+    several_idat = _several_idat(f.png_chunk(b"tEXt", b"Comment\x00after"))
     return [
         samples.graphic_png(800, 600, seed=1),  # 1.4 MB of rows: 22 stored blocks
         samples.alpha_png(300, 200, seed=2),

@@ -37,7 +37,8 @@ from harness.bench.stats import median
 from harness.emulator import Paths
 
 ROOT = Path(__file__).resolve().parents[2]
-HANDLERS = ("handlers.ingest", "handlers.enhance", "handlers.removal", "handlers.notify", "handlers.commands")
+# The stages' entry points (every function's but the web one, which is probed by its requests).
+HANDLERS = tuple(handler for handler in PACKAGES if handler != webstart.HANDLER)
 SETUP = "stage.prepare()"
 # Run with `-c` in the package's folder: argv[1] the module, argv[2] (optional) a JSON list of API
 # Gateway events for its `handler`, else its stage's first-call setup. Prints its timings as JSON.
@@ -274,7 +275,7 @@ def run_coldstart(progress: Callable[[str], None], repeats: int = 7) -> ColdStar
     (init is import + first call, per interpreter), and "import_shares" (:func:`footprint.import_shares`
     of one more cold start under `-X importtime`); the last row is the SDK floor (:func:`floor_probe`),
     and every other row's "over_floor_ms" is its total above the floor's. `packages`:
-    :func:`footprint.package_rows`, what each function's cold start loaded of the package."""
+    :func:`footprint.package_row` per function, its package and what its cold start loaded of it."""
     archives = deployed_packages()
     folders = {name: unpacked_package(ROOT / "build" / "bench", archive) for name, archive in archives.items()}
     python = runtime_python()
@@ -285,7 +286,7 @@ def run_coldstart(progress: Callable[[str], None], repeats: int = 7) -> ColdStar
         probes = [Probe(module) for module in HANDLERS]
         probes += web_probes(folders[package_of(webstart.HANDLER)], python, backend)
         probes.append(floor_probe(Path(floor)))
-        package = {index: folders[package_of(each.handler)] for index, each in enumerate(probes)}
+        package = [folders[package_of(each.handler)] for each in probes]
         progress(f"cold start: importing each handler {repeats}× with {python} (the web function's AWS: moto)")
         # Interleaved (ingest, enhance, …, ingest, …), so a slow spell of the machine hits all alike.
         runs: list[list[Start]] = [[] for _ in probes]

@@ -317,7 +317,7 @@ def run_coldstart(progress: Callable[[str], None], repeats: int = 7) -> ColdStar
         if handler != SDK_FLOOR:
             name = package_of(handler)
             function = function_of(handler)
-            packages.append(footprint.package_row(function, handler, name, archives[name], folders[name], modules))
+            packages.append(footprint.package_row(function, handler, name, archives[name], dists[name], modules))
     return ColdStart(starts, packages)
 
 

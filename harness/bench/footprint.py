@@ -90,12 +90,11 @@ def loaded(modules: Iterable[str], dists: Mapping[str, Distribution]) -> list[st
 
 
 def package_row(
-    function: str, handler: str, name: str, archive: Path, package: Path, modules: Iterable[str]
+    function: str, handler: str, name: str, archive: Path, dists: Mapping[str, Distribution], modules: Iterable[str]
 ) -> dict[str, Any]:
     """A function's row: {"function", "handler", "package" (its name), "zip_mb", "unzipped_mb", "files",
-    "loaded" (the distributions its cold start imported from `package`, the unpacked `archive`),
-    "loaded_mb"}."""
-    dists = distributions(package)
+    "loaded" (which of `dists`, the :func:`distributions` of the unpacked `archive`, its cold start
+    imported `modules` from), "loaded_mb"}."""
     with zipfile.ZipFile(archive) as zipped:
         entries = [entry for entry in zipped.infolist() if not entry.is_dir()]
     names = loaded(modules, dists)
@@ -109,13 +108,6 @@ def package_row(
         "loaded": names,
         "loaded_mb": round(sum(dists[each].size for each in names) / MB, 1),
     }
-
-
-def weights(package: Path) -> list[dict[str, Any]]:
-    """Each distribution of the package and its size, largest first."""
-    dists = distributions(package)
-    ordered = sorted(dists.values(), key=lambda dist: (-dist.size, dist.name))
-    return [{"distribution": dist.name, "mb": round(dist.size / MB, 2)} for dist in ordered]
 
 
 def import_shares(importtime: str, dists: Mapping[str, Distribution]) -> dict[str, float]:

@@ -7,7 +7,11 @@
 - any run of whitespace (tabs, newlines, no-break and ideographic spaces) becomes one space;
 - control and format characters (NUL, bidirectional overrides, zero-width ones), surrogates, private
   use and unassigned code points go;
-- the characters Windows cannot have in a name (`<>:"|?*`) become `_`;
+- the characters Windows cannot have in a name (`<>:"|?*`) become `_`, and so do `$`, `{` and `}`:
+  S3's browser upload (POST Object) replaces `${filename}` in the form's `key` with the file name the
+  multipart part carries, after the policy has matched the key as written, so a name holding it would
+  be stored under a key the client picks; without those three characters the key S3 stores is the
+  key the form was signed for, whatever the part is called;
 - leading dots and spaces go (no hidden files, no `..`), and trailing ones (Windows drops them);
 - a Windows device name (`CON`, `NUL`, `COM1`, ... before the first dot) gets a leading `_`;
 - the result is NFC-normalised and at most `MAX_BYTES` bytes of UTF-8, cut from the end of the stem
@@ -32,7 +36,9 @@ _SEPARATORS: Final = re.compile(r"[/\\]")
 _WHITESPACE: Final = re.compile(r"\s+")
 # Control, format, surrogate, private-use and unassigned code points; line and paragraph separators.
 _DROPPED_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-_WINDOWS_RESERVED: Final = str.maketrans(dict.fromkeys('<>:"|?*', "_"))
+_WINDOWS_RESERVED: Final = '<>:"|?*'
+_S3_POST_VARIABLE: Final = "${}"  # `${filename}` in a POST form's key is the multipart part's name
+_REPLACED: Final = str.maketrans(dict.fromkeys(_WINDOWS_RESERVED + _S3_POST_VARIABLE, "_"))
 _WINDOWS_DEVICES: Final = frozenset(
     {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)), *(f"LPT{n}" for n in range(1, 10))}
 )
@@ -49,7 +55,7 @@ def safe_file_name(given: str) -> str:
     name = _WHITESPACE.sub(" ", given)
     name = "".join(c for c in name if unicodedata.category(c) not in _DROPPED_CATEGORIES)
     name = _SEPARATORS.split(name)[-1]
-    name = name.translate(_WINDOWS_RESERVED)
+    name = name.translate(_REPLACED)
     name = unicodedata.normalize("NFC", _WHITESPACE.sub(" ", name)).strip(_EDGES)
     if name.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
         name = f"_{name}"

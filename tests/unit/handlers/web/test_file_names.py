@@ -1,5 +1,6 @@
 """File names for upload keys (handlers.web.file_names): hostile names made safe or refused, and
-hypothesis properties: whatever the name, the answer is safe, short, stable and a key's last part."""
+hypothesis properties: whatever the name, the answer is safe, short, stable and a key's last part, and
+the key S3's browser upload stores is the key the form was signed for, whatever the file is called."""
 
 from __future__ import annotations
 
@@ -18,9 +19,15 @@ DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)), *(f"L
 CHARACTERS = st.one_of(
     st.characters(exclude_categories=()),
     st.sampled_from(["/", "\\", ".", " ", "\x00", "\t", "\n", "\u202e", "\u200b", "\u00a0", ":", "*", "\u0301"]),
+    st.sampled_from(["$", "{", "}", "\uff04", "\ufe69"]),  # the characters of S3's POST variable, and look-alikes
 )
 NAMES = st.one_of(
     st.text(CHARACTERS, max_size=300),
+    # Names built around S3's POST variable, spelled whole, in parts, or hidden by what is removed.
+    st.lists(
+        st.sampled_from(["${filename}", "$", "{", "}", "filename", "cat", ".jpg", "/", "\x00", "\u200b", " ", "."]),
+        max_size=12,
+    ).map("".join),
     # Long names, cut near dots and spaces, in characters of 1 to 4 bytes.
     st.text(st.sampled_from("a. é写🌅\u0301"), min_size=60, max_size=400).map(lambda s: s + ".jpg"),
     # Device names, in any case, with or without more after them.
@@ -53,6 +60,10 @@ NAMES = st.one_of(
         ("CONSOLE.jpg", "CONSOLE.jpg"),
         ("Strand bei Ærøskøbing 写真 🌅.jpeg", "Strand bei Ærøskøbing 写真 🌅.jpeg"),
         ("e\u0301te\u0301.jpg", "\u00e9t\u00e9.jpg"),  # NFC: one form for the same name
+        ("${filename}.jpg", "__filename_.jpg"),  # S3's POST would put the part's file name there
+        ("$\u200b{filename}.jpg", "__filename_.jpg"),  # the same once the zero-width space is gone
+        ("${file/${filename}.jpg", "__filename_.jpg"),
+        ("price $5 {draft}.png", "price _5 _draft_.png"),
     ],
 )
 def test_hostile_names_are_made_safe(given: str, safe: str) -> None:
@@ -106,7 +117,7 @@ def test_whatever_the_name_the_answer_is_safe_or_a_refusal(given: str) -> None:
     except UnsafeFileName:
         return
     assert name and len(name.encode("utf-8")) <= MAX_BYTES  # encodes: no lone surrogates
-    assert not any(c in name for c in '/\\<>:"|?*')
+    assert not any(c in name for c in '/\\<>:"|?*${}')
     assert not any(unicodedata.category(c) in DROPPED for c in name)
     assert all(c == " " or not c.isspace() for c in name) and "  " not in name
     assert name[0] not in ". " and name[-1] not in ". "
@@ -136,3 +147,21 @@ def test_a_numbered_safe_name_is_safe_and_new(given: str, number: int) -> None:
     series = numbered(name, number)
     assert safe_file_name(series) == series and len(series.encode()) <= MAX_BYTES
     assert series != name and series.endswith(f" ({number})" + name[len(split_extension(name)[0]) :])
+
+
+def stored_key(form_key: str, part_file_name: str) -> str:
+    """The key S3's POST Object stores a form's file under: the form's `key` field with each
+    `${filename}` replaced by the file name the multipart part carries (the policy has matched the
+    field as written before that)."""
+    return form_key.replace("${filename}", part_file_name)
+
+
+@given(NAMES, st.text(CHARACTERS, max_size=40).filter(lambda part: part != "${filename}"))
+def test_whatever_the_name_s3_stores_the_upload_at_the_signed_key(given: str, part_file_name: str) -> None:
+    try:
+        name = safe_file_name(given)
+    except UnsafeFileName:
+        return
+    signed = f"uploads/alice/{name}"
+    assert stored_key(signed, part_file_name) == signed
+    assert not any(c in name for c in "${}")

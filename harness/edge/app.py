@@ -8,7 +8,10 @@
 4. Otherwise the origin answers (`Miss from edge`): an S3 origin read as its origin access control
    allows, a custom origin sent what the policies forward; no answer: 502 or 504 (`Error from edge`).
    A HEAD that may be cached is fetched as a GET, so the answer kept serves both.
-5. Compressed with gzip where the behaviour compresses; kept as long as the cache policy says.
+5. `Set-Cookie` removed when the behaviour forwards no cookie (harness/edge/cookies.py); compressed
+   with gzip where the behaviour compresses; kept as long as the cache policy says, without the
+   fields the origin's `no-cache="…"` names (a `Set-Cookie` kept is sent on every hit, as CloudFront
+   sends it).
 6. Conditional GET and HEAD (If-None-Match, If-Modified-Since) get 304, one byte range 206, from the
    whole answer.
 """
@@ -22,8 +25,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from harness.edge import answers
-from harness.edge.caching import Cache, CacheKey, accepted_encoding, cache_key, cookie_pairs, time_to_live
+from harness.edge import answers, cookies
+from harness.edge.caching import (
+    Cache,
+    CacheKey,
+    accepted_encoding,
+    cache_key,
+    cookie_pairs,
+    stored_headers,
+    time_to_live,
+)
 from harness.edge.exchange import OriginFailed, OriginResponse, ViewerRequest, end_to_end
 from harness.edge.forwarding import origin_request, query_pairs
 from harness.edge.model import Behaviour, CachePolicy, Distribution, OriginAccessControl, OriginRequestPolicy
@@ -113,7 +124,13 @@ class EdgeApp:
             kept = OriginResponse(entry.status, entry.reason, entry.headers, entry.body)
             label = answers.X_CACHE["hit"] if entry.status < 400 else answers.X_CACHE["error"]
             return Served(_for_viewer(kept, viewer), label, entry.age(self.clock()))
-        answer = self._from_origin(behaviour, policy, viewer, encoding, request_id, cacheable)
+        request_policy = (
+            self.site.request_policies[behaviour.origin_request_policy_id]
+            if behaviour.origin_request_policy_id
+            else None
+        )
+        answer = self._from_origin(behaviour, policy, request_policy, viewer, encoding, request_id, cacheable)
+        answer = cookies.passed_on(answer, policy, request_policy)
         if behaviour.compress:
             answer = answers.compressed(answer, encoding)
         if cacheable:
@@ -124,7 +141,7 @@ class EdgeApp:
                 error_caching_min_ttl=distribution.error_caching_min_ttl(answer.status),
                 now=time.time(),
             )
-            self.cache.put(key, answer.status, answer.reason, answer.headers, answer.body, ttl)
+            self.cache.put(key, answer.status, answer.reason, stored_headers(answer.headers), answer.body, ttl)
         label = answers.X_CACHE["miss"] if answer.status < 400 else answers.X_CACHE["error"]
         return Served(_for_viewer(answer, viewer), label)
 
@@ -144,6 +161,7 @@ class EdgeApp:
         self,
         behaviour: Behaviour,
         policy: CachePolicy,
+        request_policy: OriginRequestPolicy | None,
         viewer: ViewerRequest,
         encoding: str | None,
         request_id: str,
@@ -158,11 +176,6 @@ class EdgeApp:
                 # CloudFront over TLS, and so does CloudFront's request to S3.
                 secure = viewer.scheme == "https" or behaviour.viewer_protocol_policy != "allow-all"
                 return self.s3.fetch(origin, distribution, method, viewer.path, secure=secure)
-            request_policy = (
-                self.site.request_policies[behaviour.origin_request_policy_id]
-                if behaviour.origin_request_policy_id
-                else None
-            )
             request = origin_request(
                 _as(viewer, method),
                 origin,

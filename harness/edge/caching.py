@@ -1,23 +1,29 @@
 """The edge's cache: keys as a cache policy builds them, how long an answer is kept, and the store.
 
-CloudFront's rules, as its developer guide states them:
+CloudFront's rules, as its developer guide states them (README.md cites the pages):
 
 - The key is the path plus what the cache policy includes: the query strings, headers and cookies it
   names (or all of them), and, when it enables gzip or brotli, the encoding the viewer accepts,
   normalised (`br` before `gzip`, anything else is no encoding).
 - How long (TTL): `Cache-Control: s-maxage`, else `max-age`, else `Expires`, clamped to the policy's
   min and max TTL; the policy's default TTL when the origin says none of these. With a min TTL of 0,
-  `no-store`, `no-cache` and `private` are honoured (not cached); above 0 they are not, and the min
-  TTL applies. A policy whose max TTL is 0 caches nothing.
+  `no-store`, `no-cache` and `private` are honoured (not cached), and so is `Vary: *`; above 0 they
+  are not, and the min TTL applies. A policy whose max TTL is 0 caches nothing.
+- `no-cache` naming header fields (`no-cache="Set-Cookie"`) does not refuse the answer: it is kept
+  as long as the rest says, without those fields (`stored_headers`).
 - Only GET and HEAD answers (and OPTIONS when the behaviour caches it) are kept. Successful answers
   with 200, 203, 300, 301 or 410 are kept per the TTL; errors 400, 403, 404, 405, 414, 500, 501, 502,
   503 and 504 are kept for the distribution's error caching minimum TTL (10 s unless declared), or
   longer when the origin's `max-age`/`s-maxage`/`Expires` says so (capped by the max TTL); a 404,
   414 or 501 the origin marks `no-store`, `no-cache` or `private` is not kept. Nothing else is.
+
+Which `Set-Cookie` an answer keeps at all (none when the behaviour forwards no cookies) is
+cookies.py's; what is kept here is what the viewer was answered, less what `no-cache="…"` names.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -33,12 +39,23 @@ CACHED_ERRORS: Final = frozenset({400, 403, 404, 405, 414, 500, 501, 502, 503, 5
 ERRORS_HONOURING_NO_STORE: Final = frozenset({404, 414, 501})
 DEFAULT_ERROR_CACHING_TTL: Final = 10
 Headers = Sequence[tuple[str, str]]
+# One Cache-Control directive: a name, and an argument that is a token or a quoted string (which may
+# hold commas: `no-cache="Set-Cookie, Set-Cookie2"`).
+_DIRECTIVE: Final = re.compile(
+    r'\s*(?P<name>[^=,\s]+)\s*(?:=\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<token>[^,]*)))?\s*(?:,|$)'
+)
 
 
 def header(headers: Headers, name: str) -> str | None:
     """The first value of header `name` (case-insensitive), None when absent."""
     wanted = name.lower()
     return next((value for key, value in headers if key.lower() == wanted), None)
+
+
+def header_values(headers: Headers, name: str) -> list[str]:
+    """Every value of header `name` (case-insensitive), in order."""
+    wanted = name.lower()
+    return [value for key, value in headers if key.lower() == wanted]
 
 
 def accepted_encoding(policy: CachePolicy, accept_encoding: str | None, *, brotli_available: bool) -> str | None:
@@ -107,13 +124,44 @@ def _selected(selection: Selection, pairs: Iterable[tuple[str, str]]) -> tuple[t
 
 
 def directives(cache_control: str | None) -> dict[str, str | None]:
-    """`Cache-Control` as directive → argument (None when it has none), names lower case."""
+    """`Cache-Control` as directive → argument (None when it has none; a quoted one unquoted), names
+    lower case."""
     parsed: dict[str, str | None] = {}
-    for part in (cache_control or "").split(","):
-        name, equals, argument = part.strip().partition("=")
-        if name:
-            parsed[name.strip().lower()] = argument.strip().strip('"') if equals else None
+    text = cache_control or ""
+    position = 0
+    while position < len(text):
+        match = _DIRECTIVE.match(text, position)
+        if match is None or match.end() == position:  # not a directive: skip to the next comma
+            comma = text.find(",", position)
+            position = len(text) if comma < 0 else comma + 1
+            continue
+        position = match.end()
+        quoted, token = match["quoted"], match["token"]
+        argument = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else token
+        parsed[match["name"].lower()] = argument.strip() if argument is not None else None
     return parsed
+
+
+def origin_directives(headers: Headers) -> dict[str, str | None]:
+    """The directives of every `Cache-Control` header of an answer (several are one list, RFC 9110
+    §5.3)."""
+    return directives(", ".join(header_values(headers, "Cache-Control")))
+
+
+def refuses_caching(said: dict[str, str | None]) -> bool:
+    """Whether directives `said` ask shared caches to keep nothing: `no-store`, `private` (with or
+    without field names) or `no-cache` without field names."""
+    return "no-store" in said or "private" in said or ("no-cache" in said and said["no-cache"] is None)
+
+
+def stored_headers(headers: Headers) -> tuple[tuple[str, str], ...]:
+    """The headers a kept copy of an answer holds: all but the fields its `no-cache="…"` names (RFC
+    9111 §5.2.2.4; CloudFront documents it for `Set-Cookie`)."""
+    named = origin_directives(headers).get("no-cache")
+    if not named:
+        return tuple(headers)
+    dropped = {field.strip().lower() for field in named.split(",") if field.strip()}
+    return tuple((name, value) for name, value in headers if name.lower() not in dropped)
 
 
 def _seconds(argument: str | None) -> int | None:
@@ -127,7 +175,7 @@ def _seconds(argument: str | None) -> int | None:
 
 def _origin_lifetime(headers: Headers, now: float) -> int | None:
     """What the origin says an answer lives: s-maxage, else max-age, else Expires (vs Date or now)."""
-    said = directives(header(headers, "Cache-Control"))
+    said = origin_directives(headers)
     for name in ("s-maxage", "max-age"):
         if name in said and (seconds := _seconds(said[name])) is not None:
             return seconds
@@ -154,8 +202,7 @@ def time_to_live(
     if policy.caching_disabled:
         return 0
     lifetime = _origin_lifetime(headers, now)
-    said = directives(header(headers, "Cache-Control"))
-    refuses = bool({"no-store", "no-cache", "private"} & said.keys())
+    refuses = refuses_caching(origin_directives(headers))
     if status in CACHED_ERRORS:
         if refuses and status in ERRORS_HONOURING_NO_STORE:
             return 0
@@ -165,9 +212,17 @@ def time_to_live(
         return 0
     if refuses:
         return policy.min_ttl
+    if policy.min_ttl == 0 and _varies_on_everything(headers):
+        return 0
     if lifetime is None:
         return policy.default_ttl
     return max(policy.min_ttl, min(lifetime, policy.max_ttl))
+
+
+def _varies_on_everything(headers: Headers) -> bool:
+    """`Vary: *`: with a min TTL of 0, CloudFront asks the origin again for every request (above 0 it
+    keeps the answer as usual)."""
+    return any(token.strip() == "*" for value in header_values(headers, "Vary") for token in value.split(","))
 
 
 @dataclass(frozen=True)

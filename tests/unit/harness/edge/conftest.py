@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from werkzeug.serving import make_server
@@ -51,6 +52,8 @@ class AppOrigin:
     - `/prod/assets/app.js`: a script cacheable for 600 s (`max-age`), 2 kB of text;
     - `/prod/page`: HTML that must not be cached (`no-cache`);
     - `/prod/api/slow`: answers only once released (the read timeout's test);
+    - `/prod/sets-cookie`: a new session each time (`Set-Cookie: session=<n>`, n counting from 1),
+      with the `Cache-Control` its query string's `cache-control` gives (none without), body `<n>`;
     - anything else: JSON of what it was sent.
     """
 
@@ -99,6 +102,13 @@ def _origin_app(origin: AppOrigin) -> Callable[..., Any]:
             with lock:
                 origin.counter += 1
             answer, content_type = f"<html>{origin.counter}</html>".encode(), "text/html"
+        elif path == f"{API_STAGE}/sets-cookie":
+            with lock:
+                origin.counter += 1
+                answer, content_type = str(origin.counter).encode(), "text/plain"
+            extra = [("Set-Cookie", f"session={origin.counter}; Path=/; HttpOnly")]
+            said = parse_qs(environ.get("QUERY_STRING", "")).get("cache-control")
+            extra += [("Cache-Control", said[0])] if said else []
         elif path == f"{API_STAGE}/api/slow":
             origin.release.wait(30)
             answer, content_type = b"{}", "application/json"

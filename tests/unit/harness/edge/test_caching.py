@@ -16,6 +16,8 @@ from harness.edge.caching import (
     cache_key,
     cookie_pairs,
     directives,
+    refuses_caching,
+    stored_headers,
     time_to_live,
 )
 from harness.edge.model import CachePolicy, Selection
@@ -48,6 +50,13 @@ def _ttl(policy: CachePolicy, status: int = 200, error_ttl: int | None = None, *
             30,
         ),
         ({"Expires": "not a date"}, 0),
+        ({"Cache_Control": "max-age=0"}, 0),
+        ({"Cache_Control": "s-maxage=0, max-age=600"}, 0),
+        ({"Cache_Control": 'private="Set-Cookie", max-age=600'}, 0),  # private in any form
+        ({"Cache_Control": 'no-cache="Set-Cookie", max-age=600'}, 600),  # kept, without Set-Cookie
+        ({"Cache_Control": 'max-age=600, no-cache="Set-Cookie, X-Token"'}, 600),
+        ({"Cache_Control": "max-age=600", "Vary": "Accept-Language, *"}, 0),  # asked again every time
+        ({"Cache_Control": "max-age=600", "Vary": "Cookie"}, 600),  # not keyed on: see the README
     ],
 )
 def test_an_answer_lives_as_its_origin_says_within_the_policys_bounds(headers, ttl):
@@ -57,7 +66,52 @@ def test_an_answer_lives_as_its_origin_says_within_the_policys_bounds(headers, t
 def test_a_minimum_ttl_overrides_what_the_origin_refuses_and_raises_short_lives():
     floor = CachePolicy("p", "floor", min_ttl=30, default_ttl=60, max_ttl=3600)
     assert _ttl(floor, Cache_Control="no-store") == 30
+    assert _ttl(floor, Cache_Control="private, no-store") == 30
     assert _ttl(floor, Cache_Control="max-age=5") == 30
+    assert _ttl(floor, Cache_Control="max-age=600", Vary="*") == 600  # Vary: * matters at min TTL 0 only
+
+
+def test_every_cache_control_header_of_an_answer_counts():
+    pairs = [("Cache-Control", "public, max-age=600"), ("Set-Cookie", "s=1"), ("cache-control", "no-store")]
+    assert time_to_live(POLICY, 200, pairs, error_caching_min_ttl=None, now=NOW) == 0
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "refused"),
+    [
+        ("no-store", True),
+        ("private", True),
+        ('private="Set-Cookie"', True),
+        ("no-cache", True),
+        ('no-cache="Set-Cookie"', False),
+        ("public, max-age=0", False),  # kept for 0 s: a matter of the TTL, not a refusal
+        ("must-revalidate, proxy-revalidate", False),
+    ],
+)
+def test_what_refuses_a_shared_cache(cache_control, refused):
+    assert refuses_caching(directives(cache_control)) is refused
+
+
+def test_a_kept_copy_leaves_out_the_fields_no_cache_names_and_nothing_else():
+    answer = [
+        ("Content-Type", "text/plain"),
+        ("Set-Cookie", "a=1"),
+        ("Cache-Control", 'max-age=60, no-cache="set-cookie, X-Token"'),
+        ("set-cookie", "b=2"),
+        ("X-Token", "t"),
+        ("X-Other", "o"),
+    ]
+    assert stored_headers(answer) == (
+        ("Content-Type", "text/plain"),
+        ("Cache-Control", 'max-age=60, no-cache="set-cookie, X-Token"'),
+        ("X-Other", "o"),
+    )
+    plain = [("Set-Cookie", "a=1"), ("Cache-Control", "max-age=60")]
+    assert stored_headers(plain) == tuple(plain)
+    assert stored_headers([("Set-Cookie", "a=1"), ("Cache-Control", "no-cache")]) == (
+        ("Set-Cookie", "a=1"),
+        ("Cache-Control", "no-cache"),
+    )  # not kept at all (the TTL's business), nothing named
 
 
 def test_a_policy_that_disables_caching_keeps_nothing_not_even_errors():
@@ -154,4 +208,11 @@ def test_cache_control_and_cookies_are_parsed_as_sent():
         "max-age": "60",
         "no-cache": "Set-Cookie",
     }
+    assert directives('no-cache="Set-Cookie, X-Token", max-age=5, private=x') == {
+        "no-cache": "Set-Cookie, X-Token",
+        "max-age": "5",
+        "private": "x",
+    }
+    assert directives('private="a\\"b", ,, junk==x, s-maxage = 7') == {"private": 'a"b', "junk": "=x", "s-maxage": "7"}
+    assert directives(None) == directives("") == {}
     assert cookie_pairs("a=1; b=x=y;c; d=") == [("a", "1"), ("b", "x=y"), ("d", "")]

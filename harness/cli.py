@@ -6,7 +6,7 @@ outputs [--stack local]               the deployed stack's outputs as one JSON o
 demo                                  up, push sample uploads through, print what became of them
 bench [--json PATH] [--only SECTION]  kernel, cold start, pipeline and API figures (see harness/bench)
 status                                whether the emulator runs and what is deployed
-users add|list|remove|set-password    who may sign in to the web tier (see harness/users.py)
+users add|list|remove|set-password|sign-out    who may sign in to the web tier (see harness/users.py)
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def measure(only: str | None, json_path: Path, port: int) -> None:
 
 
 def manage_users(args: argparse.Namespace) -> None:
-    """`users add|list|remove|set-password`: arguments checked before the stack is looked at, the
+    """`users add|list|remove|set-password|sign-out`: arguments checked before the stack is looked at, the
     password read (from stdin only) once the table is known."""
     if args.action == "add":
         user_admin.check_new_user(args.name, args.role, args.email)
@@ -163,6 +163,9 @@ def manage_users(args: argparse.Namespace) -> None:
     elif args.action == "remove":
         user_admin.remove_user(store, args.name)
         say(f"removed user {args.name}")
+    elif args.action == "sign-out":
+        user_admin.sign_out_user(store, args.name)
+        say(f"signed {args.name} out everywhere: every session of theirs has ended")
     elif args.action == "add":
         user = user_admin.add_user(store, args.name, user_admin.read_password(sys.stdin), args.role, args.email)
         say(f"added user {user.username} ({user.role})")
@@ -210,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_password.add_argument("--password-stdin", **from_stdin)
     user_actions.add_parser("list", parents=[which], help="name, role and e-mail of each user")
     user_actions.add_parser("remove", parents=[which], help="remove a user").add_argument("name")
+    sign_out = user_actions.add_parser("sign-out", parents=[which], help="end every session of a user, everywhere")
+    sign_out.add_argument("name")
     args = parser.parse_args(argv)
 
     try:

@@ -184,6 +184,16 @@ def set_password(store: UserStore, username: str, password: str) -> None:
             raise UsersError(str(error)) from None
 
 
+def sign_out_user(store: UserStore, username: str) -> None:
+    """End every session of an existing user, on every device; their password stays as it is."""
+    check_name(username)
+    with _talking_to(store):
+        try:
+            store.end_sessions(username)
+        except UserError as error:
+            raise UsersError(str(error)) from None
+
+
 def remove_user(store: UserStore, username: str) -> None:
     """Remove a user and forget the name's sign-in failures (the store removes its lockout item),
     so a user made later under that name starts afresh."""

@@ -1,11 +1,17 @@
 """Who is asking, and the CSRF defence every state-changing request goes through.
 
 A session is Flask's signed cookie (HttpOnly, SameSite=Strict, Secure over https) holding the user
-name, when it was issued (by `Services.clock`) and its CSRF token. `current_user()` answers the
+name, when it was issued (by `Services.clock`), its id and its CSRF token; the user's item in the
+users table lists the ids of their open sessions (`handlers.web.users`). `current_user()` answers the
 signed-in user, read from the users table on each request, so a removed user is signed out at once;
 an altered or forged cookie reads as no session, one older than `WebSettings.session_seconds` as an
-expired one, one signed in before the user's password last changed as ended: all are `NotSignedIn`
-(401).
+expired one, one signed in before the user's password last changed, or whose id the user's item no
+longer lists (signed out, here or everywhere), as ended: all are `NotSignedIn` (401). A copy of the
+cookie taken before sign-out is worth nothing after it.
+
+The cookie is set by signing in and cleared by signing out (or by a request whose session has
+ended); it is never re-sent on other answers (`SESSION_REFRESH_EACH_REQUEST` off), and every answer
+that sets or clears it is `Cache-Control: private, no-store`, so no cache can keep it for another.
 
 CSRF: `init_app` installs a check before every POST, PUT, PATCH and DELETE: the caller must be signed
 in (401 otherwise) and send the session's token in the `X-CSRF-Token` header (403 `csrf` otherwise,
@@ -22,13 +28,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 from handlers.web.errors import Forbidden, NotSignedIn
 from handlers.web.services import services
 
 if TYPE_CHECKING:
-    from flask import Flask
+    from flask import Flask, Response
 
+    from handlers.web.app import WebSettings
     from handlers.web.users import User
 
 CSRF_HEADER = "X-CSRF-Token"
@@ -36,7 +44,9 @@ STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SETTINGS = "imagepipe.settings"
 
 # What the signed session cookie holds.
-USER, ISSUED_AT, CSRF, CREDENTIAL = "user", "issued_at", "csrf", "credential"
+USER, ISSUED_AT, SESSION_ID, CSRF, CREDENTIAL = "user", "issued_at", "sid", "csrf", "credential"
+# What every answer that sets or clears the cookie says to caches: keep none of it.
+NO_STORE = "private, no-store"
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -48,43 +58,59 @@ def csrf_exempt(view: View) -> View:
 
 
 def sign_in(user: User) -> str:
-    """Start a session for `user` (a fresh one: nothing of a previous session is kept); answers its
-    CSRF token."""
+    """Start a session for `user` (a fresh one: nothing of a previous session is kept), recorded as
+    open in the users table; answers its CSRF token."""
     session.clear()
+    now = int(services().clock())
+    session_id = f"{now}.{secrets.token_urlsafe(18)}"
+    services().users.start_session(user, session_id, expired_before=now - _settings().session_seconds)
     token = secrets.token_urlsafe(32)
     session.permanent = True  # the cookie expires after PERMANENT_SESSION_LIFETIME
-    session.update({USER: user.username, ISSUED_AT: int(services().clock()), CSRF: token, CREDENTIAL: user.credential})
+    session.update(
+        {USER: user.username, ISSUED_AT: now, SESSION_ID: session_id, CSRF: token, CREDENTIAL: user.credential}
+    )
     g.imagepipe_user = user
     return token
 
 
 def sign_out() -> None:
-    """End the session (the cookie is removed)."""
-    session.clear()
-    g.pop("imagepipe_user", None)
+    """End the caller's session on the server and remove its cookie."""
+    user = current_user()
+    services().users.end_session(user.username, str(session[SESSION_ID]))
+    _forget()
+
+
+def sign_out_everywhere() -> None:
+    """End every session of the caller (this one included) and remove this one's cookie."""
+    services().users.end_sessions(current_user().username)
+    _forget()
 
 
 def current_user() -> User:
-    """The signed-in user; `NotSignedIn` when there is no session, it has expired, its cookie was
-    altered, or the user no longer exists."""
+    """The signed-in user; `NotSignedIn` when there is no session, it has expired or ended, its
+    cookie was altered, or the user no longer exists."""
     user: User | None = g.get("imagepipe_user")
     if user is not None:
         return user
-    username = session.get(USER)
-    issued_at = session.get(ISSUED_AT)
-    if not isinstance(username, str) or not isinstance(issued_at, int):
+    username, issued_at, session_id = session.get(USER), session.get(ISSUED_AT), session.get(SESSION_ID)
+    if not isinstance(username, str) or not isinstance(issued_at, int) or not isinstance(session_id, str):
+        if session:  # a signed cookie, but not a session this app made
+            _forget()
         raise NotSignedIn("sign in first: POST /api/session")
     age = services().clock() - issued_at
-    if not 0 <= age < current_app.extensions[SETTINGS].session_seconds:
-        session.clear()
+    if not 0 <= age < _settings().session_seconds:
+        _forget()
         raise NotSignedIn("the session has expired: sign in again")
     user = services().users.get(username)
     if user is None:
-        session.clear()
+        _forget()
         raise NotSignedIn("sign in first: POST /api/session")
     if not hmac.compare_digest(str(session.get(CREDENTIAL, "")), user.credential):
-        session.clear()
+        _forget()
         raise NotSignedIn("the password has changed since this session signed in: sign in again")
+    if session_id not in user.sessions:
+        _forget()
+        raise NotSignedIn("this session has ended (signed out): sign in again")
     g.imagepipe_user = user
     return user
 
@@ -94,7 +120,7 @@ def csrf_token() -> str:
     current_user()
     token = session.get(CSRF)
     if not isinstance(token, str):  # a session without one is not one this app made
-        session.clear()
+        _forget()
         raise NotSignedIn("sign in first: POST /api/session")
     return token
 
@@ -114,6 +140,30 @@ def check_csrf() -> None:
         raise Forbidden(f"a state-changing request sends the {CSRF_HEADER} header of the session", error="csrf")
 
 
+class NoStoreSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, where an answer that sets or clears the cookie is also marked
+    `Cache-Control: private, no-store`: a session must never be kept by a cache and handed to
+    someone else. (The cookie is written after every `after_request` hook, so this is where to.)"""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        super().save_session(app, session, response)
+        if "Set-Cookie" in response.headers:
+            response.headers["Cache-Control"] = NO_STORE
+
+
 def init_app(app: Flask) -> None:
-    """Install the CSRF check before every request of `app`."""
+    """Install the CSRF check before every request of `app`, and sessions whose cookie no cache keeps."""
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False  # the cookie goes out when signing in or out only
+    app.session_interface = NoStoreSessions()
     app.before_request(check_csrf)
+
+
+def _forget() -> None:
+    """Drop the session from this request (its cookie is cleared in the answer)."""
+    session.clear()
+    g.pop("imagepipe_user", None)
+
+
+def _settings() -> WebSettings:
+    settings: WebSettings = current_app.extensions[SETTINGS]
+    return settings

@@ -1,11 +1,13 @@
-"""Signing in and out: `POST /api/session`, `DELETE /api/session`, `GET /api/me`.
+"""Signing in and out: `POST /api/session`, `DELETE /api/session`, `DELETE /api/sessions`, `GET /api/me`.
 
 `POST /api/session` takes JSON `{"username", "password"}` (`Content-Type: application/json`, 415
 otherwise: a cross-site form cannot send it) and answers `{"user", "csrf_token", "max_upload_bytes"}`
 with the session cookie (the byte limit lets the dashboard refuse a file too large before sending
 it); an unknown user and a wrong password get the same 401 `bad-credentials`; a user name with too
 many recent failures gets 429 with `Retry-After` (see `handlers.web.lockout`). `DELETE` signs out
-(204; it is a state-changing request, so it needs the CSRF token). `GET /api/me` answers the same as
+(204; it is a state-changing request, so it needs the CSRF token): the session ends on the server,
+so a copy of its cookie is refused from then on. `DELETE /api/sessions` signs the caller out
+everywhere: every session of theirs ends (204). `GET /api/me` answers the same as
 signing in (the user, the CSRF token, the byte limit), for a client that has only the cookie.
 """
 
@@ -17,10 +19,11 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from handlers.web.auth import csrf_exempt, csrf_token, current_user, sign_in, sign_out
+from handlers.web.auth import csrf_exempt, csrf_token, current_user, sign_in, sign_out, sign_out_everywhere
 from handlers.web.errors import BadCredentials, BadInput, TooManyAttempts, UnsupportedMediaType
+from handlers.web.lockout import AttemptRefused
 from handlers.web.services import services
-from handlers.web.users import MAX_PASSWORD, User
+from handlers.web.users import MAX_PASSWORD, User, UserError
 
 sessions = Blueprint("sessions", __name__)
 log = logging.getLogger(__name__)  # who failed or was refused; never a password
@@ -33,24 +36,35 @@ FIELDS = ("username", "password")
 @csrf_exempt
 def sign_in_with_password() -> ResponseReturnValue:
     username, password = _credentials()
-    lockouts, now = services().lockouts, services().clock()
-    wait = lockouts.wait(username, now)
-    if wait:
-        log.warning("sign-in refused: user name %r must wait %d s after repeated failures", username, wait)
-        raise TooManyAttempts(wait)
+    try:  # counted before the password is checked, so guesses sent at once are held to the policy too
+        attempt = services().lockouts.attempt(username, services().clock())
+    except AttemptRefused as refused:
+        log.warning("sign-in refused: user name %r must wait %d s after repeated failures", username, refused.wait)
+        raise TooManyAttempts(refused.wait) from None
     user = services().users.authenticate(username, password)
     if user is None:
-        failures = lockouts.failed(username, now)
-        log.warning("sign-in failed: user name %r, failure %d in a row", username, failures)
+        log.warning("sign-in failed: user name %r, failure %d in a row", username, attempt)
         raise BadCredentials()
-    lockouts.succeeded(username)
+    services().lockouts.succeeded(username)
+    try:
+        token = sign_in(user)
+    except UserError:  # removed between the password check and the session's start
+        raise BadCredentials() from None
     log.info("signed in: %r", user.username)
-    return _session(user, sign_in(user))
+    return _session(user, token)
 
 
 @sessions.delete("/session")
 def sign_out_now() -> ResponseReturnValue:
     sign_out()
+    return Response(status=204)
+
+
+@sessions.delete("/sessions")
+def sign_out_everywhere_now() -> ResponseReturnValue:
+    """End every session of the caller, on every device (this one too)."""
+    log.info("signed out everywhere: %r", current_user().username)
+    sign_out_everywhere()
     return Response(status=204)
 
 

@@ -1,13 +1,22 @@
-"""Users of the web tier, in their DynamoDB table: name, role, e-mail, and a password hash.
+"""Users of the web tier, in their DynamoDB table: name, role, e-mail, a password hash, and the
+sessions they have open.
 
 Passwords are hashed with scrypt (the standard library's `hashlib.scrypt`, RFC 7914) with a random
 salt per password, and compared in constant time; the hash records its parameters, so they can be
 raised later without invalidating stored passwords. A password is never logged or returned.
+
+Sessions: the user's item holds the ids of their open sessions (a string set, `sessions`), so the
+read of the user that every signed-in request makes anyway also says whether its session is still
+open; a session is ended by taking its id out (sign-out), all of them by removing the set (sign out
+everywhere, a new password, an operator's sign-out). Each change is one atomic update of the set.
+A session id starts with the second it was issued (`<issued_at>.<random>`), so signing in also
+drops the ids of sessions that have expired, and the oldest beyond `MAX_SESSIONS`.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import re
@@ -28,6 +37,9 @@ MIN_PASSWORD, MAX_PASSWORD = 10, 1024
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL = 254
+MAX_SESSIONS = 50
+"""Sessions a user may have open at once; signing in beyond that ends the oldest."""
+SESSIONS = "sessions"  # the user item's attribute: the ids of the open sessions
 
 
 class UserError(ValueError):
@@ -38,12 +50,13 @@ class UserError(ValueError):
 class User:
     """Who signs in: their name (also the owner of their uploads), role and address; `credential`
     changes whenever their password does (a session records it, so a new password ends the
-    sessions signed in with the old one)."""
+    sessions signed in with the old one); `sessions` are the ids of their open sessions."""
 
     username: str
     role: str
     email: str | None = None
     credential: str = field(default="", repr=False, compare=False)
+    sessions: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     @property
     def is_reviewer(self) -> bool:
@@ -134,17 +147,62 @@ class UserStore:
         return None
 
     def set_password(self, username: str, password: str) -> None:
-        """Give the user a new password (their sessions signed in with the old one end)."""
+        """Give the user a new password (their sessions, signed in with the old one, end)."""
         check_username(username)
         try:
             self.client.update_item(
                 TableName=self.table_name,
                 Key={UsersTable.KEY: {"S": username}},
-                UpdateExpression="SET password_hash = :hash",
+                UpdateExpression=f"SET password_hash = :hash REMOVE {SESSIONS}",
                 ConditionExpression="attribute_exists(#key)",
                 ExpressionAttributeNames={"#key": UsersTable.KEY},
                 ExpressionAttributeValues={":hash": {"S": hash_password(password)}},
             )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise UserError(f"there is no user {username!r}") from None
+
+    def start_session(self, user: User, session_id: str, expired_before: int) -> None:
+        """Record `session_id` as open for `user`, and end their sessions issued before
+        `expired_before` (epoch seconds: expired already) and the oldest beyond `MAX_SESSIONS`;
+        UserError when the user was removed meanwhile."""
+        key = {UsersTable.KEY: {"S": user.username}}
+        try:
+            self.client.update_item(
+                TableName=self.table_name, Key=key, UpdateExpression=f"ADD {SESSIONS} :id",
+                ConditionExpression="attribute_exists(#key)", ExpressionAttributeNames={"#key": UsersTable.KEY},
+                ExpressionAttributeValues={":id": {"SS": [session_id]}},
+            )  # fmt: skip
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise UserError(f"there is no user {user.username!r}") from None
+        newest_first = sorted(user.sessions, key=issued_at, reverse=True)
+        ended = [sid for sid in newest_first if issued_at(sid) < expired_before] + [
+            sid for sid in newest_first[MAX_SESSIONS - 1 :] if issued_at(sid) >= expired_before
+        ]
+        if ended:
+            self.client.update_item(
+                TableName=self.table_name, Key=key, UpdateExpression=f"DELETE {SESSIONS} :ended",
+                ExpressionAttributeValues={":ended": {"SS": ended}},
+            )  # fmt: skip
+
+    def end_session(self, username: str, session_id: str) -> None:
+        """End one session of `username` (signing out); nothing when it, or the user, is gone already
+        (the condition keeps the update from making an item of a removed user's name)."""
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.update_item(
+                TableName=self.table_name, Key={UsersTable.KEY: {"S": username}},
+                UpdateExpression=f"DELETE {SESSIONS} :id", ConditionExpression="attribute_exists(#key)",
+                ExpressionAttributeNames={"#key": UsersTable.KEY},
+                ExpressionAttributeValues={":id": {"SS": [session_id]}},
+            )  # fmt: skip
+
+    def end_sessions(self, username: str) -> None:
+        """End every session of `username` (signing out everywhere); UserError when there is no such user."""
+        check_username(username)
+        try:
+            self.client.update_item(
+                TableName=self.table_name, Key={UsersTable.KEY: {"S": username}}, UpdateExpression=f"REMOVE {SESSIONS}",
+                ConditionExpression="attribute_exists(#key)", ExpressionAttributeNames={"#key": UsersTable.KEY},
+            )  # fmt: skip
         except self.client.exceptions.ConditionalCheckFailedException:
             raise UserError(f"there is no user {username!r}") from None
 
@@ -176,10 +234,17 @@ class UserStore:
         return item
 
 
+def issued_at(session_id: str) -> int:
+    """The second a session was issued, from its id (`<issued_at>.<random>`; 0 for an id not so made)."""
+    head = session_id.partition(".")[0]
+    return int(head) if head.isdigit() else 0
+
+
 def _user(item: dict[str, Any]) -> User:
     email = item.get("email", {}).get("S")
     credential = hashlib.sha256(item["password_hash"]["S"].encode()).hexdigest()[:32]
-    return User(item[UsersTable.KEY]["S"], item["role"]["S"], email, credential)
+    sessions = frozenset(item.get(SESSIONS, {}).get("SS", ()))
+    return User(item[UsersTable.KEY]["S"], item["role"]["S"], email, credential, sessions)
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

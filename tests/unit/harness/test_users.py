@@ -157,13 +157,13 @@ def test_command_lines_that_cannot_be_right_are_refused_by_argparse(users_cli, s
     assert items(store) == []
 
 
-# --- list, set-password, remove ----------------------------------------------------------------
+# --- list, set-password, sign-out, remove ------------------------------------------------------
 
 
 def test_list_shows_name_role_and_address_of_users_only_and_never_a_hash(users_cli, store):
     assert users_cli("add", "rita", "--password-stdin", "--role", "reviewer", stdin=PASSWORD).status == 0
     assert users_cli("add", "alice", "--password-stdin", "--email", "alice@example.com", stdin=PASSWORD).status == 0
-    Lockouts(store.table_name, store.client).failed("mallory", time.time())  # not a user: not listed
+    Lockouts(store.table_name, store.client).attempt("mallory", time.time())  # not a user: not listed
     run = users_cli("list")
     assert run.status == 0
     assert run.out.splitlines() == [
@@ -208,11 +208,30 @@ def test_remove_removes_the_user_and_their_lockout_item_only(users_cli, store):
     lockouts = Lockouts(store.table_name, store.client)
     for name in ("alice", "bob"):
         assert users_cli("add", name, "--password-stdin", stdin=PASSWORD).status == 0
-        lockouts.failed(name, time.time())
+        lockouts.attempt(name, time.time())
     run = users_cli("remove", "alice")
     assert (run.status, run.out) == (0, "removed user alice\n")
     assert store.get("alice") is None
     assert sorted(item[UsersTable.KEY]["S"] for item in items(store)) == ["bob", PREFIX + "bob"]
+
+
+def test_sign_out_ends_every_session_of_the_user_only(users_cli, store):
+    for name in ("alice", "bob"):
+        assert users_cli("add", name, "--password-stdin", stdin=PASSWORD).status == 0
+        user = store.get(name)
+        for device in ("phone", "laptop"):
+            store.start_session(user, f"{int(time.time())}.{device}", expired_before=0)
+    run = users_cli("sign-out", "alice")
+    assert (run.status, run.out) == (0, "signed alice out everywhere: every session of theirs has ended\n")
+    assert store.get("alice").sessions == frozenset()
+    assert len(store.get("bob").sessions) == 2
+    assert store.authenticate("alice", PASSWORD) is not None  # the password stays
+
+
+def test_sign_out_of_someone_who_is_not_a_user_fails_and_makes_no_item(users_cli, store):
+    run = users_cli("sign-out", "bob")
+    assert (run.status, run.err) == (1, "error: there is no user 'bob'\n")
+    assert items(store) == []
 
 
 def test_remove_of_someone_who_is_not_a_user_fails(users_cli, store):
@@ -221,12 +240,14 @@ def test_remove_of_someone_who_is_not_a_user_fails(users_cli, store):
 
 
 def test_remove_and_set_password_refuse_what_is_not_a_user_name(users_cli, store):
-    Lockouts(store.table_name, store.client).failed("alice", time.time())
+    Lockouts(store.table_name, store.client).attempt("alice", time.time())
     assert users_cli("remove", PREFIX + "alice").status == 1
     assert users_cli("set-password", PREFIX + "alice", "--password-stdin", stdin=PASSWORD).status == 1
+    assert users_cli("sign-out", PREFIX + "alice").status == 1
     for call in (
         lambda: users.remove_user(store, PREFIX + "alice"),
         lambda: users.set_password(store, PREFIX + "alice", PASSWORD),
+        lambda: users.sign_out_user(store, PREFIX + "alice"),
     ):
         with pytest.raises(users.UsersError, match="user name 'lockout#alice'"):  # called directly too
             call()

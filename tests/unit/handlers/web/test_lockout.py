@@ -1,16 +1,21 @@
-"""Repeated sign-in failures for one name slow down, then lock it; unknown names alike; counts expire."""
+"""Repeated sign-in failures for one name slow down, then lock it; unknown names alike; counts expire;
+attempts made at the same instant are counted one after another, before any password is checked."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from handlers.contract import UsersTable
-from handlers.web.lockout import PREFIX, LockoutPolicy, Lockouts
+from handlers.web.lockout import CONTENDED_TRIES, PREFIX, AttemptRefused, LockoutPolicy, Lockouts
+from handlers.web.services import Services
 from handlers.web.users import UserStore
 from tests.unit.handlers.web.conftest import PASSWORD, Clock, sign_in
 
@@ -117,7 +122,7 @@ def lockouts(users: UserStore) -> Lockouts:
 
 def test_the_count_is_an_item_that_expires(lockouts: Lockouts, users: UserStore) -> None:
     now = 1_800_000_000.5
-    assert [lockouts.failed("somebody", now + i) for i in range(3)] == [1, 2, 3]
+    assert [lockouts.attempt("somebody", now + i) for i in range(3)] == [1, 2, 3]
     item = users.client.get_item(TableName=users.table_name, Key={UsersTable.KEY: {"S": PREFIX + "somebody"}})["Item"]
     assert item["failures"] == {"N": "3"}
     assert item["first_failure"] == {"N": "1800000000.5"} and item["last_failure"] == {"N": "1800000002.5"}
@@ -129,38 +134,51 @@ def test_the_count_is_an_item_that_expires(lockouts: Lockouts, users: UserStore)
     )
 
 
+def refused(lockouts: Lockouts, name: str, now: float) -> int:
+    """The wait `attempt` refuses `name` with at `now`."""
+    with pytest.raises(AttemptRefused) as refusal:
+        lockouts.attempt(name, now)
+    return refusal.value.wait
+
+
+def test_an_attempt_is_refused_until_the_wait_is_over(lockouts: Lockouts) -> None:
+    assert [lockouts.attempt("bob", 100.0) for _ in range(3)] == [1, 2, 3]
+    assert refused(lockouts, "bob", 100.0) == 5
+    assert refused(lockouts, "bob", 104.5) == 1
+    assert lockouts.attempt("bob", 105.0) == 4
+    assert refused(lockouts, "bob", 105.0) == 10
+    assert lockouts.wait("bob", 105.0) == 10  # the refusal was not counted
+
+
 def test_a_lock_outlasts_the_window(lockouts: Lockouts) -> None:
     policy = LockoutPolicy(window_seconds=60, lock_seconds=600)
     lockouts = Lockouts(lockouts.table_name, lockouts.client, policy)
-    for i in range(5):
-        lockouts.failed("bob", 100.0 + i)
-    assert lockouts.wait("bob", 104.0) == 600
-    assert lockouts.wait("bob", 500.0) == 204  # past the window, still locked
-    assert lockouts.failed("bob", 500.0) == 6  # (counted on while locked)
-    assert lockouts.wait("bob", 1100.0) == 0
-    assert lockouts.failed("bob", 1100.0) == 1  # a fresh count once the lock is over
+    for i, at in enumerate([100.0, 101.0, 102.0, 107.0, 117.0]):
+        assert lockouts.attempt("bob", at) == i + 1
+    assert lockouts.wait("bob", 117.0) == 600
+    assert refused(lockouts, "bob", 500.0) == 217  # past the window, still locked
+    assert lockouts.wait("bob", 717.0) == 0
+    assert lockouts.attempt("bob", 717.0) == 1  # a fresh count once the lock is over
 
 
 def test_a_count_starts_afresh_after_the_window(lockouts: Lockouts) -> None:
-    assert lockouts.failed("bob", 0.0) == 1
-    assert lockouts.failed("bob", 10.0) == 2
-    assert lockouts.failed("bob", 10.0 + POLICY.window_seconds) == 1
+    assert lockouts.attempt("bob", 0.0) == 1
+    assert lockouts.attempt("bob", 10.0) == 2
+    assert lockouts.attempt("bob", 10.0 + POLICY.window_seconds) == 1
     assert lockouts.wait("bob", 11.0 + POLICY.window_seconds) == 0
 
 
 class Racing:
-    """A DynamoDB client through which another sign-in's failure lands between our two writes."""
+    """A DynamoDB client through which other attempts for the name land between our read and our
+    write, `times` times."""
 
-    def __init__(self, client: Any, other: Callable[[], object]) -> None:
-        self.client, self.other, self.raced = client, other, False
+    def __init__(self, client: Any, other: Callable[[], object], times: int = 1) -> None:
+        self.client, self.other, self.times = client, other, times
         self.exceptions = client.exceptions
 
-    def update_item(self, **kwargs: Any) -> Any:
-        return self.client.update_item(**kwargs)
-
     def put_item(self, **kwargs: Any) -> Any:
-        if not self.raced:
-            self.raced = True
+        if self.times:
+            self.times -= 1
             self.other()
         return self.client.put_item(**kwargs)
 
@@ -168,7 +186,71 @@ class Racing:
         return self.client.get_item(**kwargs)
 
 
-def test_a_concurrent_first_failure_is_added_to_not_overwritten(lockouts: Lockouts) -> None:
-    racing = Racing(lockouts.client, lambda: lockouts.failed("bob", 100.0))
-    assert Lockouts(lockouts.table_name, racing).failed("bob", 100.5) == 2  # type: ignore[arg-type]
-    assert lockouts.failed("bob", 101.0) == 3
+def test_a_concurrent_attempt_is_counted_before_not_overwritten(lockouts: Lockouts) -> None:
+    racing = Racing(lockouts.client, lambda: lockouts.attempt("bob", 100.0))
+    assert Lockouts(lockouts.table_name, racing).attempt("bob", 100.5) == 2  # type: ignore[arg-type]
+    assert lockouts.attempt("bob", 101.0) == 3
+
+
+def test_concurrent_attempts_reaching_the_limit_are_refused(lockouts: Lockouts) -> None:
+    # Three others count theirs, one between each of our reads and writes: the third is the last
+    # that may be checked without a wait, so ours, first read when there were none, is refused, not
+    # counted fourth.
+    racing = Racing(lockouts.client, lambda: lockouts.attempt("bob", 100.0), times=3)
+    assert refused(Lockouts(lockouts.table_name, racing), "bob", 100.0) == 5  # type: ignore[arg-type]
+    assert lockouts.wait("bob", 100.0) == 5
+
+
+def test_an_attempt_that_keeps_losing_the_race_is_refused_for_a_second(lockouts: Lockouts) -> None:
+    policy = LockoutPolicy(slow_after=1000, lock_after=1000)  # nobody ever waits: only the race refuses
+    counting = Lockouts(lockouts.table_name, lockouts.client, policy)
+    racing = Racing(lockouts.client, lambda: counting.attempt("bob", 100.0), times=CONTENDED_TRIES)
+    assert refused(Lockouts(lockouts.table_name, racing, policy), "bob", 100.0) == 1  # type: ignore[arg-type]
+    assert counting.wait("bob", 100.0) == 0 and counting.attempt("bob", 100.0) == CONTENDED_TRIES + 1
+
+
+# Many attempts at the same instant, through the app
+
+
+class Atomic:
+    """A boto3 client whose calls run one at a time, as DynamoDB applies each request to an item
+    atomically (moto's check of a condition and its write are not, across threads)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.exceptions, self.lock = client, client.exceptions, threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.client, name)
+
+        def call(**kwargs: Any) -> Any:
+            with self.lock:
+                return method(**kwargs)
+
+        return call
+
+
+def test_a_burst_of_wrong_passwords_checks_no_more_than_the_policy(app: Flask, services: Services) -> None:
+    services.users.client = Atomic(services.users.client)
+    checked: list[str] = []
+    authenticate = services.users.authenticate
+
+    def counting(username: str, password: str) -> Any:
+        checked.append(password)
+        return authenticate(username, password)
+
+    services.users.authenticate = counting  # type: ignore[method-assign]
+    barrier = threading.Barrier(12)
+
+    def guess(i: int) -> tuple[int, str | None]:
+        client = app.test_client()
+        barrier.wait()
+        response = sign_in(client, "alice", f"{WRONG} {i}")
+        return response.status_code, response.headers.get("Retry-After")
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(guess, range(12)))
+    statuses = sorted(status for status, _ in answers)
+    assert len(checked) <= POLICY.slow_after
+    assert statuses == [401] * len(checked) + [429] * (12 - len(checked))
+    assert all(int(wait) >= 1 for status, wait in answers if status == 429 and wait is not None)
+    assert all(wait is not None for status, wait in answers if status == 429)

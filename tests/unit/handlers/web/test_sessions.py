@@ -12,11 +12,13 @@ from itsdangerous import URLSafeTimedSerializer
 
 from handlers.web import WebSettings, create_app
 from handlers.web.services import Services
+from handlers.web.users import MAX_SESSIONS, UserError, issued_at
 from tests.unit.handlers.web.conftest import (
     MAX_UPLOAD_BYTES,
     PASSWORD,
     SECRET_KEY,
     SESSION_SECONDS,
+    START,
     Clock,
     csrf,
     sign_in,
@@ -86,6 +88,102 @@ def test_sign_out_ends_the_session(client: FlaskClient) -> None:
     assert client.get("/api/me").status_code == 401
 
 
+def copy_of_cookie(app: Flask, client: FlaskClient) -> FlaskClient:
+    """Another client holding a copy of `client`'s session cookie (as a thief would)."""
+    thief = app.test_client()
+    thief.set_cookie("session", session_cookie(client))
+    return thief
+
+
+def test_a_copy_of_the_cookie_is_refused_after_sign_out(app: Flask, client: FlaskClient) -> None:
+    headers = csrf(client)
+    thief = copy_of_cookie(app, client)
+    assert thief.get("/api/me").status_code == 200
+    assert client.delete("/api/session", headers=headers).status_code == 204
+    refused = thief.get("/api/me")
+    assert refused.status_code == 401 and "ended" in refused.get_json()["detail"]
+    assert thief.patch("/api/images/x", json={"caption": "mine now"}, headers=headers).status_code == 401
+    assert thief.delete("/api/session", headers=headers).status_code == 401
+
+
+def test_sign_out_ends_only_that_session(app: Flask, client: FlaskClient) -> None:
+    phone = app.test_client()
+    sign_in(phone)
+    headers = csrf(client)
+    assert client.delete("/api/session", headers=headers).status_code == 204
+    assert phone.get("/api/me").status_code == 200
+
+
+def test_signing_out_everywhere_ends_every_session_of_the_user(app: Flask, client: FlaskClient) -> None:
+    phone, reviewer = app.test_client(), app.test_client()
+    sign_in(phone)
+    sign_in(reviewer, "rita")
+    headers = csrf(client)
+    thief = copy_of_cookie(app, client)
+    response = client.delete("/api/sessions", headers=headers)
+    assert response.status_code == 204 and client.get_cookie("session") is None
+    for ended in (client, phone, thief):
+        assert ended.get("/api/me").status_code == 401
+    assert reviewer.get("/api/me").status_code == 200  # another user's session is theirs
+    assert client.delete("/api/sessions").status_code == 401  # signed out: nothing to end
+
+
+def test_an_operator_signs_a_user_out_everywhere(client: FlaskClient, services: Services) -> None:
+    sign_in(client)
+    services.users.end_sessions("alice")
+    refused = client.get("/api/me")
+    assert refused.status_code == 401 and "ended" in refused.get_json()["detail"]
+    assert sign_in(client).status_code == 200 and client.get("/api/me").status_code == 200
+    with pytest.raises(UserError, match="no user 'nobody'"):
+        services.users.end_sessions("nobody")
+
+
+def test_the_cookie_is_set_by_signing_in_and_out_only(client: FlaskClient) -> None:
+    signed_in = sign_in(client)
+    assert "Set-Cookie" in signed_in.headers
+    headers = {"X-CSRF-Token": signed_in.get_json()["csrf_token"]}
+    for answer in (
+        client.get("/api/me"),
+        client.get("/api/images"),
+        client.get("/api/health"),
+        client.get("/"),
+        client.patch("/api/images/nothing", json={"caption": "x"}, headers=headers),
+    ):
+        assert "Set-Cookie" not in answer.headers, answer.request.path
+    assert "Set-Cookie" in client.delete("/api/session", headers=headers).headers
+
+
+def test_every_answer_that_sets_or_clears_the_cookie_is_kept_by_no_cache(
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
+    answers = [sign_in(client)]
+    answers.append(client.delete("/api/session", headers={"X-CSRF-Token": answers[0].get_json()["csrf_token"]}))
+    sign_in(client)
+    clock.advance(SESSION_SECONDS)
+    answers.append(client.get("/api/me"))  # expired: the cookie is cleared
+    for answer in answers:
+        assert "Set-Cookie" in answer.headers
+        assert answer.headers["Cache-Control"] == "private, no-store"
+
+
+def test_signing_in_drops_expired_sessions_and_the_oldest_beyond_the_limit(
+    app: Flask, services: Services, clock: Clock
+) -> None:
+    sign_in(app.test_client())
+    clock.advance(SESSION_SECONDS)  # that one has expired
+    kept = []
+    for _ in range(MAX_SESSIONS + 2):
+        device = app.test_client()
+        sign_in(device)
+        kept.append(device)
+        clock.advance(1)
+    open_now = services.users.get("alice").sessions
+    assert len(open_now) == MAX_SESSIONS
+    assert min(issued_at(sid) for sid in open_now) == int(START + SESSION_SECONDS + 2)
+    assert [device.get("/api/me").status_code for device in kept[:3]] == [401, 401, 200]
+    assert kept[-1].get("/api/me").status_code == 200
+
+
 def test_a_session_expires(client: FlaskClient, clock: Clock) -> None:
     sign_in(client)
     clock.advance(SESSION_SECONDS - 1)
@@ -127,11 +225,29 @@ def test_a_cookie_signed_with_another_key_is_refused(app: Flask, client: FlaskCl
 def test_the_same_payload_signed_with_the_key_is_accepted(
     app: Flask, client: FlaskClient, clock: Clock, services: Services
 ) -> None:
-    # (so the refusal above is the key's doing)
-    credential = services.users.get("rita").credential
-    payload = {"user": "rita", "issued_at": int(clock()), "csrf": "t", "credential": credential}
+    # (so the refusal above is the key's doing; the session must be open on the server too)
+    rita = services.users.get("rita")
+    session_id = f"{int(clock())}.forged"
+    services.users.start_session(rita, session_id, expired_before=0)
+    payload = {"user": "rita", "issued_at": int(clock()), "sid": session_id, "csrf": "t", "credential": rita.credential}
     client.set_cookie("session", forge(app, SECRET_KEY, payload))
     assert client.get("/api/me").get_json()["user"]["username"] == "rita"
+
+
+def test_a_cookie_signed_with_the_key_for_a_session_never_opened_is_refused(
+    app: Flask, client: FlaskClient, clock: Clock, services: Services
+) -> None:
+    credential = services.users.get("rita").credential
+    payload = {
+        "user": "rita",
+        "issued_at": int(clock()),
+        "sid": f"{int(clock())}.x",
+        "csrf": "t",
+        "credential": credential,
+    }
+    client.set_cookie("session", forge(app, SECRET_KEY, payload))
+    response = client.get("/api/me")
+    assert response.status_code == 401 and "ended" in response.get_json()["detail"]
 
 
 def test_a_session_without_a_csrf_token_is_refused(app: Flask, client: FlaskClient, clock: Clock) -> None:

@@ -126,6 +126,7 @@ web = Web(
         max_upload_bytes=config.max_upload_bytes,
         images_base_url=cdn.url,
         site_url=cdn.url,
+        command_date_order=config.command_date_order,
     ),
 )
 notify = Notify(
@@ -142,7 +143,12 @@ notify = Notify(
 )
 commands = Commands(
     "commands",
-    CommandsArgs(name_prefix=config.name_prefix, wiring=wiring, events_topic_arn=events.topic_arn),
+    CommandsArgs(
+        name_prefix=config.name_prefix,
+        wiring=wiring,
+        events_topic_arn=events.topic_arn,
+        date_order=config.command_date_order,
+    ),
 )
 alarms = Alarms(
     "alarms",

@@ -18,12 +18,13 @@ from handlers.contract import Env
 
 @dataclass(frozen=True)
 class CommandsArgs:
-    """The functions' names (`<prefix>-metadata`, `<prefix>-review`, `<prefix>-command-rejections`)
-    and where commands are published."""
+    """The functions' names (`<prefix>-metadata`, `<prefix>-review`, `<prefix>-command-rejections`),
+    where commands are published, and how their numeric dates read (handlers/contract.py DATE_ORDERS)."""
 
     name_prefix: str
     wiring: PipelineWiring
     events_topic_arn: pulumi.Input[str]
+    date_order: str
 
 
 class Commands(pulumi.ComponentResource):
@@ -62,7 +63,11 @@ class Commands(pulumi.ComponentResource):
                     wiring.idempotency_statement(),
                     Statement(["sqs:SendMessage"], [self.rejections.arn]),
                 ],
-                environment={**wiring.environment(route.name), Env.COMMAND_REJECTIONS_URL: self.rejections.url},
+                environment={
+                    **wiring.environment(route.name),
+                    Env.COMMAND_REJECTIONS_URL: self.rejections.url,
+                    Env.COMMAND_DATE_ORDER: args.date_order,
+                },
                 opts=child,
             )
 

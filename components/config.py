@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 import pulumi
 
+from handlers.contract import DATE_ORDERS, DAY_FIRST
+
 NAMESPACE = "imagepipe"
 
 T = TypeVar("T")
@@ -53,6 +55,9 @@ class StackConfig:
     thumbnail_edge: int = 256
     max_receive_count: int = 3
     log_retention_days: int = 14
+    # Commands: how a numeric date in a review or a Date command reads (01/05/2025 is 1 May day-first,
+    # as the seed-001 family publishes them, and 5 January month-first); ISO 8601 reads one way.
+    command_date_order: str = DAY_FIRST
     # Mail: sent from `sender_email` (an SES identity the stack verifies) to the owners listed.
     sender_email: str | None = None
     owner_emails: Mapping[str, str] = field(default_factory=dict)
@@ -119,6 +124,12 @@ class StackConfig:
             self.log_retention_days in _RETENTION_DAYS,
             "logRetentionDays",
             f"{self.log_retention_days} is not a CloudWatch Logs retention period",
+        )
+        _check(
+            self.command_date_order in DATE_ORDERS,
+            "commandDateOrder",
+            f"{self.command_date_order!r} is not one of {', '.join(DATE_ORDERS)} (how numeric dates in commands "
+            "read: 01/05/2025 is 1 May 2025 day-first, 5 January 2025 month-first)",
         )
         if self.sender_email is not None:
             _check(
@@ -204,6 +215,7 @@ class StackConfig:
                 thumbnail_edge=_or(config.get_int("thumbnailEdge"), defaults.thumbnail_edge),
                 max_receive_count=_or(config.get_int("maxReceiveCount"), defaults.max_receive_count),
                 log_retention_days=_or(config.get_int("logRetentionDays"), defaults.log_retention_days),
+                command_date_order=config.get("commandDateOrder") or defaults.command_date_order,
                 sender_email=config.get("senderEmail"),
                 owner_emails=_or(_object(config, "ownerEmails"), {}),
                 alarm_period_seconds=_or(config.get_int("alarmPeriodSeconds"), defaults.alarm_period_seconds),

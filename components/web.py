@@ -37,6 +37,7 @@ class WebArgs:
     max_upload_bytes: int
     images_base_url: pulumi.Input[str]  # where the variants are served: the CDN
     site_url: pulumi.Input[str]  # where the dashboard is served (the CDN): its pages POST upload forms to the bucket
+    command_date_order: str  # how numeric dates in edits read, as in the commands' (handlers/contract.py DATE_ORDERS)
     memory_size: int = 512
 
 
@@ -90,6 +91,7 @@ class Web(pulumi.ComponentResource):
                     Env.IMAGES_BUCKET: args.bucket_name,
                     Env.MAX_UPLOAD_BYTES: str(args.max_upload_bytes),
                     Env.IMAGES_BASE_URL: args.images_base_url,
+                    Env.COMMAND_DATE_ORDER: args.command_date_order,
                     Env.SERVICE_NAME: SERVICE,
                 },
                 memory_size=args.memory_size,

@@ -27,6 +27,7 @@ def build_desk(settings: Settings, clients: Clients) -> CommandDesk:
     return CommandDesk(
         Commands(RecordStore(settings.images_table, clients("dynamodb"))),
         RejectionQueue(clients("sqs"), required(settings.command_rejections_url, Env.COMMAND_REJECTIONS_URL)),
+        settings.command_date_order,
     )
 
 

@@ -24,6 +24,7 @@ class Env:
     SENDER_EMAIL: Final = "SENDER_EMAIL"  # notify: the verified SES address mail comes from
     OWNER_EMAILS: Final = "OWNER_EMAILS"  # notify: a JSON object of owner → address
     COMMAND_REJECTIONS_URL: Final = "COMMAND_REJECTIONS_URL"  # commands: where invalid ones go, with why
+    COMMAND_DATE_ORDER: Final = "COMMAND_DATE_ORDER"  # commands and web: how numeric dates read (DATE_ORDERS)
     USERS_TABLE: Final = "USERS_TABLE"  # web: who may sign in; notify: the addresses they gave
     IMAGES_BUCKET: Final = "IMAGES_BUCKET"  # web: where presigned uploads go, and deletions
     IMAGES_BASE_URL: Final = "IMAGES_BASE_URL"  # web and notify: where the variants are served (the CDN)
@@ -149,6 +150,12 @@ METADATA_FIELDS: Final = {
 }
 # Review: body {"id": ..., "date": ..., "update": {"status": "Pass" | "Reject", "reason": ...}}.
 VERDICTS: Final = {"Pass": PASSED, "Reject": REJECTED}
+# How a command's numeric date (a review's `date`, a Date command's `value`) reads: 01/05/2025 is
+# 1 May 2025 day-first (the seed-001 family's), 5 January 2025 month-first. ISO 8601 reads one way.
+DateOrder = Literal["day-first", "month-first"]
+DAY_FIRST: Final[DateOrder] = "day-first"
+MONTH_FIRST: Final[DateOrder] = "month-first"
+DATE_ORDERS: Final[tuple[DateOrder, ...]] = get_args(DateOrder)
 # The object's user metadata an uploader may set (S3 `x-amz-meta-photographer`): the photographer.
 PHOTOGRAPHER_METADATA: Final = "photographer"
 

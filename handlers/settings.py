@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from handlers.contract import Env
+from handlers.contract import DATE_ORDERS, DAY_FIRST, DateOrder, Env
 
 if TYPE_CHECKING:
     from handlers.imaging import Limits, VariantSizes
@@ -32,6 +32,7 @@ class Settings:
     notifications_topic_arn: str | None
     max_receive_count: int
     command_rejections_url: str | None = None
+    command_date_order: DateOrder = DAY_FIRST  # commands: how numeric dates read
     sender_email: str | None = None
     owner_emails: dict[str, str] = field(default_factory=dict)
     images_base_url: str | None = None  # where the variants are served (the CDN): links in notices
@@ -72,6 +73,7 @@ class Settings:
             notifications_topic_arn=os.environ.get(Env.NOTIFICATIONS_TOPIC_ARN),
             max_receive_count=DEFAULT_MAX_RECEIVE_COUNT if receive_count is None else receive_count,
             command_rejections_url=os.environ.get(Env.COMMAND_REJECTIONS_URL),
+            command_date_order=_date_order(),
             sender_email=os.environ.get(Env.SENDER_EMAIL) or None,
             owner_emails=_addresses(Env.OWNER_EMAILS),
             images_base_url=os.environ.get(Env.IMAGES_BASE_URL) or None,
@@ -86,7 +88,8 @@ class Settings:
 @dataclass(frozen=True)
 class WebFunctionSettings:
     """The web function's settings: the tables, the session key's secret, the bucket uploads go to
-    with their byte limit, and where the variants are served (the CDN)."""
+    with their byte limit, where the variants are served (the CDN), and how numeric dates in edits
+    and verdicts read (the commands' setting)."""
 
     images_table: str
     users_table: str
@@ -94,6 +97,7 @@ class WebFunctionSettings:
     images_bucket: str
     max_upload_bytes: int
     images_base_url: str
+    command_date_order: DateOrder = DAY_FIRST
 
     @classmethod
     def from_environment(cls) -> WebFunctionSettings:
@@ -104,7 +108,21 @@ class WebFunctionSettings:
             images_bucket=_require(Env.IMAGES_BUCKET),
             max_upload_bytes=_required_number(Env.MAX_UPLOAD_BYTES),
             images_base_url=_require(Env.IMAGES_BASE_URL),
+            command_date_order=_date_order(),
         )
+
+
+def _date_order() -> DateOrder:
+    """How the commands' numeric dates read (`COMMAND_DATE_ORDER`): day-first when not set."""
+    value = os.environ.get(Env.COMMAND_DATE_ORDER)
+    if not value:
+        return DAY_FIRST
+    for order in DATE_ORDERS:
+        if value == order:
+            return order
+    raise SettingMissing(
+        f"environment variable {Env.COMMAND_DATE_ORDER} should be {' or '.join(DATE_ORDERS)}, not {value!r}"
+    )
 
 
 def _require(name: str) -> str:

@@ -5,6 +5,8 @@ A command arrives as an SNS message on the events topic (any publisher: a script
 the API), in the shapes such systems already publish (handlers/contract.py): metadata with the
 `metadata_type` attribute and a body `{"id", "value"}`; a review with a body `{"id", "date",
 "update": {"status": "Pass" | "Reject", "reason"}}`. `id` is a record's image id or the upload's key.
+A Date command's value and a review's date are ISO 8601 or numeric (`01/05/2025`), read in the
+stack's date order (handlers/pipeline/command_dates.py), and recorded as ISO 8601.
 
 Every command ends applied, stale or rejected:
 - applied: the record changed, by a write conditional on the command being newer than the last one
@@ -20,10 +22,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from handlers.contract import (
+    DAY_FIRST,
     DELETED,
     FAILED,
     METADATA_FIELDS,
@@ -33,8 +36,10 @@ from handlers.contract import (
     REJECTED,
     UPLOAD_PREFIX,
     VERDICTS,
+    DateOrder,
     Record,
 )
+from handlers.pipeline.command_dates import DateRefused, command_date
 from handlers.pipeline.records import RecordStore, timestamp
 from handlers.pipeline.uploads import image_id_for
 
@@ -45,8 +50,6 @@ APPLIED, STALE = "applied", "stale"
 METADATA, REVIEW = "metadata", "review"  # the two kinds of command, each with its queue and function
 MAX_LENGTH = {Record.CAPTION: 2000, Record.PHOTOGRAPHER: 200}
 MAX_REASON = 1000
-# The furthest ahead of UTC a place's clock runs: a date that is "today" somewhere is not in the future.
-_AHEAD_OF_UTC = timedelta(hours=14)
 # Which pipeline statuses an edit or a verdict may land on.
 _EDITABLE = (PENDING, PROCESSED, FAILED)
 _REVIEWABLE = (PROCESSED,)
@@ -133,8 +136,11 @@ def published(envelope: str) -> Published:
     return Published(notification["Message"], attributes, notification["MessageId"], notification["Timestamp"])
 
 
-def metadata_edit(message: Published, metadata_type: str | None, now: datetime | None = None) -> MetadataEdit:
-    """The edit a metadata command asks for; CommandRejected says what is wrong with it."""
+def metadata_edit(
+    message: Published, metadata_type: str | None, now: datetime | None = None, date_order: DateOrder = DAY_FIRST
+) -> MetadataEdit:
+    """The edit a metadata command asks for (a date's numeric form read in `date_order`);
+    CommandRejected says what is wrong with it."""
     if metadata_type is None:
         raise CommandRejected("the command has no metadata_type attribute")
     field = METADATA_FIELDS.get(metadata_type)
@@ -149,7 +155,7 @@ def metadata_edit(message: Published, metadata_type: str | None, now: datetime |
     if not value:
         raise CommandRejected(f"the new {field} is empty")
     if field == Record.DATE:
-        value = photo_date(value, now)
+        value = photo_date(value, now, date_order=date_order)
     else:
         if len(value) > MAX_LENGTH[field]:
             raise CommandRejected(f"the new {field} is {len(value)} characters long; at most {MAX_LENGTH[field]}")
@@ -160,8 +166,9 @@ def metadata_edit(message: Published, metadata_type: str | None, now: datetime |
     return MetadataEdit(image_id, field, value, message.order, message.published_at)
 
 
-def verdict(message: Published, now: datetime | None = None) -> Verdict:
-    """The verdict a review command gives; CommandRejected says what is wrong with it."""
+def verdict(message: Published, now: datetime | None = None, date_order: DateOrder = DAY_FIRST) -> Verdict:
+    """The verdict a review command gives (its date's numeric form read in `date_order`);
+    CommandRejected says what is wrong with it."""
     body = _object(message.body)
     image_id = _image_id(body)
     update = body.get("update")
@@ -185,29 +192,20 @@ def verdict(message: Published, now: datetime | None = None) -> Verdict:
     if when is None:
         reviewed_at = message.published_at
     elif isinstance(when, str):
-        reviewed_at = photo_date(when.strip(), now, what="review date")
+        reviewed_at = photo_date(when.strip(), now, what="review date", date_order=date_order)
     else:
         raise CommandRejected(f"the review date must be text, not {_kind(when)}")
     return Verdict(image_id, status, reason, reviewed_at, message.order, message.published_at)
 
 
-def photo_date(text: str, now: datetime | None = None, what: str = "date") -> str:
-    """`text` as an ISO 8601 date or date and time, normalised; CommandRejected when it is not one or
-    lies in the future (a date only, or a time without offset, may be today anywhere on Earth)."""
-    now = now or datetime.now(UTC)
+def photo_date(text: str, now: datetime | None = None, what: str = "date", date_order: DateOrder = DAY_FIRST) -> str:
+    """`text` as an ISO 8601 date or date and time, normalised: ISO 8601 as given, or numeric
+    (`01/05/2025`) read in `date_order` (handlers/pipeline/command_dates.py). CommandRejected when it
+    is not one or lies in the future, naming the forms taken and the order read."""
     try:
-        if len(text) <= 10:
-            day = date.fromisoformat(text)
-            if day > (now + _AHEAD_OF_UTC).date():
-                raise CommandRejected(f"the {what} {text} lies in the future")
-            return day.isoformat()
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise CommandRejected(f"the {what} {text!r} is not a date (use ISO 8601, e.g. 2026-05-01)") from None
-    latest = now if moment.tzinfo else (now + _AHEAD_OF_UTC).replace(tzinfo=None)
-    if moment > latest:
-        raise CommandRejected(f"the {what} {text} lies in the future")
-    return moment.isoformat()
+        return command_date(text, date_order, now, what)
+    except DateRefused as refused:
+        raise CommandRejected(str(refused)) from None
 
 
 class Commands:
@@ -331,6 +329,7 @@ class CommandDesk:
 
     commands: Commands
     rejections: RejectionQueue
+    date_order: DateOrder = DAY_FIRST  # how the commands' numeric dates read (the stack's setting)
 
     def handle(self, kind: str, envelope: str, now: datetime | None = None) -> Result | str:
         """Apply the `kind` ("metadata" or "review") command in the queue message `envelope`: the
@@ -338,8 +337,9 @@ class CommandDesk:
         try:
             message = published(envelope)
             if kind == METADATA:
-                return self.commands.edit(metadata_edit(message, message.attributes.get(METADATA_TYPE), now))
-            return self.commands.review(verdict(message, now))
+                metadata_type = message.attributes.get(METADATA_TYPE)
+                return self.commands.edit(metadata_edit(message, metadata_type, now, self.date_order))
+            return self.commands.review(verdict(message, now, self.date_order))
         except CommandRejected as rejection:
             self.rejections.park(kind, envelope, rejection.reason)
             return rejection.reason

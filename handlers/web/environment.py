@@ -35,6 +35,7 @@ def app_from_environment(settings: WebFunctionSettings | None = None) -> Flask:
         images_base_url=settings.images_base_url,
         images_bucket=settings.images_bucket,
         max_upload_bytes=settings.max_upload_bytes,
+        date_order=settings.command_date_order,
         # Upload forms are signed by this client: s3v4, at the endpoint the function is given (AWS's,
         # or the emulator's through AWS_ENDPOINT_URL), so the form's URL is one its users reach. It
         # is made on first need (an upload, a deletion, the dashboard page), not here: the image

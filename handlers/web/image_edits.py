@@ -92,7 +92,7 @@ def review_image(image_id: str) -> ResponseReturnValue:
     now = services().clock()
     message = command_message({"id": image_id, "update": body}, {}, now)
     try:
-        given = verdict(message, _moment(now))
+        given = verdict(message, _moment(now), services().date_order)
     except CommandRejected as rejection:
         status = body.get("status")
         field = "reason" if isinstance(status, str) and status in VERDICTS else "status"  # status is checked first
@@ -133,7 +133,7 @@ def _edit(image_id: str, field: str, value: Any, now: float) -> MetadataEdit:
     """The command setting `field` to `value`, validated; `BadInput` naming the field otherwise."""
     message = command_message({"id": image_id, "value": value}, {METADATA_TYPE: METADATA_TYPES[field]}, now)
     try:
-        return metadata_edit(message, METADATA_TYPES[field], _moment(now))
+        return metadata_edit(message, METADATA_TYPES[field], _moment(now), services().date_order)
     except CommandRejected as rejection:
         raise BadInput(field, rejection.reason) from None
 

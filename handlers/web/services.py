@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar, cast
 
 from flask import current_app
 
+from handlers.contract import DAY_FIRST, DateOrder
 from handlers.web.errors import ApiError
 from handlers.web.lockout import LockoutPolicy, Lockouts
 
@@ -74,6 +75,7 @@ class Services:
     images_bucket: str | None = None
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     s3_factory: Callable[[], S3Client] | None = None
+    date_order: DateOrder = DAY_FIRST  # how numeric dates in edits and verdicts read (the commands' setting)
     _s3: _Once[S3Client] | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:

@@ -96,6 +96,23 @@ def test_a_verdict_is_recorded_announced_and_mailed_once(stack, upload, publish,
     assert len(verdicts()) == 1  # a duplicate would have come by now (each read waits a second more)
 
 
+def test_the_seed_001_review_applies_as_its_publishers_send_it(stack, upload, publish, rejections):
+    """The seed-001 family's review, in its exact shape with its day-first date, by the upload's key;
+    and a Date command with a numeric date, by the image id. The local stack reads numeric dates
+    day-first (imagepipe:commandDateOrder's default)."""
+    record = upload("image1.jpeg", photo_jpeg(320, 240, seed=46), "image/jpeg")
+    key = upload.key("image1.jpeg")
+    seed_review = {"id": key, "date": "01/05/2025", "update": {"status": "Pass", "reason": "Sharp and well lit"}}
+    sent = [
+        publish(commands.Command(seed_review, {})),
+        publish(commands.metadata(record["image_id"], "Date", "2/5/2025")),
+    ]
+    after = field_becomes(stack, upload, key, Record.REVIEW_STATUS, PASSED)
+    assert (after[Record.REVIEW_REASON], after[Record.REVIEWED_AT]) == ("Sharp and well lit", "2025-05-01")
+    field_becomes(stack, upload, key, Record.DATE, "2025-05-02")
+    assert rejections(sent) == []
+
+
 def test_a_redelivered_and_an_out_of_order_pair_leave_the_newest(stack, upload, publish):
     record = upload("pair.jpg", photo_jpeg(320, 240, seed=44), "image/jpeg")
     key = upload.key("pair.jpg")

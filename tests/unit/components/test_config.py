@@ -16,6 +16,7 @@ def test_defaults_are_the_documented_ones():
     assert (config.sender_email, dict(config.owner_emails)) == (None, {})  # no mail unless asked for
     assert (config.alarm_period_seconds, config.alert_emails) == (60, ())
     assert config.lambda_snap_start is False
+    assert config.command_date_order == "day-first"  # numeric dates in commands as the seed-001 family writes them
 
 
 @pytest.mark.parametrize(
@@ -40,6 +41,8 @@ def test_defaults_are_the_documented_ones():
         ({"alarm_period_seconds": 45}, "imagepipe:alarmPeriodSeconds"),
         ({"alarm_period_seconds": 90}, "imagepipe:alarmPeriodSeconds"),
         ({"alert_emails": ("ops-at-example",)}, "imagepipe:alertEmails"),
+        ({"command_date_order": "dmy"}, "imagepipe:commandDateOrder: 'dmy' is not one of day-first, month-first"),
+        ({"command_date_order": "Day-First"}, "imagepipe:commandDateOrder"),
     ],
 )
 def test_a_bad_value_is_an_error_naming_its_key(settings, key):

@@ -391,6 +391,7 @@ def test_the_web_function_is_told_its_tables_secret_bucket_limit_and_the_cdn(pro
         Env.IMAGES_BUCKET: "imagepipe-local-images",
         Env.MAX_UPLOAD_BYTES: str(25 * 1024 * 1024),
         Env.IMAGES_BASE_URL: "https://d111111abcdef8.cloudfront.net",
+        Env.COMMAND_DATE_ORDER: "day-first",
         Env.SERVICE_NAME: "web",
     }
     notify = program.of_type(FUNCTION)["notify"]

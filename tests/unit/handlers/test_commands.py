@@ -174,6 +174,38 @@ def test_the_function_needs_its_rejections_queue(aws, monkeypatch):
         fresh("handlers.commands")
 
 
+@pytest.mark.parametrize(
+    ("order", "reviewed_at"), [(None, "2025-05-01"), ("day-first", "2025-05-01"), ("month-first", "2025-01-05")]
+)
+def test_the_seed_001_review_applies_with_its_date_read_in_the_stacks_order(
+    aws, monkeypatch, context, order, reviewed_at
+):
+    if order is None:
+        monkeypatch.delenv(Env.COMMAND_DATE_ORDER, raising=False)
+    else:
+        monkeypatch.setenv(Env.COMMAND_DATE_ORDER, order)
+    queue_url = aws.sqs.create_queue(QueueName="command-rejections")["QueueUrl"]
+    monkeypatch.setenv(Env.COMMAND_REJECTIONS_URL, queue_url)
+    commands = fresh("handlers.commands")
+    put_record(aws, "uploads/alice/image1.jpeg")
+    review = {"id": "uploads/alice/image1.jpeg", "date": "01/05/2025", "update": {"status": "Pass", "reason": "Fine"}}
+    assert run(commands, context, "review_handler", notification(review)) == {"batchItemFailures": []}
+    record = aws.record("uploads/alice/image1.jpeg")
+    assert (record[Record.REVIEW_STATUS], record[Record.REVIEWED_AT]) == (PASSED, reviewed_at)
+    assert aws.sqs.receive_message(QueueUrl=queue_url).get("Messages", []) == []
+
+
+def test_a_date_order_that_is_not_one_stops_the_function_naming_the_variable(aws, monkeypatch):
+    from handlers.settings import SettingMissing
+
+    monkeypatch.setenv(Env.COMMAND_DATE_ORDER, "Day-First")
+    with pytest.raises(
+        SettingMissing,
+        match="environment variable COMMAND_DATE_ORDER should be day-first or month-first, not 'Day-First'",
+    ):
+        fresh("handlers.commands")
+
+
 bodies = st.one_of(
     st.text(max_size=20),
     st.fixed_dictionaries(

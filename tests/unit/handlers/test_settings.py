@@ -6,7 +6,7 @@ import pytest
 
 from handlers.contract import Env
 from handlers.imaging import Limits, VariantSizes
-from handlers.settings import SettingMissing, Settings
+from handlers.settings import SettingMissing, Settings, WebFunctionSettings
 
 REQUIRED = {Env.IMAGES_TABLE: "images", Env.IDEMPOTENCY_TABLE: "idempotency"}
 OPTIONAL = (
@@ -16,7 +16,15 @@ OPTIONAL = (
     Env.THUMBNAIL_EDGE,
     Env.ENHANCE_QUEUE_URL,
     Env.MAX_RECEIVE_COUNT,
+    Env.COMMAND_DATE_ORDER,
 )
+WEB = {
+    Env.USERS_TABLE: "users",
+    Env.SESSION_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:000000000000:secret:key",
+    Env.IMAGES_BUCKET: "bucket",
+    Env.MAX_UPLOAD_BYTES: "1000",
+    Env.IMAGES_BASE_URL: "https://cdn.example",
+}
 
 
 @pytest.fixture
@@ -33,6 +41,7 @@ def test_defaults_apply_where_the_stack_sets_nothing(environment):
     assert (settings.images_table, settings.idempotency_table) == ("images", "idempotency")
     assert settings.limits == Limits() and settings.sizes == VariantSizes()
     assert settings.enhance_queue_url is None and settings.max_receive_count == 3
+    assert settings.command_date_order == "day-first"
 
 
 def test_numbers_are_read(environment):
@@ -74,3 +83,16 @@ def test_settings_load_no_pillow():
         subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
         == "False"
     )
+
+
+def test_the_commands_and_the_web_function_read_the_date_order(environment):
+    for name, value in WEB.items():
+        environment.setenv(name, value)
+    assert WebFunctionSettings.from_environment().command_date_order == "day-first"
+    environment.setenv(Env.COMMAND_DATE_ORDER, "month-first")
+    assert Settings.from_environment().command_date_order == "month-first"
+    assert WebFunctionSettings.from_environment().command_date_order == "month-first"
+    environment.setenv(Env.COMMAND_DATE_ORDER, "mdy")
+    for settings in (Settings, WebFunctionSettings):
+        with pytest.raises(SettingMissing, match="COMMAND_DATE_ORDER should be day-first or month-first, not 'mdy'"):
+            settings.from_environment()

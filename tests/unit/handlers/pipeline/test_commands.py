@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.contract import METADATA_FIELDS, PASSED, REJECTED, Record
+from handlers.contract import DAY_FIRST, METADATA_FIELDS, MONTH_FIRST, PASSED, REJECTED, Record
 from handlers.pipeline.commands import (
     CommandRejected,
     MetadataEdit,
@@ -65,7 +65,7 @@ def test_every_metadata_type_sets_its_field(metadata_type, field):
         ({"id": "abc", "value": "Ann\x00Lee"}, "Name", "the new photographer contains control characters"),
         ({"id": "abc", "value": "Ann \ud800"}, "Name", "the new photographer is not valid Unicode text"),
         ({"id": "a\ud800", "value": "x"}, "Caption", 'the image "id" is not valid Unicode text'),
-        ({"id": "abc", "value": "yesterday"}, "Date", "the date 'yesterday' is not a date (use ISO 8601"),
+        ({"id": "abc", "value": "yesterday"}, "Date", "the date 'yesterday' is not a date: use ISO 8601"),
         ({"id": "abc", "value": "2026-13-01"}, "Date", "the date '2026-13-01' is not a date"),
         ({"id": "abc", "value": "2027-01-01"}, "Date", "the date 2027-01-01 lies in the future"),
         ("not json", "Caption", "the command is not JSON"),
@@ -115,6 +115,107 @@ def test_a_review_passes_or_rejects_with_a_reason():
 )
 def test_a_review_that_cannot_be_valid_says_why(body, reason):
     assert rejected(lambda: verdict(message(body), NOW)).startswith(reason)
+
+
+# The seed-001 family's review, exactly as its publishers send it.
+SEED_001_REVIEW = {"id": "image1.jpeg", "date": "01/05/2025", "update": {"status": "Pass", "reason": "Good image"}}
+
+
+def test_the_seed_001_review_applies_read_day_first_by_default():
+    given = verdict(message(SEED_001_REVIEW), NOW)
+    assert (given.image_id, given.status, given.reason, given.reviewed_at) == (
+        "image1.jpeg",
+        PASSED,
+        "Good image",
+        "2025-05-01",
+    )
+    assert verdict(message(SEED_001_REVIEW), NOW, MONTH_FIRST).reviewed_at == "2025-01-05"
+
+
+@pytest.mark.parametrize(
+    ("text", "day_first", "month_first"),
+    [
+        ("01/05/2025", "2025-05-01", "2025-01-05"),
+        ("1/5/2025", "2025-05-01", "2025-01-05"),
+        ("1/05/2025", "2025-05-01", "2025-01-05"),
+        ("13/5/2025", "2025-05-13", None),  # there is no month 13
+        ("5/13/2025", None, "2025-05-13"),
+        ("29/02/2024", "2024-02-29", None),  # a leap year's 29 February
+        ("01.05.2025", "2025-05-01", "2025-01-05"),  # every separator reads in the stack's order
+        ("01-05-2025", "2025-05-01", "2025-01-05"),
+    ],
+)
+def test_numeric_dates_read_in_the_stacks_order_and_are_recorded_as_iso_8601(text, day_first, month_first):
+    for order, expected in ((DAY_FIRST, day_first), (MONTH_FIRST, month_first)):
+        if expected is None:
+            with pytest.raises(CommandRejected, match="does not exist"):
+                photo_date(text, NOW, date_order=order)
+        else:
+            assert photo_date(text, NOW, date_order=order) == expected
+
+
+def test_a_date_command_reads_numeric_dates_in_the_stacks_order():
+    sent = message({"id": "abc", "value": " 1/5/2025 "})
+    assert metadata_edit(sent, "Date", NOW).value == "2025-05-01"
+    assert metadata_edit(sent, "Date", NOW, MONTH_FIRST).value == "2025-01-05"
+
+
+FORMS = {
+    DAY_FIRST: "use ISO 8601 (2025-05-01, or a date and time) or day/month/year (01/05/2025 or 1/5/2025); "
+    "this stack reads numeric dates day-first",
+    MONTH_FIRST: "use ISO 8601 (2025-05-01, or a date and time) or month/day/year (05/01/2025 or 5/1/2025); "
+    "this stack reads numeric dates month-first",
+}
+
+
+@pytest.mark.parametrize("order", [DAY_FIRST, MONTH_FIRST])
+@pytest.mark.parametrize(
+    ("date_text", "reason"),
+    [
+        ("31/02/2025", "the review date '31/02/2025' is not a date: {impossible} does not exist; {forms}"),
+        ("soon", "the review date 'soon' is not a date: {forms}"),
+        ("1/5/25", "the review date '1/5/25' is not a date: {forms}"),  # the century would be a guess
+        ("1/5-2025", "the review date '1/5-2025' is not a date: {forms}"),  # two separators
+        ("01/05/2025 10:00", "the review date '01/05/2025 10:00' is not a date: {forms}"),
+        ("001/05/2025", "the review date '001/05/2025' is not a date: {forms}"),
+        ("\u0661/5/2025", "the review date '\u0661/5/2025' is not a date: {forms}"),  # an Arabic-Indic digit
+    ],
+)
+def test_a_review_date_that_is_not_one_names_the_forms_taken_and_the_order_read(order, date_text, reason):
+    impossible = "day 31 of month 2 of 2025" if order == DAY_FIRST else "day 2 of month 31 of 2025"
+    body = {**SEED_001_REVIEW, "date": date_text}
+    assert rejected(lambda: verdict(message(body), NOW, order)) == reason.format(
+        impossible=impossible, forms=FORMS[order]
+    )
+
+
+def test_a_numeric_date_in_the_future_is_refused_saying_how_it_was_read():
+    assert rejected(lambda: photo_date("05/12/2026", NOW, "review date")) == (
+        "the review date 05/12/2026 lies in the future (read day-first: 2026-12-05)"
+    )
+    assert photo_date("05/12/2026", NOW, date_order=MONTH_FIRST) == "2026-05-12"
+    assert photo_date("2/12/2026", NOW) == "2026-12-02"  # already the 2nd in Kiribati
+    assert "future" in rejected(lambda: photo_date("3/12/2026", NOW))
+
+
+def test_an_order_that_is_not_one_is_an_error_naming_the_orders():
+    with pytest.raises(ValueError, match="the date order must be one of day-first, month-first, not 'yearfirst'"):
+        photo_date("2025-05-01", NOW, date_order="yearfirst")  # type: ignore[arg-type]
+
+
+past_dates = st.dates(max_value=NOW.date())
+
+
+@given(day=past_dates, padded=st.booleans())
+def test_any_past_date_written_day_first_reads_back_as_that_date_under_day_first(day: date, padded: bool):
+    text = f"{day.day:02}/{day.month:02}/{day.year:04}" if padded else f"{day.day}/{day.month}/{day.year:04}"
+    assert photo_date(text, NOW, date_order=DAY_FIRST) == day.isoformat()
+
+
+@given(day=past_dates, padded=st.booleans())
+def test_any_past_date_written_month_first_reads_back_as_that_date_under_month_first(day: date, padded: bool):
+    text = f"{day.month:02}/{day.day:02}/{day.year:04}" if padded else f"{day.month}/{day.day}/{day.year:04}"
+    assert photo_date(text, NOW, date_order=MONTH_FIRST) == day.isoformat()
 
 
 def test_the_queue_message_must_be_an_sns_notification():

@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
 
 from handlers.web.auth import csrf_exempt, csrf_token, current_user, sign_in, sign_out, sign_out_everywhere
-from handlers.web.errors import BadCredentials, BadInput, TooManyAttempts, UnsupportedMediaType
+from handlers.web.errors import BadCredentials, BadInput, TooManyAttempts
+from handlers.web.json_body import json_object
 from handlers.web.lockout import AttemptRefused
 from handlers.web.services import services
 from handlers.web.users import MAX_PASSWORD, User, UserError
@@ -74,14 +75,9 @@ def me() -> ResponseReturnValue:
 
 
 def _credentials() -> tuple[str, str]:
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaType("sign in with a JSON body, Content-Type: application/json")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadInput("body", 'a JSON object {"username": ..., "password": ...}')
-    for name in body:
-        if name not in FIELDS:
-            raise BadInput(str(name)[:64], f"not a field of a sign-in (only {', '.join(FIELDS)})")
+    """The user name and password a sign-in sends, its body read as every JSON body is
+    (`handlers.web.json_body`); `BadInput` naming what is wrong."""
+    body = json_object(FIELDS)
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not 1 <= len(username) <= MAX_USERNAME:
         raise BadInput("username", f"a string of 1 to {MAX_USERNAME} characters")

@@ -28,8 +28,12 @@ holds only what the change says, so a redelivered stream record gives the same n
 verdicts on one upload differ in their verdict, reason, review date or `review_id` (the order of
 the command that gave it, which the command side records as `review_order`).
 
-Links: a notice names the optimized image by `link`, computed in one place (`image_link`) from a
-base URL the stack does not have yet; until it does, the link is the variant's key in the bucket.
+Links: a notice names the optimized image by `link` and the thumbnail by `thumbnail_link`, each
+computed in one place (`image_link`) from the base URL the stack serves the variants under (its CDN,
+`IMAGES_BASE_URL`); the keys stay as fields too. The text a person reads gives the links: a
+processed notice both variants', a verdict the optimized image's. A stack that serves no URL gives
+the variants' keys in the bucket instead, and the text says that is what they are. The links follow
+from the record and the base URL alone, so they keep a notice its own idempotency key.
 """
 
 from __future__ import annotations
@@ -95,6 +99,7 @@ class Notice:
     review_id: str | None = None
     caption: str | None = None
     link: str | None = None  # the optimized image (see image_link)
+    thumbnail_link: str | None = None  # the thumbnail (see image_link)
 
     @property
     def subject(self) -> str:
@@ -108,8 +113,9 @@ class Notice:
             return self._verdict_text()
         if self.status == PROCESSED:
             return (
-                f"{self.file_name} is processed. Optimized image: {self.optimized_key}. "
-                f"Thumbnail: {self.thumbnail_key}."
+                f"{self.file_name} is processed."
+                f"{_where('Optimized image', self.link, self.optimized_key)}"
+                f"{_where('Thumbnail', self.thumbnail_link, self.thumbnail_key)}"
             )
         if self.status == REJECTED:
             return f"{self.file_name} was rejected and removed: {self.reason}."
@@ -135,9 +141,7 @@ class Notice:
             said = f"{photo} was rejected in review: {_sentence(self.reason)}"
         else:
             said = f"{photo} was rejected in review."
-        if self.link:
-            said += f" Optimized image: {self.link}."
-        return said
+        return said + _where("Optimized image", self.link, self.optimized_key)
 
     def message(self) -> str:
         """The message body: the notice's fields and its text, as JSON."""
@@ -153,6 +157,17 @@ class Notice:
         if self.owner:
             attributes["owner"] = self.owner
         return {name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()}
+
+
+def _where(label: str, link: str | None, key: str | None) -> str:
+    """Where a person finds one variant, as a sentence of the text (" Optimized image: <URL>."): its
+    link, or, when the stack serves no URL (the link is the key), its key, said to be one; nothing
+    when there is no such variant."""
+    if not link:
+        return ""
+    if link == key:
+        return f" {label}: {key} (in the images bucket)."
+    return f" {label}: {link}."
 
 
 def _sentence(text: str) -> str:
@@ -199,6 +214,7 @@ def notice_for(old: dict[str, Any] | None, new: dict[str, Any] | None, images_ur
         "optimized_key": new.get("optimized_key"),
         "thumbnail_key": new.get("thumbnail_key"),
         "link": image_link(new.get("optimized_key"), images_url),
+        "thumbnail_link": image_link(new.get("thumbnail_key"), images_url),
     }
     if kind == OUTCOME:
         return Notice(**common, reason=new.get("reason"))

@@ -1,15 +1,21 @@
 """Notices in the deployed stack: each upload's outcome reaches the notifications topic once, with
 attributes a subscription can filter on, and its owner's mailbox when the stack has an address for
-them. Every subscription here filters on the test's own owner; mail is read by the test's own file name."""
+them, the processed one linking both variants on the CDN. Every subscription here filters on the
+test's own owner (or, for the shared mail owner, is read by the test's own image); mail is read by
+the test's own file name."""
 
 from __future__ import annotations
 
+import re
 import uuid
+
+import requests
 
 from handlers.contract import PROCESSED, REJECTED
 from harness.polling import wait_until
 from harness.samples import pdf_document, photo_jpeg
 from tests.e2e.uploading import MAIL_ADDRESS, MAIL_OWNER
+from tests.e2e.web_users import TIMEOUT
 
 NOTIFICATIONS = "notifications_topic_arn"
 
@@ -48,3 +54,35 @@ def test_an_owner_with_an_address_gets_the_outcome_by_mail(upload, mailbox):
     assert mail["Source"] == "imagepipe@example.com"
     assert mail["Subject"] == "imagepipe: your upload was rejected"
     assert mail["Body"]["text_part"].startswith(f"Hello mail-e2e,\n\n{name} was rejected and removed: a PDF document")
+
+
+def test_the_ready_mail_links_both_variants_and_its_optimized_link_fetches_the_image_from_the_cdn(
+    stack, upload, tap, mailbox
+):
+    received = tap(NOTIFICATIONS, {"owner": [MAIL_OWNER], "status": [PROCESSED]})
+    name = f"ready-{uuid.uuid4().hex[:8]}.jpg"
+    record = upload(name, photo_jpeg(640, 480, seed=23), "image/jpeg", owner=MAIL_OWNER)
+    assert record["status"] == PROCESSED
+    (mail,) = wait_until(
+        lambda: [m for m in mailbox(MAIL_ADDRESS, about=name) if m["Subject"] == "imagepipe: your image is ready"],
+        what="the ready mail",
+    )
+    text = mail["Body"]["text_part"]
+    links = dict(re.findall(r"(Optimized image|Thumbnail): (\S+?)\.(?:\s|$)", text))
+    cdn = stack.outputs["cdn_url"]
+    assert links == {
+        "Optimized image": f"{cdn}/{record['optimized_key']}",
+        "Thumbnail": f"{cdn}/{record['thumbnail_key']}",
+    }, text
+    for label, key in (("Optimized image", "optimized_key"), ("Thumbnail", "thumbnail_key")):
+        fetched = requests.get(links[label], timeout=TIMEOUT)
+        assert fetched.status_code == 200, f"{links[label]}: {fetched.status_code}"
+        assert fetched.headers["Content-Type"].startswith("image/")
+        assert fetched.content == stack.read(record[key])
+
+    (notice,) = wait_until(
+        lambda: [body for body, _ in received() if body["image_id"] == record["image_id"]], what="the processed notice"
+    )
+    assert (notice["link"], notice["thumbnail_link"]) == (links["Optimized image"], links["Thumbnail"])
+    assert (notice["optimized_key"], notice["thumbnail_key"]) == (record["optimized_key"], record["thumbnail_key"])
+    assert notice["text"] in text

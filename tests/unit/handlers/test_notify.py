@@ -133,6 +133,28 @@ def test_an_owner_with_an_address_gets_each_outcome_by_mail_once(aws, notices, m
     assert len(notices()) == 2  # both published, whether mailed or not
 
 
+def test_the_ready_mail_and_the_processed_notice_link_both_variants_on_the_cdn(
+    aws, notices, mail, context, monkeypatch
+):
+    cdn = "https://d111111abcdef8.cloudfront.net"
+    monkeypatch.setenv(Env.IMAGES_BASE_URL, cdn)
+    notify = fresh("handlers.notify")
+    notify.handler({"Records": [change(PENDING, PROCESSED)]}, context)
+    optimized, thumbnail = f"{cdn}/images/optimized/i1-v1.jpg", f"{cdn}/images/thumbnail/i1-v1.jpg"
+    (sent,) = mail()
+    assert sent.body == (
+        f"Hello ann,\n\ncat.jpg is processed. Optimized image: {optimized}. Thumbnail: {thumbnail}.\n\n"
+        "(imagepipe, about your upload uploads/ann/cat.jpg)\n"
+    )
+    ((body, _),) = notices()
+    assert body["text"] == f"cat.jpg is processed. Optimized image: {optimized}. Thumbnail: {thumbnail}."
+    assert (body["link"], body["thumbnail_link"]) == (optimized, thumbnail)
+    assert (body["optimized_key"], body["thumbnail_key"]) == (
+        "images/optimized/i1-v1.jpg",
+        "images/thumbnail/i1-v1.jpg",
+    )
+
+
 def test_a_user_of_the_web_tier_gets_mail_at_the_address_they_gave(aws, notices, mail, context, monkeypatch):
     from handlers.web.users import UserStore
     from tests.unit.tables import create_users_table
@@ -182,7 +204,8 @@ def test_a_verdict_is_published_once_with_filterable_attributes_and_mailed_to_th
     assert sent.subject == "imagepipe: your photo was rejected in review"
     assert sent.body == (
         'Hello ann,\n\ncat.jpg ("Sunset at Inch") was rejected in review: the horizon is tilted. '
-        "Optimized image: images/optimized/i1-v1.jpg.\n\n(imagepipe, about your upload uploads/ann/cat.jpg)\n"
+        "Optimized image: images/optimized/i1-v1.jpg (in the images bucket).\n\n"
+        "(imagepipe, about your upload uploads/ann/cat.jpg)\n"
     )
 
 

@@ -32,17 +32,45 @@ FAILED = {
 }
 
 
-def test_an_upload_becoming_processed_is_one_notice_with_its_variants():
-    notice = notice_for(PENDING, PROCESSED)
+CDN = "https://d111111abcdef8.cloudfront.net"
+
+
+def test_an_upload_becoming_processed_is_one_notice_linking_both_variants_on_the_cdn():
+    notice = notice_for(PENDING, PROCESSED, images_url=CDN)
     assert notice is not None and notice.status == "processed"
-    assert (
-        notice.text
-        == "cat.jpg is processed. Optimized image: images/optimized/i1-v1.jpg. Thumbnail: images/thumbnail/i1-v1.jpg."
+    assert notice.text == (
+        f"cat.jpg is processed. Optimized image: {CDN}/images/optimized/i1-v1.jpg. "
+        f"Thumbnail: {CDN}/images/thumbnail/i1-v1.jpg."
+    )
+    body = json.loads(notice.message())
+    assert (body["link"], body["thumbnail_link"]) == (
+        f"{CDN}/images/optimized/i1-v1.jpg",
+        f"{CDN}/images/thumbnail/i1-v1.jpg",
+    )
+    assert (body["optimized_key"], body["thumbnail_key"]) == (
+        "images/optimized/i1-v1.jpg",
+        "images/thumbnail/i1-v1.jpg",
     )
     assert notice.attributes() == {
         "status": {"DataType": "String", "StringValue": "processed"},
         "owner": {"DataType": "String", "StringValue": "ann"},
     }
+
+
+def test_without_a_base_url_the_text_gives_the_variants_keys_and_says_what_they_are():
+    notice = notice_for(PENDING, PROCESSED)
+    assert notice.text == (
+        "cat.jpg is processed. Optimized image: images/optimized/i1-v1.jpg (in the images bucket). "
+        "Thumbnail: images/thumbnail/i1-v1.jpg (in the images bucket)."
+    )
+    assert (notice.link, notice.thumbnail_link) == ("images/optimized/i1-v1.jpg", "images/thumbnail/i1-v1.jpg")
+
+
+def test_a_processed_notice_names_only_the_variants_its_record_has():
+    without_thumbnail = {k: v for k, v in PROCESSED.items() if k != "thumbnail_key"}
+    notice = notice_for(PENDING, without_thumbnail, images_url=CDN)
+    assert notice.text == f"cat.jpg is processed. Optimized image: {CDN}/images/optimized/i1-v1.jpg."
+    assert notice.thumbnail_link is None and "thumbnail_link" not in json.loads(notice.message())
 
 
 def test_a_rejection_says_why_and_that_the_file_is_gone():
@@ -97,7 +125,12 @@ def test_a_pass_is_one_review_notice_with_the_photo_and_a_link():
     notice = notice_for(AWAITING, PASSED)
     assert (notice.kind, notice.verdict, notice.status) == (REVIEW, "passed", "processed")
     assert notice.subject == "imagepipe: your photo passed review"
-    assert notice.text == 'cat.jpg ("Sunset at Inch") passed review. Optimized image: images/optimized/i1-v1.jpg.'
+    assert notice.text == (
+        'cat.jpg ("Sunset at Inch") passed review. Optimized image: images/optimized/i1-v1.jpg (in the images bucket).'
+    )
+    assert notice_for(AWAITING, PASSED, images_url=CDN).text == (
+        f'cat.jpg ("Sunset at Inch") passed review. Optimized image: {CDN}/images/optimized/i1-v1.jpg.'
+    )
     assert notice.attributes() == {
         "kind": {"DataType": "String", "StringValue": "review"},
         "verdict": {"DataType": "String", "StringValue": "passed"},
@@ -110,7 +143,7 @@ def test_a_rejection_in_review_says_why_and_is_told_apart_from_a_rejected_upload
     assert notice.subject == "imagepipe: your photo was rejected in review"
     assert notice.text == (
         'cat.jpg ("Sunset at Inch") was rejected in review: the horizon is tilted. '
-        "Optimized image: images/optimized/i1-v1.jpg."
+        "Optimized image: images/optimized/i1-v1.jpg (in the images bucket)."
     )
     # A subscription to {"status": ["rejected"]} (upload rejections) does not match it: no `status`.
     assert "status" not in notice.attributes()
@@ -213,6 +246,7 @@ _OPTIONAL = {
     "photographer": st.sampled_from(["Ann", "Bo"]),
     "date": st.sampled_from(["2026-05-01"]),
     "optimized_key": st.sampled_from(["images/optimized/i1-v1.jpg"]),
+    "thumbnail_key": st.sampled_from(["images/thumbnail/i1-v1.jpg"]),
     "reason": st.sampled_from(["the file is empty"]),
 }
 METADATA = ("caption", "photographer", "date", "updated_at")
@@ -243,9 +277,9 @@ def _verdict_changed(old, new):
     )
 
 
-@given(old=st.none() | records, new=st.none() | records)
-def test_a_change_is_at_most_one_notice_and_only_for_a_new_outcome_or_verdict(old, new):
-    notice = notice_for(old, new)
+@given(old=st.none() | records, new=st.none() | records, images_url=st.none() | st.just(CDN))
+def test_a_change_is_at_most_one_notice_and_only_for_a_new_outcome_or_verdict(old, new, images_url):
+    notice = notice_for(old, new, images_url)
     if new is None:
         assert notice is None
         return
@@ -255,13 +289,17 @@ def test_a_change_is_at_most_one_notice_and_only_for_a_new_outcome_or_verdict(ol
     if notice is None:
         return
     assert notice.kind == (OUTCOME if outcome else REVIEW)  # one notice, of one kind, the outcome first
-    assert notice_for(dict(old) if old else None, dict(new)) == notice  # a redelivered change: the same notice
+    assert notice_for(dict(old) if old else None, dict(new), images_url) == notice  # redelivered: the same notice
     assert notice.subject.isascii() and len(notice.subject) < 100
     assert json.loads(notice.message())["text"] == notice.text
     if notice.kind == REVIEW:
         assert notice.verdict == new["review_status"] and set(notice.attributes()) == {"kind", "verdict", "owner"}
     else:
         assert notice.status == new["status"] and set(notice.attributes()) == {"status", "owner"}
+    if notice.kind == OUTCOME and notice.status == "processed":  # the text links every variant the record has
+        for key in (new.get("optimized_key"), new.get("thumbnail_key")):
+            if key:
+                assert f": {image_link(key, images_url)}" in notice.text
 
 
 @given(

@@ -5,8 +5,15 @@
   long as the variants' `Cache-Control` says (a year: their keys never change content);
 - `/api/*`: the web app's JSON API on the API's stage, never cached, with every cookie and query
   string and the headers the app reads forwarded;
-- everything else (the dashboard's pages and assets): the same web app, cached only as its answers'
-  `Cache-Control` allows (pages say `no-cache`, content-hashed assets a long `max-age`).
+- everything else (the dashboard's page shell and content-hashed assets): the same web app, cached
+  only as its answers' `Cache-Control` allows (the shell says `no-cache`, assets a year), with no
+  cookie forwarded.
+
+Sessions reach only `/api/*`, which caches nothing. The shell holds no data (the page asks
+`/api/me`) and assets are the same for everyone, so they need no cookie; forwarding none, CloudFront
+also removes any `Set-Cookie` from their answers, and no session can be kept in those caches and
+handed to another viewer (a behaviour that forwards cookies caches an answer's `Set-Cookie` with it
+and sends it on every hit: harness/edge/README.md, "Cookies, Set-Cookie and Cache-Control").
 
 Viewers are redirected to HTTPS. The bucket has exactly one policy and this component owns it: it
 needs the distribution's ARN, and it also refuses every request to the bucket that is not over TLS.
@@ -185,7 +192,7 @@ class Cdn(pulumi.ComponentResource):
         app_requests = aws.cloudfront.OriginRequestPolicy(
             f"{name}-app-requests",
             name=f"{prefix}-app",
-            comment="The web app: every cookie and query string, and the headers it reads",
+            comment="The web app's API: every cookie and query string, and the headers it reads",
             cookies_config=aws.cloudfront.OriginRequestPolicyCookiesConfigArgs(cookie_behavior="all"),
             query_strings_config=aws.cloudfront.OriginRequestPolicyQueryStringsConfigArgs(query_string_behavior="all"),
             headers_config=aws.cloudfront.OriginRequestPolicyHeadersConfigArgs(
@@ -250,8 +257,7 @@ class Cdn(pulumi.ComponentResource):
                 viewer_protocol_policy="redirect-to-https",
                 allowed_methods=list(ALL_METHODS),
                 cached_methods=list(READ_METHODS),
-                cache_policy_id=pages_policy.id,
-                origin_request_policy_id=app_requests.id,
+                cache_policy_id=pages_policy.id,  # no origin request policy: no cookie, no Set-Cookie
                 compress=True,
             ),
             custom_error_responses=[

@@ -252,9 +252,8 @@ def test_the_api_is_never_cached_and_gets_every_cookie_query_string_and_the_apps
     assert set(headers) == set(APP_HEADERS) and "X-CSRF-Token" in headers
     assert not {h.lower() for h in headers} & {"host", "authorization"}
     _, api_behaviour = distribution["orderedCacheBehaviors"]
-    default = distribution["defaultCacheBehavior"]
     assert api_behaviour["cachePolicyId"] == "cdn-api-cache-id"
-    assert api_behaviour["originRequestPolicyId"] == default["originRequestPolicyId"] == "cdn-app-requests-id"
+    assert api_behaviour["originRequestPolicyId"] == "cdn-app-requests-id"
 
 
 def test_variants_are_cached_as_their_cache_control_says_keyed_on_the_path_alone(declared):
@@ -278,6 +277,34 @@ def test_pages_are_cached_only_when_their_cache_control_allows(declared):
     assert (pages["minTtl"], pages["defaultTtl"]) == (0, 0)  # no-cache honoured, nothing kept unasked
     assert pages["maxTtl"] > 0
     assert pages["parametersInCacheKeyAndForwardedToOrigin"]["cookiesConfig"]["cookieBehavior"] == "none"
+
+
+def test_the_dashboards_shell_and_assets_get_no_cookie_so_no_session_can_reach_their_cache(declared):
+    """Forwarding no cookie, CloudFront also removes every Set-Cookie of their answers (Cookies.html:
+    "Don't forward cookies to your origin")."""
+    default = declared.one(DISTRIBUTION)["defaultCacheBehavior"]
+    assert "originRequestPolicyId" not in default
+    pages = declared.named(CACHE_POLICY)["imagepipe-test-pages"]["parametersInCacheKeyAndForwardedToOrigin"]
+    assert pages["cookiesConfig"] == {"cookieBehavior": "none"}
+
+
+def test_only_a_behaviour_that_caches_nothing_forwards_cookies(declared):
+    """A behaviour forwarding cookies keeps an answer's Set-Cookie with it and sends it on every hit
+    (Cookies.html), and at a min TTL above 0 even a `private, no-store` one (Expiration.html): so the
+    behaviours that take the session must cache nothing at all."""
+    distribution = declared.one(DISTRIBUTION)
+    policies = {f"{name}-id": inputs for (typ, name), inputs in declared.resources.items() if typ == CACHE_POLICY}
+    requests = {f"{name}-id": inputs for (typ, name), inputs in declared.resources.items() if typ == REQUEST_POLICY}
+    forwarding = []
+    for behaviour in [*distribution["orderedCacheBehaviors"], distribution["defaultCacheBehavior"]]:
+        policy = policies[behaviour["cachePolicyId"]]
+        cookies = {policy["parametersInCacheKeyAndForwardedToOrigin"]["cookiesConfig"]["cookieBehavior"]}
+        if "originRequestPolicyId" in behaviour:
+            cookies.add(requests[behaviour["originRequestPolicyId"]]["cookiesConfig"]["cookieBehavior"])
+        if cookies != {"none"}:
+            forwarding.append(behaviour.get("pathPattern", "*"))
+            assert policy["maxTtl"] == 0, behaviour
+    assert forwarding == ["/api/*"]
 
 
 def test_errors_are_not_kept_for_the_next_viewer(declared):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import RequestRedirect
 
 from handlers.web import auth
 from handlers.web.errors import ApiError
@@ -31,6 +32,7 @@ def create_app(settings: WebSettings, services: Services) -> Flask:
     """The app, with its blueprints registered and the CSRF check installed; `services` carries
     the stores it works with (`handlers.web.services.services()` in a request)."""
     app = Flask(__name__)
+    _no_automatic_redirects(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=64 * 1024,  # the API takes small JSON bodies only; uploads go to S3 directly
@@ -70,3 +72,23 @@ def create_app(settings: WebSettings, services: Services) -> Flask:
         return jsonify(error=name, detail=error.description), error.code or 500
 
     return app
+
+
+def _no_automatic_redirects(app: Flask) -> None:
+    """No answer of the app is a redirect Werkzeug's routing makes by itself: a path that differs
+    from a route only by a doubled slash (`/view//x`) or a missing trailing slash is unknown, 404
+    like any unknown path, and a path matching a route with defaults is that route's answer.
+
+    Werkzeug would answer those with 308 to an absolute URL built from the Host header, which behind
+    the CDN is the origin's (API Gateway's host, without its stage; the load balancer's), sending the
+    client off the CDN to a URL that does not work. With `merge_slashes` and `redirect_defaults` off
+    for the routes registered from here on, what routing can still redirect (a route ending in `/`,
+    asked for without it; Flask's own `/static/` route, made with the map's earlier settings) is
+    answered 404 by a check before every request."""
+    app.url_map.merge_slashes = False
+    app.url_map.redirect_defaults = False
+
+    @app.before_request
+    def unknown_instead_of_redirect() -> None:
+        if isinstance(request.routing_exception, RequestRedirect):
+            raise NotFound()

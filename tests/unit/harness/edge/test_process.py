@@ -120,7 +120,8 @@ def test_the_deploy_state_gives_each_distribution_its_policies(deployed):
     assert list(behaviours) == ["/images/*", "/api/*", "*"]
     assert site.cache_policies[behaviours["/api/*"].cache_policy_id].caching_disabled
     assert site.cache_policies[behaviours["/images/*"].cache_policy_id].max_ttl == 31_536_000
-    assert site.request_policies[behaviours["*"].origin_request_policy_id].cookies.behavior == "all"
+    assert site.request_policies[behaviours["/api/*"].origin_request_policy_id].cookies.behavior == "all"
+    assert behaviours["*"].origin_request_policy_id is None  # the dashboard takes no cookie
     images = site.distribution.origin("images")
     assert site.access_controls[images.access_control_id].signing_behavior == "always"
     assert load_stack(Path("/nonexistent/state.json")).sites == ()

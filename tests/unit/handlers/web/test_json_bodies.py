@@ -151,7 +151,10 @@ def json_bodies(fields: Sequence[str]) -> st.SearchStrategy[bytes]:
 
 
 @pytest.mark.parametrize(("method", "template", "fields"), OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS])
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(  # per operation, each example a few moto calls: the ci profile's 300 would take minutes
+    max_examples=min(settings().max_examples, 60),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_no_json_body_gets_a_5xx_on_any_route_signed_in_or_not(
     app: Flask, dynamodb: Any, mallory: str, method: str, template: str, fields: tuple[str, ...], data: st.DataObject

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.iam import Statement, objects_under
+from components.reading import listing_under
 from components.stage import QueuedStage
 from components.wiring import PipelineWiring
 from handlers.contract import PUBLIC_PREFIX, UPLOAD_PREFIX, Env
@@ -41,11 +42,9 @@ class Enhance(QueuedStage):
             statements=[
                 Statement(["s3:GetObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, UPLOAD_PREFIX)]),
                 Statement(["s3:PutObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, PUBLIC_PREFIX)]),
-                Statement(
-                    ["s3:ListBucket"],
-                    [wiring.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [f"{PUBLIC_PREFIX}*"]}},
-                ),
+                # Its own variants (superseded ones are found by listing), and the upload it reads:
+                # gone before enhance reads it, S3 answers 404 only to a role that may list there.
+                listing_under(wiring.bucket_arn, PUBLIC_PREFIX, UPLOAD_PREFIX),
                 Statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [wiring.images_table.arn]),
                 wiring.idempotency_statement(),
             ],

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.iam import Statement, objects_under
+from components.reading import listing_under
 from components.routes import UPLOADS_CREATED
 from components.stage import QueuedStage
 from components.stage_queue import Subscription
@@ -43,6 +44,9 @@ class Ingest(QueuedStage):
             subscription=Subscription(topic_arn=args.events_topic_arn, route=UPLOADS_CREATED),
             statements=[
                 Statement(["s3:GetObject", "s3:DeleteObject"], [objects_under(wiring.bucket_arn, UPLOAD_PREFIX)]),
+                # An upload deleted before ingest reads it: S3 answers 404 (gone) to a role that may
+                # list where it reads, 403 to any other (a failure, retried and alarmed).
+                listing_under(wiring.bucket_arn, UPLOAD_PREFIX),
                 Statement(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [wiring.images_table.arn]),
                 wiring.idempotency_statement(),
                 Statement(["sqs:SendMessage"], [args.enhance_queue_arn]),

@@ -21,6 +21,10 @@ class UploadChanged(Exception):
         self.outcome = outcome
 
 
+class UploadUnreadable(PermissionError):
+    """S3 refused to read an upload: the role may not, or (without leave to list) it is gone."""
+
+
 @dataclass(frozen=True)
 class UploadedObject:
     """An upload as read: its bytes and its user metadata (the `x-amz-meta-*` headers the uploader
@@ -41,6 +45,12 @@ def read_upload(s3: S3Client, upload: Upload) -> UploadedObject:
     except s3.exceptions.NoSuchKey:
         raise UploadChanged(GONE) from None
     except s3.exceptions.ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+        code = error.response.get("Error", {}).get("Code")
+        if code in ("PreconditionFailed", "412"):
             raise UploadChanged(STALE) from None
+        if code in ("AccessDenied", "403"):
+            raise UploadUnreadable(
+                f"S3 refused to read {upload.key} ({code}): the function's role may not read it, or the upload "
+                "is gone and the role may not list uploads/ (S3 then answers 403, not 404)"
+            ) from error
         raise

@@ -144,12 +144,16 @@ def test_ingest_may_do_exactly_what_it_needs(program):
         "sqs:ChangeMessageVisibility": {COMMON["sqs:ReceiveMessage"].format(stage="ingest")},
         "s3:GetObject": {"arn:aws:s3:::imagepipe-local-images/uploads/*"},
         "s3:DeleteObject": {"arn:aws:s3:::imagepipe-local-images/uploads/*"},
+        "s3:ListBucket": {"arn:aws:s3:::imagepipe-local-images"},
         "dynamodb:GetItem": {images, idempotency},
         "dynamodb:PutItem": {images, idempotency},
         "dynamodb:UpdateItem": {images, idempotency},
         "dynamodb:DeleteItem": {idempotency},
         "sqs:SendMessage": {ARN.format(service="sqs", name="imagepipe-local-enhance")},
     }
+    document = json.loads(program.one(ROLE_POLICY, "ingest-policy")["policy"])
+    (listing,) = [s for s in document["Statement"] if s["Action"] == ["s3:ListBucket"]]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["uploads/*"]}}  # a gone upload: 404, not 403
 
 
 def test_enhance_may_do_exactly_what_it_needs(program):
@@ -175,7 +179,7 @@ def test_enhance_may_do_exactly_what_it_needs(program):
     }
     document = json.loads(program.one(ROLE_POLICY, "enhance-policy")["policy"])
     (listing,) = [s for s in document["Statement"] if s["Action"] == ["s3:ListBucket"]]
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["images/*"]}}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["images/*", "uploads/*"]}}
 
 
 def test_removal_may_do_exactly_what_it_needs(program):

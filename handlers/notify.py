@@ -3,7 +3,9 @@
 Each change that brings an upload to its outcome, and each reviewer's verdict, is published once to
 the notifications topic and, when the stack has the owner's address, mailed to the owner once
 (`handlers.pipeline.notices`: which changes, the attributes, the texts). A batch that is retried
-neither publishes nor mails a notice twice: each is idempotent on the notice.
+neither publishes nor mails a notice twice: each is idempotent on the notice. A mail SES refuses
+(an unverified sender or recipient, a suppressed address, sending paused) is logged with SES's
+reason and counted, and the change succeeds: sending it again would be refused again.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.contract import Env
-from handlers.pipeline.notices import REVIEW, Mailer, Messengers, Notice, Notifier, notice_for
+from handlers.pipeline.notices import REVIEW, Mailer, MailRefused, Messengers, Notice, Notifier, notice_for
 from handlers.settings import Settings, required
 from handlers.stage import Clients, Stage
 from handlers.web.users import UserStore
@@ -61,12 +63,20 @@ def metric_name(notice: Notice) -> str:
 
 
 @stage.idempotent_on("notice")
-def mail_notice(notice: dict[str, Any], to: str) -> str:
-    message_id = stage.worker.mail(Notice(**notice), to)
-    logger.info(
-        "notice mailed",
-        extra={"image_id": notice["image_id"], "kind": notice["kind"], "to": to, "message_id": message_id},
-    )
+def mail_notice(notice: dict[str, Any], to: str) -> str | None:
+    """Mail the notice once: the SES message id, or None when SES refused this mail (logged with
+    SES's reason and counted as NoticesMailRefused; the change is done, its notice published, and a
+    redelivery does not send it again). Any other error fails the change, to be retried."""
+    about = {"image_id": notice["image_id"], "kind": notice["kind"], "to": to}
+    try:
+        message_id = stage.worker.mail(Notice(**notice), to)
+    except MailRefused as refusal:
+        logger.warning(
+            "notice not mailed: SES refused it", extra={**about, "refusal": refusal.code, "why": refusal.message}
+        )
+        metrics.add_metric(name="NoticesMailRefused", unit=MetricUnit.Count, value=1)
+        return None
+    logger.info("notice mailed", extra={**about, "message_id": message_id})
     metrics.add_metric(name="NoticesMailed", unit=MetricUnit.Count, value=1)
     return message_id
 

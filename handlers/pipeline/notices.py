@@ -63,6 +63,20 @@ SUBJECTS = {
     REJECTED: "imagepipe: your upload was rejected",
     FAILED: "imagepipe: your image could not be processed",
 }
+# What SES answers a mail it will not send (the errors SendEmail documents, all the sender's fault):
+# an unverified sender, or recipient while the account is in the SES sandbox, an address SES keeps
+# off its lists, a MAIL FROM domain without its MX record, a configuration set missing or paused,
+# sending paused for the account. Sent again, the same mail is refused again: the notice is not
+# retried for it. Throttling ("Throttling") and SES's own faults (5xx) are not refusals: retried.
+MAIL_REFUSALS: Final = frozenset(
+    {
+        "MessageRejected",
+        "MailFromDomainNotVerifiedException",
+        "ConfigurationSetDoesNotExist",
+        "ConfigurationSetSendingPausedException",
+        "AccountSendingPausedException",
+    }
+)
 VERDICT_SUBJECTS = {
     PASSED: "imagepipe: your photo passed review",
     REJECTED: "imagepipe: your photo was rejected in review",
@@ -247,6 +261,15 @@ class Notifier:
         return response["MessageId"]
 
 
+class MailRefused(Exception):
+    """SES refused to send one mail (`code`, one of MAIL_REFUSALS, and SES's `message` saying why)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
 class Mailer:
     """Mails notices through SES from one verified address to the owners it has an address for:
     the one a user of the web tier gave (`address_of`, looked up in the users table), else the one
@@ -271,16 +294,24 @@ class Mailer:
         return own or self.addresses.get(notice.owner)
 
     def send(self, notice: Notice, to: str) -> str:
-        """Mail `notice` to `to`; the SES message id."""
+        """Mail `notice` to `to`; the SES message id. MailRefused when SES will not send this mail
+        (MAIL_REFUSALS); any other error (throttling, SES's own faults) as it came."""
         body = f"Hello {notice.owner},\n\n{notice.text}\n\n(imagepipe, about your upload {notice.source_key})\n"
-        response = self.ses.send_email(
-            Source=self.sender,
-            Destination={"ToAddresses": [to]},
-            Message={
-                "Subject": {"Data": notice.subject, "Charset": "UTF-8"},
-                "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
-            },
-        )
+        try:
+            response = self.ses.send_email(
+                Source=self.sender,
+                Destination={"ToAddresses": [to]},
+                Message={
+                    "Subject": {"Data": notice.subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
+                },
+            )
+        except self.ses.exceptions.ClientError as error:
+            said = error.response.get("Error", {})
+            code = said.get("Code", "")
+            if code in MAIL_REFUSALS:
+                raise MailRefused(code, said.get("Message", "")) from error
+            raise
         return response["MessageId"]
 
 

@@ -250,3 +250,123 @@ def test_a_subscription_to_rejected_uploads_gets_no_review_rejections(aws, notic
     assert sorted(body["verdict"] for body in verdicts()) == ["passed", "rejected"]
     assert [(body["kind"], body["reason"]) for body in review_rejections()] == [("review", "the horizon is tilted")]
     assert len(notices()) == 3  # the unfiltered subscription gets all
+
+
+def _metrics_flushed(out: str) -> dict[str, float]:
+    """The metrics the handler flushed (CloudWatch embedded metric format, on stdout), summed by name."""
+    counted: dict[str, float] = {}
+    for line in out.splitlines():
+        try:
+            blob = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(blob, dict) or "_aws" not in blob:
+            continue
+        for definition in blob["_aws"]["CloudWatchMetrics"]:
+            for metric in definition["Metrics"]:
+                values = blob[metric["Name"]]
+                counted[metric["Name"]] = counted.get(metric["Name"], 0) + sum(
+                    values if isinstance(values, list) else [values]
+                )
+    return counted
+
+
+def _refusals_logged(caplog) -> list[tuple[str, str, str, str]]:
+    """Each refusal the handler logged: (refusal, why, to, image id)."""
+    return [
+        (record.refusal, record.why, record.to, record.image_id)
+        for record in caplog.records
+        if record.getMessage() == "notice not mailed: SES refused it"
+    ]
+
+
+def test_a_mail_ses_refuses_for_its_unverified_sender_is_logged_counted_and_the_change_succeeds(
+    aws, notices, mail, context, monkeypatch, capsys, caplog
+):
+    monkeypatch.setenv(Env.SENDER_EMAIL, "unverified@example.com")  # moto's SES refuses it: MessageRejected
+    notify = fresh("handlers.notify")
+    event = {"Records": [change(PENDING, PROCESSED)]}
+    capsys.readouterr()
+    assert notify.handler(event, context) == {"batchItemFailures": []}
+    assert mail() == [] and len(notices()) == 1  # the notice is still published
+    out = capsys.readouterr().out
+    ((refusal, why, to, image_id),) = _refusals_logged(caplog)
+    assert (refusal, to, image_id) == ("MessageRejected", "ann@example.com", "i1")
+    assert "not verified" in why
+    assert _metrics_flushed(out)["NoticesMailRefused"] == 1
+    assert "NoticesMailed" not in _metrics_flushed(out)
+
+
+def _refusing(notify, *errors: tuple[str, int, str]):
+    """The function's SES client answering its next SendEmail calls with these errors (code, HTTP
+    status, message), as SES would; nothing else may be called on it."""
+    from botocore.stub import Stubber
+
+    stubber = Stubber(notify.stage.worker.mailer.ses)
+    for code, status, message in errors:
+        stubber.add_client_error(
+            "send_email", service_error_code=code, service_message=message, http_status_code=status
+        )
+    stubber.activate()
+    return stubber
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (
+            "MessageRejected",
+            "Email address is not verified. The following identities failed the check: ann@example.com",
+        ),
+        ("MessageRejected", "Address blacklisted."),
+        ("MailFromDomainNotVerifiedException", "MAIL FROM domain is not verified"),
+        ("AccountSendingPausedException", "Sending is paused for this account."),
+        ("ConfigurationSetDoesNotExist", "Configuration set <imagepipe> does not exist."),
+        ("ConfigurationSetSendingPausedException", "Sending is paused for this configuration set."),
+    ],
+)
+def test_a_refused_mail_is_not_tried_again_and_its_change_succeeds(
+    aws, notices, mail, context, capsys, caplog, code, message
+):
+    notify = fresh("handlers.notify")
+    notify.stage.prepare()
+    stubber = _refusing(notify, (code, 400, message))
+    event = {"Records": [change(PENDING, PROCESSED)]}
+    capsys.readouterr()
+    assert notify.handler(event, context) == {"batchItemFailures": []}
+    assert notify.handler(event, context) == {"batchItemFailures": []}  # redelivered: not sent again
+    stubber.assert_no_pending_responses()
+    out = capsys.readouterr().out
+    assert [(refusal, why) for refusal, why, _, _ in _refusals_logged(caplog)] == [(code, message)]
+    assert _metrics_flushed(out)["NoticesMailRefused"] == 1
+    assert len(notices()) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "status"), [("Throttling", 400), ("ServiceUnavailable", 503), ("InternalFailure", 500)]
+)
+def test_throttling_and_ses_faults_fail_the_change_to_be_retried_and_the_retry_mails_it(
+    aws, notices, mail, context, caplog, code, status
+):
+    notify = fresh("handlers.notify")
+    notify.stage.prepare()
+    stubber = _refusing(notify, (code, status, "try again"))
+    event = {"Records": [change(None, PENDING), change(PENDING, PROCESSED)]}  # a pending record calls for nothing
+    failed = notify.handler(event, context)
+    assert failed == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["dynamodb"]["SequenceNumber"]}]}
+    assert _refusals_logged(caplog) == []
+    stubber.deactivate()
+    assert notify.handler(event, context) == {"batchItemFailures": []}
+    assert [sent.destinations["ToAddresses"] for sent in mail()] == [["ann@example.com"]]
+    assert len(notices()) == 1  # published once, before the mail failed
+
+
+def test_the_refusals_are_the_errors_ses_documents_for_sendemail():
+    import botocore.session
+
+    from handlers.pipeline.notices import MAIL_REFUSALS
+
+    operation = botocore.session.get_session().get_service_model("ses").operation_model("SendEmail")
+    documented = {shape.metadata["error"]["code"] for shape in operation.error_shapes}
+    assert documented == MAIL_REFUSALS
+    assert all(shape.metadata["error"]["senderFault"] for shape in operation.error_shapes)

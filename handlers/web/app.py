@@ -31,7 +31,7 @@ class WebSettings:
 def create_app(settings: WebSettings, services: Services) -> Flask:
     """The app, with its blueprints registered and the CSRF check installed; `services` carries
     the stores it works with (`handlers.web.services.services()` in a request)."""
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the dashboard serves its own files, at /assets/
     _no_automatic_redirects(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -83,7 +83,7 @@ def _no_automatic_redirects(app: Flask) -> None:
     the CDN is the origin's (API Gateway's host, without its stage; the load balancer's), sending the
     client off the CDN to a URL that does not work. With `merge_slashes` and `redirect_defaults` off
     for the routes registered from here on, what routing can still redirect (a route ending in `/`,
-    asked for without it; Flask's own `/static/` route, made with the map's earlier settings) is
+    asked for without it) is
     answered 404 by a check before every request."""
     app.url_map.merge_slashes = False
     app.url_map.redirect_defaults = False

@@ -39,6 +39,17 @@ class NotFound(ApiError):
     status, error = 404, "not-found"
 
 
+class NoSuchImage(NotFound):
+    """No image of the caller's has this id (another owner's image is as if there were none); the
+    detail quotes at most `QUOTED` characters of what was asked for."""
+
+    QUOTED = 80
+
+    def __init__(self, image_id: str) -> None:
+        shown = image_id if len(image_id) <= self.QUOTED else f"{image_id[: self.QUOTED]}…"
+        super().__init__(f"there is no image {shown}")
+
+
 class BadCredentials(ApiError):
     """The one answer for an unknown user and a wrong password."""
 

@@ -44,7 +44,7 @@ from flask.typing import ResponseReturnValue
 from handlers.contract import DELETED, METADATA_FIELDS, METADATA_TYPE, REJECTED, VERDICTS, ImagesTable, Record
 from handlers.pipeline.commands import CommandRejected, MetadataEdit, Published, metadata_edit, verdict
 from handlers.web.auth import current_user
-from handlers.web.errors import ApiError, BadInput, Forbidden, NotFound
+from handlers.web.errors import ApiError, BadInput, Forbidden, NoSuchImage
 from handlers.web.images import MAX_IMAGE_ID
 from handlers.web.json_body import json_object
 from handlers.web.records_api import api_record
@@ -152,7 +152,7 @@ def _record(image_id: str) -> dict[str, Any]:
     """The record of `image_id`; 404 when there is none."""
     record = services().records.get(image_id) if len(image_id) <= MAX_IMAGE_ID else None
     if record is None:
-        raise NotFound(f"there is no image {image_id}")
+        raise NoSuchImage(image_id)
     return record
 
 
@@ -162,7 +162,7 @@ def _owned_record(user: User, image_id: str, doing: str) -> dict[str, Any]:
     record = _record(image_id)
     if record.get(ImagesTable.OWNER) != user.username:
         if not user.is_reviewer:
-            raise NotFound(f"there is no image {image_id}")
+            raise NoSuchImage(image_id)
         raise Forbidden(f"only the owner may {doing} image {image_id}")
     return record
 

@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from handlers.contract import DELETED, FAILED, PENDING, PROCESSED, REJECTED, REVIEW_STATUSES
 from handlers.web.auth import current_user
-from handlers.web.errors import BadInput, Forbidden, NotFound
+from handlers.web.errors import BadInput, Forbidden, NoSuchImage
 from handlers.web.records_api import DEFAULT_LIMIT, MAX_LIMIT, Listing, RecordLists, api_record
 from handlers.web.services import services
 from handlers.web.users import USERNAME
@@ -56,7 +56,7 @@ def get_image(image_id: str) -> ResponseReturnValue:
     user = current_user()
     record = services().records.get(image_id) if len(image_id) <= MAX_IMAGE_ID else None
     if record is None or (record.get("owner") != user.username and not user.is_reviewer):
-        raise NotFound(f"there is no image {image_id}")  # another owner's image is as if there were none
+        raise NoSuchImage(image_id)  # another owner's image is as if there were none
     return jsonify(api_record(record, _images_base_url()))
 
 

@@ -96,3 +96,9 @@ def test_a_route_with_defaults_answers_its_path_without_a_redirect(app: Flask) -
     app.add_url_rule("/pages/<int:number>", "pages", page)
     response = request(app.test_client(), "GET", "/pages/1", ORIGIN)
     assert (response.status_code, response.get_data(as_text=True)) == (200, "page 1")
+
+
+def test_the_app_has_no_static_route_of_flasks(app: Flask, client: FlaskClient) -> None:
+    # the dashboard serves its own files at /assets/; Flask's /static/ would only ever answer 404
+    assert not [rule.rule for rule in app.url_map.iter_rules() if rule.endpoint == "static"]
+    assert client.get("/static/app.css").status_code == 404

@@ -61,6 +61,10 @@ class StackConfig:
     # Mail: sent from `sender_email` (an SES identity the stack verifies) to the owners listed.
     sender_email: str | None = None
     owner_emails: Mapping[str, str] = field(default_factory=dict)
+    # Whether the account's SES is in its sandbox (a new account's is), where it mails verified
+    # addresses only: the stack then verifies the owners' addresses too, and may send to any
+    # identity of the account (a web user's address, once verified).
+    ses_sandbox: bool = True
     # Alarms: evaluated over this many seconds, each state change sent to the alerts topic and
     # (through SNS e-mail subscriptions) to these addresses.
     alarm_period_seconds: int = 60
@@ -152,6 +156,11 @@ class StackConfig:
                 f"the address of {owner!r}, {address!r}, is not an e-mail address",
             )
         _check(
+            isinstance(self.ses_sandbox, bool),
+            "sesSandbox",
+            f"must be true or false (whether the account's SES is still in its sandbox), not {self.ses_sandbox!r}",
+        )
+        _check(
             self.sender_email is not None or not self.owner_emails,
             "senderEmail",
             "is needed to mail the owners listed in imagepipe:ownerEmails",
@@ -218,6 +227,7 @@ class StackConfig:
                 command_date_order=config.get("commandDateOrder") or defaults.command_date_order,
                 sender_email=config.get("senderEmail"),
                 owner_emails=_or(_object(config, "ownerEmails"), {}),
+                ses_sandbox=_boolean(config.get("sesSandbox"), defaults.ses_sandbox),
                 alarm_period_seconds=_or(config.get_int("alarmPeriodSeconds"), defaults.alarm_period_seconds),
                 alert_emails=_addresses(_or(_object(config, "alertEmails"), [])),
                 cdn_price_class=config.get("cdnPriceClass") or defaults.cdn_price_class,
@@ -255,6 +265,14 @@ def _names(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise ConfigError(f"{NAMESPACE}:cdnAliases: must be a list of domain names, not {value!r}")
     return tuple(value)
+
+
+def _boolean(value: str | None, default: bool) -> Any:
+    """`true` or `false` (any case) as a bool, the default when unset; any other text as it is,
+    for the check that names the setting to refuse it."""
+    if value is None:
+        return default
+    return {"true": True, "false": False}.get(value.strip().lower(), value)
 
 
 def _or(value: T | None, default: T) -> T:

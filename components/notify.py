@@ -4,7 +4,9 @@ when the stack knows the owner's address."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -15,14 +17,16 @@ from components.function import StageFunction, StageFunctionArgs, StreamSource
 from components.iam import Statement
 from components.stage_queue import FOURTEEN_DAYS
 from components.wiring import PipelineWiring
-from handlers.contract import Env
+from handlers.contract import Env, UsersTable
 
 
 @dataclass(frozen=True)
 class NotifyArgs:
     """The function's and the topic's names; the records table's stream comes with the wiring.
-    With a `sender_email` (verified as an SES identity here), owners listed in `owner_emails` get
-    each notice by mail too."""
+    With a `sender_email` (verified as an SES identity here), the owners get each notice by mail
+    too: a user of the web tier at the address they gave (`users_table`), any other owner listed
+    in `owner_emails` at that address (kept as items of `users_table`, which it then needs).
+    `ses_sandbox`: the account's SES mails verified addresses only (see Notify)."""
 
     function_name: str
     topic_name: str
@@ -31,15 +35,31 @@ class NotifyArgs:
     owner_emails: Mapping[str, str] = field(default_factory=dict)
     images_base_url: pulumi.Input[str] | None = None  # where the variants are served (the CDN): the links
     users_table: aws.dynamodb.Table | None = None  # the web tier's users: mail goes to the address they gave
+    ses_sandbox: bool = True
+
+    def __post_init__(self) -> None:
+        if self.owner_emails and not (self.sender_email and self.users_table is not None):
+            raise ValueError("mailing the owners listed in owner_emails needs a sender_email and a users_table")
 
 
 class Notify(pulumi.ComponentResource):
     """Subscribers of `topic` (mail, queues, …) get one message per upload outcome, with `status`
     and `owner` message attributes to filter on. Changes the function could not publish after its
-    retries are described in the `failures` queue."""
+    retries are described in the `failures` queue.
+
+    Mail: the owners' addresses the stack lists are items of the users table (`owner#<owner>`,
+    handlers/pipeline/addresses.py), one per owner, so their number is not bounded by the function's
+    environment (4 KB in all). Outside the SES sandbox the function may send as the sender's
+    identity only. In the sandbox SES also authorizes, and delivers to, each recipient's identity:
+    the stack then verifies every listed owner's address (SES mails each a link to confirm), and the
+    function may send, still only from the sender's address, to any identity of the account (a web
+    user's address becomes one when an operator verifies it); a mail to an address not verified is
+    refused by SES, and the function logs and counts it (handlers/notify.py)."""
 
     topic: aws.sns.Topic
     sender: aws.ses.EmailIdentity | None
+    recipients: list[aws.ses.EmailIdentity]
+    owner_addresses: list[aws.dynamodb.TableItem]
     failures: aws.sqs.Queue
     function: StageFunction
 
@@ -59,21 +79,31 @@ class Notify(pulumi.ComponentResource):
         environment = {**wiring.environment("notify"), Env.NOTIFICATIONS_TOPIC_ARN: self.topic.arn}
         if args.images_base_url is not None:
             environment[Env.IMAGES_BASE_URL] = args.images_base_url
-        self.sender = None
+        self.sender, self.recipients, self.owner_addresses = None, [], []
         if args.sender_email:
             self.sender = aws.ses.EmailIdentity(f"{name}-sender", email=args.sender_email, opts=child)
+            # In the sandbox SES authorizes the recipients' identities too: any of the account's.
+            sending_as = self.sender.arn.apply(_every_identity) if args.ses_sandbox else self.sender.arn
             statements.append(
                 Statement(
                     ["ses:SendEmail"],
-                    [self.sender.arn],
+                    [sending_as],
                     conditions={"StringEquals": {"ses:FromAddress": args.sender_email}},
                 )
             )
             environment[Env.SENDER_EMAIL] = args.sender_email
-            environment[Env.OWNER_EMAILS] = json.dumps(dict(args.owner_emails), sort_keys=True)
             if args.users_table is not None:
                 statements.append(Statement(["dynamodb:GetItem"], [args.users_table.arn]))
                 environment[Env.USERS_TABLE] = args.users_table.name
+                self.owner_addresses = [
+                    _owner_address(f"{name}-owner-{_slug(owner)}", args.users_table, owner, address, child)
+                    for owner, address in sorted(args.owner_emails.items())
+                ]
+            if args.ses_sandbox:
+                self.recipients = [
+                    aws.ses.EmailIdentity(f"{name}-recipient-{_slug(address)}", email=address, opts=child)
+                    for address in sorted(set(args.owner_emails.values()) - {args.sender_email})
+                ]
         self.function = StageFunction(
             name,
             StageFunctionArgs(
@@ -95,3 +125,24 @@ class Notify(pulumi.ComponentResource):
         self.register_outputs(
             {"topic_arn": self.topic_arn, "failures_url": self.failures_url, "function_name": self.function_name}
         )
+
+
+def _owner_address(
+    name: str, table: aws.dynamodb.Table, owner: str, address: str, opts: pulumi.ResourceOptions
+) -> aws.dynamodb.TableItem:
+    """The users table's item holding the stack's `address` for `owner` (handlers/pipeline/addresses.py)."""
+    item = {UsersTable.KEY: {"S": f"{UsersTable.OWNER_ADDRESS}{owner}"}, UsersTable.EMAIL: {"S": address}}
+    return aws.dynamodb.TableItem(
+        name, table_name=table.name, hash_key=UsersTable.KEY, item=json.dumps(item, sort_keys=True), opts=opts
+    )
+
+
+def _every_identity(identity_arn: str) -> str:
+    """`arn:aws:ses:<region>:<account>:identity/*`, from one identity's ARN in that account and region."""
+    return f"{identity_arn.rsplit('/', 1)[0]}/*"
+
+
+def _slug(text: str) -> str:
+    """A resource name's part for `text`: readable, and unique by a digest of the whole."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:40]
+    return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"

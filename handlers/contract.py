@@ -22,7 +22,6 @@ class Env:
     ENHANCE_QUEUE_URL: Final = "ENHANCE_QUEUE_URL"  # ingest: where accepted uploads go
     NOTIFICATIONS_TOPIC_ARN: Final = "NOTIFICATIONS_TOPIC_ARN"  # notify: where notices go
     SENDER_EMAIL: Final = "SENDER_EMAIL"  # notify: the verified SES address mail comes from
-    OWNER_EMAILS: Final = "OWNER_EMAILS"  # notify: a JSON object of owner → address
     COMMAND_REJECTIONS_URL: Final = "COMMAND_REJECTIONS_URL"  # commands: where invalid ones go, with why
     COMMAND_DATE_ORDER: Final = "COMMAND_DATE_ORDER"  # commands and web: how numeric dates read (DATE_ORDERS)
     USERS_TABLE: Final = "USERS_TABLE"  # web: who may sign in; notify: the addresses they gave
@@ -86,6 +85,10 @@ class UsersTable:
 
     KEY: Final = "username"
     EXPIRES: Final = "expires_at"  # a TTL attribute: sign-in failure counts expire by themselves
+    EMAIL: Final = "email"  # a user's address; an owner address item's too
+    # The stack's owners' addresses (imagepipe:ownerEmails), one item each, written by the program:
+    # key OWNER_ADDRESS + <owner>, the address in EMAIL. No user name has a '#', so none is a user.
+    OWNER_ADDRESS: Final = "owner#"
 
 
 # Roles: a photographer sees and edits their own images; a reviewer sees every image and reviews.

@@ -20,23 +20,18 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.contract import Env
+from handlers.pipeline.addresses import AddressBook
 from handlers.pipeline.notices import REVIEW, Mailer, MailRefused, Messengers, Notice, Notifier, notice_for
 from handlers.settings import Settings, required
 from handlers.stage import Clients, Stage
-from handlers.web.users import UserStore
 
 
 def build_messengers(settings: Settings, clients: Clients) -> Messengers:
     notifier = Notifier(clients("sns"), required(settings.notifications_topic_arn, Env.NOTIFICATIONS_TOPIC_ARN))
     mailer = None
     if settings.sender_email:
-        users = UserStore(settings.users_table, clients("dynamodb")) if settings.users_table else None
-
-        def address_of(owner: str) -> str | None:
-            user = users.get(owner) if users else None
-            return user.email if user else None
-
-        mailer = Mailer(clients("ses"), settings.sender_email, settings.owner_emails, address_of)
+        book = AddressBook(settings.users_table, clients("dynamodb")) if settings.users_table else None
+        mailer = Mailer(clients("ses"), settings.sender_email, book.address_of if book else None)
     return Messengers(notifier, mailer)
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -34,9 +33,8 @@ class Settings:
     command_rejections_url: str | None = None
     command_date_order: DateOrder = DAY_FIRST  # commands: how numeric dates read
     sender_email: str | None = None
-    owner_emails: dict[str, str] = field(default_factory=dict)
     images_base_url: str | None = None  # where the variants are served (the CDN): links in notices
-    users_table: str | None = None  # notify: the web tier's users, whose own addresses get their mail
+    users_table: str | None = None  # notify: the users' own addresses, and the stack's owners' (addresses.py)
     max_upload_bytes: int | None = None
     max_pixels: int | None = None
     optimized_edge: int | None = None
@@ -75,7 +73,6 @@ class Settings:
             command_rejections_url=os.environ.get(Env.COMMAND_REJECTIONS_URL),
             command_date_order=_date_order(),
             sender_email=os.environ.get(Env.SENDER_EMAIL) or None,
-            owner_emails=_addresses(Env.OWNER_EMAILS),
             images_base_url=os.environ.get(Env.IMAGES_BASE_URL) or None,
             users_table=os.environ.get(Env.USERS_TABLE) or None,
             max_upload_bytes=_number(Env.MAX_UPLOAD_BYTES),
@@ -148,20 +145,6 @@ def _required_number(name: str) -> int:
 
 def _given(**values: int | None) -> dict[str, int]:
     return {name: value for name, value in values.items() if value is not None}
-
-
-def _addresses(name: str) -> dict[str, str]:
-    """A JSON object of owner → e-mail address (absent: nobody)."""
-    value = os.environ.get(name)
-    if not value:
-        return {}
-    try:
-        addresses = json.loads(value)
-    except json.JSONDecodeError:
-        addresses = None
-    if not isinstance(addresses, dict) or not all(isinstance(v, str) for v in addresses.values()):
-        raise SettingMissing(f"environment variable {name} should be a JSON object of owner to address, not {value!r}")
-    return addresses
 
 
 def required(value: str | None, name: str) -> str:

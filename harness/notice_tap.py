@@ -1,12 +1,21 @@
 """What the stack tells people, seen from outside it: a tap on the notifications topic (a queue of
 our own subscribed to it, raw, with a filter policy, removed again when done), and the mail the
-emulator's SES kept."""
+emulator's SES kept, held to the SES sandbox's rule when the stack says its account is in it.
+
+The emulator's SES sends to any address. AWS's, in the sandbox (`imagepipe:sesSandbox`, a new
+account's state), refuses a mail unless its sender and every recipient are verified identities of
+the account: the address itself, or its domain. `sent_mail(..., sandbox=target)` checks every mail
+the emulator sent against the identities verified at `target` and raises UnverifiedMail naming each
+one AWS would have refused, so a test reading mail fails where AWS would have sent none.
+"""
 
 from __future__ import annotations
 
 import json
 import urllib.request
 import uuid
+from collections.abc import Collection, Iterator
+from email.utils import parseaddr
 from types import TracebackType
 from typing import Any
 
@@ -85,11 +94,63 @@ class NoticeTap:
         return list(self.notices)
 
 
-def sent_mail(endpoint_url: str) -> list[dict[str, Any]] | None:
+class UnverifiedMail(AssertionError):
+    """Mail the emulator sent that SES in its sandbox would have refused (MessageRejected)."""
+
+
+def sent_mail(endpoint_url: str, sandbox: AwsTarget | None = None) -> list[dict[str, Any]] | None:
     """Every mail LocalStack's SES has sent (it delivers none, and keeps them at `/_aws/ses`), oldest
-    first; None where the endpoint keeps no such list (AWS, another emulator)."""
+    first; None where the endpoint keeps no such list (AWS, another emulator). With `sandbox` (the
+    stack's target, when its SES is in the sandbox), UnverifiedMail if any of them went from or to
+    an address not verified there."""
     try:
         with urllib.request.urlopen(f"{endpoint_url}/_aws/ses", timeout=10) as response:
-            return list(json.load(response)["messages"])
+            mail = list(json.load(response)["messages"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    if sandbox is not None and (refused := sandbox_refusals(mail, verified_identities(sandbox))):
+        raise UnverifiedMail(
+            "SES in its sandbox would have refused this mail (imagepipe:sesSandbox is on; verify the "
+            "addresses, or leave the sandbox):\n" + "\n".join(refused)
+        )
+    return mail
+
+
+def sandbox_refusals(mail: list[dict[str, Any]], verified: Collection[str]) -> list[str]:
+    """What SES in its sandbox would answer each of `mail` (messages as LocalStack keeps them) that
+    it would refuse: the message, and the addresses that are neither a verified identity in
+    `verified` (addresses and domains) nor at a verified domain."""
+    known = {identity.lower() for identity in verified}
+    refused = []
+    for message in mail:
+        unverified = sorted({a for a in _addresses(message) if a not in known and a.rpartition("@")[2] not in known})
+        if unverified:
+            to = ", ".join(_recipients(message))
+            refused.append(
+                f"  mail {message.get('Id')} from {message.get('Source')} to {to} "
+                f"({message.get('Subject')!r}): not verified: {', '.join(unverified)}"
+            )
+    return refused
+
+
+def verified_identities(target: AwsTarget) -> set[str]:
+    """The identities (e-mail addresses and domains) whose verification succeeded at `target`."""
+    ses = target.client("ses")
+    identities = [i for page in ses.get_paginator("list_identities").paginate() for i in page["Identities"]]
+    verified: set[str] = set()
+    for start in range(0, len(identities), 100):  # GetIdentityVerificationAttributes takes 100 at a time
+        answer = ses.get_identity_verification_attributes(Identities=identities[start : start + 100])
+        verified.update(i for i, a in answer["VerificationAttributes"].items() if a["VerificationStatus"] == "Success")
+    return verified
+
+
+def _recipients(message: dict[str, Any]) -> Iterator[str]:
+    destination = message.get("Destination") or {}
+    for field in ("ToAddresses", "CcAddresses", "BccAddresses"):
+        yield from destination.get(field) or []
+
+
+def _addresses(message: dict[str, Any]) -> set[str]:
+    """The mail's sender and recipients, bare and lower case ("Ann <ann@x.org>" is ann@x.org)."""
+    named = [message.get("Source") or "", *_recipients(message)]
+    return {parseaddr(address)[1].lower() for address in named if address}

@@ -153,14 +153,17 @@ def tap(stack: DeployedStack) -> Iterator[Callable[..., Callable[[], list]]]:
 def mailbox(stack: DeployedStack) -> Iterator[Callable[[str, str], list[dict[str, Any]]]]:
     """`mailbox(address, about)`: the mail the emulator's SES sent to `address` whose text mentions
     `about` (e.g. an upload key of this test's). The mail read is deleted from the emulator
-    afterwards."""
+    afterwards. With the stack's SES in its sandbox (output `ses_sandbox`), every mail the emulator
+    sent must have gone from and to verified identities, as AWS's sandbox allows, or the test fails
+    naming the mail (harness/notice_tap.py)."""
     endpoint = stack.outputs["endpoint_url"]
+    sandbox = stack.target if stack.outputs.get("ses_sandbox") else None
     read: set[str] = set()
 
     def mail(address: str, about: str) -> list[dict[str, Any]]:
         found = [
             m
-            for m in sent_mail(endpoint) or []
+            for m in sent_mail(endpoint, sandbox) or []
             if address in m["Destination"]["ToAddresses"] and about in m["Body"]["text_part"]
         ]
         read.update(m["Id"] for m in found)

@@ -271,27 +271,19 @@ class MailRefused(Exception):
 
 
 class Mailer:
-    """Mails notices through SES from one verified address to the owners it has an address for:
-    the one a user of the web tier gave (`address_of`, looked up in the users table), else the one
-    the stack's settings list for the owner (`addresses`)."""
+    """Mails notices through SES from one verified address to the owners it has an address for
+    (`address_of`: the one a user of the web tier gave, else the one the stack lists for the owner;
+    handlers/pipeline/addresses.py)."""
 
-    def __init__(
-        self,
-        ses: SESClient,
-        sender: str,
-        addresses: dict[str, str],
-        address_of: Callable[[str], str | None] | None = None,
-    ) -> None:
+    def __init__(self, ses: SESClient, sender: str, address_of: Callable[[str], str | None] | None = None) -> None:
         self.ses = ses
         self.sender = sender
-        self.addresses = addresses
         self.address_of = address_of
 
     def recipient(self, notice: Notice) -> str | None:
-        if not notice.owner:
+        if not notice.owner or self.address_of is None:
             return None
-        own = self.address_of(notice.owner) if self.address_of else None
-        return own or self.addresses.get(notice.owner)
+        return self.address_of(notice.owner)
 
     def send(self, notice: Notice, to: str) -> str:
         """Mail `notice` to `to`; the SES message id. MailRefused when SES will not send this mail

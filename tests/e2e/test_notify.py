@@ -7,11 +7,17 @@ the test's own file name."""
 from __future__ import annotations
 
 import re
+import secrets
+import urllib.parse
+import urllib.request
 import uuid
 
+import pytest
 import requests
 
 from handlers.contract import PROCESSED, REJECTED
+from handlers.web.users import UserStore
+from harness.notice_tap import UnverifiedMail, sent_mail
 from harness.polling import wait_until
 from harness.samples import pdf_document, photo_jpeg
 from tests.e2e.uploading import MAIL_ADDRESS, MAIL_OWNER
@@ -86,3 +92,30 @@ def test_the_ready_mail_links_both_variants_and_its_optimized_link_fetches_the_i
     assert (notice["link"], notice["thumbnail_link"]) == (links["Optimized image"], links["Thumbnail"])
     assert (notice["optimized_key"], notice["thumbnail_key"]) == (record["optimized_key"], record["thumbnail_key"])
     assert notice["text"] in text
+
+
+def test_in_the_ses_sandbox_a_mail_to_an_address_not_verified_fails_the_mail_check(stack, upload, tap):
+    """The emulator's SES mails anyone; AWS's sandbox would have refused this one, and the mail
+    check (harness/notice_tap.py, which every `mailbox` read runs) says so, naming the address."""
+    if not stack.outputs.get("ses_sandbox"):
+        pytest.skip("the stack's SES is out of the sandbox (imagepipe:sesSandbox false)")
+    endpoint, address = stack.outputs["endpoint_url"], f"{upload.owner}@unverified.example"
+    users = UserStore(stack.outputs["users_table"], stack.target.client("dynamodb"))
+    users.add(upload.owner, secrets.token_urlsafe(16), email=address)  # not verified, unlike web_user's
+    mailed: list[dict] = []
+    try:
+        received = tap(NOTIFICATIONS, {"owner": [upload.owner]})
+        upload("empty.jpg", b"")
+        wait_until(lambda: received() or None, what="the rejection notice")
+        mailed = wait_until(
+            lambda: [m for m in sent_mail(endpoint) or [] if address in m["Destination"]["ToAddresses"]],
+            what="the emulator's mail to the unverified address",
+        )
+        with pytest.raises(UnverifiedMail, match=f"not verified: {re.escape(address)}"):
+            sent_mail(endpoint, stack.target)
+    finally:
+        users.remove(upload.owner)
+        for message in mailed:  # gone, so other tests' mail checks see only their own
+            url = f"{endpoint}/_aws/ses?{urllib.parse.urlencode({'id': message['Id']})}"
+            with urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=10):
+                pass

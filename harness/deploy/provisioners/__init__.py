@@ -32,6 +32,7 @@ PROVISIONERS: dict[str, Provisioner] = {
         sqs.Queue(),
         sqs.QueuePolicy(),
         dynamodb.Table(),
+        dynamodb.TableItem(),
         iam.Role(),
         iam.RolePolicy(),
         lambda_.Function(),

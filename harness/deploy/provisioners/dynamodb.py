@@ -1,4 +1,5 @@
-"""DynamoDB: on-demand tables with global secondary indexes, time to live and streams.
+"""DynamoDB: on-demand tables with global secondary indexes, time to live and streams; and items
+the program keeps in them.
 
 A change of the table's name, key schema or key attribute types replaces the table (its items go
 with it), as on AWS. Global secondary indexes, the stream and time to live change in place, keeping
@@ -7,6 +8,8 @@ again, one index per UpdateTable, as AWS allows."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -74,6 +77,43 @@ class Table(Provisioner):
         dynamodb = ctx.client("dynamodb")
         dynamodb.delete_table(TableName=record.id)
         wait_until(lambda: _status(dynamodb, record.id) is None, f"table {record.id} to be deleted")
+
+
+class TableItem(Provisioner):
+    """One item the program declares in a table (DynamoDB JSON, as the provider takes it): put as
+    declared, so an attribute no longer declared goes; moved to another table or key, the old item
+    is deleted first; deleted with the resource. The physical id is the provider's:
+    `<table>|<hash key>|<hash value>[|<range key>|<range value>]`."""
+
+    type_token = "aws:dynamodb/tableItem:TableItem"
+
+    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        table = _table_name(inputs.take("tableName"))
+        key_names = [inputs.take("hashKey")] + [k for k in [inputs.take("rangeKey", None)] if k]
+        text = inputs.take("item")
+        inputs.check_all_taken()
+        try:
+            item = json.loads(text)
+        except ValueError as error:
+            raise DeployError(f"{inputs.where}: 'item' is not JSON: {error}") from None
+        if not isinstance(item, dict) or any(not isinstance(item.get(k), dict) for k in key_names):
+            raise DeployError(f"{inputs.where}: 'item' must be DynamoDB JSON holding its key {', '.join(key_names)}")
+        key = {k: item[k] for k in key_names}
+        if previous is not None and (previous.outputs["tableName"], previous.outputs["key"]) != (table, key):
+            self.delete(ctx, previous)
+        ctx.client("dynamodb").put_item(TableName=table, Item=item)
+        values = [part for k in key_names for part in (k, next(iter(key[k].values())))]
+        return Applied("|".join([table, *map(str, values)]), {"tableName": table, "key": key, "item": text})
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        dynamodb = ctx.client("dynamodb")
+        with contextlib.suppress(dynamodb.exceptions.ResourceNotFoundException):  # gone with its table
+            dynamodb.delete_item(TableName=record.outputs["tableName"], Key=record.outputs["key"])
+
+
+def _table_name(name_or_arn: str) -> str:
+    """A table's name, given its name or ARN (`arn:aws:dynamodb:<region>:<account>:table/<name>`)."""
+    return name_or_arn.split(":table/", 1)[1] if name_or_arn.startswith("arn:") else name_or_arn
 
 
 def _stream(view: str | None) -> dict[str, Any]:

@@ -238,17 +238,24 @@ def test_notify_mails_from_a_verified_sender_to_the_owners_configured(program):
     assert program.one("aws:ses/emailIdentity:EmailIdentity", "notify-sender")["email"] == "imagepipe@example.com"
     variables = program.one(FUNCTION, "notify")["environment"]["variables"]
     assert variables[Env.SENDER_EMAIL] == "imagepipe@example.com"
-    assert json.loads(variables[Env.OWNER_EMAILS]) == {"demo": "demo@example.com", "mail-e2e": "mail-e2e@example.com"}
+    assert variables[Env.USERS_TABLE] == "imagepipe-local-users"  # the owners' addresses are items there
+    owners = {
+        json.loads(item["item"])["username"]["S"]: json.loads(item["item"])["email"]["S"]
+        for item in program.of_type("aws:dynamodb/tableItem:TableItem").values()
+        if item["tableName"] == "imagepipe-local-users" and item["hashKey"] == "username"
+    }
+    assert owners == {"owner#demo": "demo@example.com", "owner#mail-e2e": "mail-e2e@example.com"}
     document = json.loads(program.one(ROLE_POLICY, "notify-policy")["policy"])
     (sending,) = [s for s in document["Statement"] if s["Action"] == ["ses:SendEmail"]]
-    assert sending["Resource"] == ARN.format(service="ses", name="identity/imagepipe@example.com")
+    # The local stack is in the SES sandbox (the default): recipients' identities are authorized too.
+    assert sending["Resource"] == ARN.format(service="ses", name="identity/*")
     assert sending["Condition"] == {"StringEquals": {"ses:FromAddress": "imagepipe@example.com"}}
 
 
 def test_notify_may_do_exactly_what_it_needs(program):
     idempotency = ARN.format(service="dynamodb", name="imagepipe-local-idempotency")
     assert _grants(program, "notify") == {
-        "ses:SendEmail": {ARN.format(service="ses", name="identity/imagepipe@example.com")},
+        "ses:SendEmail": {ARN.format(service="ses", name="identity/*")},  # from the sender's address only
         "logs:CreateLogStream": {COMMON["logs:CreateLogStream"].format(stage="notify")},
         "logs:PutLogEvents": {COMMON["logs:CreateLogStream"].format(stage="notify")},
         "dynamodb:DescribeStream": {STREAM},

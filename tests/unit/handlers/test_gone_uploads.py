@@ -5,6 +5,8 @@ a read of a missing key is 403 unless the role may list it)."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
@@ -59,6 +61,18 @@ def test_every_function_that_reads_uploads_may_list_them(declared):
     for name in readers:
         assert may_list(declared[name], STACK_BUCKET, "uploads/alice/x.jpg"), name
         assert not may_list(declared[name], STACK_BUCKET, "secrets/x"), name  # only where it reads
+
+
+def test_objects_are_read_in_one_place_only_so_a_new_reader_is_seen():
+    """Every GetObject/HeadObject of the handlers is objects.read_upload's; its callers are ingest and
+    enhance, held to AWS's answers above. A read anywhere else needs its role to list the prefix."""
+    root = Path(__file__).resolve().parents[3]
+    reading = sorted(
+        str(path.relative_to(root))
+        for path in (root / "handlers").rglob("*.py")
+        if re.search(r"\.(get_object|head_object)\(", path.read_text())
+    )
+    assert reading == ["handlers/pipeline/objects.py"]
 
 
 def test_a_role_that_may_not_list_gets_403_for_a_missing_key_and_the_object_when_it_is_there(aws):

@@ -110,13 +110,18 @@ def test_without_its_topic_the_function_fails_at_import(aws, monkeypatch):
 
 @pytest.fixture
 def mail(aws, monkeypatch):
-    """SES with a verified sender; the function told to mail ann (not bob). Returns the sent mail."""
+    """SES with a verified sender; the users table holding the stack's address for ann (not bob), as
+    the program writes it from imagepipe:ownerEmails. Returns the sent mail."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
+    from tests.unit.tables import create_users_table
+
     boto3.client("ses").verify_email_identity(EmailAddress="pipeline@example.com")
+    create_users_table(aws.dynamodb, "users")
+    aws.dynamodb.put_item(TableName="users", Item={"username": {"S": "owner#ann"}, "email": {"S": "ann@example.com"}})
     monkeypatch.setenv(Env.SENDER_EMAIL, "pipeline@example.com")
-    monkeypatch.setenv(Env.OWNER_EMAILS, json.dumps({"ann": "ann@example.com"}))
+    monkeypatch.setenv(Env.USERS_TABLE, "users")
     return lambda: ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
 
 
@@ -155,20 +160,30 @@ def test_the_ready_mail_and_the_processed_notice_link_both_variants_on_the_cdn(
     )
 
 
-def test_a_user_of_the_web_tier_gets_mail_at_the_address_they_gave(aws, notices, mail, context, monkeypatch):
+def test_a_user_of_the_web_tier_gets_mail_at_the_address_they_gave(aws, notices, mail, context):
     from handlers.web.users import UserStore
-    from tests.unit.tables import create_users_table
 
-    create_users_table(aws.dynamodb, "users")
     users = UserStore("users", aws.dynamodb)
     users.add("ann", "a long password", email="ann@users.example")  # preferred over the stack's setting
     users.add("bob", "a long password", email="bob@users.example")  # the stack lists no address for bob
     users.add("cy", "a long password")  # no address anywhere: not mailed
-    monkeypatch.setenv(Env.USERS_TABLE, "users")
     notify = fresh("handlers.notify")
     owned = [{**PROCESSED, "image_id": f"i-{owner}", "owner": owner} for owner in ("ann", "bob", "cy")]
     notify.handler({"Records": [change(PENDING, record) for record in owned]}, context)
     assert sorted(sent.destinations["ToAddresses"][0] for sent in mail()) == ["ann@users.example", "bob@users.example"]
+
+
+def test_a_user_without_an_address_is_mailed_at_the_stacks_and_a_changed_one_counts_at_once(
+    aws, notices, mail, context
+):
+    from handlers.web.users import UserStore
+
+    UserStore("users", aws.dynamodb).add("ann", "a long password")  # gave none: the stack's address stands
+    notify = fresh("handlers.notify")
+    notify.handler({"Records": [change(PENDING, PROCESSED)]}, context)
+    aws.dynamodb.put_item(TableName="users", Item={"username": {"S": "owner#ann"}, "email": {"S": "ann@new.example"}})
+    notify.handler({"Records": [change(PENDING, {**PROCESSED, "upload_version": "v2"})]}, context)  # a warm function
+    assert [sent.destinations["ToAddresses"] for sent in mail()] == [["ann@example.com"], ["ann@new.example"]]
 
 
 def test_without_a_sender_nobody_is_mailed(aws, notices, mail, context, monkeypatch):
@@ -176,14 +191,6 @@ def test_without_a_sender_nobody_is_mailed(aws, notices, mail, context, monkeypa
     notify = fresh("handlers.notify")
     notify.handler({"Records": [change(PENDING, PROCESSED)]}, context)
     assert mail() == [] and len(notices()) == 1
-
-
-def test_owner_addresses_that_are_not_a_json_object_fail_the_import(aws, notices, monkeypatch):
-    from handlers.settings import SettingMissing
-
-    monkeypatch.setenv(Env.OWNER_EMAILS, "ann@example.com")
-    with pytest.raises(SettingMissing, match="OWNER_EMAILS should be a JSON object of owner to address"):
-        fresh("handlers.notify")
 
 
 def test_a_verdict_is_published_once_with_filterable_attributes_and_mailed_to_the_owner_once(

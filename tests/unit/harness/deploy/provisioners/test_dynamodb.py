@@ -417,3 +417,57 @@ def test_attributes_must_be_exactly_those_the_keys_use(moto, provisioned, unique
     with pytest.raises(DeployError, match=rf"^aws:dynamodb/table:Table 'records': {named}"):
         provisioned.apply(TABLE, "records", _table(name, **changes))
     assert _table_names(moto, name) == []
+
+
+ITEM = dynamodb.TableItem.type_token
+
+
+def _users_table(provisioned, unique) -> str:
+    name = unique("users")
+    provisioned.apply(
+        TABLE, name, {**_table(name, hashKey="username"), "attributes": [{"name": "username", "type": "S"}]}
+    )
+    return name
+
+
+def _item(moto, table: str, username: str) -> dict[str, Any] | None:
+    return moto.client("dynamodb").get_item(TableName=table, Key={"username": {"S": username}}).get("Item")
+
+
+def test_an_item_is_put_as_declared_changed_moved_to_another_key_and_deleted(moto, provisioned, unique):
+    import json
+
+    table = _users_table(provisioned, unique)
+    declared = {"username": {"S": "owner#ann"}, "email": {"S": "ann@example.com"}, "note": {"S": "old"}}
+    applied = provisioned.apply(ITEM, "ann", {"tableName": table, "hashKey": "username", "item": json.dumps(declared)})
+    assert applied.id == f"{table}|username|owner#ann"
+    assert _item(moto, table, "owner#ann") == declared
+
+    changed = {"username": {"S": "owner#ann"}, "email": {"S": "ann@home.example"}}  # `note` no longer declared
+    provisioned.apply(ITEM, "ann", {"tableName": table, "hashKey": "username", "item": json.dumps(changed)})
+    assert _item(moto, table, "owner#ann") == changed
+
+    moved = {"username": {"S": "owner#anna"}, "email": {"S": "ann@home.example"}}
+    arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{table}"  # the provider takes a name or an ARN
+    provisioned.apply(ITEM, "ann", {"tableName": arn, "hashKey": "username", "item": json.dumps(moved)})
+    assert (_item(moto, table, "owner#ann"), _item(moto, table, "owner#anna")) == (None, moved)
+
+    provisioned.delete(ITEM, "ann")
+    assert _item(moto, table, "owner#anna") is None
+
+
+@pytest.mark.parametrize(
+    "item", ["not json", '["a list"]', '{"email": {"S": "no key"}}', '{"username": "not DynamoDB JSON"}']
+)
+def test_an_item_that_is_not_dynamodb_json_with_its_key_stops_the_deploy_naming_it(moto, provisioned, unique, item):
+    table = _users_table(provisioned, unique)
+    with pytest.raises(DeployError, match=r"^aws:dynamodb/tableItem:TableItem 'bad': 'item' "):
+        provisioned.apply(ITEM, "bad", {"tableName": table, "hashKey": "username", "item": item})
+    assert moto.client("dynamodb").scan(TableName=table)["Items"] == []
+
+
+def test_an_item_input_not_applied_stops_the_deploy_naming_it(moto, provisioned, unique):
+    table = _users_table(provisioned, unique)
+    inputs = {"tableName": table, "hashKey": "username", "item": '{"username": {"S": "x"}}', "region": "eu-west-1"}
+    with pytest.raises(UnsupportedInput, match=r"^aws:dynamodb/tableItem:TableItem 'x': .*'region'"):
+        provisioned.apply(ITEM, "x", inputs)

@@ -40,3 +40,14 @@ class AwsTarget:
                     **TEST_CREDENTIALS,
                 )
             return self._clients[service]
+
+    def role_environment(self, role_arn: str, session_name: str) -> dict[str, str]:
+        """The environment variables of credentials for `role_arn` (sts:AssumeRole at this endpoint),
+        as an instance profile or Lambda gives a process: the emulator's IAM check (harness/permissions)
+        then judges the process's calls against that role's policies."""
+        credentials = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+        return {
+            "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": credentials["SessionToken"],
+        }

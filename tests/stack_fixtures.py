@@ -8,6 +8,13 @@ in it kept apart from every other test's.
 left running by `python -m harness up`). It stops the emulator at the end only if it started it.
 `stack` deploys the pipeline into it.
 
+The IAM check (`iam_check`, automatic for every test that uses the emulator): after each test,
+every AWS call a function made with its role's credentials since the last check is judged against
+that role's policies as deployed (harness/permissions); a call AWS would refuse fails the test,
+naming the function, the action and the resource. LocalStack community enforces no IAM, so this is
+what stands for AWS's refusal here. It needs the embedded emulator's recorder; against an attached
+emulator there are no calls to judge.
+
 Per test: `upload` (a maker: uploads under the test's own owner, waits for outcomes, removes all of
 it afterwards), `web_user` (a maker: users of the web tier signed in at the CDN, removed afterwards),
 `tap` (a maker: a filtered subscription to one of the stack's topics, removed
@@ -34,9 +41,12 @@ import pytest
 
 from harness import emulator as embedded
 from harness.aws import AwsTarget
+from harness.cli import DEFAULT_STACK
+from harness.deploy import Project
 from harness.edge import process as edge_process
 from harness.emulator import DEFAULT_PORT, Emulator, EmulatorError
 from harness.notice_tap import NoticeTap, sent_mail
+from harness.permissions import CallLog, PermissionCheck
 from tests.e2e.uploading import Uploads, new_owner
 from tests.e2e.web_users import WebUsers
 
@@ -64,6 +74,44 @@ def emulator() -> Emulator:
         if already is None:  # the session started it: it stops it, and the CDN edge `up` started
             edge_process.stop()
             embedded.stop(port)
+
+
+@dataclass
+class IamCheck:
+    """The calls made with the stack's roles' credentials since the last judgement, and who judges."""
+
+    emulator: Emulator
+    log: CallLog
+    role_prefix: str
+
+    def judge(self, ses_sandbox: bool) -> None:
+        check = PermissionCheck(self.emulator.client("iam"), self.role_prefix, ses_sandbox=ses_sandbox)
+        refusals = check.refusals(self.log.read_new())
+        if refusals:
+            lines = "\n".join(f"- {refusal}" for refusal in refusals)
+            pytest.fail(f"AWS would refuse these calls (IAM check, harness/permissions):\n{lines}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def role_calls(emulator: Emulator) -> Iterator[IamCheck]:
+    """The calls of the stack's roles from here on; the last ones are judged at the end."""
+    prefix = Project(ROOT).stack_config(DEFAULT_STACK)["imagepipe:namePrefix"]
+    check = IamCheck(emulator, CallLog(embedded.layout().role_calls(emulator.port)), f"{prefix}-")
+    check.log.skip_to_end()  # an emulator left running holds calls judged (or not) by an earlier session
+    yield check
+    check.judge(ses_sandbox=False)
+
+
+@pytest.fixture(autouse=True)
+def iam_check(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails a test after which a function's call would have been refused by AWS (see above)."""
+    if "emulator" not in request.fixturenames:
+        yield
+        return
+    check = request.getfixturevalue("role_calls")
+    yield
+    sandbox = "stack" in request.fixturenames and bool(request.getfixturevalue("stack").outputs.get("ses_sandbox"))
+    check.judge(ses_sandbox=sandbox)
 
 
 @dataclass

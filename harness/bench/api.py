@@ -280,14 +280,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def app_environment(function_environment: dict[str, str], images_table: str, target: AwsTarget) -> dict[str, str]:
-    """The deployed web function's environment with the images table swapped, for the app run on
-    this machine against the emulator."""
+def app_environment(
+    function_environment: dict[str, str], images_table: str, session_secret_arn: str, target: AwsTarget
+) -> dict[str, str]:
+    """The deployed web function's environment with the images table and the session key's secret
+    swapped (the stack's secret is the web role's to make its key in, and the IAM check's to watch
+    it do so), for the app run on this machine against the emulator."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         **function_environment,
         Env.IMAGES_TABLE: images_table,
+        Env.SESSION_SECRET_ARN: session_secret_arn,
         "AWS_ENDPOINT_URL": target.endpoint_url,
         "AWS_REGION": target.region,
         "AWS_DEFAULT_REGION": target.region,
@@ -371,6 +375,10 @@ class Names:
     def table(self) -> str:
         return f"imagepipe-bench-images-{self.token}"
 
+    @property
+    def secret(self) -> str:
+        return f"imagepipe-bench-session-key-{self.token}"
+
 
 def measure(
     cases: dict[Case, tuple[Caller, str | None, int]], rounds: int, warmup: int, progress: Callable[[str], None]
@@ -424,7 +432,7 @@ def run_api(
     newest = datetime.now(UTC) - timedelta(minutes=1)
     records = {size: seeded_records(names.user(size), size, outputs["images_bucket"], newest) for size in sizes}
     with ExitStack() as cleanup:
-        cleanup.callback(progress, "api: removed the callers, their records and the table copy")
+        cleanup.callback(progress, "api: removed the callers, their records, the table copy and the key's secret")
         passwords = make_callers(
             UserStore(outputs["users_table"], dynamodb), [names.user(size) for size in sizes], cleanup
         )
@@ -432,7 +440,10 @@ def run_api(
         seed_s = seed_copy(dynamodb, outputs["images_table"], names.table, records[small] + records[large], cleanup)
         progress(f"api: {small + large} records in a stream-less copy of it in {seed_s:.2f} s ({THREADS} threads)")
         app = deployed_app(target, outputs["web_function"], ROOT / "build" / "bench")
-        environment = app_environment(app.environment, names.table, target)
+        secrets_manager = target.client("secretsmanager")
+        secret = secrets_manager.create_secret(Name=names.secret)["ARN"]
+        cleanup.callback(secrets_manager.delete_secret, SecretId=secret, ForceDeleteWithoutRecovery=True)
+        environment = app_environment(app.environment, names.table, secret, target)
         app_url = cleanup.enter_context(served_app(app.code, environment))
         progress(f"api: the web app under gunicorn at {app_url}")
         routes = {("edge", small): outputs["cdn_url"], ("app", small): app_url, ("app", large): app_url}

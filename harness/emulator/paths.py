@@ -9,6 +9,7 @@
       localstack/                   LocalStack's FILESYSTEM_ROOT (DynamoDB Local, java/21 link, caches)
       tmp/<port>/                   TMPDIR of the emulator on <port>: S3 objects, unzipped function
                                     code, one folder per live Lambda environment; wiped at start/stop
+      tmp/<port>/role-calls.jsonl   every call made with an assumed role's credentials (IAM check)
       tmp/*.lock                    one installer / one start per port at a time
       logs/localstack.log           the emulator's log (logs/localstack-<port>.log off the default port)
       logs/lambda/<function>.log    each function's output, with START/END/REPORT lines
@@ -100,6 +101,11 @@ class Paths:
 
     def s3_storage(self, port: int = DEFAULT_PORT) -> Path:
         return self.instance_tmp(port) / "s3-storage"
+
+    def role_calls(self, port: int = DEFAULT_PORT) -> Path:
+        """The calls made with assumed roles' credentials since the emulator started (one JSON line
+        each, for the IAM check: harness/permissions)."""
+        return self.instance_tmp(port) / "role-calls.jsonl"
 
     def lambda_tmp(self, port: int = DEFAULT_PORT) -> Path:
         """Parent of the per-environment TMPDIRs of the Lambda functions."""

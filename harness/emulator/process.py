@@ -293,6 +293,7 @@ def emulator_environment(layout: Paths, port: int, base: dict[str, str] | None =
             "IMAGEPIPE_S3_STORAGE_DIR": str(layout.s3_storage(port)),
             "IMAGEPIPE_EARLY_DYNAMODB": "1",
             "IMAGEPIPE_BIND_GATEWAY_HOST": "1",  # 127.0.0.1 only, not every interface
+            "IMAGEPIPE_ROLE_CALLS": str(layout.role_calls(port)),
         }
     )
     return base

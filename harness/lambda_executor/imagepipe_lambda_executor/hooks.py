@@ -86,3 +86,12 @@ def imagepipe_bind_gateway_to_its_host() -> None:
             return endpoints.TCP4ServerEndpoint(reactor, port, *args, **kwargs)
 
     twisted_server.endpoints = BoundEndpoints
+
+
+@hooks.on_infra_start(priority=100)
+def imagepipe_record_role_calls() -> None:
+    """With IMAGEPIPE_ROLE_CALLS set, every call made with an assumed role's credentials is
+    written there for the harness's IAM check (see role_calls.py)."""
+    from .role_calls import install
+
+    install()

@@ -8,7 +8,9 @@ API Gateway authorizers, so one would go untested; DESIGN.md decision 7).
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -126,7 +128,7 @@ class Web(pulumi.ComponentResource):
                 opts=child,
             )
             routes += [method, integration]
-        aws.lambda_.Permission(
+        permission = aws.lambda_.Permission(
             f"{name}-invoked-by-api",
             function=function.name,
             action="lambda:InvokeFunction",
@@ -135,14 +137,17 @@ class Web(pulumi.ComponentResource):
             qualifier=self.function.qualifier,  # None: the function itself
             opts=child,
         )
+        routes.append(permission)
         deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=rest_api.id,
             description="the web function on every path",
-            # A new deployment whenever a route or the API's binary media types change (a deployment
-            # is a snapshot of both).
+            # A deployment is a snapshot: the live stage keeps calling what the routes said when it
+            # was made. So a new one whenever anything the provider reports of a route, its
+            # integration or the function's permission changes (their ids alone do not change on an
+            # in-place update: pulumi-aws's Deployment docs), or the API's binary media types do.
             triggers={
-                "routes": pulumi.Output.all(*[r.id for r in routes]).apply(_digest),
+                "routes": declared_state(routes),
                 "binary_media_types": rest_api.binary_media_types.apply(lambda types: ",".join(types or [])),
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=routes),
@@ -178,5 +183,19 @@ class Web(pulumi.ComponentResource):
         self.register_outputs({"function_name": self.function_name, "api_url": self.api_url})
 
 
-def _digest(ids: list[str]) -> str:
-    return hashlib.sha256(json.dumps(ids).encode()).hexdigest()
+def declared_state(resources: Sequence[pulumi.CustomResource]) -> pulumi.Output[str]:
+    """A digest of every property the provider reports for `resources` (each property its class
+    declares, and its id), so that a change to any of their inputs changes it."""
+    states = [
+        pulumi.Output.all(id=resource.id, **{name: getattr(resource, name) for name in _properties(type(resource))})
+        for resource in resources
+    ]
+    return pulumi.Output.all(*states).apply(
+        lambda values: hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+    )
+
+
+def _properties(cls: type) -> list[str]:
+    """The output properties of a resource class (those a plain CustomResource has left out)."""
+    common = {name for name, value in inspect.getmembers(pulumi.CustomResource) if isinstance(value, property)}
+    return sorted(name for name, value in inspect.getmembers(cls) if isinstance(value, property) and name not in common)

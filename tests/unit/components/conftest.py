@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import runpy
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,13 @@ class Recorded:
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    """Answers like a provider would (ids, ARNs, URLs) and remembers every registration."""
+    """Answers like a provider would (ids, ARNs, URLs) and remembers every registration; `altered`
+    (type → properties) makes it report other values for some properties of every resource of a type,
+    as if their inputs had changed."""
 
-    def __init__(self, recorded: Recorded) -> None:
+    def __init__(self, recorded: Recorded, altered: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.recorded = recorded
+        self.altered = altered or {}
         self.lock = threading.Lock()
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
@@ -68,6 +72,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["invokeUrl"] = f"https://api-id.execute-api.us-east-1.amazonaws.com/{args.inputs['stageName']}"
         if args.typ == "aws:cloudfront/distribution:Distribution":
             outputs["domainName"] = "d111111abcdef8.cloudfront.net"
+        outputs.update(self.altered.get(args.typ, {}))
         return f"{physical}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
@@ -99,10 +104,13 @@ def _arn(type_token: str, physical: str) -> str:
     return f"arn:aws:{service}:us-east-1:000000000000:{physical}"
 
 
-def run_program(overrides: dict[str, str] | None = None) -> Recorded:
-    """The program for the `local` stack, with `overrides` of its config (`ns:key` → string)."""
+def run_program(
+    overrides: dict[str, str] | None = None, altered: Mapping[str, Mapping[str, Any]] | None = None
+) -> Recorded:
+    """The program for the `local` stack, with `overrides` of its config (`ns:key` → string) and
+    properties `altered` as RecordingMocks says."""
     recorded = Recorded()
-    mocks = RecordingMocks(recorded)
+    mocks = RecordingMocks(recorded, altered)
     pulumi.runtime.set_mocks(mocks, project="imagepipe", stack="local", preview=False, monitor=RecordingMonitor(mocks))
     pulumi.runtime.set_all_config({**Project(ROOT).stack_config("local"), **(overrides or {})})
     root = pulumi.runtime.get_root_resource()

@@ -75,8 +75,15 @@ class Web(pulumi.ComponentResource):
                         ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
                         [users.table_arn],
                     ),
+                    # The key is made on first use (handlers/web/session_key.py): read, and when the
+                    # secret has no value yet, DescribeSecret tells that apart from a missing secret.
                     Statement(
-                        ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"], [users.session_secret_arn]
+                        [
+                            "secretsmanager:GetSecretValue",
+                            "secretsmanager:DescribeSecret",
+                            "secretsmanager:PutSecretValue",
+                        ],
+                        [users.session_secret_arn],
                     ),
                     Statement(["s3:PutObject", "s3:DeleteObject"], [objects_under(args.bucket_arn, UPLOAD_PREFIX)]),
                     # Whether an upload's name is in use already (a new name is numbered, not overwritten).

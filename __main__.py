@@ -38,6 +38,7 @@ lambda_settings = LambdaSettings(
     architecture=config.lambda_architecture,
     log_retention_days=config.log_retention_days,
     snap_start=config.lambda_snap_start,
+    region=config.region,
 )
 
 storage = Storage(
@@ -103,7 +104,7 @@ api = Api("api", ApiArgs(api_name=config.resource_name("api")))
 cdn = Cdn(
     "cdn",
     CdnArgs(
-        name_prefix=config.name_prefix,
+        name_prefix=config.account_wide_prefix,  # CloudFront's names are account-wide
         bucket_id=storage.bucket_id,
         bucket_arn=storage.bucket_arn,
         bucket_regional_domain_name=storage.bucket_regional_domain_name,

@@ -6,6 +6,7 @@ table. A value of the wrong type or out of range stops the program with a messag
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ class StackConfig:
     """What one stack of imagepipe is: its names, limits and Lambda settings."""
 
     name_prefix: str
+    # The stack's AWS region (`aws:region`, else AWS_REGION / AWS_DEFAULT_REGION as the provider reads
+    # them): part of the names IAM and CloudFront keep account-wide (`account_wide_name`).
+    region: str = "us-east-1"
     images_bucket_name: str | None = None
     force_destroy: bool = False
     lambda_runtime: str = "python3.11"
@@ -205,6 +209,13 @@ class StackConfig:
         """The physical name of one of this stack's resources, e.g. `imagepipe-dev-ingest`."""
         return f"{self.name_prefix}-{suffix}"
 
+    @property
+    def account_wide_prefix(self) -> str:
+        """The prefix of the names an account holds once for all its regions (IAM roles, CloudFront's
+        policies), e.g. `imagepipe-dev-eu-west-1`: two stacks of one prefix in two regions of an
+        account would otherwise take each other's."""
+        return f"{self.name_prefix}-{self.region}"
+
     @classmethod
     def load(cls) -> StackConfig:
         """Read the current stack's `imagepipe:` settings; the defaults are the class's."""
@@ -213,6 +224,7 @@ class StackConfig:
         try:
             return cls(
                 name_prefix=config.get("namePrefix") or defaults.name_prefix,
+                region=_region(),
                 images_bucket_name=config.get("imagesBucketName"),
                 force_destroy=_or(config.get_bool("forceDestroy"), defaults.force_destroy),
                 lambda_runtime=config.get("lambdaRuntime") or defaults.lambda_runtime,
@@ -238,6 +250,14 @@ class StackConfig:
             raise ConfigError(str(error)) from None
 
 
+def _region() -> str:
+    region = pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region or not _REGION.match(region):
+        raise ConfigError(f"aws:region: the stack's AWS region (e.g. eu-west-1) is needed, not {region!r}")
+    return region
+
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _RETENTION_DAYS = frozenset(
     (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 )

@@ -41,7 +41,13 @@ class EventFilter(pulumi.ComponentResource):
             arn=self.topic.arn,
             policy=pulumi.Output.all(self.topic.arn, args.bucket_arn).apply(
                 lambda arns: resource_policy_for_source(
-                    "AllowImagesBucket", "s3.amazonaws.com", "sns:Publish", arns[0], arns[1], match="ArnLike"
+                    "AllowImagesBucket",
+                    "s3.amazonaws.com",
+                    "sns:Publish",
+                    arns[0],
+                    arns[1],
+                    match="ArnLike",
+                    source_account=arns[0].split(":")[4],  # the topic's, and so the bucket's, account
                 )
             ),
             opts=pulumi.ResourceOptions(parent=self),

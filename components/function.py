@@ -30,6 +30,7 @@ class LambdaSettings:
     architecture: str
     log_retention_days: int
     snap_start: bool = False  # only for python3.12+ runtimes (components/config.py checks)
+    region: str = "us-east-1"  # in the roles' names: IAM's are account-wide, the functions' regional
 
     def package_for(self, handler: str) -> pulumi.Archive:
         """The package of the function whose handler is `handler` ("handlers.ingest.handler")."""
@@ -145,7 +146,7 @@ class StageFunction(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             f"{name}-role",
-            name=f"{args.function_name}-role",
+            name=f"{args.function_name}-{args.settings.region}",
             assume_role_policy=service_assume_role_policy("lambda.amazonaws.com"),
             opts=child,
         )

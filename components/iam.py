@@ -60,10 +60,21 @@ def service_assume_role_policy(service: str) -> str:
 
 
 def resource_policy_for_source(
-    sid: str, service: str, action: str, resource: str, source_arn: str, match: str = "ArnEquals"
+    sid: str,
+    service: str,
+    action: str,
+    resource: str,
+    source_arn: str,
+    match: str = "ArnEquals",
+    source_account: str | None = None,
 ) -> str:
     """A resource policy letting one AWS service do `action` on `resource`, only on behalf of the one
-    resource `source_arn` (e.g. S3 publishing a bucket's events to a topic)."""
+    resource `source_arn` (e.g. S3 publishing a bucket's events to a topic) and, when given, only of
+    `source_account`: an S3 bucket's ARN names no account, so another account's bucket of the same
+    name (ours deleted, the name taken) would match `aws:SourceArn` alone."""
+    condition: dict[str, dict[str, str]] = {match: {"aws:SourceArn": source_arn}}
+    if source_account is not None:
+        condition["StringEquals"] = {"aws:SourceAccount": source_account}
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -74,7 +85,7 @@ def resource_policy_for_source(
                     "Principal": {"Service": service},
                     "Action": action,
                     "Resource": resource,
-                    "Condition": {match: {"aws:SourceArn": source_arn}},
+                    "Condition": condition,
                 }
             ],
         },

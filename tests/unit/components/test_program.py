@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from components.routes import ROUTES, UPLOADS_CREATED, UPLOADS_REMOVED
 from components.stage_queue import FOURTEEN_DAYS
 from handlers.contract import Env, ImagesTable
+from harness.deploy import Project
+from harness.permissions.evaluation import Request, decide, statements_of
+from tests.unit.components.conftest import ROOT, Recorded, run_program
 
 QUEUE = "aws:sqs/queue:Queue"
 FUNCTION = "aws:lambda/function:Function"
@@ -95,6 +100,18 @@ def test_the_bucket_announces_uploads_only_under_the_uploads_prefix(program):
     assert topic["topicArn"].endswith(":imagepipe-local-events")
     policy = json.loads(program.one("aws:sns/topicPolicy:TopicPolicy", "filter-events-from-bucket")["policy"])
     assert policy["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"] == "arn:aws:s3:::imagepipe-local-images"
+
+
+@pytest.mark.parametrize(
+    ("account", "allowed"), [("000000000000", True), ("999999999999", False)], ids=["ours", "another-account"]
+)
+def test_only_our_accounts_bucket_of_that_name_may_publish_to_the_events_topic(program, account, allowed):
+    """As AWS's example policy for S3 event notifications has it: `aws:SourceAccount` besides the
+    bucket's ARN, which names no account (issue 21, item 7)."""
+    topic_policy = program.one("aws:sns/topicPolicy:TopicPolicy", "filter-events-from-bucket")
+    context = {"aws:SourceArn": "arn:aws:s3:::imagepipe-local-images", "aws:SourceAccount": account}
+    request = Request("sns:Publish", topic_policy["arn"], "s3.amazonaws.com", context)
+    assert decide(statements_of(topic_policy["policy"]), request).allowed is allowed
 
 
 def test_the_bucket_is_private_and_refuses_plain_http(program):
@@ -382,6 +399,7 @@ def test_the_web_function_may_do_exactly_what_it_needs(program):
         "dynamodb:PutItem": {users},
         "dynamodb:DeleteItem": {users},
         "secretsmanager:GetSecretValue": {secret},
+        "secretsmanager:DescribeSecret": {secret},  # a secret without a value yet (issue 21, item 1)
         "secretsmanager:PutSecretValue": {secret},
         "s3:PutObject": {uploads},  # what a presigned upload form signed by the function may do
         "s3:DeleteObject": {uploads},
@@ -485,3 +503,37 @@ def test_commands_are_handled_by_their_entry_points_and_park_in_the_rejections_q
     assert program.outputs["command_rejections_url"] == url
     alarm = program.one("aws:cloudwatch/metricAlarm:MetricAlarm", "alarms-command-rejections-rejected")
     assert alarm["dimensions"] == {"QueueName": "imagepipe-local-command-rejections"}
+
+
+# pulumi-aws's endpoint keys of the services a module's resources call, where they differ from its name.
+ENDPOINT_KEYS = {"cloudwatch": {"cloudwatch", "logs"}}  # alarms and dashboards; log groups
+
+
+def test_the_local_stack_names_an_endpoint_for_every_service_the_program_uses(program):
+    """`pulumi up --stack local` sends each service's calls to the endpoint Pulumi.local.yaml names
+    for it, or to AWS (issue 21, item 8: API Gateway, Secrets Manager and CloudFront had none)."""
+    (endpoints,) = json.loads(Project(ROOT).stack_config("local")["aws:endpoints"])
+    modules = {typ.split(":")[1].split("/")[0] for typ, _ in program.resources if typ.startswith("aws:")}
+    wanted = set().union(*(ENDPOINT_KEYS.get(module, {module}) for module in modules))
+    assert wanted - set(endpoints) == set()
+
+
+# Resource types whose names an AWS account holds once for all its regions.
+ACCOUNT_WIDE = ("aws:iam/", "aws:cloudfront/")
+
+
+def _account_wide_names(program: Recorded) -> set[tuple[str, str]]:
+    return {
+        (typ, inputs["name"])
+        for (typ, _), inputs in program.resources.items()
+        if typ.startswith(ACCOUNT_WIDE) and "name" in inputs and typ != "aws:iam/rolePolicy:RolePolicy"
+    }
+
+
+def test_two_stacks_of_one_prefix_in_two_regions_name_nothing_account_wide_alike(program):
+    """IAM roles and CloudFront's policies are named once per account (issue 21's region risk); a
+    role's inline policy is named within its role."""
+    elsewhere = run_program({"aws:region": "eu-west-1"})
+    here, there = _account_wide_names(program), _account_wide_names(elsewhere)
+    assert len(here) == len(there) >= 10
+    assert here.isdisjoint(there)

@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger
 
 from handlers import collector, snapstart
 from handlers.settings import WebFunctionSettings
-from handlers.web.environment import app_from_environment
+from handlers.web.environment import app_from_environment, read_session_key
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -28,21 +28,30 @@ TEXT = (*DEFAULT_NON_BINARY_CONTENT_TYPE_PREFIXES, "image/svg+xml", "application
 logger = Logger()
 settings = WebFunctionSettings.from_environment()
 _serve: Any = None
+_app: Any = None
 
 
 def serve() -> Any:
     """The app behind apig-wsgi: made once, then the same."""
-    global _serve
+    global _serve, _app
     if _serve is None:
         try:
-            app = app_from_environment(settings)
+            _app = app_from_environment(settings)
         finally:  # the init is over (or failed): what it made is frozen, the collector back on
             collector.resume()
-        _serve = make_lambda_handler(app, binary_support=True, non_binary_content_type_prefixes=TEXT)
+        _serve = make_lambda_handler(_app, binary_support=True, non_binary_content_type_prefixes=TEXT)
     return _serve
 
 
-snapstart.prepare_snapshot(serve, after_restore=[logger.refresh_sample_rate_calculation])
+def reread_session_key() -> None:
+    """After a restore, the key Secrets Manager holds now: the snapshot's is the one current when the
+    version was published, and a key rotated since would otherwise never reach the copies restored
+    from it (sessions signed with the new key refused, the old key's still accepted)."""
+    if _app is not None:
+        _app.config["SECRET_KEY"] = read_session_key(settings)
+
+
+snapstart.prepare_snapshot(serve, after_restore=[logger.refresh_sample_rate_calculation, reread_session_key])
 
 
 @logger.inject_lambda_context

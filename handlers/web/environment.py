@@ -8,6 +8,7 @@ variables set and AWS credentials in the usual places.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -23,6 +24,7 @@ from handlers.web.users import UserStore
 
 if TYPE_CHECKING:
     from flask import Flask
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 
 def app_from_environment(settings: WebFunctionSettings | None = None) -> Flask:
@@ -45,8 +47,18 @@ def app_from_environment(settings: WebFunctionSettings | None = None) -> Flask:
     if snap_starting():  # what init makes is in the snapshot, free to every restored copy
         services.bucket_or_none()
     web = WebSettings(
-        secret_key=session_key(boto3.client("secretsmanager"), settings.session_secret_arn),
+        secret_key=read_session_key(settings),
         # Cookies are https-only where the site is (the CDN's URL says); a local edge serves plain http.
         secure_cookies=urlparse(settings.images_base_url).scheme == "https",
     )
     return create_app(web, services)
+
+
+def read_session_key(settings: WebFunctionSettings) -> bytes:
+    """The session key as Secrets Manager holds it now (made first if the secret has none yet)."""
+    return session_key(_secrets_manager(), settings.session_secret_arn)
+
+
+@functools.cache
+def _secrets_manager() -> SecretsManagerClient:
+    return boto3.client("secretsmanager")

@@ -164,21 +164,33 @@ def test_a_stage_outside_a_snap_start_init_waits_for_its_first_call(on_demand, s
     assert len(built) == 1
 
 
-def _import_web_entry(monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, list[object]]:
-    """handlers.api imported once, anew, with the app factory replaced by one that counts."""
+class FakeApp:
+    """A WSGI app with a config, as Flask's."""
+
+    def __init__(self, key: bytes) -> None:
+        self.config = {"SECRET_KEY": key}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+
+def _import_web_entry(
+    monkeypatch: pytest.MonkeyPatch, keys: list[bytes] | None = None
+) -> tuple[ModuleType, list[object]]:
+    """handlers.api imported once, anew, with the app factory replaced by one that counts, and the
+    session key read from `keys` (the secret's current value is the last one)."""
     for name, value in WEB_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     made: list[object] = []
+    keys = keys if keys is not None else [b"k" * 64]
 
     def app_from_environment(settings: Any) -> Any:
-        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok"]
-
         made.append(settings)
-        return app
+        return FakeApp(keys[-1])
 
     monkeypatch.setattr("handlers.web.environment.app_from_environment", app_from_environment)
+    monkeypatch.setattr("handlers.web.environment.read_session_key", lambda settings: keys[-1])
     monkeypatch.delitem(sys.modules, "handlers.api", raising=False)  # both given back at teardown
     monkeypatch.delattr(handlers, "api", raising=False)
     return importlib.import_module("handlers.api"), made
@@ -193,6 +205,16 @@ def test_the_web_entry_in_a_snap_start_init_builds_the_app_at_import(snap_start,
     assert len(hooks.before) == len(hooks.after) == 1
     hooks.restore()
     assert resampled == [api.logger]
+
+
+def test_a_restored_web_entry_signs_with_the_key_current_at_restore_not_at_snapshot(snap_start, hooks):
+    """A key rotated (a new version put) after the version was published reaches every restored copy."""
+    keys = [b"a" * 64]
+    api, _ = _import_web_entry(snap_start, keys)
+    assert api._app.config["SECRET_KEY"] == b"a" * 64  # in the snapshot
+    keys.append(b"b" * 64)  # rotated
+    hooks.restore()
+    assert api._app.config["SECRET_KEY"] == b"b" * 64
 
 
 def test_the_web_entry_outside_a_snap_start_init_builds_the_app_on_the_first_request(on_demand):

@@ -95,8 +95,6 @@ users = Users(
     UsersArgs(
         table_name=config.resource_name("users"),
         session_secret_name=config.resource_name("session-key"),
-        # A stack torn down and made again (force_destroy) reuses the name at once.
-        secret_recovery_days=0 if config.force_destroy else 30,
     ),
 )
 # The API first: the CDN names it as an origin, and the web function is told the CDN's URL.

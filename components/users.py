@@ -17,7 +17,6 @@ class UsersArgs:
 
     table_name: str
     session_secret_name: str
-    secret_recovery_days: int = 30
 
 
 class Users(pulumi.ComponentResource):
@@ -48,7 +47,11 @@ class Users(pulumi.ComponentResource):
             f"{name}-session-key",
             name=args.session_secret_name,
             description="The key that signs the web tier's session cookies and list cursors",
-            recovery_window_in_days=args.secret_recovery_days,
+            # Deleted at once, never kept for recovery: Secrets Manager holds a deleted secret's name
+            # for its whole recovery window (7 to 30 days), so `pulumi destroy` then `up` with the
+            # same prefix would fail here until it ran out; and a deleted key is worth nothing to
+            # recover (the web function makes a new one on first use; sessions begin anew).
+            recovery_window_in_days=0,
             opts=child,
         )
 

@@ -24,7 +24,7 @@ from harness import users as user_admin
 from harness.aws import AwsTarget
 from harness.bench import SECTIONS, BenchError, run_bench
 from harness.demo import DemoFailed, run_demo
-from harness.deploy import DeployError, Project, run_program
+from harness.deploy import DeployError, Project, destroy_stack, run_program
 from harness.deploy.state import StackState
 from harness.edge import process as edge
 from harness.web_demo import run_web_demo
@@ -104,6 +104,17 @@ def stack_outputs(stack: str) -> dict:
     return {"endpoint_url": state.endpoint_url, "region": region, **state.outputs}
 
 
+def destroy_deployed(stack: str) -> None:
+    """Delete what the stack's deploy made (the emulator keeps running; `up` deploys it anew)."""
+    state = StackState.load(state_path(stack))
+    if state is None:
+        raise HarnessError(f"stack '{stack}' is not deployed: nothing to destroy")
+    if edge.stop():
+        say("CDN edge stopped")
+    deleted = destroy_stack(target_for(stack, state.endpoint_url), state_path(stack), progress=say)
+    say(f"destroyed stack '{stack}': {deleted} resources deleted")
+
+
 def take_down(port: int) -> None:
     if edge.stop():
         say("CDN edge stopped")
@@ -181,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.add_argument("--endpoint", help="use an emulator that already runs at this URL instead of starting one")
     up.add_argument("--stack", default=DEFAULT_STACK)
     up.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
+    destroy = commands.add_parser("destroy", help="delete every resource of the deployed stack (pulumi destroy)")
+    destroy.add_argument("--stack", default=DEFAULT_STACK)
     down = commands.add_parser("down", help="stop the emulator started by `up`")
     down.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
     outputs = commands.add_parser("outputs", help="print the stack's outputs as JSON")
@@ -223,6 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if outputs_.get("cdn_url"):
                 say(f"cdn_url: {outputs_['cdn_url']}  (try {outputs_['cdn_url']}/api/health)")
             say("run `python -m harness outputs` for names and URLs, `make down` to stop")
+        elif args.command == "destroy":
+            destroy_deployed(args.stack)
         elif args.command == "down":
             take_down(args.port)
         elif args.command == "outputs":

@@ -19,9 +19,10 @@ RUNNER = textwrap.dedent(
     from pathlib import Path
     from harness.aws import AwsTarget
     from harness.deploy import DeployError, Project, run_program
-    root, stack, endpoint, state, session = sys.argv[1:6]
+    root, stack, endpoint, state, session, overrides = sys.argv[1:7]
     try:
-        result = run_program(Project(Path(root)), stack, AwsTarget(endpoint), Path(state), session or None)
+        project, target, settings = Project(Path(root)), AwsTarget(endpoint), json.loads(overrides)
+        result = run_program(project, stack, target, Path(state), session or None, overrides=settings)
     except DeployError as error:
         print(json.dumps({"error": str(error)}))
     else:
@@ -31,10 +32,28 @@ RUNNER = textwrap.dedent(
 )
 
 
-def replay(project: Path, stack: str, endpoint_url: str, state: Path, session: str = "session-1") -> dict[str, Any]:
-    """Deploy `project`'s stack into `endpoint_url` in a fresh process; its result or {"error": ...}."""
+def replay(
+    project: Path,
+    stack: str,
+    endpoint_url: str,
+    state: Path,
+    session: str = "session-1",
+    overrides: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Deploy `project`'s stack (its config with `overrides`) into `endpoint_url` in a fresh process;
+    its result or {"error": ...}."""
     result = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(project), stack, endpoint_url, str(state), session],
+        [
+            sys.executable,
+            "-c",
+            RUNNER,
+            str(project),
+            stack,
+            endpoint_url,
+            str(state),
+            session,
+            json.dumps(overrides or {}),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -2,7 +2,8 @@
 Pulumi CLI, provisioning every declared resource with boto3 (see the design notes, decision 2, and
 README.md's "The emulator and the replay deployer")."""
 
+from harness.deploy.destroy import destroy_stack
 from harness.deploy.inputs import DeployError, UnsupportedInput
 from harness.deploy.program import DeployResult, Project, run_program
 
-__all__ = ["DeployError", "DeployResult", "Project", "UnsupportedInput", "run_program"]
+__all__ = ["DeployError", "DeployResult", "Project", "UnsupportedInput", "destroy_stack", "run_program"]

@@ -8,7 +8,7 @@ import os
 import runpy
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,15 +72,17 @@ def run_program(
     state_path: Path,
     session: str | None,
     progress: Callable[[str], None] = lambda _: None,
+    overrides: Mapping[str, str] | None = None,
 ) -> DeployResult:
     """Run the program once, provisioning into `target`; save and return the stack's outputs.
+    `overrides` replace settings of the stack's config (`ns:key` → string, as `pulumi config set`).
 
     `session` identifies the emulator's lifetime (None when unknown): state kept from another
     session is dropped, and without a session every resource is applied again (updated in place).
     Pulumi's runtime is process-global, so a process runs the program at most once.
     """
     started = time.monotonic()
-    config = project.stack_config(stack)
+    config = {**project.stack_config(stack), **(overrides or {})}
     config["aws:region"] = target.region
     previous = StackState.load(state_path)
     if previous is not None and (

@@ -460,8 +460,14 @@ def test_users_expire_their_sign_in_failures_and_the_session_key_is_a_secret(pro
     assert users["hashKey"] == "username" and users["ttl"] == {"attributeName": "expires_at", "enabled": True}
     secret = program.one("aws:secretsmanager/secret:Secret", "users-session-key")
     assert secret["name"] == "imagepipe-local-session-key"
-    assert secret["recoveryWindowInDays"] == 0  # the local stack is torn down and made again
+    assert secret["recoveryWindowInDays"] == 0  # its name free at once for a stack made again
     assert not program.of_type("aws:secretsmanager/secretVersion:SecretVersion")  # the key is never in the program
+
+
+def test_a_stack_kept_on_destroy_frees_its_secrets_name_at_once_too():
+    """forceDestroy off (an AWS stack): `pulumi destroy` then `up` must work (issue 21, item 6)."""
+    kept = run_program({"imagepipe:forceDestroy": "false"})
+    assert kept.one("aws:secretsmanager/secret:Secret", "users-session-key")["recoveryWindowInDays"] == 0
 
 
 QUEUE_CONSUMER_ACTIONS = (

@@ -130,3 +130,9 @@ def test_an_emulator_that_replaced_ours_during_the_bench_is_left_running(
 
     _bench(monkeypatch, section)
     assert emulators.stopped == []
+
+
+def test_destroying_a_stack_that_is_not_deployed_says_so(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(cli, "state_path", lambda stack: tmp_path / f"{stack}.json")
+    assert cli.main(["destroy", "--stack", "nowhere"]) == 1
+    assert "stack 'nowhere' is not deployed: nothing to destroy" in capsys.readouterr().err

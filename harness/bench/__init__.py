@@ -1,8 +1,9 @@
 """`make bench`: what an image costs in our pipeline, against libvips and naive Pillow.
 
-Four sections, each runnable alone (`--only`): the image kernel (`kernel.py`), the handlers' cold
+Five sections, each runnable alone (`--only`): the image kernel (`kernel.py`), the handlers' cold
 start, the web function's included (`coldstart.py`), the deployed pipeline in the emulator
-(`pipeline.py`) and the web tier's image list through the CDN edge (`api.py`).
+(`pipeline.py`), the largest image it takes at the functions' memory settings (`largest.py`) and
+the web tier's image list through the CDN edge (`api.py`).
 
 The kernel's libvips contender (pyvips) is not part of the project's environment: `make bench`
 installs it from requirements/bench.txt. Nothing here imports it; only the kernel's pyvips worker
@@ -16,7 +17,7 @@ from typing import Any
 
 from harness.bench.report import render, write_json
 
-SECTIONS = ("kernel", "coldstart", "pipeline", "api")
+SECTIONS = ("kernel", "coldstart", "pipeline", "largest", "api")
 
 
 class BenchError(RuntimeError):
@@ -52,6 +53,10 @@ def run_bench(
         from harness.bench.pipeline import run_pipeline
 
         results["pipeline"] = run_pipeline(stack(), say)
+    if "largest" in sections:
+        from harness.bench.largest import run_largest
+
+        results["largest"] = run_largest(stack(), say)
     if "api" in sections:
         from harness.bench.api import run_api
 

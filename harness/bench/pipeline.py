@@ -47,9 +47,9 @@ class Uploader:
         self.bucket = bucket
         self.records = RecordStore(table, target.client("dynamodb"))
 
-    def put(self, key: str, data: bytes) -> float:
+    def put(self, key: str, data: bytes, content_type: str = "image/jpeg") -> float:
         started = _now()
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="image/jpeg")
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
         return started
 
     def processed_at(self, key: str, since: float, timeout: float = 60.0) -> float:

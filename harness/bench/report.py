@@ -48,6 +48,16 @@ API_COLUMNS = (
     ("p95_ms", "p95 ms", "{:.0f}"),
     ("mean_ms", "mean ms", "{:.0f}"),
 )
+LARGEST_COLUMNS = (
+    ("case", "case", "{}"),
+    ("mb", "file MB", "{:.1f}"),
+    ("ingest_ms", "ingest ms", "{:.0f}"),
+    ("ingest_used_mb", "ingest used MB", "{:d}"),
+    ("ingest_memory_mb", "of MB", "{:d}"),
+    ("enhance_ms", "enhance ms", "{:.0f}"),
+    ("enhance_used_mb", "enhance used MB", "{:d}"),
+    ("enhance_memory_mb", "of MB", "{:d}"),
+)
 API_ROUTES = {
     "edge": "CDN edge → API Gateway → web function",
     "app": "web app under gunicorn, table copy",
@@ -146,6 +156,17 @@ def render(results: dict[str, Any]) -> str:
             parts.append(
                 f"  commands ({p['images']} captions in a row): p50 {p['command_p50_s']:.2f} s,"
                 f" p95 {p['command_p95_s']:.2f} s publish → record changed"
+            )
+    if "largest" in results:
+        parts.append(
+            "\nLargest: the largest image the stack takes, through ingest and enhance at their memory settings"
+        )
+        parts.append(table(results["largest"], LARGEST_COLUMNS))
+        for row in results["largest"]:
+            room = row["enhance_memory_mb"] / row["enhance_used_mb"]
+            parts.append(
+                f"  {row['case']}: enhance used {row['enhance_used_mb']} of {row['enhance_memory_mb']} MB"
+                f" ({room:.1f}× room), {row['enhance_ms'] / 1000:.1f} of {row['enhance_timeout_s']} s"
             )
     if "api" in results:
         parts.extend(render_api(results["api"]))

@@ -6,7 +6,7 @@ For each, the ingest and enhance invocations' own REPORT lines (the executor wri
 does, from the worker's peak resident memory, and kills a worker that passes the function's memory
 size) give their duration and the most memory they used, beside the function's memory size and
 timeout: how much room the largest permitted image leaves, which is what the enhance function's
-memory default is chosen by (README, Benchmarks). Lambda's CPU share grows with memory (a whole
+memory default is chosen by (docs/benchmarks.md). Lambda's CPU share grows with memory (a whole
 vCPU at 1769 MB), so the durations on AWS at 1024 MB are about this machine's times over 0.58.
 """
 

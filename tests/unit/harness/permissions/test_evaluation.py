@@ -75,7 +75,8 @@ def test_iam_wildcards_are_star_and_question_mark_only(pattern, value):
 
 
 ACTIONS = st.sampled_from(["s3:GetObject", "s3:PutObject", "s3:ListBucket", "sqs:SendMessage"])
-PATTERNS = st.sampled_from(["s3:GetObject", "s3:Get*", "s3:*Object", "sqs:*", "s3:?etObject", "*"])
+# `*` only: moto reads `?` literally, where IAM has it match one character (tested above).
+PATTERNS = st.sampled_from(["s3:GetObject", "s3:Get*", "s3:*Object", "sqs:*", "s3:*et*", "*"])
 RESOURCES = st.sampled_from([f"{BUCKET}/a/b", f"{BUCKET}/a/c", BUCKET, "arn:aws:sqs:us-east-1:1:q"])
 RESOURCE_PATTERNS = st.sampled_from([f"{BUCKET}/a/*", f"{BUCKET}/*/b", f"{BUCKET}*", "arn:aws:sqs:*:*:q", "*"])
 STATEMENTS = st.lists(

@@ -4,8 +4,9 @@ comes from an `AwsTarget`, so no endpoint string is scattered through the code."
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from botocore.config import Config
@@ -27,7 +28,9 @@ class AwsTarget:
         """A boto3 client for `service` at this endpoint (cached; boto3 clients are thread-safe)."""
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = boto3.session.Session().client(
+                # boto3-stubs types a client per literal service name; `service` is any name here.
+                make_client = cast("Callable[..., Any]", boto3.session.Session().client)
+                self._clients[service] = make_client(
                     service,
                     endpoint_url=self.endpoint_url,
                     region_name=self.region,

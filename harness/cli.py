@@ -17,6 +17,7 @@ import sys
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
 
 from handlers.contract import PHOTOGRAPHER, ROLES
 from harness import emulator
@@ -50,10 +51,11 @@ def target_for(stack: str, endpoint_url: str) -> AwsTarget:
     return AwsTarget(endpoint_url=endpoint_url, region=region)
 
 
-def bring_up(stack: str, endpoint: str | None, port: int) -> tuple[dict, emulator.Emulator | None]:
+def bring_up(stack: str, endpoint: str | None, port: int) -> tuple[dict[str, Any], emulator.Emulator | None]:
     """Start or attach to the emulator, deploy `stack` into it: the stack's outputs, and the
     emulator this call started (None when it used one that was running already)."""
     started = None
+    running: emulator.Emulator | None
     if endpoint:
         running = emulator.attach(endpoint)
         say(f"using the emulator at {running.endpoint_url}")
@@ -90,12 +92,12 @@ def session_of(endpoint_url: str) -> str | None:
         with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
             f"{endpoint_url.rstrip('/')}/_localstack/info", timeout=5
         ) as response:
-            return json.loads(response.read()).get("session_id")
+            return cast("str | None", json.loads(response.read()).get("session_id"))
     except (OSError, ValueError):
         return None
 
 
-def stack_outputs(stack: str) -> dict:
+def stack_outputs(stack: str) -> dict[str, Any]:
     """`endpoint_url`, `region` and every output of the deployed stack."""
     state = StackState.load(state_path(stack))
     if state is None:
@@ -141,7 +143,7 @@ def measure(only: str | None, json_path: Path, port: int) -> None:
     after (one that was running already, or that another process started meanwhile, is left)."""
     started: list[emulator.Emulator] = []
 
-    def pipeline_stack() -> dict:
+    def pipeline_stack() -> dict[str, Any]:
         outputs, launched = bring_up(DEFAULT_STACK, None, port)
         if launched is not None:
             started.append(launched)
@@ -215,7 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     stacks = which.add_mutually_exclusive_group()
     stacks.add_argument("--stack", help=f"the local stack (default: {DEFAULT_STACK})")  # no default: exclusive
     stacks.add_argument("--outputs", type=Path, metavar="FILE", help="the AWS stack of `pulumi stack output --json`")
-    from_stdin = {"action": "store_true", "required": True, "help": "read the password from stdin (one line)"}
+    from_stdin: dict[str, Any] = {
+        "action": "store_true",
+        "required": True,
+        "help": "read the password from stdin (one line)",
+    }
     add = user_actions.add_parser("add", parents=[which], help="make a user (password on stdin)")
     add.add_argument("name")
     add.add_argument("--password-stdin", **from_stdin)

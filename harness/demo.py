@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from handlers.contract import TERMINAL, Record
 from handlers.pipeline.records import RecordStore, timestamp
@@ -124,10 +124,13 @@ def run_commands(outputs: dict[str, Any], tap: NoticeTap, say: Callable[[str], N
 def _wait_for(records: RecordStore, key: str, field: str, value: Any, timeout: float = 30.0) -> dict[str, Any] | None:
     """The record of `key` once its `field` is `value`, or None after `timeout` seconds."""
     try:
-        return wait_until(
-            lambda: (record := records.get(image_id_for(key))) and record.get(field) == value and record,
-            timeout=timeout,
-            what=f"the {field} of {key}",
+        return cast(
+            "dict[str, Any]",
+            wait_until(
+                lambda: (record := records.get(image_id_for(key))) and record.get(field) == value and record,
+                timeout=timeout,
+                what=f"the {field} of {key}",
+            ),
         )
     except TimedOut:
         return None

@@ -19,7 +19,7 @@ class TimedOut(AssertionError):
 
 
 def wait_until(
-    predicate: Callable[[], T],
+    predicate: Callable[[], T | None],
     *,
     timeout: float = 30.0,
     interval: float = 0.1,

@@ -62,7 +62,8 @@ class Sample:
 
 
 def _rgb(rng: random.Random, base: tuple[int, int, int], spread: int) -> tuple[int, int, int]:
-    return tuple(max(0, min(255, c + rng.randint(-spread, spread))) for c in base)
+    red, green, blue = (max(0, min(255, c + rng.randint(-spread, spread))) for c in base)
+    return red, green, blue
 
 
 def _grain(size: tuple[int, int], rng: random.Random, amplitude: int) -> Image.Image:

@@ -307,8 +307,8 @@ def run_coldstart(progress: Callable[[str], None], repeats: int = 7) -> ColdStar
         for each, samples, look in zip(probes, runs, looks, strict=True)
     ]
     floor_ms = starts[-1]["init_ms"]
-    for start in starts[:-1]:
-        start["over_floor_ms"] = round(start["init_ms"] - floor_ms, 1)
+    for entry in starts[:-1]:
+        entry["over_floor_ms"] = round(entry["init_ms"] - floor_ms, 1)
     # The web function's last probe is the signed-in request, which loads the most.
     loaded = {each.handler: look["modules"] for each, look in zip(probes, looks, strict=True)}
     packages = []

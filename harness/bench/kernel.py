@@ -44,6 +44,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from PIL import Image, ImageChops, ImageStat
 
@@ -162,7 +163,7 @@ class Worker:
         """One run: its wall and CPU time in ms."""
         return self._ask("run")
 
-    def finish(self) -> dict[str, object]:
+    def finish(self) -> dict[str, Any]:
         """The last run's outputs (written under ``work_dir``) and the peak memory of all runs."""
         result = self._ask("finish")
         self._process.wait(timeout=_WORKER_TIMEOUT_S)
@@ -178,13 +179,13 @@ class Worker:
             if stream is not None:
                 stream.close()
 
-    def _ask(self, command: str) -> dict:
+    def _ask(self, command: str) -> dict[str, Any]:
         assert self._process.stdin is not None
         self._process.stdin.write(command + "\n")
         self._process.stdin.flush()
         return self._reply()
 
-    def _reply(self) -> dict:
+    def _reply(self) -> dict[str, Any]:
         assert self._process.stdout is not None
         with selectors.DefaultSelector() as ready:
             ready.register(self._process.stdout, selectors.EVENT_READ)
@@ -199,7 +200,7 @@ class Worker:
             detail = self._errors.read().strip()[-2000:]
             self.kill()
             raise RuntimeError(f"{self.contender} on {self.case.name!r} failed ({self._process.returncode}): {detail}")
-        return json.loads(line)
+        return cast(dict[str, Any], json.loads(line))
 
 
 def require_pyvips() -> None:
@@ -220,7 +221,7 @@ def require_pyvips() -> None:
 
 def run_case(
     case: Case, repeats: int, work_dir: Path, contenders: Sequence[str] = CONTENDERS
-) -> dict[str, dict[str, object]]:
+) -> dict[str, dict[str, Any]]:
     """Every one of ``contenders`` on ``case``, ``repeats`` rounds: in each round one run of each,
     one after the other (never two at once), the order turning from round to round, so a busy
     spell of the machine falls on all of them alike. Per contender: ``times_ms`` and ``cpu_ms``
@@ -280,13 +281,15 @@ def _open(path: str) -> Image.Image:
     return im
 
 
-def _paired_ratio(top: dict[str, object], bottom: dict[str, object]) -> float:
+def _paired_ratio(top: dict[str, Any], bottom: dict[str, Any]) -> float:
     """The median over rounds of ``top``'s time / ``bottom``'s time in the same round."""
-    pairs = zip(top["times_ms"], bottom["times_ms"], strict=True)
+    top_ms: list[float] = top["times_ms"]
+    bottom_ms: list[float] = bottom["times_ms"]
+    pairs = zip(top_ms, bottom_ms, strict=True)
     return statistics.median(a / b for a, b in pairs)
 
 
-def _row(case: Case, results: dict[str, dict[str, object]]) -> dict[str, object]:
+def _row(case: Case, results: dict[str, dict[str, Any]]) -> dict[str, object]:
     med = {name: statistics.median(result["times_ms"]) for name, result in results.items()}
     cpu = {name: statistics.median(result["cpu_ms"]) for name, result in results.items()}
     peak = {name: float(result["peak_mb"]) for name, result in results.items()}
@@ -342,7 +345,7 @@ def run_kernel(
     cases: Sequence[Case] | None = None,
     keep_outputs: Path | None = None,
     contenders: Sequence[str] = CONTENDERS,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """One row per case: {"case", "megapixels", "ours_ms", "pyvips_ms", "naive_ms",
     "ours_peak_mb", "pyvips_peak_mb", "psnr_db"} (floats rounded sensibly), plus
     "naive_peak_mb", "floor_ms", "floor_peak_mb", "ours_vs_pyvips" and "ours_vs_floor" (time
@@ -394,7 +397,7 @@ TARGETS = (  # as printed, one target each
 )
 
 
-def _kind(row: dict) -> tuple[str, bool]:
+def _kind(row: dict[str, Any]) -> tuple[str, bool]:
     """(source format, transparent outputs) of a row; from its name for rows that lack them."""
     name = str(row["case"]).lower()
     fmt = row.get("format") or ("PNG" if "png" in name else "JPEG")
@@ -404,7 +407,7 @@ def _kind(row: dict) -> tuple[str, bool]:
     return str(fmt), bool(transparent)
 
 
-def target_notes(rows: Sequence[dict]) -> list[str]:
+def target_notes(rows: Sequence[dict[str, Any]]) -> list[str]:
     """The targets of issue 11 for the kernel (:data:`TARGETS`), each with the figure measured
     and met or not; a missing figure (pyvips not run) is not met. PSNR: ``psnr_same_curve_db``
     where there is one (photos, whose enhancement applies a tone curve), else ``psnr_db``, which

@@ -56,9 +56,9 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 EDGES = (1600, 256)
 JPEG_QUALITY = 82  # == handlers.imaging.render.JPEG_QUALITY
@@ -116,7 +116,7 @@ def naive() -> Renderer:
     from PIL import Image, ImageOps
 
     def one(data: bytes, edge: int) -> Output:
-        im = Image.open(io.BytesIO(data))
+        im: Image.Image = Image.open(io.BytesIO(data))
         im = ImageOps.exif_transpose(im)
         im = im.resize(fit(im.width, im.height, edge), Image.Resampling.LANCZOS)
         out = io.BytesIO()
@@ -179,7 +179,7 @@ def floor() -> Renderer:
         im.load()
         if im.mode not in ("L", "LA", "RGB", "RGBA"):  # (not in the bench's cases)
             im = im.convert("RGBA" if "transparency" in im.info else "RGB")
-        transparent = im.mode in premultiplied and im.getchannel("A").getextrema()[0] < 255
+        transparent = im.mode in premultiplied and cast(tuple[int, int], im.getchannel("A").getextrema())[0] < 255
         if im.mode in premultiplied:
             im = im.convert(premultiplied[im.mode] if transparent else im.mode[:-1])
         if im.size != stored_opt or (box is not None and box != (0, 0, *im.size)):
@@ -274,7 +274,7 @@ def serve(session: Session, out_dir: Path, commands: TextIO, replies: TextIO) ->
     """Answer ``run`` with one run's times and ``finish`` with the outputs and peak memory (then
     stop), one JSON line each; the parent sends the next command only after the reply."""
 
-    def reply(message: dict[str, object]) -> None:
+    def reply(message: Mapping[str, object]) -> None:
         replies.write(json.dumps(message) + "\n")
         replies.flush()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 # Targets from the benchmark issue, printed beside the figures (never asserted in tests).
 KERNEL_COLUMNS = (
@@ -87,10 +87,10 @@ def _ratio(row: dict[str, Any], key: str, top: str, bottom: str, floor: float = 
     of the medians `top` / `bottom` (at least `floor`); None where a figure is missing (a contender
     that did not run)."""
     if key in row:
-        return row[key]
+        return cast("float | None", row[key])
     if row.get(top) is None or row.get(bottom) is None:
         return None
-    return row[top] / max(row[bottom], floor)
+    return cast(float, row[top] / max(row[bottom], floor))
 
 
 def render(results: dict[str, Any]) -> str:

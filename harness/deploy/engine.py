@@ -49,7 +49,7 @@ class ReplayMocks(pulumi.runtime.Mocks):
         self._lock = threading.Lock()
         self.created = self.updated = self.unchanged = 0
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if self.error is not None:
             raise Aborted(f"not provisioned after an earlier failure: {args.typ} {args.name!r}")
         try:
@@ -60,13 +60,13 @@ class ReplayMocks(pulumi.runtime.Mocks):
                     self.error = error
             raise Aborted(str(error)) from error
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         error = UnsupportedResource(f"the program calls {args.token}, which the replay deployer does not answer")
         with self._lock:
             self.error = self.error or error
         raise error
 
-    def _provision(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+    def _provision(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if not args.custom:
             return f"{args.name}", {}
         key = f"{args.typ}::{args.name}"

@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import yaml
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from harness.aws import AwsTarget
@@ -34,7 +34,7 @@ class Project:
 
     @property
     def name(self) -> str:
-        return yaml.safe_load((self.root / "Pulumi.yaml").read_text())["name"]
+        return cast(str, yaml.safe_load((self.root / "Pulumi.yaml").read_text())["name"])
 
     def stack_config(self, stack: str) -> dict[str, str]:
         """The stack's `config:` as Pulumi hands it to a program: `ns:key` → string (JSON if not a string)."""
@@ -96,13 +96,18 @@ def run_program(
 
     pulumi.runtime.set_mocks(mocks, project=project.name, stack=stack, preview=False)
     pulumi.runtime.set_all_config(config)
-    root = pulumi.runtime.get_root_resource()
+    root = cast(Stack, pulumi.runtime.get_root_resource())  # set_mocks made it: the stack's root resource
     sys.path.insert(0, str(project.root))
     cwd = os.getcwd()
     os.chdir(project.root)
+
+    def run_main() -> None:
+        runpy.run_path(str(project.root / "__main__.py"), run_name="__main__")
+
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project.root / "__main__.py"), run_name="__main__")))
+        _sync_await(run_pulumi_func(run_main))
         outputs = _sync_await(pulumi.Output.all(**root.outputs).future()) if root.outputs else {}
+        assert outputs is not None  # not a preview: every output is known (future() is None for unknowns only)
     except Exception as error:
         if mocks.error is not None:
             _save_partial(state, previous, state_path)

@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 from .paths import REPO_ROOT, Paths
 from .paths import layout as default_layout
@@ -100,7 +101,8 @@ def executor_hash() -> str:
 
 
 def _python_identity() -> bytes:
-    return f"{sys.version}|{os.path.realpath(sys._base_executable)}".encode()
+    base_executable = sys._base_executable  # type: ignore[attr-defined]  # CPython's own, not in typeshed
+    return f"{sys.version}|{os.path.realpath(base_executable)}".encode()
 
 
 def wanted_stamp(jdk_home: Path) -> dict[str, str]:
@@ -118,7 +120,7 @@ def wanted_stamp(jdk_home: Path) -> dict[str, str]:
 
 def read_stamp(layout: Paths) -> dict[str, str]:
     try:
-        return json.loads(layout.stamp_file.read_text())
+        return cast(dict[str, str], json.loads(layout.stamp_file.read_text()))
     except (OSError, ValueError):
         return {}
 

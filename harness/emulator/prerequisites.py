@@ -29,7 +29,7 @@ NPM_HINT = "Install Node.js with npm, e.g. `sudo apt-get install npm`."
 PYTHON_HINT = "Run the harness with Python 3.11 (the project's .venv is made with it: `python3.11 -m venv .venv`)."
 
 
-def check_python(version_info: tuple[int, ...] = tuple(sys.version_info)) -> None:
+def check_python(version_info: tuple[int | str, ...] = tuple(sys.version_info)) -> None:
     """The harness, LocalStack 4.9.2 and the Lambda runtime all run on Python 3.11."""
     if tuple(version_info[:2]) != (3, 11):
         found = ".".join(str(part) for part in version_info[:3])
@@ -66,7 +66,9 @@ def find_jdk() -> Path:
             f"{headline} DynamoDB Local (the emulator's DynamoDB) runs on Java, "
             f"and the installer builds a small Java agent with javac and jar. {JDK_HINT}"
         )
-    javac = Path(shutil.which("javac")).resolve()
+    javac_on_path = shutil.which("javac")
+    assert javac_on_path is not None  # not missing: checked just above
+    javac = Path(javac_on_path).resolve()
     home = javac.parent.parent
     if _jdk_home_from(home) is None:
         raise PrerequisiteError(

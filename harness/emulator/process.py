@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
 from harness.polling import TimedOut, wait_until
@@ -61,7 +61,7 @@ START_TIMEOUT = 90.0
 STOP_GRACE = 15.0
 _MAIN_MODULE = "localstack.runtime.main"
 # Processes this Python process started: waited for in stop(), so no zombie is taken for alive.
-_children: dict[int, subprocess.Popen] = {}
+_children: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass
@@ -77,7 +77,7 @@ class Emulator:
     region: str = DEFAULT_REGION
     embedded: bool = False
     launched: bool = field(default=False, compare=False)
-    _target: Any = field(default=None, repr=False, compare=False)
+    _target: AwsTarget | None = field(default=None, repr=False, compare=False)
 
     def target(self) -> AwsTarget:
         """The harness's client factory (harness.aws.AwsTarget) for this endpoint and region."""
@@ -97,18 +97,18 @@ class Emulator:
 
 
 # health -------------------------------------------------------------------------------------------
-def health(endpoint_url: str, timeout: float = 5.0) -> dict | None:
+def health(endpoint_url: str, timeout: float = 5.0) -> dict[str, Any] | None:
     """LocalStack's `/_localstack/health` as a dict, or None if nothing (healthy) answers."""
     url = endpoint_url.rstrip("/") + "/_localstack/health"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(url, timeout=timeout) as response:
-            return json.loads(response.read() or b"{}")
+            return cast(dict[str, Any], json.loads(response.read() or b"{}"))
     except (OSError, ValueError, urllib.error.URLError):
         return None
 
 
-def _services_ready(report: dict | None, services: tuple[str, ...] = SERVICES) -> bool:
+def _services_ready(report: dict[str, Any] | None, services: tuple[str, ...] = SERVICES) -> bool:
     if not report:
         return False
     states = report.get("services") or {}
@@ -170,14 +170,14 @@ def _signal_group(pgid: int, sig: int) -> None:
 
 
 # state file ---------------------------------------------------------------------------------------
-def _read_state(layout: Paths, port: int) -> dict | None:
+def _read_state(layout: Paths, port: int) -> dict[str, Any] | None:
     try:
-        return json.loads(layout.state_file(port).read_text())
+        return cast(dict[str, Any], json.loads(layout.state_file(port).read_text()))
     except (OSError, ValueError):
         return None
 
 
-def _emulator_from_state(state: dict) -> Emulator:
+def _emulator_from_state(state: dict[str, Any]) -> Emulator:
     return Emulator(
         endpoint_url=state["endpoint_url"],
         port=int(state["port"]),

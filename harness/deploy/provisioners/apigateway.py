@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from harness.deploy.inputs import Inputs, UnsupportedInput
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
@@ -255,7 +255,7 @@ def _endpoint_type(endpoint: Inputs) -> str:
             f"{endpoint.where}: input 'endpointConfiguration.types' = {types!r} is not applied by the replay "
             f"deployer (only one of {_ENDPOINT_TYPES})"
         )
-    return types
+    return cast(str, types)
 
 
 def _api_changes(
@@ -314,7 +314,7 @@ def _method_key(where: dict[str, Any]) -> dict[str, str]:
 
 
 def _root_resource(apigateway: Any, api_id: str) -> str:
-    return next(r["id"] for r in apigateway.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+    return cast(str, next(r["id"] for r in apigateway.get_resources(restApiId=api_id)["items"] if r["path"] == "/"))
 
 
 def _pointer(text: str) -> str:

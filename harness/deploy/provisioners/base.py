@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from harness import polling
 from harness.aws import AwsTarget
@@ -82,15 +82,15 @@ def physical_name(
 ) -> str:
     """The resource's physical name: the one declared, else the one given last time, else Pulumi-style
     auto-naming (`<logical name>-<7 hex>`)."""
-    declared = inputs.take(key, None)
+    declared: str | None = inputs.take(key, None)
     if declared:
         return declared
     if previous is not None:
-        return previous.outputs[key]
+        return cast(str, previous.outputs[key])
     base = logical.lower() if lowercase else logical
     return f"{base[: max_length - 8]}-{secrets.token_hex(4)[:7]}"
 
 
-def wait_until(check: Callable[[], T], what: str, timeout: float = 60.0) -> T:
+def wait_until(check: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
     """Poll `check` until it returns something truthy; raise DeployError naming `what` on timeout."""
     return polling.wait_until(check, timeout=timeout, max_interval=1.0, what=what, error=DeployError)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from harness.deploy.inputs import DeployError, Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name, wait_until
@@ -265,7 +265,7 @@ def _settled(
 def _description(dynamodb: Any, table: str) -> dict[str, Any] | None:
     """The table's DescribeTable answer, or None when there is no such table."""
     try:
-        return dynamodb.describe_table(TableName=table)["Table"]
+        return cast(dict[str, Any], dynamodb.describe_table(TableName=table)["Table"])
     except dynamodb.exceptions.ResourceNotFoundException:
         return None
 

@@ -22,7 +22,7 @@ class Bucket(Provisioner):
             self.delete(ctx, previous)
             previous = None
         if previous is None:
-            params = {"Bucket": bucket}
+            params: dict[str, Any] = {"Bucket": bucket}
             if ctx.region != "us-east-1":
                 params["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
             with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
@@ -160,7 +160,7 @@ def _leave_previous_bucket(
         provisioner.delete(ctx, previous)
 
 
-def _target(target: Inputs, arn_key: str, wire_arn_key: str) -> dict:
+def _target(target: Inputs, arn_key: str, wire_arn_key: str) -> dict[str, Any]:
     rules = [
         {"Name": rule, "Value": value}
         for rule, value in (
@@ -169,7 +169,7 @@ def _target(target: Inputs, arn_key: str, wire_arn_key: str) -> dict:
         )
         if value
     ]
-    config: dict = {wire_arn_key: target.take(arn_key), "Events": target.take("events")}
+    config: dict[str, Any] = {wire_arn_key: target.take(arn_key), "Events": target.take("events")}
     if target.take("id", None):
         config["Id"] = target.take("id")
     if rules:

@@ -51,7 +51,8 @@ HOST = "127.0.0.1"
 
 
 def _function_name(function_version: FunctionVersion) -> str:
-    return function_version.id.function_name
+    name: str = function_version.id.function_name
+    return name
 
 
 def _check_supported(function_version: FunctionVersion) -> str:
@@ -86,7 +87,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
     def __init__(self, id: str, function_version: FunctionVersion) -> None:  # noqa: A002 - LocalStack passes id=
         super().__init__(id=id, function_version=function_version)
         self.executor_endpoint = ExecutorEndpoint(self.id, container_address=HOST)
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.tmp_dir: str | None = None
         self._output: collections.deque[str] = collections.deque(maxlen=2000)
         self._stopped = threading.Event()

@@ -14,6 +14,7 @@ LocalStack's eager service loading (priority 100 > 0).
 import logging
 import os
 import threading
+from typing import Any
 
 from localstack.runtime import hooks
 
@@ -81,7 +82,9 @@ def imagepipe_bind_gateway_to_its_host() -> None:
         TCP6ServerEndpoint = endpoints.TCP6ServerEndpoint
 
         @staticmethod
-        def TCP4ServerEndpoint(reactor, port, *args, **kwargs):  # noqa: N802 - Twisted's name, replaced in place
+        def TCP4ServerEndpoint(  # noqa: N802 - Twisted's name, replaced in place
+            reactor: Any, port: int, *args: Any, **kwargs: Any
+        ) -> Any:
             kwargs.setdefault("interface", hosts.get(port, ""))
             return endpoints.TCP4ServerEndpoint(reactor, port, *args, **kwargs)
 

@@ -36,6 +36,13 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# typing.TYPE_CHECKING without importing typing at run time: the names below are for the type checker
+# only (annotations are not evaluated at run time).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import FrameType
+    from typing import IO, Any
+
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 POLL_SECONDS = 0.02
 MARKER_WAIT_SECONDS = 5.0
@@ -79,7 +86,7 @@ def exit_description(returncode: int | None) -> str:
     if returncode is None:
         return "unknown"
     if returncode < 0:
-        names = {
+        names: dict[int, str] = {
             signal.SIGKILL: "killed",
             signal.SIGSEGV: "segmentation fault",
             signal.SIGABRT: "aborted",
@@ -114,14 +121,14 @@ class WorkerProcess:
         os.close(request_read)
         os.close(result_write)
         self.requests = os.fdopen(request_write, "wb", buffering=0)
-        self.results: queue.Queue[dict | None] = queue.Queue()
+        self.results: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._cond = threading.Condition()
         self._pending: list[tuple[float, str]] = []
         self._segments: dict[str, list[tuple[float, str]]] = {}
         self._eof = False
         self.peak_rss = 0
         self.init_done = False
-        self.init_error: dict | None = None  # the handler could not be loaded (AWS's error shape)
+        self.init_error: dict[str, Any] | None = None  # the handler could not be loaded (AWS's error shape)
         self.init_failure: str | None = None  # the worker died during init: timeout, memory, exit
         self.init_exit = ""
         self.init_ms: float | None = None
@@ -155,7 +162,7 @@ class WorkerProcess:
             self._eof = True
             self._cond.notify_all()
 
-    def _read_results(self, stream) -> None:
+    def _read_results(self, stream: IO[bytes]) -> None:
         for line in stream:
             try:
                 self.results.put(json.loads(line))
@@ -188,7 +195,7 @@ class WorkerProcess:
             self._pending = []
             return lines
 
-    def send(self, message: dict) -> None:
+    def send(self, message: dict[str, Any]) -> None:
         self.requests.write(json.dumps(message).encode() + b"\n")
 
     def sample_memory(self) -> int:
@@ -232,7 +239,7 @@ class Supervisor:
         self.task_root = self.env.get("LAMBDA_TASK_ROOT") or os.getcwd()
         self.worker_env = {k: v for k, v in self.env.items() if not k.startswith(HARNESS_ENV_PREFIXES)}
         self.python = sys.executable
-        self.invocations: queue.Queue[dict | None] = queue.Queue()
+        self.invocations: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.worker: WorkerProcess | None = None
         self.server: ThreadingHTTPServer | None = None
 
@@ -263,7 +270,7 @@ class Supervisor:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
@@ -298,7 +305,7 @@ class Supervisor:
                 time.sleep(0.1 * (attempt + 1))
 
     # the worker
-    def wait(self, worker: WorkerProcess, deadline: float | None) -> tuple[str, dict | None]:
+    def wait(self, worker: WorkerProcess, deadline: float | None) -> tuple[str, dict[str, Any] | None]:
         """The worker's next message, or why there is none: timeout, memory, exit."""
         limit = self.memory_mb * 1024 * 1024
         while True:
@@ -320,7 +327,7 @@ class Supervisor:
             worker.sample_memory()
             return Outcome.MESSAGE, message
 
-    def exit_error(self, request_id: str, description: str) -> dict:
+    def exit_error(self, request_id: str, description: str) -> dict[str, Any]:
         return {
             "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {description}",
             "errorType": "Runtime.ExitError",
@@ -361,7 +368,7 @@ class Supervisor:
                     ).encode(),
                 )
 
-    def invoke(self, request: dict) -> None:
+    def invoke(self, request: dict[str, Any]) -> None:
         request_id = request["invoke-id"]
         started = time.monotonic()
         started_wall = time.time()
@@ -440,7 +447,16 @@ class Supervisor:
             _log(f"could not start a worker: {error}")
             self.worker = None
 
-    def finish_timeout(self, request_id, started, started_wall, preamble, lines, worker, init_ms) -> None:
+    def finish_timeout(
+        self,
+        request_id: str,
+        started: float,
+        started_wall: float,
+        preamble: list[tuple[float, str]],
+        lines: list[tuple[float, str]],
+        worker: WorkerProcess,
+        init_ms: float | None,
+    ) -> None:
         now = time.time()
         message = f"{_iso(now)} {request_id} Task timed out after {self.timeout:.2f} seconds"
         lines = [*lines, (now, message)]
@@ -466,7 +482,7 @@ class Supervisor:
         worker: WorkerProcess,
         init_ms: float | None,
         body: bytes | None = None,
-        error: dict | None = None,
+        error: dict[str, Any] | None = None,
         status: str | None = None,
     ) -> None:
         duration_ms = (time.monotonic() - started) * 1000
@@ -529,7 +545,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     supervisor = Supervisor(args.port, args.log_file)
 
-    def terminate(signum, frame) -> None:
+    def terminate(signum: int, frame: FrameType | None) -> None:
         supervisor.shutdown()
         os._exit(0)
 

@@ -23,6 +23,16 @@ import sys
 import time
 import traceback
 
+# typing.TYPE_CHECKING without importing typing when the worker starts: the names below are for the
+# type checker only (annotations are not evaluated at run time).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+    from typing import Any
+
+    Handler = Callable[[Any, "LambdaContext"], Any]
+
 HARNESS_ENV_PREFIXES = ("IMAGEPIPE_RUNTIME_",)
 MARKER_START = b"\x1e"
 
@@ -52,7 +62,9 @@ class LambdaContext:
     """What AWS's Python runtime passes as `context` (awslambdaric's LambdaContext: the function's
     settings come from the environment, so memory_limit_in_mb is a string there too)."""
 
-    def __init__(self, request_id: str, invoked_function_arn: str, deadline_ms: int, client_context=None):
+    def __init__(
+        self, request_id: str, invoked_function_arn: str, deadline_ms: int, client_context: object | None = None
+    ) -> None:
         self.aws_request_id = request_id
         self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
@@ -69,7 +81,7 @@ class LambdaContext:
         remaining = self._epoch_deadline_time_in_ms - int(time.time() * 1000)
         return remaining if remaining > 0 else 0
 
-    def log(self, msg) -> None:
+    def log(self, msg: object) -> None:
         sys.stdout.write(str(msg))
         sys.stdout.flush()
 
@@ -93,13 +105,12 @@ class _RequestIdFilter(logging.Filter):
 def _setup_logging() -> None:
     """The root logger AWS's Python runtime sets up: `[LEVEL]\\t<time>Z\\t<request id>\\t<message>`."""
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        logging.Formatter(
-            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
-            "%Y-%m-%dT%H:%M:%S",
-        )
+    formatter = logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+        "%Y-%m-%dT%H:%M:%S",
     )
-    handler.formatter.converter = time.gmtime
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
     handler.addFilter(_RequestIdFilter())
     root = logging.getLogger()
     root.addHandler(handler)
@@ -114,15 +125,17 @@ class InitFault(Exception):
         self.stack = stack or []
 
 
-def _error(error_type: str, message: str, stack: list[str] | None = None, request_id: str | None = None) -> dict:
-    error = {"errorMessage": message, "errorType": error_type}
+def _error(
+    error_type: str, message: str, stack: list[str] | None = None, request_id: str | None = None
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"errorMessage": message, "errorType": error_type}
     if request_id:
         error["requestId"] = request_id
     error["stackTrace"] = stack or []
     return error
 
 
-def _user_stack(tb) -> list[str]:
+def _user_stack(tb: TracebackType | None) -> list[str]:
     """The traceback's frames in the function's code (ours and importlib's left out)."""
     frames = [
         frame for frame in traceback.extract_tb(tb) if frame.filename != __file__ and "importlib" not in frame.filename
@@ -130,7 +143,7 @@ def _user_stack(tb) -> list[str]:
     return traceback.format_list(frames)
 
 
-def load_handler(handler: str):
+def load_handler(handler: str) -> Handler:
     """Import the handler as awslambdaric does; InitFault with AWS's error types on failure."""
     try:
         modname, fname = handler.rsplit(".", 1)
@@ -150,9 +163,10 @@ def load_handler(handler: str):
     except Exception as error:  # an exception raised while the module initialises
         raise InitFault(type(error).__name__, str(error), _user_stack(error.__traceback__)) from None
     try:
-        return getattr(module, fname)
+        function: Handler = getattr(module, fname)
     except AttributeError:
         raise InitFault("Runtime.HandlerNotFound", f"Handler '{fname}' missing on module '{modname}'") from None
+    return function
 
 
 class Worker:
@@ -165,10 +179,11 @@ class Worker:
         """Flush the function's output, then cut the stream: everything before belongs to `kind`."""
         for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
             with contextlib.suppress(Exception):
-                stream.flush()
+                if stream is not None:  # sys.__stdout__ and sys.__stderr__ can be None
+                    stream.flush()
         os.write(1, MARKER_START + self.nonce + b":" + kind.encode() + b":" + ident.encode() + MARKER_START + b"\n")
 
-    def send(self, message: dict) -> None:
+    def send(self, message: dict[str, Any]) -> None:
         self.results.write(json.dumps(message).encode() + b"\n")
 
     def run(self) -> None:
@@ -193,7 +208,7 @@ class Worker:
             request = json.loads(line)
             self.send(self.invoke(handler, request))
 
-    def invoke(self, handler, request: dict) -> dict:
+    def invoke(self, handler: Handler, request: dict[str, Any]) -> dict[str, Any]:
         request_id = request["invoke-id"]
         _RequestIdFilter.request_id = request_id
         if request.get("trace-id"):
@@ -201,7 +216,7 @@ class Worker:
         else:
             os.environ.pop("_X_AMZN_TRACE_ID", None)
         context = LambdaContext(request_id, request.get("invoked-function-arn", ""), int(request["deadline-ms"]))
-        result: dict
+        result: dict[str, Any]
         try:
             raw = request.get("payload") or "{}"
             try:
@@ -230,10 +245,10 @@ class Worker:
             stack = _user_stack(error.__traceback__)
             result = {"ok": False, "error": _error(type(error).__name__, str(error), stack, request_id)}
         if not result["ok"]:
-            error = result["error"]
-            text = f"[ERROR] {error['errorType']}: {error['errorMessage']}"
-            if error.get("stackTrace"):
-                text += "\nTraceback (most recent call last):\n" + "".join(error["stackTrace"]).rstrip("\n")
+            failure = result["error"]
+            text = f"[ERROR] {failure['errorType']}: {failure['errorMessage']}"
+            if failure.get("stackTrace"):
+                text += "\nTraceback (most recent call last):\n" + "".join(failure["stackTrace"]).rstrip("\n")
             print(text, flush=True)
         self.marker("end", request_id)
         result.update({"type": "result", "id": request_id})

@@ -26,7 +26,7 @@ from harness.aws import AwsTarget
 from harness.bench import SECTIONS, BenchError, run_bench
 from harness.demo import DemoFailed, run_demo
 from harness.deploy import DeployError, Project, destroy_stack, run_program
-from harness.deploy.state import StackState
+from harness.deployed.stack_state import StackState
 from harness.edge import process as edge
 from harness.web_demo import run_web_demo
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.aws import AwsTarget
-from harness.deploy.ports import LoopbackPorts
 from harness.deploy.provisioners import PROVISIONERS, Context
-from harness.deploy.state import StackState
+from harness.deployed.loopback_ports import LoopbackPorts
+from harness.deployed.stack_state import StackState
 
 
 def destroy_stack(target: AwsTarget, state_path: Path, progress: Callable[[str], None] = lambda _: None) -> int:

@@ -14,7 +14,7 @@ import pulumi
 
 from harness.deploy.inputs import DeployError, Inputs
 from harness.deploy.provisioners import PROVISIONERS, Context
-from harness.deploy.state import ResourceRecord, StackState
+from harness.deployed.stack_state import ResourceRecord, StackState
 
 
 class UnsupportedResource(DeployError):

@@ -21,9 +21,9 @@ from pulumi.runtime.sync_await import _sync_await
 from harness.aws import AwsTarget
 from harness.deploy.engine import Aborted, ReplayMocks
 from harness.deploy.inputs import DeployError
-from harness.deploy.ports import LoopbackPorts
 from harness.deploy.provisioners import Context
-from harness.deploy.state import StackState
+from harness.deployed.loopback_ports import LoopbackPorts
+from harness.deployed.stack_state import StackState
 
 
 @dataclass(frozen=True)

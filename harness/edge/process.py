@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.deploy.ports import bindable
+from harness.deployed.loopback_ports import bindable
 from harness.edge.stack import EdgeConfigError, load_stack
 from harness.emulator.paths import REPO_ROOT, Paths
 from harness.emulator.paths import layout as default_layout

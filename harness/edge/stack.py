@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.deploy.state import StackState
+from harness.deployed.stack_state import StackState
 from harness.edge.app import Site
 from harness.edge.model import (
     CACHE_POLICY_TYPE,

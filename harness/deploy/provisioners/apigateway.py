@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from harness.deploy.inputs import Inputs, UnsupportedInput
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
-from harness.deploy.state import ResourceRecord
+from harness.deployed.stack_state import ResourceRecord
 
 _ENDPOINT_TYPES = ("EDGE", "REGIONAL")  # PRIVATE needs VPC endpoints, which are not emulated here
 _PROXY_TYPES = ("AWS_PROXY", "HTTP_PROXY")  # the others need request and response mappings

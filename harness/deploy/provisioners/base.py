@@ -10,8 +10,8 @@ from typing import Any, ClassVar, TypeVar, cast
 from harness import polling
 from harness.aws import AwsTarget
 from harness.deploy.inputs import DeployError, Inputs
-from harness.deploy.ports import LoopbackPorts
-from harness.deploy.state import ResourceRecord
+from harness.deployed.loopback_ports import LoopbackPorts
+from harness.deployed.stack_state import ResourceRecord
 
 T = TypeVar("T")
 

@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from harness.deploy.inputs import DeployError, Inputs, UnsupportedInput
-from harness.deploy.ports import LOCAL_PORT_OUTPUT
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
-from harness.deploy.state import ResourceRecord
+from harness.deployed.loopback_ports import LOCAL_PORT_OUTPUT
+from harness.deployed.stack_state import ResourceRecord
 from harness.edge import model
 
 # Where the edge serves distributions: above the emulator's 4566 and LocalStack's 4510-4559.

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from harness.deploy.inputs import DeployError, Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name, wait_until
-from harness.deploy.state import ResourceRecord
+from harness.deployed.stack_state import ResourceRecord
 
 # How long an index may take to be built or dropped: AWS backfills a new index from every item of
 # the table (minutes for a large one); the emulators build it at once.

@@ -12,7 +12,7 @@ import pulumi
 
 from harness.deploy.inputs import DeployError, Inputs, UnsupportedInput
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name, wait_until
-from harness.deploy.state import ResourceRecord
+from harness.deployed.stack_state import ResourceRecord
 
 # What a mapping's optional setting goes back to when the program drops it (AWS's "none" values).
 _CLEARED: dict[str, Any] = {

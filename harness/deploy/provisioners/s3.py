@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.deploy.inputs import DeployError, Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
-from harness.deploy.state import ResourceRecord
+from harness.deployed.stack_state import ResourceRecord
 
 
 class Bucket(Provisioner):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.deploy.inputs import Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner
-from harness.deploy.state import ResourceRecord
+from harness.deployed.stack_state import ResourceRecord
 
 
 class EmailIdentity(Provisioner):

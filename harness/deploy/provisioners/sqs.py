@@ -6,7 +6,7 @@ import contextlib
 
 from harness.deploy.inputs import Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
-from harness.deploy.state import ResourceRecord
+from harness.deployed.stack_state import ResourceRecord
 
 # Pulumi input name → SQS attribute name, for the attributes applied as given.
 _ATTRIBUTES = {

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from harness.aws import AwsTarget
 from harness.deploy.inputs import DeployError, Inputs
 from harness.deploy.provisioners import PROVISIONERS, Context
-from harness.deploy.state import ResourceRecord
+from harness.deployed.stack_state import ResourceRecord
 from tests.replaying import write_project
 
 

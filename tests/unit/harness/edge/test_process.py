@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.deploy.state import StackState
+from harness.deployed.stack_state import StackState
 from harness.edge import process
 from harness.edge.stack import EdgeConfigError, load_stack, stack_of
 from harness.emulator.paths import Paths

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from harness.deploy.inputs import DeployError, Inputs, UnsupportedInput
-from harness.deploy.ports import LoopbackPorts
 from harness.deploy.provisioners import Context, cloudfront
-from harness.deploy.state import ResourceRecord, StackState
+from harness.deployed.loopback_ports import LoopbackPorts
+from harness.deployed.stack_state import ResourceRecord, StackState
 from harness.edge import model
 from tests.replaying import replay
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable
 from typing import Final
 
-from harness.deploy.state import StackState
+from harness.deployed.stack_state import StackState
 
 LOCAL_PORT_OUTPUT: Final = "localPort"
 

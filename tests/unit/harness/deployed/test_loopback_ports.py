@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
-from harness.deploy.ports import LoopbackPorts, PortsExhausted
-from harness.deploy.state import ResourceRecord, StackState
+from harness.deployed.loopback_ports import LoopbackPorts, PortsExhausted
+from harness.deployed.stack_state import ResourceRecord, StackState
 
 
 def _free_range(size: int) -> tuple[int, int]:

@@ -4,19 +4,13 @@ with the replay engine provisioning what it declares."""
 from __future__ import annotations
 
 import json
-import os
-import runpy
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import pulumi
 import yaml
-from pulumi.runtime.stack import Stack, run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from harness.aws import AwsTarget
 from harness.deploy.engine import Aborted, ReplayMocks
@@ -24,6 +18,7 @@ from harness.deploy.inputs import DeployError
 from harness.deploy.provisioners import Context
 from harness.deployed.loopback_ports import LoopbackPorts
 from harness.deployed.stack_state import StackState
+from harness.mocked_program import in_project, main_of, run_mocked
 
 
 @dataclass(frozen=True)
@@ -94,29 +89,15 @@ def run_program(
     context = Context(target, ports=LoopbackPorts.held_in(previous))
     mocks = ReplayMocks(context, previous, state, progress, skip_unchanged=session is not None)
 
-    pulumi.runtime.set_mocks(mocks, project=project.name, stack=stack, preview=False)
-    pulumi.runtime.set_all_config(config)
-    root = cast(Stack, pulumi.runtime.get_root_resource())  # set_mocks made it: the stack's root resource
-    sys.path.insert(0, str(project.root))
-    cwd = os.getcwd()
-    os.chdir(project.root)
-
-    def run_main() -> None:
-        runpy.run_path(str(project.root / "__main__.py"), run_name="__main__")
-
     try:
-        _sync_await(run_pulumi_func(run_main))
-        outputs = _sync_await(pulumi.Output.all(**root.outputs).future()) if root.outputs else {}
-        assert outputs is not None  # not a preview: every output is known (future() is None for unknowns only)
+        with in_project(project.root):
+            outputs = run_mocked(main_of(project.root), mocks, project=project.name, stack=stack, config=config)
     except Exception as error:
         if mocks.error is not None:
             _save_partial(state, previous, state_path)
             raise _as_deploy_error(mocks.error) from None
         _save_partial(state, previous, state_path)
         raise DeployError(f"the Pulumi program failed: {type(error).__name__}: {error}") from error
-    finally:
-        os.chdir(cwd)
-        sys.path.remove(str(project.root))
     if mocks.error is not None:
         _save_partial(state, previous, state_path)
         raise _as_deploy_error(mocks.error)

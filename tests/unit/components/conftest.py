@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import runpy
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,10 +10,9 @@ from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from harness.deploy import Project
+from harness.mocked_program import main_of, run_mocked
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -111,11 +109,10 @@ def run_program(
     properties `altered` as RecordingMocks says."""
     recorded = Recorded()
     mocks = RecordingMocks(recorded, altered)
-    pulumi.runtime.set_mocks(mocks, project="imagepipe", stack="local", preview=False, monitor=RecordingMonitor(mocks))
-    pulumi.runtime.set_all_config({**Project(ROOT).stack_config("local"), **(overrides or {})})
-    root = pulumi.runtime.get_root_resource()
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
-    recorded.outputs = _sync_await(pulumi.Output.all(**root.outputs).future())
+    config = {**Project(ROOT).stack_config("local"), **(overrides or {})}
+    recorded.outputs = run_mocked(
+        main_of(ROOT), mocks, project="imagepipe", stack="local", config=config, monitor=RecordingMonitor(mocks)
+    )
     return recorded
 
 

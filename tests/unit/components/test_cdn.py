@@ -14,8 +14,6 @@ import pulumi
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from components.cdn import (
     ALL_METHODS,
@@ -27,6 +25,7 @@ from components.cdn import (
     distribution_url,
 )
 from components.config import ConfigError, StackConfig
+from harness.mocked_program import run_mocked
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 CACHE_POLICY = "aws:cloudfront/cachePolicy:CachePolicy"
@@ -92,10 +91,7 @@ def declare(build: Callable[[], dict[str, pulumi.Output[Any]]]) -> Declared:
     """Run `build` as a Pulumi program under the mocks; the outputs it returns, resolved."""
     declared = Declared()
     mocks = CloudMocks(declared)
-    pulumi.runtime.set_mocks(mocks, project="imagepipe", stack="test", preview=False, monitor=CloudMonitor(mocks))
-    wanted: dict[str, pulumi.Output[Any]] = {}
-    _sync_await(run_pulumi_func(lambda: wanted.update(build())))
-    declared.outputs = _sync_await(pulumi.Output.all(**wanted).future()) if wanted else {}
+    declared.outputs = run_mocked(build, mocks, project="imagepipe", stack="test", monitor=CloudMonitor(mocks))
     return declared
 
 

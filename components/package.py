@@ -10,8 +10,8 @@ the handlers and the requirements of `handlers/requirements/<name>.txt` (every f
 The package carries its own AWS SDK (boto3 and botocore, pinned in handlers/requirements/stage.txt), and
 botocore's data only for the services the functions call (`handlers.contract.SDK_SERVICES`): making
 the first client reads the service's model and ruleset, and before that lists every service botocore
-knows and parses its 1.2 MB endpoint table. With the data of six services instead of 400+, the first
-S3 client is made in ~0.09 s instead of ~0.24 s on the benchmark's machine (`make bench`, coldstart).
+knows and parses its whole endpoint table. With the data of six services instead of 400+, the first
+client is made in well under half the time (docs/benchmarks.md, "Design figures").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every path of the API (`/` and `/{proxy+}`, any method) goes to the function through a Lambda proxy
 integration; the app does its own routing, authentication and CSRF checks (LocalStack does not run
-API Gateway authorizers, so one would go untested; DESIGN.md decision 7).
+API Gateway authorizers, so one would go untested).
 """
 
 from __future__ import annotations

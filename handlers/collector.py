@@ -1,12 +1,12 @@
 """Python's cyclic garbage collector during a function's cold start: paused, then told to leave
 what the init made alone.
 
-A function's init makes about 100 000 objects that live as long as its execution environment:
+A function's init makes some hundred thousand objects that live as long as its execution environment:
 modules, classes, functions, botocore's service models and clients, the web app. The collector,
 triggered by the count of allocations, passes over them again and again while they are being made
 (the web function's import alone ran one full pass and dozens of younger ones), and a full pass over
-them later costs 80 ms on the benchmark's machine, in the middle of some invocation. Yet the init
-leaves almost no garbage: about 700 unreachable objects of those 100 000.
+them later costs tens of milliseconds, in the middle of some invocation. Yet the init leaves
+almost no garbage (docs/benchmarks.md, "Design figures").
 
 So, in a Lambda execution environment (`AWS_LAMBDA_FUNCTION_NAME` set), importing `handlers` pauses
 the collector (:func:`pause`, called from `handlers/__init__.py`, before any other import of the

@@ -1,9 +1,8 @@
 """PNG encoding with Pillow's row filters and zlib-ng's deflate.
 
 Pillow's wheels deflate with the system's zlib (``libz.so.1``), several times slower than zlib-ng
-on the same data: the 1600 px logo of ``make bench`` took 140 ms to encode at level 6, of which the
-deflate was ~60 ms; zlib-ng deflates the same filtered rows at the same level in ~12 ms, for a file
-of about the same size (0.96-1.04x). So Pillow writes the PNG at ``compress_level=0`` (its filters
+on the same data, for a file of about the same size (docs/benchmarks.md, "Design figures"). So
+Pillow writes the PNG at ``compress_level=0`` (its filters
 chosen as at any level, the image data in deflate's stored blocks), and :class:`_Redeflated`
 inflates those blocks as they arrive and deflates them again with zlib-ng.
 

@@ -24,38 +24,35 @@ it against libvips and naive Pillow):
 
 - shrink-on-load makes a 12 MP JPEG a 3 MP decode; decoding once serves both variants, and the
   thumbnail is made from the optimized pixels (``reduce`` then a short filter);
-- BICUBIC, not LANCZOS, for the final resampling: Pillow's LANCZOS costs about 1.4× as much,
-  and the two differ by far less than JPEG's own error (PSNR > 50 dB between them on photos and
-  diagrams, where quality 82 is ~42 dB); BICUBIC is also what Pillow's ``thumbnail`` uses;
+- BICUBIC, not LANCZOS, for the final resampling: Pillow's LANCZOS costs more, and the two
+  differ by far less than JPEG's own error; BICUBIC is also what Pillow's ``thumbnail`` uses;
 - alpha is premultiplied here (:func:`_resize`), because Pillow, when it does so itself, skips
-  the ``reduce`` step: a 1600 px RGBA image went to 256 px through a LANCZOS filter ~38 source
-  pixels wide, 3 to 4 times the cost. The downscaled pixels stay premultiplied until the
-  thumbnail is made from them (unless an ICC profile has to convert them first): one conversion
-  of 1600 px fewer (8 to 14 ms), the thumbnail within 3 levels (mean 0.01) of one made from the
-  straight pixels. Transparency is found with the least alpha (a min/max pass over A, 3 ms for
-  4 MP) rather than A's histogram (6 ms);
+  the ``reduce`` step, and a 1600 px RGBA image then goes to 256 px through a filter dozens of
+  source pixels wide. The downscaled pixels stay premultiplied until the thumbnail is made from
+  them (unless an ICC profile has to convert them first): one conversion of the 1600 px image
+  fewer, the thumbnail within 3 levels of one made from the straight pixels. Transparency is
+  found with the least alpha (a min/max pass over A) rather than A's histogram, which is slower;
 - PNG goes through zlib-ng, both ways, since Pillow's wheels do not bundle zlib: they load the
   system's ``libz.so.1`` (1.2.13 on the bench machine, Amazon Linux's on Lambda), whose inflate
   and deflate are several times slower. To decode, Pillow reads the file through
   :func:`~handlers.imaging.structure.stored_png`: zlib-ng inflates the image data once (the very
   zlib calls of ingest's integrity check, so the same rejections) and Pillow's zlib only copies
-  stored blocks. Check and decode together went from 41 to 27 ms for the 3 MP PNG graphic and
-  from 65 to 40 ms for the 4 MP PNG with alpha (CPU time, medians). Pillow's decode alone does
+  stored blocks, which takes a third off check and decode together. Pillow's decode alone does
   not find what the check finds: it accepts a stream that ends before the last row, and it
   skips the CRC of the image data;
 - the enhancement is a few lookups and one 3×3 filter of one channel: the tone curve is
   measured on a subsample of the pixels, and sharpening runs on Y only, in the YCbCr the JPEG
   encoder would convert to anyway (its chroma worked out at the half resolution JPEG keeps);
 - encoding is kept as it was: progressive JPEG (libjpeg always optimizes the Huffman tables of
-  a progressive file, so ``optimize`` is free) costs ~25 ms more at 1600 px than an optimized
-  baseline file of about the same size, for a preview while it loads; PNG with Pillow's choice
+  a progressive file, so ``optimize`` is free) costs a little more than an optimized baseline
+  file of about the same size, for a preview while it loads; PNG with Pillow's choice
   of filter for each row and deflate level 6, but the deflating is zlib-ng's (:mod:`.png_writer`:
   Pillow writes stored blocks, zlib-ng deflates them again as they come). Same pixels and row
-  filters; files 0.96 to 1.04 times the size of Pillow's own level 6; the 1600 px encode of the
-  bench's logo 140 → 102 ms, of a photo cut-out 500 → 290 ms. Of what is left, Pillow's filter
-  selection is most (~85 ms for the logo) and zlib-ng's level 6 ~12 ms, so lower levels would
-  save little now (and levels 1 to 3 made files up to 2.8 times larger); Z_RLE, fast and a
-  little smaller for logos, makes a photo cut-out 3 times larger.
+  filters, files of about the size of Pillow's own level 6. Of what is left, Pillow's filter
+  selection is most, so lower levels would save little (and make files much larger); Z_RLE,
+  fast and a little smaller for logos, makes a photo cut-out much larger.
+
+The figures behind each choice: docs/benchmarks.md, "Design figures".
 """
 
 from __future__ import annotations

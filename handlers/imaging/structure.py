@@ -12,8 +12,8 @@ decoder allocates memory) and find truncation and damage cheaply:
   data itself is checked by a reduced-scale decode in :mod:`handlers.imaging.inspect`.
 
 The inflating uses zlib-ng (the ``zlib-ng`` package, the same deflate format) rather than
-CPython's zlib: on the benchmark's PNGs it inflates 14 to 20 times as fast (17 ms → 0.8 ms for a
-3 MP diagram, 30 ms → 2 ms for a 4 MP cut-out), and it ships wheels for every runtime and
+CPython's zlib: it inflates an order of magnitude faster (docs/benchmarks.md, "Design figures"),
+and it ships wheels for every runtime and
 architecture the stack offers. Ingest inflates and drops (:func:`check_png`); render, which
 decodes the pixels anyway, inflates once for both (:func:`stored_png`: the same zlib calls, so
 the same rejections, and the rows handed to Pillow in stored deflate blocks, which its own zlib,

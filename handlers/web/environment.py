@@ -41,7 +41,7 @@ def app_from_environment(settings: WebFunctionSettings | None = None) -> Flask:
         # Upload forms are signed by this client: s3v4, at the endpoint the function is given (AWS's,
         # or the emulator's through AWS_ENDPOINT_URL), so the form's URL is one its users reach. It
         # is made on first need (an upload, a deletion, the dashboard page), not here: the image
-        # list, sign-in and health then do not pay for it (57-72 ms of their first request here).
+        # list, sign-in and health then do not pay for it (handlers/web/services.py).
         s3_factory=s3_client,
     )
     if snap_starting():  # what init makes is in the snapshot, free to every restored copy

@@ -60,9 +60,9 @@ class Services:
     (the tests' moto-backed ones), or `s3_factory`, called on first need (`bucket_or_none()`) and at
     most once. The deployed app gives the factory: making an S3 client loads S3's service model and
     endpoint ruleset, botocore's largest, and only uploads, deletions and the dashboard page's policy
-    need it; the image list, sign-in and health do not, and made on first need it left their first
-    request here (the cold start bench) 57-72 ms sooner (`GET /api/images` 245 -> 188 ms, health
-    198 -> 126). Without a bucket or a client the upload and delete endpoints answer 503.
+    need it; the image list, sign-in and health do not, and made on first need it leaves their first
+    request sooner (docs/benchmarks.md, "Design figures"). Without a bucket or a client the upload
+    and delete endpoints answer 503.
     `max_upload_bytes` is the stack's `MAX_UPLOAD_BYTES`, the largest upload a presigned POST allows.
     """
 

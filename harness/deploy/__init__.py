@@ -1,6 +1,6 @@
 """The replay deployer: runs the Pulumi program against an AWS-compatible endpoint without the
-Pulumi CLI, provisioning every declared resource with boto3 (see the design notes, decision 2, and
-docs/emulator.md, "The emulator and the replay deployer")."""
+Pulumi CLI, provisioning every declared resource with boto3 (docs/emulator.md, "The emulator and
+the replay deployer")."""
 
 from harness.deploy.destroy import destroy_stack
 from harness.deploy.inputs import DeployError, UnsupportedInput

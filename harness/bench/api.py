@@ -24,165 +24,28 @@ Everything made is removed afterwards, also when a step fails.
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import os
 import secrets
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-import zipfile
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import requests
-from boto3.dynamodb.types import TypeSerializer
 
-from handlers.contract import AWAITING, PROCESSED, UPLOAD_PREFIX, VARIANTS, Env, ImagesTable, Record
-from handlers.pipeline.publishing import variant_prefix
-from handlers.pipeline.records import VariantRecord
-from handlers.pipeline.uploads import Upload
 from handlers.web.records_api import DEFAULT_LIMIT
 from handlers.web.users import UserStore
-from harness.aws import TEST_CREDENTIALS, AwsTarget
+from harness.aws import AwsTarget
 from harness.bench import BenchError
+from harness.bench.seeding import THREADS, seed_copy, seed_stack, seeded_records
+from harness.bench.served_app import app_environment, deployed_app, served_app
 from harness.bench.stats import median, percentile
-from harness.notice_tap import SubscribedQueue
-from harness.polling import TimedOut, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-BATCH = 25  # BatchWriteItem's most
-THREADS = 8  # writers at once: the emulator's gateway is the limit (8 write about 10 % faster than 4 here)
 TIMEOUT = 30  # seconds for one request (a cold web function starts within it)
-# What the pipeline records for a processed 2 MP JPEG (harness/bench/pipeline.py uploads the same size).
-SOURCE_SIZE, OPTIMIZED_SIZE, THUMBNAIL_SIZE = (1732, 1155), (1600, 1067), (256, 171)
-VARIANT_BYTES = {"optimized": 212_000, "thumbnail": 14_800}
-TAKEN_BEFORE_UPLOAD = timedelta(days=2, hours=3)  # the photo's date, from its EXIF (camera photos carry one)
-
-
-# -- the records ---------------------------------------------------------------------------------
-
-
-def timestamp_of(moment: datetime) -> str:
-    """A time as records store them (handlers.pipeline.records.timestamp)."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def seeded_record(owner: str, number: int, bucket: str, uploaded: datetime) -> dict[str, Any]:
-    """The record of `uploads/<owner>/bench-<number>.jpg`, uploaded at `uploaded` and processed, as
-    ingest (`RecordStore.record_upload`) and enhance (`Publisher.enhance`) write it."""
-    key = f"{UPLOAD_PREFIX}{owner}/bench-{number:05d}.jpg"
-    source_bytes = 640_000 + number % 997 * 131
-    upload = Upload(
-        bucket=bucket,
-        key=key,
-        sequencer=f"{number + 1:016X}",
-        event_time=timestamp_of(uploaded),
-        size=source_bytes,
-        etag=hashlib.md5(key.encode(), usedforsecurity=False).hexdigest(),
-    )
-    sizes = {"optimized": OPTIMIZED_SIZE, "thumbnail": THUMBNAIL_SIZE}
-    variants = {
-        name: VariantRecord(
-            key=f"{variant_prefix(name, upload.image_id)}{upload.version}.jpg",
-            bytes=VARIANT_BYTES[name],
-            width=sizes[name][0],
-            height=sizes[name][1],
-            content_type="image/jpeg",
-        )
-        for name in VARIANTS
-    }
-    created, processed = uploaded + timedelta(milliseconds=240), uploaded + timedelta(milliseconds=610)
-    return {
-        ImagesTable.KEY: upload.image_id,
-        "source_bucket": upload.bucket,
-        Record.SOURCE_KEY: upload.key,
-        "source_etag": upload.etag,
-        "source_size": upload.size,
-        "upload_order": upload.order,
-        "upload_version": upload.version,
-        ImagesTable.UPLOADED_AT: upload.event_time,
-        Record.FILE_NAME: key.rsplit("/", 1)[-1],
-        Record.STATUS: PROCESSED,
-        "created_at": timestamp_of(created),
-        "updated_at": timestamp_of(processed),
-        ImagesTable.OWNER: owner,
-        "format": "JPEG",
-        "content_type": "image/jpeg",
-        "source_width": SOURCE_SIZE[0],
-        "source_height": SOURCE_SIZE[1],
-        Record.PHOTOGRAPHER: owner,
-        Record.DATE: (uploaded - TAKEN_BEFORE_UPLOAD).strftime("%Y-%m-%dT%H:%M:%S"),  # as EXIF gives it
-        **{f"{name}_key": variant.key for name, variant in variants.items()},
-        "variants": {name: asdict(variant) for name, variant in variants.items()},
-        "processed_at": timestamp_of(processed),
-        Record.REVIEW_STATUS: AWAITING,
-    }
-
-
-def seeded_records(owner: str, count: int, bucket: str, newest: datetime) -> list[dict[str, Any]]:
-    """`count` records of `owner`, the last uploaded at `newest`, each a minute after the one before."""
-    first = newest - timedelta(minutes=count - 1)
-    return [seeded_record(owner, number, bucket, first + timedelta(minutes=number)) for number in range(count)]
-
-
-def batches(items: Sequence[Any], size: int = BATCH) -> list[list[Any]]:
-    return [list(items[start : start + size]) for start in range(0, len(items), size)]
-
-
-def write_batch(client: Any, table: str, requests_: list[dict[str, Any]], attempts: int = 8) -> None:
-    """One BatchWriteItem of `requests_`, sending again what DynamoDB left unprocessed."""
-    pending: dict[str, Any] = {table: requests_}
-    for attempt in range(attempts):
-        pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-        if not pending:
-            return
-        time.sleep(0.05 * 2**attempt)
-    raise BenchError(f"DynamoDB left {len(pending[table])} writes to {table} unprocessed after {attempts} tries")
-
-
-def put_records(client: Any, table: str, records: Sequence[dict[str, Any]], threads: int = THREADS) -> float:
-    """Write `records` with BatchWriteItem on `threads` threads; the seconds it took."""
-    serialize = TypeSerializer().serialize
-    puts = [{"PutRequest": {"Item": {k: serialize(v) for k, v in record.items()}}} for record in records]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(lambda batch: write_batch(client, table, batch), batches(puts)))
-    return time.perf_counter() - started
-
-
-def delete_records(client: Any, table: str, image_ids: Sequence[str], threads: int = THREADS) -> None:
-    deletes = [{"DeleteRequest": {"Key": {ImagesTable.KEY: {"S": image_id}}}} for image_id in image_ids]
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(lambda batch: write_batch(client, table, batch), batches(deletes)))
-
-
-def streamless_copy(description: dict[str, Any], name: str) -> dict[str, Any]:
-    """A CreateTable request for a table named `name` with the keys and indexes of the table
-    `description` (DescribeTable's `Table`) describes, on demand, without its stream."""
-    indexes = [
-        {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"], "Projection": index["Projection"]}
-        for index in description.get("GlobalSecondaryIndexes", [])
-    ]
-    request: dict[str, Any] = {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": description["KeySchema"],
-        "AttributeDefinitions": description["AttributeDefinitions"],
-    }
-    if indexes:
-        request["GlobalSecondaryIndexes"] = indexes
-    return request
 
 
 # -- the figures ---------------------------------------------------------------------------------
@@ -272,91 +135,6 @@ class Caller:
         if len(items) != expected:
             raise BenchError(f"{self.name}'s page held {len(items)} images, not {expected}")
         return elapsed
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def app_environment(
-    function_environment: dict[str, str], images_table: str, session_secret_arn: str, target: AwsTarget
-) -> dict[str, str]:
-    """The deployed web function's environment with the images table and the session key's secret
-    swapped (the stack's secret is the web role's to make its key in, and the IAM check's to watch
-    it do so), for the app run on this machine against the emulator."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        **function_environment,
-        Env.IMAGES_TABLE: images_table,
-        Env.SESSION_SECRET_ARN: session_secret_arn,
-        "AWS_ENDPOINT_URL": target.endpoint_url,
-        "AWS_REGION": target.region,
-        "AWS_DEFAULT_REGION": target.region,
-        "AWS_ACCESS_KEY_ID": TEST_CREDENTIALS["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": TEST_CREDENTIALS["aws_secret_access_key"],
-    }
-
-
-@dataclass(frozen=True)
-class DeployedApp:
-    """The deployed web function's code (unzipped) and environment."""
-
-    code: Path
-    environment: dict[str, str]
-
-
-def deployed_app(target: AwsTarget, function_name: str, cache: Path) -> DeployedApp:
-    """The code and environment the web function `function_name` runs with; the code is fetched
-    once per deployed version (its CodeSha256) into `cache`."""
-    function = target.client("lambda").get_function(FunctionName=function_name)
-    version = hashlib.sha256(function["Configuration"]["CodeSha256"].encode()).hexdigest()[:16]
-    folder = cache / f"{function_name}-{version}"
-    if not folder.exists():
-        answer = requests.get(function["Code"]["Location"], timeout=120)
-        if answer.status_code != 200:
-            raise BenchError(f"the code of {function_name} could not be fetched: {answer.status_code}")
-        partial = folder.with_suffix(".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
-            archive.extractall(partial)
-        partial.rename(folder)
-    return DeployedApp(folder, function["Configuration"]["Environment"]["Variables"])
-
-
-@contextmanager
-def served_app(code: Path, environment: dict[str, str]) -> Iterator[str]:
-    """gunicorn serving the web app of `code` (first on the path) from `environment`: one worker,
-    threads for keep-alive; its URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
-    command += ["--worker-class", "gthread", "--threads", "2", "handlers.web.environment:app_from_environment()"]
-    variables = {**environment, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"}
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=code, env=variables, stdout=subprocess.DEVNULL, stderr=log)
-        base = f"http://127.0.0.1:{port}"
-        try:
-
-            def answering() -> bool:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise BenchError(f"gunicorn serving the web app ended:\n{log.read().decode()[-2000:]}")
-                try:
-                    return requests.get(f"{base}/api/health", timeout=2).status_code == 200
-                except requests.ConnectionError:
-                    return False
-
-            wait_until(answering, timeout=30, what="gunicorn to serve the web app", error=BenchError)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 # -- the section ---------------------------------------------------------------------------------
@@ -477,60 +255,3 @@ def make_callers(users: UserStore, names: list[str], cleanup: ExitStack) -> dict
         cleanup.callback(users.remove, name)
         passwords[name] = password
     return passwords
-
-
-@dataclass
-class Notices:
-    """The notifications topic's notices for one owner, counted in a queue of our own."""
-
-    sqs: Any
-    queue_url: str
-
-    def count(self) -> int:
-        answer = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"])
-        return int(answer["Attributes"]["ApproximateNumberOfMessages"])
-
-    def wait(self, count: int, progress: Callable[[str], None], timeout: float = 90) -> None:
-        """Until `count` have arrived (at most `timeout` s: measuring then goes ahead, and says so)."""
-        try:
-            wait_until(lambda: self.count() >= count, timeout=timeout, interval=0.5)
-        except TimedOut:
-            progress(
-                f"api: notify announced {self.count()} of the {count} records within {timeout:g} s; measuring anyway"
-            )
-
-
-def seed_stack(
-    target: AwsTarget,
-    outputs: dict[str, Any],
-    records: list[dict[str, Any]],
-    cleanup: ExitStack,
-    progress: Callable[[str], None],
-) -> Notices:
-    """Write `records` (one owner's) into the stack's images table, removed when `cleanup` closes.
-    Each is an outcome notice for the notify function: the answer counts them as they are announced,
-    so that the timing can start once notify's work is done."""
-    owner = records[0][ImagesTable.OWNER]
-    tap = cleanup.enter_context(
-        SubscribedQueue(
-            target,
-            outputs["notifications_topic_arn"],
-            {"RawMessageDelivery": "true", "FilterPolicy": json.dumps({"owner": [owner]})},
-            name="bench-api",
-        )
-    )
-    dynamodb, table = target.client("dynamodb"), outputs["images_table"]
-    cleanup.callback(delete_records, dynamodb, table, [record[ImagesTable.KEY] for record in records])
-    seconds = put_records(dynamodb, table, records)
-    progress(f"api: {len(records)} records in the stack's images table in {seconds:.2f} s")
-    assert tap.queue_url is not None
-    return Notices(tap.sqs, tap.queue_url)
-
-
-def seed_copy(dynamodb: Any, source: str, name: str, records: list[dict[str, Any]], cleanup: ExitStack) -> float:
-    """A stream-less copy of table `source` named `name`, holding `records` (deleted when `cleanup`
-    closes); the seconds writing them took."""
-    dynamodb.create_table(**streamless_copy(dynamodb.describe_table(TableName=source)["Table"], name))
-    cleanup.callback(dynamodb.delete_table, TableName=name)
-    dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-    return put_records(dynamodb, name, records)

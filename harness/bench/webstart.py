@@ -26,7 +26,8 @@ from typing import Any
 from handlers.contract import Env, ImagesTable, UsersTable
 from handlers.web.users import UserStore
 from harness.aws import AwsTarget
-from harness.bench.api import free_port, put_records, seeded_records
+from harness.bench.seeding import put_records, seeded_records
+from harness.bench.served_app import free_port
 
 HANDLER = "handlers.api"
 USER, PASSWORD = "bench-photographer", "a bench password, long enough"

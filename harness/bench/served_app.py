@@ -1,0 +1,111 @@
+"""The deployed web function's code and environment served by gunicorn on a loopback port, as the
+3-tier option serves the app: the API bench measures it, and the e2e suite runs it with the web role's
+credentials for the IAM check."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from handlers.contract import Env
+from harness.aws import TEST_CREDENTIALS, AwsTarget
+from harness.bench import BenchError
+from harness.polling import wait_until
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def app_environment(
+    function_environment: dict[str, str], images_table: str, session_secret_arn: str, target: AwsTarget
+) -> dict[str, str]:
+    """The deployed web function's environment with the images table and the session key's secret
+    swapped (the stack's secret is the web role's to make its key in, and the IAM check's to watch
+    it do so), for the app run on this machine against the emulator."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        **function_environment,
+        Env.IMAGES_TABLE: images_table,
+        Env.SESSION_SECRET_ARN: session_secret_arn,
+        "AWS_ENDPOINT_URL": target.endpoint_url,
+        "AWS_REGION": target.region,
+        "AWS_DEFAULT_REGION": target.region,
+        "AWS_ACCESS_KEY_ID": TEST_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": TEST_CREDENTIALS["aws_secret_access_key"],
+    }
+
+
+@dataclass(frozen=True)
+class DeployedApp:
+    """The deployed web function's code (unzipped) and environment."""
+
+    code: Path
+    environment: dict[str, str]
+
+
+def deployed_app(target: AwsTarget, function_name: str, cache: Path) -> DeployedApp:
+    """The code and environment the web function `function_name` runs with; the code is fetched
+    once per deployed version (its CodeSha256) into `cache`."""
+    function = target.client("lambda").get_function(FunctionName=function_name)
+    version = hashlib.sha256(function["Configuration"]["CodeSha256"].encode()).hexdigest()[:16]
+    folder = cache / f"{function_name}-{version}"
+    if not folder.exists():
+        answer = requests.get(function["Code"]["Location"], timeout=120)
+        if answer.status_code != 200:
+            raise BenchError(f"the code of {function_name} could not be fetched: {answer.status_code}")
+        partial = folder.with_suffix(".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+            archive.extractall(partial)
+        partial.rename(folder)
+    return DeployedApp(folder, function["Configuration"]["Environment"]["Variables"])
+
+
+@contextmanager
+def served_app(code: Path, environment: dict[str, str]) -> Iterator[str]:
+    """gunicorn serving the web app of `code` (first on the path) from `environment`: one worker,
+    threads for keep-alive; its URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    command += ["--worker-class", "gthread", "--threads", "2", "handlers.web.environment:app_from_environment()"]
+    variables = {**environment, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"}
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=code, env=variables, stdout=subprocess.DEVNULL, stderr=log)
+        base = f"http://127.0.0.1:{port}"
+        try:
+
+            def answering() -> bool:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise BenchError(f"gunicorn serving the web app ended:\n{log.read().decode()[-2000:]}")
+                try:
+                    return requests.get(f"{base}/api/health", timeout=2).status_code == 200
+                except requests.ConnectionError:
+                    return False
+
+            wait_until(answering, timeout=30, what="gunicorn to serve the web app", error=BenchError)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -9,7 +9,6 @@ import io
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -21,6 +20,7 @@ from pathlib import Path
 import requests
 
 from handlers.contract import Env
+from harness import background
 from harness.aws import TEST_CREDENTIALS, AwsTarget
 from harness.bench import BenchError
 from harness.polling import wait_until
@@ -86,15 +86,15 @@ def served_app(code: Path, environment: dict[str, str]) -> Iterator[str]:
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
     command += ["--worker-class", "gthread", "--threads", "2", "handlers.web.environment:app_from_environment()"]
     variables = {**environment, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"}
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=code, env=variables, stdout=subprocess.DEVNULL, stderr=log)
+    with tempfile.TemporaryDirectory(prefix="imagepipe-app-") as folder:
+        log = Path(folder) / "gunicorn.log"
+        process = background.launch(command, log=log, cwd=code, env=variables)
         base = f"http://127.0.0.1:{port}"
         try:
 
             def answering() -> bool:
                 if process.poll() is not None:
-                    log.seek(0)
-                    raise BenchError(f"gunicorn serving the web app ended:\n{log.read().decode()[-2000:]}")
+                    raise BenchError(f"gunicorn serving the web app ended:\n{background.log_tail(log)}")
                 try:
                     return requests.get(f"{base}/api/health", timeout=2).status_code == 200
                 except requests.ConnectionError:
@@ -103,9 +103,4 @@ def served_app(code: Path, environment: dict[str, str]) -> Iterator[str]:
             wait_until(answering, timeout=30, what="gunicorn to serve the web app", error=BenchError)
             yield base
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            background.stop(process.pid, grace=10, family=True)  # its worker too

@@ -11,18 +11,15 @@ The state folder holds `edge.json` (pid, ports, deploy state, the emulator sessi
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import socket
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness import background
 from harness.deployed.loopback_ports import bindable
 from harness.edge.stack import EdgeConfigError, load_stack
 from harness.emulator.paths import REPO_ROOT, Paths
@@ -32,7 +29,6 @@ from harness.polling import TimedOut, wait_until
 START_TIMEOUT = 20.0
 STOP_GRACE = 5.0
 _MODULE = "harness.edge"
-_children: dict[int, subprocess.Popen[bytes]] = {}  # started here: waited for, so no zombie looks alive
 
 
 class EdgeError(RuntimeError):
@@ -71,7 +67,7 @@ def running(layout: Paths | None = None) -> RunningEdge | None:
         edge = RunningEdge(**{**data, "ports": tuple(data["ports"])})
     except (OSError, ValueError, TypeError):
         return None
-    return edge if _alive(edge.pid) and _is_edge(edge.pid) else None
+    return edge if background.alive(edge.pid) and background.runs_module(edge.pid, _MODULE) else None
 
 
 def serve(
@@ -97,16 +93,10 @@ def serve(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         log.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} serving {state_path}\n".encode())
-        log.flush()
-        process = subprocess.Popen(
-            [sys.executable, "-m", _MODULE, "--state", str(state_path)],
-            cwd=str(REPO_ROOT),  # `-m` finds the harness from here
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # outlives `harness up`; `harness down` stops it
-        )
-    _children[process.pid] = process
+    # `-m` finds the harness from the repository; outlives `harness up`, `harness down` stops it.
+    process = background.launch(
+        [sys.executable, "-m", _MODULE, "--state", str(state_path)], log=log_path, cwd=REPO_ROOT
+    )
     edge = RunningEdge(
         pid=process.pid,
         ports=stack.ports,
@@ -120,9 +110,8 @@ def serve(
     def ready() -> bool:
         if process.poll() is not None:
             state_file(layout).unlink(missing_ok=True)
-            raise EdgeError(
-                f"the CDN edge exited at start (exit {process.returncode}); the end of {log_path}:\n{_tail(log_path)}"
-            )
+            tail = background.log_tail(log_path, 20)
+            raise EdgeError(f"the CDN edge exited at start (exit {process.returncode}); the end of {log_path}:\n{tail}")
         return all(_answers(port) for port in stack.ports)
 
     try:
@@ -149,47 +138,11 @@ def stop(layout: Paths | None = None) -> bool:
     state_file(layout).unlink(missing_ok=True)
     if edge is None:
         return False
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(edge.pid, signal.SIGTERM)
-    with contextlib.suppress(TimedOut):
-        wait_until(lambda: not _alive(edge.pid), timeout=STOP_GRACE, interval=0.05)
-    if _alive(edge.pid):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(edge.pid, signal.SIGKILL)
-    child = _children.pop(edge.pid, None)
-    if child is not None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            child.wait(timeout=5)
+    background.stop(edge.pid, STOP_GRACE)
     return True
-
-
-def _alive(pid: int) -> bool:
-    child = _children.get(pid)
-    if child is not None:
-        return child.poll() is None
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
-
-
-def _is_edge(pid: int) -> bool:
-    try:
-        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return _MODULE.encode() in arguments
 
 
 def _answers(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
         return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join("    " + line for line in path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "    (no log)"

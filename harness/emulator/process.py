@@ -14,8 +14,6 @@ import fcntl
 import json
 import os
 import shutil
-import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
+from harness import background
 from harness.polling import TimedOut, wait_until
 
 from .install import Progress, _print_progress, ensure_installed
@@ -61,7 +60,6 @@ START_TIMEOUT = 90.0
 STOP_GRACE = 15.0
 _MAIN_MODULE = "localstack.runtime.main"
 # Processes this Python process started: waited for in stop(), so no zombie is taken for alive.
-_children: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass
@@ -116,59 +114,6 @@ def _services_ready(report: dict[str, Any] | None, services: tuple[str, ...] = S
 
 
 # processes ----------------------------------------------------------------------------------------
-def _proc_stat(pid: int) -> list[str] | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # comm may contain spaces: split after the closing parenthesis
-    head, _, tail = raw.rpartition(")")
-    return [head.split(" (", 1)[0], head.split(" (", 1)[-1], *tail.split()]
-
-
-def _alive(pid: int) -> bool:
-    child = _children.get(pid)
-    if child is not None:
-        return child.poll() is None
-    stat = _proc_stat(pid)
-    return stat is not None and stat[2] not in ("Z", "X")
-
-
-def _is_emulator_process(pid: int) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return _MAIN_MODULE.encode() in cmdline
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        stat = _proc_stat(int(entry.name))
-        if stat is None:
-            continue
-        children.setdefault(int(stat[3]), []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _signal(pid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, sig)
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
 # state file ---------------------------------------------------------------------------------------
 def _read_state(layout: Paths, port: int) -> dict[str, Any] | None:
     try:
@@ -194,7 +139,7 @@ def running(port: int = DEFAULT_PORT, *, layout: Paths | None = None) -> Emulato
     if not state:
         return None
     pid = int(state.get("pid") or 0)
-    if not pid or not _alive(pid) or not _is_emulator_process(pid):
+    if not pid or not background.alive(pid) or not background.runs_module(pid, _MAIN_MODULE):
         layout.state_file(port).unlink(missing_ok=True)  # stale: the process is gone
         return None
     if health(state["endpoint_url"], timeout=3) is None:
@@ -235,14 +180,6 @@ def attach(endpoint_url: str, *, region: str = DEFAULT_REGION, timeout: float = 
 
     wait_until(answers, timeout=timeout, interval=0.5, error=nothing_answers)
     return emulator
-
-
-def _log_tail(path: Path, lines: int = 30) -> str:
-    try:
-        text = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "    (no log)"
-    return "\n".join("    " + line for line in text[-lines:])
 
 
 def _display(path: Path) -> str:
@@ -334,7 +271,11 @@ def _start_locked(port: int, progress: Progress, layout: Paths) -> Emulator:
     if existing is not None:
         return existing
     state = _read_state(layout, port)
-    if state and _alive(int(state.get("pid") or 0)) and _is_emulator_process(int(state["pid"])):
+    if (
+        state
+        and background.alive(int(state.get("pid") or 0))
+        and background.runs_module(int(state["pid"]), _MAIN_MODULE)
+    ):
         progress(f"an earlier emulator on port {port} does not answer; stopping it…")
         stop(port, layout=layout)
 
@@ -359,17 +300,8 @@ def _start_locked(port: int, progress: Progress, layout: Paths) -> Emulator:
     endpoint_url = f"http://127.0.0.1:{port}"
     progress(f"starting the emulator (LocalStack) on {endpoint_url}…")
     started = time.monotonic()
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [str(layout.localstack_python), "-m", _MAIN_MODULE],
-            env=env,
-            cwd=str(tmp),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # survives the command that started it; stop() ends its group
-        )
-    _children[process.pid] = process
+    # In a session of its own: it survives the command that started it, and stop() ends its group.
+    process = background.launch([str(layout.localstack_python), "-m", _MAIN_MODULE], log=log_path, cwd=tmp, env=env)
     state = {
         "pid": process.pid,
         "port": port,
@@ -389,7 +321,7 @@ def _start_locked(port: int, progress: Progress, layout: Paths) -> Emulator:
             layout.state_file(port).unlink(missing_ok=True)
             raise EmulatorError(
                 f"The emulator exited during start (exit {process.returncode}). "
-                f"The end of {_display(log_path)}:\n{_log_tail(log_path)}"
+                f"The end of {_display(log_path)}:\n{background.log_tail(log_path)}"
             )
         return False
 
@@ -399,7 +331,7 @@ def _start_locked(port: int, progress: Progress, layout: Paths) -> Emulator:
         stop(port, layout=layout)
         raise EmulatorError(
             f"The emulator did not become healthy within {START_TIMEOUT:.0f} s. "
-            f"The end of {_display(log_path)}:\n{_log_tail(log_path)}"
+            f"The end of {_display(log_path)}:\n{background.log_tail(log_path)}"
         ) from None
     healthy = time.monotonic() - started
 
@@ -410,7 +342,7 @@ def _start_locked(port: int, progress: Progress, layout: Paths) -> Emulator:
         stop(port, layout=layout)
         raise EmulatorError(
             f"The emulator started but DynamoDB does not answer ({error}). "
-            f"The end of {_display(log_path)}:\n{_log_tail(log_path)}"
+            f"The end of {_display(log_path)}:\n{background.log_tail(log_path)}"
         ) from None
     progress(
         f"emulator ready on {endpoint_url} (healthy in {healthy:.1f} s, DynamoDB in "
@@ -430,24 +362,10 @@ def stop(port: int = DEFAULT_PORT, *, grace: float = STOP_GRACE, layout: Paths |
         return False
     pid = int(state.get("pid") or 0)
     stopped = False
-    if pid and _alive(pid) and _is_emulator_process(pid):
-        family = _descendants(pid)
-        _signal(pid, signal.SIGTERM)  # LocalStack shuts its services, DynamoDB and Lambdas down
-        with contextlib.suppress(TimedOut):
-            wait_until(lambda: not _alive(pid), timeout=grace, interval=0.05)
-        if _alive(pid):
-            _signal_group(pid, signal.SIGKILL)
-            _signal(pid, signal.SIGKILL)
-        family += [p for p in _descendants(pid) if p not in family]
-        child = _children.pop(pid, None)
-        if child is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.wait(timeout=5)
-        # whatever it started and left behind (Lambda runtimes live in their own sessions)
-        for orphan in family:
-            if _alive(orphan):
-                _signal_group(orphan, signal.SIGKILL)
-                _signal(orphan, signal.SIGKILL)
+    if pid and background.alive(pid) and background.runs_module(pid, _MAIN_MODULE):
+        # SIGTERM: LocalStack shuts its services, DynamoDB and Lambdas down; then whatever it started
+        # and left behind (Lambda runtimes live in their own sessions).
+        background.stop(pid, grace, family=True)
         stopped = True
     state_file.unlink(missing_ok=True)
     tmp = layout.instance_tmp(port)

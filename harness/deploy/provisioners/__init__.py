@@ -5,6 +5,7 @@ from __future__ import annotations
 from harness.deploy.provisioners import (
     apigateway,
     cloudfront,
+    cloudfront_policies,
     cloudwatch,
     dynamodb,
     iam,
@@ -49,9 +50,9 @@ PROVISIONERS: dict[str, Provisioner] = {
         apigateway.Integration(),
         apigateway.Deployment(),
         apigateway.Stage(),
-        cloudfront.OriginAccessControl(),
-        cloudfront.CachePolicy(),
-        cloudfront.OriginRequestPolicy(),
+        cloudfront_policies.OriginAccessControl(),
+        cloudfront_policies.CachePolicy(),
+        cloudfront_policies.OriginRequestPolicy(),
         cloudfront.Distribution(),
     )
 }

@@ -1,4 +1,4 @@
-"""CloudFront: distributions, cache policies, origin request policies and origin access controls.
+"""CloudFront's distributions (their policies and origin access controls: cloudfront_policies.py).
 
 LocalStack community has no CloudFront, so nothing is created in the emulator: each resource is
 recorded in the deploy state, with the outputs CloudFront gives it (ids, ARNs, ETags, `Deployed`)
@@ -13,15 +13,13 @@ configuration CloudFront itself refuses (e.g. a cache key on a policy that disab
 from __future__ import annotations
 
 import re
-import secrets
-import string
 import uuid
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from harness.deploy.inputs import DeployError, Inputs, UnsupportedInput
-from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
+from harness.deploy.provisioners.base import Applied, Context, Provisioner
+from harness.deploy.provisioners.cloudfront_policies import cloudfront_id, only
 from harness.deployed.loopback_ports import LOCAL_PORT_OUTPUT
 from harness.deployed.stack_state import ResourceRecord
 from harness.edge import model
@@ -30,167 +28,11 @@ from harness.edge import model
 EDGE_PORTS: Final = (4580, 4629)
 EDGE_HOST: Final = "127.0.0.1"
 HOSTED_ZONE_ID: Final = "Z2FDTNDATAQYW2"  # CloudFront's zone, for alias records
-DEFAULT_TTLS: Final = (0, 86_400, 31_536_000)  # min, default, max: CloudFront's defaults
-_ID_ALPHABET: Final = string.ascii_uppercase + string.digits
 # <bucket>.s3.amazonaws.com, <bucket>.s3.<region>.amazonaws.com, <bucket>.s3-<region>.amazonaws.com
 _S3_DOMAIN: Final = re.compile(
     r"^(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\.s3(?:[.-](?P<region>(?!website)[a-z]{2}(?:-[a-z]+)+-\d))?"
     r"\.amazonaws\.com$"
 )
-# Headers the edge can add as CloudFront does when an origin request policy names them.
-EDGE_CLOUDFRONT_HEADERS: Final = ("CloudFront-Viewer-Address", "CloudFront-Forwarded-Proto")
-# Headers CloudFront refuses in a policy: Accept-Encoding is the cache policy's gzip/brotli settings;
-# Authorization must be in the cache key (a cache policy), never only forwarded.
-_NOT_IN_A_CACHE_POLICY: Final = ("accept-encoding",)
-_NOT_IN_A_REQUEST_POLICY: Final = ("accept-encoding", "authorization")
-
-
-class OriginAccessControl(Provisioner):
-    """An origin access control for S3 origins, signing every request with SigV4."""
-
-    type_token = model.ORIGIN_ACCESS_CONTROL_TYPE
-
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
-        control_name = physical_name(inputs, name, previous)
-        description = inputs.take("description", "")
-        origin_type = _only(inputs, "originAccessControlOriginType", ("s3",))
-        signing_behavior = _only(inputs, "signingBehavior", ("always",))
-        signing_protocol = _only(inputs, "signingProtocol", ("sigv4",))
-        inputs.check_all_taken()
-        control_id = previous.id if previous is not None else _cloudfront_id()
-        edge = model.OriginAccessControl(control_id, control_name, origin_type, signing_behavior, signing_protocol)
-        return Applied(
-            control_id,
-            {
-                "name": control_name,
-                "description": description,
-                "originAccessControlOriginType": origin_type,
-                "signingBehavior": signing_behavior,
-                "signingProtocol": signing_protocol,
-                "arn": f"arn:aws:cloudfront::{ctx.account}:origin-access-control/{control_id}",
-                "etag": _cloudfront_id(),
-                "edge": edge.to_json(),
-            },
-        )
-
-    def delete(self, ctx: Context, record: ResourceRecord) -> None:
-        """Nothing exists outside the deploy state: forgetting the record deletes it."""
-
-
-class CachePolicy(Provisioner):
-    """A cache policy: the cache key (cookies, headers, query strings, accepted encodings) and TTLs."""
-
-    type_token = model.CACHE_POLICY_TYPE
-
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
-        policy_name = physical_name(inputs, name, previous, max_length=128)
-        comment = inputs.take("comment", "")
-        min_ttl = inputs.take("minTtl", DEFAULT_TTLS[0])
-        default_ttl = inputs.take("defaultTtl", DEFAULT_TTLS[1])
-        max_ttl = inputs.take("maxTtl", DEFAULT_TTLS[2])
-        key = inputs.sub("parametersInCacheKeyAndForwardedToOrigin")
-        if key is None:
-            raise DeployError(f"{inputs.where}: input 'parametersInCacheKeyAndForwardedToOrigin' is required")
-        cookies = _selection(
-            key.sub("cookiesConfig"), key, "cookiesConfig", "cookie", ("none", "whitelist", "allExcept", "all")
-        )
-        headers = _selection(key.sub("headersConfig"), key, "headersConfig", "header", ("none", "whitelist"))
-        query_strings = _selection(
-            key.sub("queryStringsConfig"),
-            key,
-            "queryStringsConfig",
-            "queryString",
-            ("none", "whitelist", "allExcept", "all"),
-        )
-        gzip = bool(key.take("enableAcceptEncodingGzip", False))
-        brotli = bool(key.take("enableAcceptEncodingBrotli", False))
-        inputs.check_all_taken()
-        where = inputs.where
-        if not 0 <= min_ttl <= default_ttl <= max_ttl:
-            raise DeployError(
-                f"{where}: CloudFront refuses TTLs that are not 0 <= minTtl <= defaultTtl <= maxTtl "
-                f"({min_ttl}, {default_ttl}, {max_ttl})"
-            )
-        if max_ttl == 0 and (gzip or brotli or any(s.behavior != "none" for s in (cookies, headers, query_strings))):
-            raise DeployError(
-                f"{where}: CloudFront refuses a cache key (cookies, headers, query strings, accepted encodings) "
-                "on a policy that disables caching (maxTtl 0)"
-            )
-        _refuse_headers(where, headers.items, _NOT_IN_A_CACHE_POLICY, "a cache policy")
-        policy_id = previous.id if previous is not None else str(uuid.uuid4())
-        edge = model.CachePolicy(
-            policy_id, policy_name, min_ttl, default_ttl, max_ttl, headers, cookies, query_strings, gzip, brotli
-        )
-        return Applied(
-            policy_id,
-            {
-                "name": policy_name,
-                "comment": comment,
-                "minTtl": min_ttl,
-                "defaultTtl": default_ttl,
-                "maxTtl": max_ttl,
-                "arn": f"arn:aws:cloudfront::{ctx.account}:cache-policy/{policy_id}",
-                "etag": _cloudfront_id(),
-                "edge": edge.to_json(),
-            },
-        )
-
-    def delete(self, ctx: Context, record: ResourceRecord) -> None:
-        """Nothing exists outside the deploy state: forgetting the record deletes it."""
-
-
-class OriginRequestPolicy(Provisioner):
-    """An origin request policy: what is forwarded to the origin besides the cache key."""
-
-    type_token = model.ORIGIN_REQUEST_POLICY_TYPE
-
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
-        policy_name = physical_name(inputs, name, previous, max_length=128)
-        comment = inputs.take("comment", "")
-        cookies = _selection(
-            inputs.sub("cookiesConfig"), inputs, "cookiesConfig", "cookie", ("none", "whitelist", "allExcept", "all")
-        )
-        headers = _selection(
-            inputs.sub("headersConfig"),
-            inputs,
-            "headersConfig",
-            "header",
-            ("none", "whitelist", "allViewer", "allViewerAndWhitelistCloudFront", "allExcept"),
-        )
-        query_strings = _selection(
-            inputs.sub("queryStringsConfig"),
-            inputs,
-            "queryStringsConfig",
-            "queryString",
-            ("none", "whitelist", "allExcept", "all"),
-        )
-        inputs.check_all_taken()
-        _refuse_headers(inputs.where, headers.items, _NOT_IN_A_REQUEST_POLICY, "an origin request policy")
-        unknown = [
-            h
-            for h in headers.items
-            if h.lower().startswith("cloudfront-") and h.lower() not in {e.lower() for e in EDGE_CLOUDFRONT_HEADERS}
-        ]
-        if unknown and headers.behavior != "allExcept":
-            raise UnsupportedInput(
-                f"{inputs.where}: input 'headersConfig.headers.items' names {', '.join(unknown)}, which the edge does "
-                f"not add (only {', '.join(EDGE_CLOUDFRONT_HEADERS)})"
-            )
-        policy_id = previous.id if previous is not None else str(uuid.uuid4())
-        edge = model.OriginRequestPolicy(policy_id, policy_name, headers, cookies, query_strings)
-        return Applied(
-            policy_id,
-            {
-                "name": policy_name,
-                "comment": comment,
-                "arn": f"arn:aws:cloudfront::{ctx.account}:origin-request-policy/{policy_id}",
-                "etag": _cloudfront_id(),
-                "edge": edge.to_json(),
-            },
-        )
-
-    def delete(self, ctx: Context, record: ResourceRecord) -> None:
-        """Nothing exists outside the deploy state: forgetting the record deletes it."""
 
 
 class Distribution(Provisioner):
@@ -207,8 +49,8 @@ class Distribution(Provisioner):
             "comment": inputs.take("comment", ""),
             "isIpv6Enabled": bool(inputs.take("isIpv6Enabled", False)),
             # The edge answers HTTP/1.1 whatever the viewer protocol declared (a recorded setting).
-            "httpVersion": _only(inputs, "httpVersion", ("http1.1", "http2", "http2and3", "http3"), "http2"),
-            "priceClass": _only(
+            "httpVersion": only(inputs, "httpVersion", ("http1.1", "http2", "http2and3", "http3"), "http2"),
+            "priceClass": only(
                 inputs, "priceClass", ("PriceClass_100", "PriceClass_200", "PriceClass_All"), "PriceClass_All"
             ),
             "waitForDeployment": bool(inputs.take("waitForDeployment", True)),
@@ -233,7 +75,7 @@ class Distribution(Provisioner):
             distribution_id, port = previous.id, int(previous.outputs[LOCAL_PORT_OUTPUT])
             caller_reference = previous.outputs["callerReference"]
         else:
-            distribution_id, caller_reference = _cloudfront_id(), str(uuid.uuid4())
+            distribution_id, caller_reference = cloudfront_id(), str(uuid.uuid4())
             try:
                 port = ctx.ports.claim(*EDGE_PORTS)
             except RuntimeError as error:
@@ -251,7 +93,7 @@ class Distribution(Provisioner):
                 "domainName": f"{EDGE_HOST}:{port}",
                 "hostedZoneId": HOSTED_ZONE_ID,
                 "status": "Deployed",
-                "etag": _cloudfront_id(),
+                "etag": cloudfront_id(),
                 "callerReference": caller_reference,
                 "lastModifiedTime": datetime.now(UTC).isoformat(timespec="seconds"),
                 "inProgressValidationBatches": 0,
@@ -315,7 +157,7 @@ def _origin(origin: Inputs) -> model.Origin:
         **common,
         http_port=custom.take("httpPort"),
         https_port=custom.take("httpsPort"),
-        protocol_policy=_only(custom, "originProtocolPolicy", ("http-only", "https-only", "match-viewer")),
+        protocol_policy=only(custom, "originProtocolPolicy", ("http-only", "https-only", "match-viewer")),
         read_timeout=custom.take("originReadTimeout", 30),
         keepalive_timeout=custom.take("originKeepaliveTimeout", 5),
     )
@@ -349,7 +191,7 @@ def _behaviour(behaviour: Inputs, path_pattern: str) -> model.Behaviour:
     return model.Behaviour(
         path_pattern=path_pattern,
         origin_id=behaviour.take("targetOriginId"),
-        viewer_protocol_policy=_only(
+        viewer_protocol_policy=only(
             behaviour, "viewerProtocolPolicy", ("allow-all", "https-only", "redirect-to-https")
         ),
         allowed_methods=allowed,
@@ -378,7 +220,7 @@ def _viewer_certificate(inputs: Inputs, aliases: tuple[str, ...]) -> dict[str, A
     if acm is not None:
         recorded |= {
             "acmCertificateArn": acm,
-            "sslSupportMethod": _only(certificate, "sslSupportMethod", ("sni-only", "vip", "static-ip")),
+            "sslSupportMethod": only(certificate, "sslSupportMethod", ("sni-only", "vip", "static-ip")),
             "minimumProtocolVersion": certificate.take("minimumProtocolVersion", "TLSv1"),
         }
         if not acm.startswith("arn:aws:acm:us-east-1:"):
@@ -397,7 +239,7 @@ def _no_geo_restriction(inputs: Inputs) -> None:
     geo = restrictions.sub("geoRestriction")
     if geo is None:
         raise DeployError(f"{inputs.where}: input 'restrictions.geoRestriction' is required")
-    _only(geo, "restrictionType", ("none",))
+    only(geo, "restrictionType", ("none",))
     geo.ignore("locations", [])
 
 
@@ -422,44 +264,3 @@ def _check_references(
     codes = [code for code, _ in error_caching]
     if len(set(codes)) != len(codes):
         raise DeployError(f"{where}: two custom error responses for the same code ({codes})")
-
-
-def _selection(
-    config: Inputs | None, parent: Inputs, key: str, kind: str, behaviours: tuple[str, ...]
-) -> model.Selection:
-    """A policy's cookies, headers or query strings config: `<kind>Behavior` and `<kind>s.items`."""
-    case_sensitive = kind != "header"
-    if config is None:
-        raise DeployError(f"{parent.where}: input '{parent.path + '.' if parent.path else ''}{key}' is required")
-    behavior = _only(config, f"{kind}Behavior", behaviours)
-    listed = config.sub(f"{kind}s")
-    items = tuple(listed.take("items", [])) if listed is not None else ()
-    where = f"{config.where}: input '{config.path}"
-    if behavior in ("whitelist", "allExcept") and not items:
-        raise DeployError(f"{where}.{kind}s.items': {kind}Behavior {behavior!r} needs the names it lists")
-    if behavior in ("none", "all", "allViewer") and items:
-        raise DeployError(f"{where}.{kind}s.items': {kind}Behavior {behavior!r} lists no names")
-    return model.Selection(behavior, items, case_sensitive)
-
-
-def _refuse_headers(where: str, headers: Iterable[str], refused: tuple[str, ...], policy: str) -> None:
-    named = [h for h in headers if h.lower() in refused]
-    if named:
-        raise DeployError(f"{where}: CloudFront refuses {', '.join(named)} in {policy}")
-
-
-def _only(inputs: Inputs, key: str, allowed: tuple[str, ...], default: Any = None) -> Any:
-    """The value of `key`, which must be one of `allowed` (`default` when absent, if there is one)."""
-    value = inputs.take(key) if default is None else inputs.take(key, default)
-    if value not in allowed:
-        name = f"{inputs.path}.{key}" if inputs.path else key
-        only = ", ".join(allowed)
-        raise UnsupportedInput(
-            f"{inputs.where}: input '{name}' = {value!r} is not applied by the replay deployer (only {only})"
-        )
-    return value
-
-
-def _cloudfront_id() -> str:
-    """An id of CloudFront's form (distributions, origin access controls, ETags): `E` + 13 of A-Z0-9."""
-    return "E" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(13))

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 
 from harness.deploy.inputs import DeployError, Inputs, UnsupportedInput
-from harness.deploy.provisioners import Context, cloudfront
+from harness.deploy.provisioners import Context, cloudfront, cloudfront_policies
 from harness.deployed.loopback_ports import LoopbackPorts
 from harness.deployed.stack_state import ResourceRecord, StackState
 from harness.edge import model
 from tests.replaying import replay
 
-ACCESS = cloudfront.OriginAccessControl.type_token
-CACHE = cloudfront.CachePolicy.type_token
-REQUESTS = cloudfront.OriginRequestPolicy.type_token
+ACCESS = cloudfront_policies.OriginAccessControl.type_token
+CACHE = cloudfront_policies.CachePolicy.type_token
+REQUESTS = cloudfront_policies.OriginRequestPolicy.type_token
 DISTRIBUTION = cloudfront.Distribution.type_token
 CLOUDFRONT_ID = re.compile(r"^E[A-Z0-9]{13}$")
 ACCOUNT = "123456789012"  # moto's

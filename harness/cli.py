@@ -27,7 +27,7 @@ from harness.bench import SECTIONS, BenchError, run_bench
 from harness.demo import DemoFailed, run_demo
 from harness.deploy import DeployError, Project, destroy_stack, run_program
 from harness.deployed.stack_state import StackState
-from harness.edge import process as edge
+from harness.edge import serving as edge
 from harness.web_demo import run_web_demo
 
 PROJECT = Project(Path(__file__).resolve().parents[1])

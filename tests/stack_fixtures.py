@@ -43,7 +43,7 @@ from harness import emulator as embedded
 from harness.aws import AwsTarget
 from harness.cli import DEFAULT_STACK
 from harness.deploy import Project
-from harness.edge import process as edge_process
+from harness.edge import serving as edge_process
 from harness.emulator import DEFAULT_PORT, Emulator, EmulatorError
 from harness.notice_tap import NoticeTap, sent_mail
 from harness.permissions import CallLog, PermissionCheck

@@ -1,5 +1,5 @@
 """`python -m harness.edge --state PATH`: serve the distributions of the deploy state at PATH until
-SIGTERM or SIGINT. Started and stopped by `python -m harness up`/`down` (harness/edge/process.py)."""
+SIGTERM or SIGINT. Started and stopped by `python -m harness up`/`down` (harness/edge/serving.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """One distribution served: a WSGI application doing what CloudFront does with a viewer's request.
 
 1. A disabled distribution answers 403.
-2. The behaviour is the first whose path pattern matches (harness/edge/paths.py); a method it does
+2. The behaviour is the first whose path pattern matches (harness/edge/path_patterns.py); a method it does
    not allow answers 403, as CloudFront does.
 3. GET and HEAD (and OPTIONS where cached) are looked up in the cache under the cache policy's key;
    a fresh answer is served from it (`X-Cache: Hit from edge`, `Age`).
@@ -39,7 +39,7 @@ from harness.edge.exchange import OriginFailed, OriginResponse, ViewerRequest, e
 from harness.edge.forwarding import origin_request, query_pairs
 from harness.edge.model import Behaviour, CachePolicy, Distribution, OriginAccessControl, OriginRequestPolicy
 from harness.edge.origins import HttpOrigins, S3Origins
-from harness.edge.paths import select
+from harness.edge.path_patterns import select
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ Errors meant for people (missing Java/npm, port taken, not healthy) are `Emulato
 """
 
 from .install import ensure_installed
-from .paths import DEFAULT_PORT, Paths, layout
 from .prerequisites import EmulatorError
 from .process import Emulator, attach, running, start, stop
+from .state_folder import DEFAULT_PORT, Paths, layout
 
 __all__ = [
     "DEFAULT_PORT",

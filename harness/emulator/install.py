@@ -33,9 +33,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import cast
 
-from .paths import REPO_ROOT, Paths
-from .paths import layout as default_layout
 from .prerequisites import EmulatorError, check_install_prerequisites
+from .state_folder import REPO_ROOT, Paths
+from .state_folder import layout as default_layout
 
 Progress = Callable[[str], None]
 

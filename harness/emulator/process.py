@@ -28,9 +28,9 @@ from harness import background
 from harness.polling import TimedOut, wait_until
 
 from .install import Progress, _print_progress, ensure_installed
-from .paths import DEFAULT_PORT, REPO_ROOT, Paths
-from .paths import layout as default_layout
 from .prerequisites import EmulatorError, check_start_prerequisites
+from .state_folder import DEFAULT_PORT, REPO_ROOT, Paths
+from .state_folder import layout as default_layout
 
 if TYPE_CHECKING:
     from harness.aws import AwsTarget

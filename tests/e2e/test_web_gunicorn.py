@@ -9,7 +9,7 @@ import io
 import requests
 
 from harness.bench.served_app import deployed_app, served_app
-from harness.emulator.paths import REPO_ROOT as ROOT
+from harness.emulator.state_folder import REPO_ROOT as ROOT
 from tests.e2e.web_users import WebUser
 
 PNG = "image/png"

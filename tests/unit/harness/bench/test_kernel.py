@@ -22,7 +22,7 @@ from harness import cli
 from harness.bench import BenchError, kernel_worker
 from harness.bench.kernel import PSNR_IDENTICAL, Case, make_case, psnr, run_case, run_kernel, target_notes
 from harness.bench.report import render
-from harness.emulator.paths import REPO_ROOT
+from harness.emulator.state_folder import REPO_ROOT
 from tests import imagefactory as f
 
 render_module = importlib.import_module("handlers.imaging.render")

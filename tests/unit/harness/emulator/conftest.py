@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.emulator.paths import REPO_ROOT
+from harness.emulator.state_folder import REPO_ROOT
 from harness.polling import wait_until
 from imagepipe_lambda_executor.environment import function_environment
 

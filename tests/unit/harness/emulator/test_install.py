@@ -10,7 +10,7 @@ import time
 import pytest
 
 from harness.emulator import install
-from harness.emulator.paths import Paths
+from harness.emulator.state_folder import Paths
 
 
 @pytest.fixture

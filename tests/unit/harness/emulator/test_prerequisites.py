@@ -11,8 +11,8 @@ import pytest
 
 from harness import emulator
 from harness.emulator import prerequisites
-from harness.emulator.paths import Paths
 from harness.emulator.prerequisites import PrerequisiteError
+from harness.emulator.state_folder import Paths
 
 
 def _fake_tools(folder: Path, *names: str) -> Path:

@@ -14,7 +14,7 @@ import pytest
 
 from harness import emulator
 from harness.emulator import EmulatorError
-from harness.emulator.paths import Paths
+from harness.emulator.state_folder import Paths
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.emulator import paths as paths_module
-from harness.emulator.paths import DEFAULT_PORT, REPO_ROOT, Paths
+from harness.emulator import state_folder as paths_module
 from harness.emulator.process import SERVICES, emulator_environment
+from harness.emulator.state_folder import DEFAULT_PORT, REPO_ROOT, Paths
 
 
 def test_the_state_folder_is_imagepipe_home_or_the_repos_dot_imagepipe(monkeypatch, tmp_path):

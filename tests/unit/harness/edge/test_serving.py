@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from harness.deployed.stack_state import StackState
-from harness.edge import process
+from harness.edge import serving as process
 from harness.edge.stack import EdgeConfigError, load_stack, stack_of
-from harness.emulator.paths import Paths
+from harness.emulator.state_folder import Paths
 from tests.unit.harness.edge.conftest import VARIANT
 
 

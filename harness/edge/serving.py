@@ -1,4 +1,5 @@
-"""Starting, finding and stopping the edge process, as harness/emulator/process.py does the emulator's.
+"""Starting, finding and stopping the edge process (harness/background.py's lifecycle), as
+harness/emulator/process.py does the emulator's.
 
 `serve(state)` (what `python -m harness up` calls after each deploy) starts `python -m harness.edge`
 for the stack's distributions, detached in its own session so that it outlives the command, after
@@ -22,8 +23,8 @@ from pathlib import Path
 from harness import background
 from harness.deployed.loopback_ports import bindable
 from harness.edge.stack import EdgeConfigError, load_stack
-from harness.emulator.paths import REPO_ROOT, Paths
-from harness.emulator.paths import layout as default_layout
+from harness.emulator.state_folder import REPO_ROOT, Paths
+from harness.emulator.state_folder import layout as default_layout
 from harness.polling import TimedOut, wait_until
 
 START_TIMEOUT = 20.0

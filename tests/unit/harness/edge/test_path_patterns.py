@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.edge.model import Behaviour
-from harness.edge.paths import path_matches, select
+from harness.edge.path_patterns import path_matches, select
 
 ALPHABET = "ab/.Aß%"
 paths = st.text(alphabet=ALPHABET, max_size=12).map(lambda p: "/" + p)

@@ -7,8 +7,9 @@ Its environment is the function's (the executor builds it clean), including Loca
 LOCALSTACK_RUNTIME_ID / LOCALSTACK_RUNTIME_ENDPOINT, _HANDLER, AWS_LAMBDA_FUNCTION_TIMEOUT and
 AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
 
-- Keeps one worker process (worker.py) that imports the handler once and runs invocations one at
-  a time; posts `<endpoint>/status/<runtime id>/ready` once listening and the worker's init is over.
+- Keeps one worker process (worker.py, held by worker_process.py) that imports the handler once and
+  runs invocations one at a time; posts `<endpoint>/status/<runtime id>/ready` once listening and
+  the worker's init is over.
 - Receives each invocation as `POST /invoke` (JSON: invoke-id, payload, invoked-function-arn,
   trace-id) and answers 202 at once; the result goes back as `POST <endpoint>/invocations/<id>/logs`
   then `.../response` or `.../error`.
@@ -22,14 +23,11 @@ AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
 import queue
-import secrets
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -41,182 +39,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import FrameType
-    from typing import IO, Any
+    from typing import Any
 
-WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
-POLL_SECONDS = 0.02
-MARKER_WAIT_SECONDS = 5.0
-DRAIN_SECONDS = 1.0
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 HARNESS_ENV_PREFIXES = ("IMAGEPIPE_RUNTIME_",)
+
+# Run as a script (`python -P supervisor.py`, as the executor starts it), its folder is not on the path:
+# it is put there for the sibling worker_process.py alone (nothing else of the package is imported
+# here: the rest needs LocalStack). Imported as a module of the package (mypy), the relative import.
+if __package__:
+    from .worker_process import POLL_SECONDS, WorkerProcess, exit_description, log
+else:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from worker_process import (  # type: ignore[import-not-found,no-redef]
+        POLL_SECONDS,
+        WorkerProcess,
+        exit_description,
+        log,
+    )
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def _log(message: str) -> None:
-    sys.stderr.write(f"[imagepipe-supervisor {os.getpid()}] {message}\n")
-    sys.stderr.flush()
-
-
 def _iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
-
-
-def rss_bytes(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as handle:
-            return int(handle.read().split()[1]) * PAGE_SIZE
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def peak_rss_bytes(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as handle:
-            for line in handle:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-def exit_description(returncode: int | None) -> str:
-    """Go's wording, as AWS reports it: "exit status 1", "signal: killed"."""
-    if returncode is None:
-        return "unknown"
-    if returncode < 0:
-        names: dict[int, str] = {
-            signal.SIGKILL: "killed",
-            signal.SIGSEGV: "segmentation fault",
-            signal.SIGABRT: "aborted",
-            signal.SIGTERM: "terminated",
-            signal.SIGBUS: "bus error",
-        }
-        number = -returncode
-        try:
-            name = names.get(number) or signal.Signals(number).name.lower().removeprefix("sig")
-        except ValueError:
-            name = str(number)
-        return f"signal: {name}"
-    return f"exit status {returncode}"
-
-
-class WorkerProcess:
-    """One worker.py process with its output stream cut into segments at the end markers."""
-
-    def __init__(self, python: str, env: dict[str, str], cwd: str):
-        self.nonce = secrets.token_hex(8)
-        request_read, request_write = os.pipe()
-        result_read, result_write = os.pipe()
-        self.process = subprocess.Popen(
-            [python, "-P", "-u", WORKER, str(request_read), str(result_write), self.nonce],
-            pass_fds=(request_read, result_write),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=cwd,
-        )
-        os.close(request_read)
-        os.close(result_write)
-        self.requests = os.fdopen(request_write, "wb", buffering=0)
-        self.results: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self._cond = threading.Condition()
-        self._pending: list[tuple[float, str]] = []
-        self._segments: dict[str, list[tuple[float, str]]] = {}
-        self._eof = False
-        self.peak_rss = 0
-        self.init_done = False
-        self.init_error: dict[str, Any] | None = None  # the handler could not be loaded (AWS's error shape)
-        self.init_failure: str | None = None  # the worker died during init: timeout, memory, exit
-        self.init_exit = ""
-        self.init_ms: float | None = None
-        self.init_lines: list[tuple[float, str]] = []
-        self.init_reported = False
-        threading.Thread(target=self._read_output, daemon=True).start()
-        threading.Thread(target=self._read_results, args=(os.fdopen(result_read, "rb"),), daemon=True).start()
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def _read_output(self) -> None:
-        prefix = b"\x1e" + self.nonce.encode() + b":"
-        stream = self.process.stdout
-        assert stream is not None
-        for raw in iter(stream.readline, b""):
-            now = time.time()
-            index = raw.find(prefix)
-            with self._cond:
-                if index < 0:
-                    self._pending.append((now, raw.decode("utf-8", "replace").rstrip("\n")))
-                    continue
-                if index > 0:
-                    self._pending.append((now, raw[:index].decode("utf-8", "replace")))
-                body = raw[index + len(prefix) :].rstrip(b"\n").rstrip(b"\x1e").decode("utf-8", "replace")
-                self._segments[body] = self._pending
-                self._pending = []
-                self._cond.notify_all()
-        with self._cond:
-            self._eof = True
-            self._cond.notify_all()
-
-    def _read_results(self, stream: IO[bytes]) -> None:
-        for line in stream:
-            try:
-                self.results.put(json.loads(line))
-            except ValueError:
-                _log(f"unreadable message from the worker: {line[:200]!r}")
-        self.results.put(None)
-
-    def take_segment(self, key: str, timeout: float = MARKER_WAIT_SECONDS) -> list[tuple[float, str]]:
-        """The output up to the marker `key` (or all there is, if the marker never comes)."""
-        end = time.monotonic() + timeout
-        with self._cond:
-            while key not in self._segments and not self._eof:
-                remaining = end - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
-            if key in self._segments:
-                return self._segments.pop(key)
-            lines, self._pending = self._pending, []
-            return lines
-
-    def drain(self, timeout: float = DRAIN_SECONDS) -> list[tuple[float, str]]:
-        """After the worker died: everything it wrote that no marker closed."""
-        end = time.monotonic() + timeout
-        with self._cond:
-            while not self._eof and time.monotonic() < end:
-                self._cond.wait(max(0.0, end - time.monotonic()))
-            lines = [line for key in list(self._segments) for line in self._segments.pop(key)]
-            lines += self._pending
-            self._pending = []
-            return lines
-
-    def send(self, message: dict[str, Any]) -> None:
-        self.requests.write(json.dumps(message).encode() + b"\n")
-
-    def sample_memory(self) -> int:
-        rss = rss_bytes(self.pid)
-        if rss is not None:
-            self.peak_rss = max(self.peak_rss, rss)
-        return rss or 0
-
-    def max_memory_used_mb(self) -> int:
-        peak = peak_rss_bytes(self.pid)
-        if peak is not None:
-            self.peak_rss = max(self.peak_rss, peak)
-        return max(1, math.ceil(self.peak_rss / (1024 * 1024)))
-
-    def kill(self) -> None:
-        with contextlib.suppress(OSError):
-            self.process.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=5)
-        with contextlib.suppress(OSError):
-            self.requests.close()
 
 
 class Outcome:
@@ -300,7 +145,7 @@ class Supervisor:
                 return
             except Exception as error:  # LocalStack busy or going away
                 if attempt == retries - 1:
-                    _log(f"POST {url} failed: {error}")
+                    log(f"POST {url} failed: {error}")
                     return
                 time.sleep(0.1 * (attempt + 1))
 
@@ -356,7 +201,7 @@ class Supervisor:
             try:
                 self.invoke(request)
             except Exception as error:  # never leave LocalStack waiting
-                _log(f"invocation failed inside the supervisor: {error!r}")
+                log(f"invocation failed inside the supervisor: {error!r}")
                 request_id = request.get("invoke-id", "")
                 self.post(
                     f"/invocations/{request_id}/error",
@@ -444,7 +289,7 @@ class Supervisor:
         try:
             self.worker = WorkerProcess(self.python, self.worker_env, self.task_root)
         except OSError as error:
-            _log(f"could not start a worker: {error}")
+            log(f"could not start a worker: {error}")
             self.worker = None
 
     def finish_timeout(
@@ -525,7 +370,7 @@ class Supervisor:
             finally:
                 os.close(fd)
         except OSError as error:
-            _log(f"could not write {self.log_file}: {error}")
+            log(f"could not write {self.log_file}: {error}")
 
 
 def _watch_parent(supervisor: Supervisor) -> None:

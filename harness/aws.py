@@ -13,6 +13,11 @@ from botocore.config import Config
 
 # LocalStack accepts any credentials; these are the conventional ones.
 TEST_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+# The same, as a process's environment (beside AwsTarget.role_environment's, a role's).
+TEST_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": TEST_CREDENTIALS["aws_access_key_id"],
+    "AWS_SECRET_ACCESS_KEY": TEST_CREDENTIALS["aws_secret_access_key"],
+}
 
 
 @dataclass

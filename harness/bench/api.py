@@ -36,9 +36,10 @@ from typing import Any
 
 import requests
 
+from handlers.contract import Env
 from handlers.web.records_api import DEFAULT_LIMIT
 from handlers.web.users import UserStore
-from harness.aws import AwsTarget
+from harness.aws import TEST_ENVIRONMENT, AwsTarget
 from harness.bench import BenchError
 from harness.bench.seeding import THREADS, seed_copy, seed_stack, seeded_records
 from harness.bench.served_app import app_environment, deployed_app, served_app
@@ -221,7 +222,10 @@ def run_api(
         secrets_manager = target.client("secretsmanager")
         secret = secrets_manager.create_secret(Name=names.secret)["ARN"]
         cleanup.callback(secrets_manager.delete_secret, SecretId=secret, ForceDeleteWithoutRecovery=True)
-        environment = app_environment(app.environment, names.table, secret, target)
+        # The stack's session-key secret is the web role's to make its key in (and the IAM check's to
+        # watch it do so): the app here gets a secret of its own, and the table copy.
+        swapped = {Env.IMAGES_TABLE: names.table, Env.SESSION_SECRET_ARN: secret}
+        environment = app_environment(app.environment, target, TEST_ENVIRONMENT, swapped)
         app_url = cleanup.enter_context(served_app(app.code, environment))
         progress(f"api: the web app under gunicorn at {app_url}")
         routes = {("edge", small): outputs["cdn_url"], ("app", small): app_url, ("app", large): app_url}

@@ -12,16 +12,15 @@ import socket
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
-from handlers.contract import Env
 from harness import background
-from harness.aws import TEST_CREDENTIALS, AwsTarget
+from harness.aws import AwsTarget
 from harness.bench import BenchError
 from harness.polling import wait_until
 
@@ -33,22 +32,23 @@ def free_port() -> int:
 
 
 def app_environment(
-    function_environment: dict[str, str], images_table: str, session_secret_arn: str, target: AwsTarget
+    function_environment: Mapping[str, str],
+    target: AwsTarget,
+    credentials: Mapping[str, str],
+    overrides: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The deployed web function's environment with the images table and the session key's secret
-    swapped (the stack's secret is the web role's to make its key in, and the IAM check's to watch
-    it do so), for the app run on this machine against the emulator."""
+    """The deployed web function's environment, for the app run on this machine against the emulator
+    at `target` with `credentials` (AWS_ACCESS_KEY_ID and the rest); `overrides` replace some of the
+    function's variables (the bench swaps the images table and the session key's secret)."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         **function_environment,
-        Env.IMAGES_TABLE: images_table,
-        Env.SESSION_SECRET_ARN: session_secret_arn,
+        **(overrides or {}),
         "AWS_ENDPOINT_URL": target.endpoint_url,
         "AWS_REGION": target.region,
         "AWS_DEFAULT_REGION": target.region,
-        "AWS_ACCESS_KEY_ID": TEST_CREDENTIALS["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": TEST_CREDENTIALS["aws_secret_access_key"],
+        **credentials,
     }
 
 
@@ -58,6 +58,8 @@ class DeployedApp:
 
     code: Path
     environment: dict[str, str]
+    role: str
+    """The function's execution role's ARN."""
 
 
 def deployed_app(target: AwsTarget, function_name: str, cache: Path) -> DeployedApp:
@@ -75,7 +77,8 @@ def deployed_app(target: AwsTarget, function_name: str, cache: Path) -> Deployed
         with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
             archive.extractall(partial)
         partial.rename(folder)
-    return DeployedApp(folder, function["Configuration"]["Environment"]["Variables"])
+    configuration = function["Configuration"]
+    return DeployedApp(folder, configuration["Environment"]["Variables"], configuration["Role"])
 
 
 @contextmanager

@@ -8,7 +8,7 @@ import io
 
 import requests
 
-from harness.bench.served_app import deployed_app, served_app
+from harness.bench.served_app import app_environment, deployed_app, served_app
 from harness.emulator.state_folder import REPO_ROOT as ROOT
 from tests.e2e.web_users import WebUser
 
@@ -18,16 +18,8 @@ PNG = "image/png"
 def test_the_web_app_under_gunicorn_does_its_work_with_the_web_roles_grants(stack, web_user, upload):
     target, web_function = stack.target, stack.outputs["web_function"]
     app = deployed_app(target, web_function, ROOT / "build" / "bench")
-    role = target.client("lambda").get_function_configuration(FunctionName=web_function)["Role"]
-    environment = {
-        "PATH": "/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        **app.environment,
-        "AWS_ENDPOINT_URL": target.endpoint_url,
-        "AWS_REGION": target.region,
-        "AWS_DEFAULT_REGION": target.region,
-        **target.role_environment(role, f"{web_function}-gunicorn"),
-    }
+    credentials = target.role_environment(app.role, f"{web_function}-gunicorn")  # as an instance profile's
+    environment = app_environment(app.environment, target, credentials)
     at_cdn = web_user("gunicorn-1")
     with served_app(app.code, environment) as base:
         user = WebUser(at_cdn.name, at_cdn.password, at_cdn.role, base)

@@ -86,6 +86,11 @@ def record(context: Any, path: str) -> None:
         },
         default=lambda _value: None,
     )
+    _append(path, line)
+
+
+def _append(path: str, line: str) -> None:
+    """One whole line, never two calls' interleaved (LocalStack serves requests on several threads)."""
     with _lock, open(path, "a", encoding="utf-8") as handle:
         handle.write(line + "\n")
 
@@ -103,9 +108,7 @@ def install() -> None:
         except Exception as error:  # the call goes on; the check fails on the line saying so
             LOG.exception("recording a role's call for the IAM check failed")
             operation = context.operation.name if context.operation else "?"
-            line = json.dumps({"error": f"recording a call to {operation} failed: {error!r}"})
-            with _lock, open(path, "a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
+            _append(path, json.dumps({"error": f"recording a call to {operation} failed: {error!r}"}))
 
     handlers.serve_custom_service_request_handlers.append(record_role_call)
     LOG.debug("recording calls made with assumed roles in %s", path)

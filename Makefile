@@ -19,7 +19,7 @@ demo: $(VENV_STAMP)
 test: lint $(CHROMIUM)
 	$(PY) -m pytest
 
-# Ruff (lint and format check) over the whole tree; mypy (strict) on handlers/ and components/.
+# Ruff (lint and format check) over the whole tree; mypy (strict) on handlers/, components/ and harness/.
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

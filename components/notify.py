@@ -48,7 +48,7 @@ class Notify(pulumi.ComponentResource):
     retries are described in the `failures` queue.
 
     Mail: the owners' addresses the stack lists are items of the users table (`owner#<owner>`,
-    handlers/pipeline/addresses.py), one per owner, so their number is not bounded by the function's
+    handlers/stores/addresses.py), one per owner, so their number is not bounded by the function's
     environment (4 KB in all). Outside the SES sandbox the function may send as the sender's
     identity only. In the sandbox SES also authorizes, and delivers to, each recipient's identity:
     the stack then verifies every listed owner's address (SES mails each a link to confirm), and the
@@ -130,7 +130,7 @@ class Notify(pulumi.ComponentResource):
 def _owner_address(
     name: str, table: aws.dynamodb.Table, owner: str, address: str, opts: pulumi.ResourceOptions
 ) -> aws.dynamodb.TableItem:
-    """The users table's item holding the stack's `address` for `owner` (handlers/pipeline/addresses.py)."""
+    """The users table's item holding the stack's `address` for `owner` (handlers/stores/addresses.py)."""
     item = {UsersTable.KEY: {"S": f"{UsersTable.OWNER_ADDRESS}{owner}"}, UsersTable.EMAIL: {"S": address}}
     return aws.dynamodb.TableItem(
         name, table_name=table.name, hash_key=UsersTable.KEY, item=json.dumps(item, sort_keys=True), opts=opts

@@ -18,9 +18,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.contract import Env
 from handlers.pipeline.commands import METADATA, REVIEW, CommandDesk, Commands, RejectionQueue, Result
-from handlers.pipeline.records import RecordStore
 from handlers.settings import Settings, required
 from handlers.stage import Clients, Stage
+from handlers.stores.image_store import RecordStore
 
 
 def build_desk(settings: Settings, clients: Clients) -> CommandDesk:

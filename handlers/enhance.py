@@ -13,10 +13,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.pipeline.publishing import Publisher
-from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import Upload
 from handlers.settings import Settings
 from handlers.stage import Clients, Stage
+from handlers.stores.image_store import RecordStore
 
 
 def build_publisher(settings: Settings, clients: Clients) -> Publisher:

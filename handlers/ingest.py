@@ -17,10 +17,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.contract import Env
 from handlers.pipeline.intake import Intake
-from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import Upload, uploads_in
 from handlers.settings import Settings, required
 from handlers.stage import Clients, Stage
+from handlers.stores.image_store import RecordStore
 
 
 def build_intake(settings: Settings, clients: Clients) -> Intake:

@@ -20,10 +20,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.contract import Env
-from handlers.pipeline.addresses import AddressBook
 from handlers.pipeline.notices import REVIEW, Mailer, MailRefused, Messengers, Notice, Notifier, notice_for
 from handlers.settings import Settings, required
 from handlers.stage import Clients, Stage
+from handlers.stores.addresses import AddressBook
 
 
 def build_messengers(settings: Settings, clients: Clients) -> Messengers:

@@ -15,11 +15,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.pipeline.outcome import STALE
-from handlers.pipeline.records import RecordStore
 from handlers.pipeline.removal import Remover
 from handlers.pipeline.uploads import Removal, removals_in
 from handlers.settings import Settings
 from handlers.stage import Clients, Stage
+from handlers.stores.image_store import RecordStore
 
 
 def build_remover(settings: Settings, clients: Clients) -> Remover:

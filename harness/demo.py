@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from handlers.contract import TERMINAL, Record
-from handlers.pipeline.records import RecordStore, timestamp
 from handlers.pipeline.uploads import image_id_for
+from handlers.stores.image_store import RecordStore, timestamp
 from harness import commands
 from harness.aws import AwsTarget
 from harness.emulator import Paths

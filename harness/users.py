@@ -1,6 +1,6 @@
 """`python -m harness users`: who may sign in to the web tier, in a stack's users table.
 
-Users are written through the web tier's own `UserStore` (handlers/web/users.py), so names, roles,
+Users are written through the web tier's own `UserStore` (handlers/stores/user_store.py), so names, roles,
 addresses and password hashes are exactly what sign-in expects. The table is the local stack's (its
 outputs, as `python -m harness outputs` prints them), or the AWS stack's that an outputs file
 describes (`pulumi stack output --json > FILE`), reached with the caller's own AWS credentials.
@@ -24,8 +24,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
 from handlers.contract import PHOTOGRAPHER, ROLES
-from handlers.web.users import MAX_PASSWORD, MIN_PASSWORD, User, UserError, UserStore, check_username
-from handlers.web.users import check_email as check_user_email
+from handlers.stores.user_store import MAX_PASSWORD, MIN_PASSWORD, User, UserError, UserStore, check_username
+from handlers.stores.user_store import check_email as check_user_email
 from harness.aws import AwsTarget
 
 USERS_TABLE = "users_table"  # the stack output naming the table

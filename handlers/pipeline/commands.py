@@ -40,8 +40,8 @@ from handlers.contract import (
     Record,
 )
 from handlers.pipeline.command_dates import DateRefused, command_date
-from handlers.pipeline.records import RecordStore, timestamp
 from handlers.pipeline.uploads import image_id_for
+from handlers.stores.image_store import RecordStore, timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -20,8 +20,8 @@ from handlers.imaging import ImageRejected, Limits, inspect_image
 from handlers.imaging.rejection import too_large_reason
 from handlers.pipeline.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
-from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import NotAnUploadKey, Placement, Upload, placement_of
+from handlers.stores.image_store import RecordStore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

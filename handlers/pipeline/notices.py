@@ -273,7 +273,7 @@ class MailRefused(Exception):
 class Mailer:
     """Mails notices through SES from one verified address to the owners it has an address for
     (`address_of`: the one a user of the web tier gave, else the one the stack lists for the owner;
-    handlers/pipeline/addresses.py)."""
+    handlers/stores/addresses.py)."""
 
     def __init__(self, ses: SESClient, sender: str, address_of: Callable[[str], str | None] | None = None) -> None:
         self.ses = ses

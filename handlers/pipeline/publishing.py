@@ -9,8 +9,8 @@ from handlers.contract import AWAITING, FAILED, PENDING, PROCESSED, PUBLIC_PREFI
 from handlers.imaging import ImageRejected, Limits, Rendition, Variant, VariantSizes, render
 from handlers.pipeline.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
-from handlers.pipeline.records import RecordStore, VariantRecord, timestamp
 from handlers.pipeline.uploads import Upload
+from handlers.stores.image_store import RecordStore, VariantRecord, timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from handlers.contract import AWAITING, DELETED, Record
 from handlers.pipeline.outcome import STALE, Outcome
-from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import Removal
+from handlers.stores.image_store import RecordStore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

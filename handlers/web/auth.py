@@ -2,7 +2,7 @@
 
 A session is Flask's signed cookie (HttpOnly, SameSite=Strict, Secure over https) holding the user
 name, when it was issued (by `Services.clock`), its id and its CSRF token; the user's item in the
-users table lists the ids of their open sessions (`handlers.web.users`). `current_user()` answers the
+users table lists the ids of their open sessions (`handlers.stores.user_store`). `current_user()` answers the
 signed-in user, read from the users table on each request, so a removed user is signed out at once;
 an altered or forged cookie reads as no session, one older than `WebSettings.session_seconds` as an
 expired one, one signed in before the user's password last changed, or whose id the user's item no
@@ -36,8 +36,8 @@ from handlers.web.services import services
 if TYPE_CHECKING:
     from flask import Flask, Response
 
+    from handlers.stores.user_store import User
     from handlers.web.app import WebSettings
-    from handlers.web.users import User
 
 CSRF_HEADER = "X-CSRF-Token"
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -14,13 +14,13 @@ from urllib.parse import urlparse
 
 import boto3
 
-from handlers.pipeline.records import RecordStore
 from handlers.settings import WebFunctionSettings
 from handlers.snapstart import snap_starting
+from handlers.stores.image_store import RecordStore
+from handlers.stores.user_store import UserStore
 from handlers.web.app import WebSettings, create_app
 from handlers.web.services import Services, s3_client
 from handlers.web.session_key import session_key
-from handlers.web.users import UserStore
 
 if TYPE_CHECKING:
     from flask import Flask

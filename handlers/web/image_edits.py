@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from handlers.pipeline.commands import Result
-    from handlers.web.users import User
+    from handlers.stores.user_store import User
 
 image_edits = Blueprint("image_edits", __name__)
 log = logging.getLogger(__name__)

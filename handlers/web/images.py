@@ -18,11 +18,11 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from handlers.contract import DELETED, FAILED, PENDING, PROCESSED, REJECTED, REVIEW_STATUSES
+from handlers.stores.user_store import USERNAME
 from handlers.web.auth import current_user
 from handlers.web.errors import BadInput, Forbidden, NoSuchImage
 from handlers.web.records_api import DEFAULT_LIMIT, MAX_LIMIT, Listing, RecordLists, api_record
 from handlers.web.services import services
-from handlers.web.users import USERNAME
 
 images = Blueprint("images", __name__)
 

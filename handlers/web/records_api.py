@@ -34,7 +34,7 @@ from handlers.contract import (
 from handlers.web.errors import BadInput
 
 if TYPE_CHECKING:
-    from handlers.pipeline.records import RecordStore
+    from handlers.stores.image_store import RecordStore
 
 DEFAULT_LIMIT: Final = 24
 MAX_LIMIT: Final = 100

@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Final, Generic, TypeVar, cast
 from flask import current_app
 
 from handlers.contract import DAY_FIRST, DateOrder
+from handlers.stores.lockouts import LockoutPolicy, Lockouts
 from handlers.web.errors import ApiError
-from handlers.web.lockout import LockoutPolicy, Lockouts
 
 if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_s3 import S3Client
 
     from handlers.pipeline.commands import Commands
-    from handlers.pipeline.records import RecordStore
-    from handlers.web.users import UserStore
+    from handlers.stores.image_store import RecordStore
+    from handlers.stores.user_store import UserStore
 
 T = TypeVar("T")
 

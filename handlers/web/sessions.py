@@ -4,7 +4,7 @@
 otherwise: a cross-site form cannot send it) and answers `{"user", "csrf_token", "max_upload_bytes"}`
 with the session cookie (the byte limit lets the dashboard refuse a file too large before sending
 it); an unknown user and a wrong password get the same 401 `bad-credentials`; a user name with too
-many recent failures gets 429 with `Retry-After` (see `handlers.web.lockout`). `DELETE` signs out
+many recent failures gets 429 with `Retry-After` (see `handlers.stores.lockouts`). `DELETE` signs out
 (204; it is a state-changing request, so it needs the CSRF token): the session ends on the server,
 so a copy of its cookie is refused from then on. `DELETE /api/sessions` signs the caller out
 everywhere: every session of theirs ends (204). `GET /api/me` answers the same as
@@ -19,12 +19,12 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
 
+from handlers.stores.lockouts import AttemptRefused
+from handlers.stores.user_store import MAX_PASSWORD, User, UserError
 from handlers.web.auth import csrf_exempt, csrf_token, current_user, sign_in, sign_out, sign_out_everywhere
 from handlers.web.errors import BadCredentials, BadInput, TooManyAttempts
 from handlers.web.json_body import json_object
-from handlers.web.lockout import AttemptRefused
 from handlers.web.services import services
-from handlers.web.users import MAX_PASSWORD, User, UserError
 
 sessions = Blueprint("sessions", __name__)
 log = logging.getLogger(__name__)  # who failed or was refused; never a password

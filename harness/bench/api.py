@@ -37,8 +37,8 @@ from typing import Any
 import requests
 
 from handlers.contract import Env
+from handlers.stores.user_store import UserStore
 from handlers.web.records_api import DEFAULT_LIMIT
-from handlers.web.users import UserStore
 from harness.aws import TEST_ENVIRONMENT, AwsTarget
 from harness.bench import BenchError
 from harness.bench.seeding import THREADS, seed_copy, seed_stack, seeded_records

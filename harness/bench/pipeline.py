@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from handlers.contract import TERMINAL, Record
-from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import image_id_for
+from handlers.stores.image_store import RecordStore
 from harness import commands
 from harness.aws import AwsTarget
 from harness.bench import BenchError

@@ -18,8 +18,8 @@ from boto3.dynamodb.types import TypeSerializer
 
 from handlers.contract import AWAITING, PROCESSED, UPLOAD_PREFIX, VARIANTS, ImagesTable, Record
 from handlers.pipeline.publishing import variant_prefix
-from handlers.pipeline.records import VariantRecord
 from handlers.pipeline.uploads import Upload
+from handlers.stores.image_store import VariantRecord
 from harness.aws import AwsTarget
 from harness.bench import BenchError
 from harness.notice_tap import SubscribedQueue
@@ -34,7 +34,7 @@ TAKEN_BEFORE_UPLOAD = timedelta(days=2, hours=3)  # the photo's date, from its E
 
 
 def timestamp_of(moment: datetime) -> str:
-    """A time as records store them (handlers.pipeline.records.timestamp)."""
+    """A time as records store them (handlers.stores.image_store.timestamp)."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from handlers.contract import Env, ImagesTable, UsersTable
-from handlers.web.users import UserStore
+from handlers.stores.user_store import UserStore
 from harness.aws import AwsTarget
 from harness.bench.seeding import put_records, seeded_records
 from harness.bench.served_app import free_port

@@ -10,7 +10,7 @@ import socket
 import pytest
 
 from handlers.contract import ImagesTable
-from handlers.web.users import UserStore
+from handlers.stores.user_store import UserStore
 from harness.bench import BenchError
 from harness.bench.api import Names, run_api
 

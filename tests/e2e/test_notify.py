@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from handlers.contract import PROCESSED, REJECTED
-from handlers.web.users import UserStore
+from handlers.stores.user_store import UserStore
 from harness.notice_tap import UnverifiedMail, sent_mail
 from harness.polling import wait_until
 from harness.samples import pdf_document, photo_jpeg

@@ -50,8 +50,8 @@ from hypothesis import strategies as st
 
 from components.routes import REVIEW_COMMANDS, ROUTES, UPLOADS_CREATED, UPLOADS_REMOVED, Route, matches
 from handlers.contract import METADATA_TYPE, UPLOAD_PREFIX
-from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import image_id_for, removals_in, uploads_in
+from handlers.stores.image_store import RecordStore
 from harness import commands
 from harness.aws import TEST_CREDENTIALS, AwsTarget
 from harness.notice_tap import SubscribedQueue

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from handlers.web.lockout import LockoutPolicy
+from handlers.stores.lockouts import LockoutPolicy
 from tests.e2e.web_users import TIMEOUT, WebUser
 
 BURST = 12

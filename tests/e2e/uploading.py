@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from handlers.contract import DELETED, PUBLIC_PREFIX, TERMINAL, UPLOAD_PREFIX, ImagesTable, Record
-from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import image_id_for
+from handlers.stores.image_store import RecordStore
 from harness.polling import TimedOut, wait_until
 
 DEADLINE = 30.0  # seconds from upload to a terminal state, as the issue requires

@@ -13,7 +13,7 @@ from typing import Any
 import requests
 
 from handlers.contract import PHOTOGRAPHER
-from handlers.web.users import UserStore
+from handlers.stores.user_store import UserStore
 
 TIMEOUT = 30  # seconds for one request: a cold web function starts within it
 

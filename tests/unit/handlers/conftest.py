@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import uuid
@@ -13,11 +14,13 @@ from urllib.parse import quote_plus
 import boto3
 import pytest
 
-from handlers.contract import Env
-from tests.unit.tables import create_idempotency_table, create_images_table
+from handlers.contract import PHOTOGRAPHER, REVIEWER, Env, UsersTable
+from handlers.stores.user_store import UserStore, _scrypt
+from tests.unit.tables import create_idempotency_table, create_images_table, create_users_table
 
 BUCKET = "images"
-IMAGES_TABLE, IDEMPOTENCY_TABLE = "images", "idempotency"
+IMAGES_TABLE, IDEMPOTENCY_TABLE, USERS_TABLE = "images", "idempotency", "users"
+PASSWORD = "correct horse battery staple"
 
 
 @dataclass
@@ -41,8 +44,8 @@ class Aws:
     enhance_queue_url: str
 
     def record(self, key: str) -> dict[str, Any] | None:
-        from handlers.pipeline.records import RecordStore
         from handlers.pipeline.uploads import image_id_for
+        from handlers.stores.image_store import RecordStore
 
         return RecordStore(IMAGES_TABLE, self.dynamodb).get(image_id_for(key))
 
@@ -137,3 +140,40 @@ def fresh(module: str) -> ModuleType:
 @pytest.fixture
 def context() -> FakeContext:
     return FakeContext()
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """`PASSWORD` hashed as `hash_password` does, at N=2^10 instead of 2^14."""
+    n, r, p, salt = 2**10, 8, 1, b"test-salt-16byte"
+    digest = _scrypt(PASSWORD, salt, n, r, p)
+    return f"scrypt${n}${r}${p}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+@pytest.fixture
+def dynamodb(mocked_aws: None) -> Any:
+    """moto's DynamoDB with the images table (and its indexes) in it."""
+    client = boto3.client("dynamodb")
+    create_images_table(client, IMAGES_TABLE)
+    return client
+
+
+@pytest.fixture
+def users_table(dynamodb: Any, password_hash: str) -> str:
+    create_users_table(dynamodb, USERS_TABLE)
+    for name, role in (("alice", PHOTOGRAPHER), ("rita", REVIEWER)):
+        dynamodb.put_item(
+            TableName=USERS_TABLE,
+            Item={
+                UsersTable.KEY: {"S": name},
+                "role": {"S": role},
+                "password_hash": {"S": password_hash},
+                "email": {"S": f"{name}@example.com"},
+            },
+        )
+    return USERS_TABLE
+
+
+@pytest.fixture
+def users(users_table: str, dynamodb: Any) -> UserStore:
+    return UserStore(users_table, dynamodb)

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from handlers.contract import Env
-from handlers.web.users import UserStore
+from handlers.stores.user_store import UserStore
 from tests.unit.handlers.conftest import IMAGES_TABLE, fresh
 from tests.unit.tables import create_users_table
 

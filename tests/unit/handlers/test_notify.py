@@ -161,7 +161,7 @@ def test_the_ready_mail_and_the_processed_notice_link_both_variants_on_the_cdn(
 
 
 def test_a_user_of_the_web_tier_gets_mail_at_the_address_they_gave(aws, notices, mail, context):
-    from handlers.web.users import UserStore
+    from handlers.stores.user_store import UserStore
 
     users = UserStore("users", aws.dynamodb)
     users.add("ann", "a long password", email="ann@users.example")  # preferred over the stack's setting
@@ -176,7 +176,7 @@ def test_a_user_of_the_web_tier_gets_mail_at_the_address_they_gave(aws, notices,
 def test_a_user_without_an_address_is_mailed_at_the_stacks_and_a_changed_one_counts_at_once(
     aws, notices, mail, context
 ):
-    from handlers.web.users import UserStore
+    from handlers.stores.user_store import UserStore
 
     UserStore("users", aws.dynamodb).add("ann", "a long password")  # gave none: the stack's address stands
     notify = fresh("handlers.notify")

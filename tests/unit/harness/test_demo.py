@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from handlers.pipeline.records import timestamp
+from handlers.stores.image_store import timestamp
 from harness import demo
 
 

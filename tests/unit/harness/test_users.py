@@ -17,8 +17,8 @@ import boto3
 import pytest
 
 from handlers.contract import UsersTable
-from handlers.web.lockout import PREFIX, Lockouts
-from handlers.web.users import User, UserStore
+from handlers.stores.lockouts import PREFIX, Lockouts
+from handlers.stores.user_store import User, UserStore
 from harness import cli, users
 from harness.aws import AwsTarget
 from tests.unit.tables import create_users_table

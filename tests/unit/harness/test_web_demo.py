@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from handlers.contract import PHOTOGRAPHER, REVIEWER
-from handlers.web.users import UserStore
+from handlers.stores.user_store import UserStore
 from harness import web_demo
 from tests.unit.tables import create_users_table
 

@@ -8,29 +8,23 @@ so verifying it is quick too; users made through `UserStore.add` get the real co
 
 from __future__ import annotations
 
-import base64
 from dataclasses import replace
 from typing import Any
 
-import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 from flask import Flask
 from flask.testing import FlaskClient
 
-from handlers.contract import PHOTOGRAPHER, REVIEWER, UsersTable
-from handlers.pipeline.records import RecordStore
+from handlers.stores.image_store import RecordStore
+from handlers.stores.user_store import UserStore
 from handlers.web import WebSettings, create_app
 from handlers.web.services import Services, s3_client
-from handlers.web.users import UserStore, _scrypt
-from tests.unit.handlers.conftest import IMAGES_TABLE
+from tests.unit.handlers.conftest import IMAGES_TABLE, PASSWORD
 from tests.unit.handlers.web.openapi_client import openapi_checked_clients  # noqa: F401 (autouse: every answer is held to the OpenAPI document)
-from tests.unit.tables import create_images_table, create_users_table
 
-USERS_TABLE = "users"
 BUCKET = "images"
 MAX_UPLOAD_BYTES = 1_000_000  # not the default: the presigned policy must take the services' limit
-PASSWORD = "correct horse battery staple"
 SECRET_KEY = b"test-session-key-of-32-bytes-or-more"
 SESSION_SECONDS = 3600
 START = 1_800_000_000.0
@@ -47,43 +41,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-@pytest.fixture(scope="session")
-def password_hash() -> str:
-    """`PASSWORD` hashed as `hash_password` does, at N=2^10 instead of 2^14."""
-    n, r, p, salt = 2**10, 8, 1, b"test-salt-16byte"
-    digest = _scrypt(PASSWORD, salt, n, r, p)
-    return f"scrypt${n}${r}${p}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
-
-
-@pytest.fixture
-def dynamodb(mocked_aws: None) -> Any:
-    """moto's DynamoDB with the images table (and its indexes) in it."""
-    client = boto3.client("dynamodb")
-    create_images_table(client, IMAGES_TABLE)
-    return client
-
-
-@pytest.fixture
-def users_table(dynamodb: Any, password_hash: str) -> str:
-    create_users_table(dynamodb, USERS_TABLE)
-    for name, role in (("alice", PHOTOGRAPHER), ("rita", REVIEWER)):
-        dynamodb.put_item(
-            TableName=USERS_TABLE,
-            Item={
-                UsersTable.KEY: {"S": name},
-                "role": {"S": role},
-                "password_hash": {"S": password_hash},
-                "email": {"S": f"{name}@example.com"},
-            },
-        )
-    return USERS_TABLE
-
-
-@pytest.fixture
-def users(users_table: str, dynamodb: Any) -> UserStore:
-    return UserStore(users_table, dynamodb)
 
 
 @pytest.fixture

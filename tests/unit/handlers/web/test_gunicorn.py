@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from handlers.contract import Env
-from handlers.web.users import UserStore
+from handlers.stores.user_store import UserStore
 from harness.aws import AwsTarget
 from harness.polling import wait_until
 from tests.unit.conftest import FAKE_AWS, free_port

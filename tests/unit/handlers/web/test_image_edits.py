@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from handlers.pipeline.records import RecordStore
+from handlers.stores.image_store import RecordStore
 from handlers.web import WebSettings, create_app
 from handlers.web.image_edits import METADATA_TYPES, published_time
 from handlers.web.services import Services

@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from handlers.contract import PHOTOGRAPHER, REVIEWER, UsersTable
-from handlers.pipeline.records import RecordStore
+from handlers.stores.image_store import RecordStore
+from handlers.stores.user_store import UserStore
 from handlers.web import WebSettings, create_app, records_api
 from handlers.web.records_api import api_record
 from handlers.web.services import Services
-from handlers.web.users import UserStore
 from tests.unit.conftest import FAKE_AWS
+from tests.unit.handlers.conftest import PASSWORD
 from tests.unit.handlers.records import AWAITING, PENDING, PROCESSED, REJECTED_IN_REVIEW
-from tests.unit.handlers.web.conftest import PASSWORD
 from tests.unit.tables import create_images_table, create_users_table
 
 IMAGES, USERS = "images", "users"

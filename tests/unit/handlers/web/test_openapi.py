@@ -17,13 +17,13 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
 from handlers.contract import PENDING, REJECTED, REVIEW_STATUSES, ROLES, VERDICTS
-from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import Upload, placement_of
+from handlers.stores.image_store import RecordStore
+from handlers.stores.user_store import MAX_PASSWORD, USERNAME
 from handlers.web import image_edits, images, records_api, sessions, uploads
 from handlers.web.app import WebSettings, create_app
 from handlers.web.auth import STATE_CHANGING, csrf_exempt
 from handlers.web.openapi import DOCUMENT
-from handlers.web.users import MAX_PASSWORD, USERNAME
 from tests.unit.handlers import records as examples
 from tests.unit.handlers.conftest import IMAGES_TABLE
 from tests.unit.handlers.web.conftest import sign_in

@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
+from handlers.stores.user_store import MAX_SESSIONS, UserError, issued_at
 from handlers.web import WebSettings, create_app
 from handlers.web.services import Services
-from handlers.web.users import MAX_SESSIONS, UserError, issued_at
 from tests.unit.handlers.web.conftest import (
     MAX_UPLOAD_BYTES,
     PASSWORD,

@@ -13,8 +13,8 @@ from handlers.contract import AWAITING, PROCESSED, ImagesTable
 from handlers.imaging import Limits, VariantSizes
 from handlers.pipeline.intake import Intake
 from handlers.pipeline.publishing import Publisher
-from handlers.pipeline.records import RecordStore
 from handlers.pipeline.uploads import Upload, image_id_for
+from handlers.stores.image_store import RecordStore
 from handlers.web.records_api import api_record
 from harness.bench import BenchError
 from harness.bench.seeding import batches, put_records, seeded_record, seeded_records, streamless_copy, write_batch

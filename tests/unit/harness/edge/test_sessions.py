@@ -16,10 +16,10 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.test import Client, TestResponse
 
-from handlers.pipeline.records import RecordStore
+from handlers.stores.image_store import RecordStore
+from handlers.stores.user_store import UserStore
 from handlers.web import WebSettings, create_app
 from handlers.web.services import Services
-from handlers.web.users import UserStore
 from harness.aws import AwsTarget
 from harness.edge.app import EdgeApp, Site
 from tests.unit.conftest import free_port

@@ -14,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from handlers.contract import UsersTable
-from handlers.web.lockout import CONTENDED_TRIES, PREFIX, AttemptRefused, LockoutPolicy, Lockouts
+from handlers.stores.lockouts import CONTENDED_TRIES, PREFIX, AttemptRefused, LockoutPolicy, Lockouts
+from handlers.stores.user_store import UserStore
 from handlers.web.services import Services
-from handlers.web.users import UserStore
 from tests.unit.handlers.web.conftest import PASSWORD, Clock, sign_in
 
 WRONG = "not the password"

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handlers.contract import PHOTOGRAPHER, REVIEWER, ROLES, UsersTable
-from handlers.web.lockout import PREFIX as LOCKOUT_PREFIX
+from handlers.stores.lockouts import PREFIX as LOCKOUT_PREFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from handlers.contract import UsersTable
-from handlers.web.users import UserStore
+from handlers.stores.user_store import UserStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

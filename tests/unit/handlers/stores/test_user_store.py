@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from handlers.contract import REVIEWER, UsersTable
-from handlers.web.users import User, UserError, UserStore, hash_password, verify_password
-from tests.unit.handlers.web.conftest import PASSWORD
+from handlers.stores.user_store import User, UserError, UserStore, hash_password, verify_password
+from tests.unit.handlers.conftest import PASSWORD
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,12 @@ from handlers.contract import Env
 from handlers.pipeline.commands import METADATA, REVIEW, CommandDesk, Commands, RejectionQueue, Result
 from handlers.settings import Settings, required
 from handlers.stage import Clients, Stage
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_store import ImageStore
 
 
 def build_desk(settings: Settings, clients: Clients) -> CommandDesk:
     return CommandDesk(
-        Commands(RecordStore(settings.images_table, clients("dynamodb"))),
+        Commands(ImageStore(settings.images_table, clients("dynamodb"))),
         RejectionQueue(clients("sqs"), required(settings.command_rejections_url, Env.COMMAND_REJECTIONS_URL)),
         settings.command_date_order,
     )

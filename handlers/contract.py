@@ -121,11 +121,18 @@ REVIEW_STATUSES: Final = (AWAITING, PASSED, REJECTED)
 
 
 class Record:
-    """Fields of an image record that clients read (besides the table's keys above)."""
+    """Fields of an image record besides the table's keys above (handlers/stores/image_record.py
+    types them). Clients read the first group; the pipeline keeps the second for itself."""
 
     STATUS: Final = "status"
-    REASON: Final = "reason"
+    REASON: Final = "reason"  # why it was rejected or failed
+    REJECTION_CODE: Final = "rejection_code"  # a RejectionCode
     SOURCE_KEY: Final = "source_key"
+    SOURCE_SIZE: Final = "source_size"
+    SOURCE_WIDTH: Final = "source_width"
+    SOURCE_HEIGHT: Final = "source_height"
+    FORMAT: Final = "format"  # JPEG | PNG
+    CONTENT_TYPE: Final = "content_type"
     FILE_NAME: Final = "file_name"
     CAPTION: Final = "caption"
     PHOTOGRAPHER: Final = "photographer"
@@ -133,12 +140,29 @@ class Record:
     REVIEW_STATUS: Final = "review_status"
     REVIEW_REASON: Final = "review_reason"
     REVIEWED_AT: Final = "reviewed_at"
+    VARIANTS: Final = "variants"  # variant name (VARIANTS) -> its key, bytes, width, height, content type
+    OPTIMIZED_KEY: Final = "optimized_key"  # the variants' keys in the bucket (see key_of)
+    THUMBNAIL_KEY: Final = "thumbnail_key"
+
+    SOURCE_BUCKET: Final = "source_bucket"
+    SOURCE_ETAG: Final = "source_etag"
+    UPLOAD_ORDER: Final = "upload_order"  # orders uploads of one key (handlers/pipeline/uploads.py)
+    UPLOAD_VERSION: Final = "upload_version"
+    CREATED_AT: Final = "created_at"
+    UPDATED_AT: Final = "updated_at"
+    PROCESSED_AT: Final = "processed_at"
+    DELETED_AT: Final = "deleted_at"
     REVIEW_ORDER: Final = "review_order"  # the applied verdict's command: publish time|message id
 
     @staticmethod
     def order_of(field: str) -> str:
         """Where the order of the last command applied to `field` is kept (e.g. `caption_order`)."""
         return f"{field}_order"
+
+    @staticmethod
+    def key_of(variant: str) -> str:
+        """Where the bucket key of a published variant is kept (`optimized_key`, `thumbnail_key`)."""
+        return f"{variant}_key"
 
 
 # Commands on the events topic, in the shapes such systems already publish.

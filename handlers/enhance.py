@@ -16,12 +16,12 @@ from handlers.pipeline.publishing import Publisher
 from handlers.pipeline.uploads import Upload
 from handlers.settings import Settings
 from handlers.stage import Clients, Stage
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_store import ImageStore
 
 
 def build_publisher(settings: Settings, clients: Clients) -> Publisher:
     return Publisher(
-        RecordStore(settings.images_table, clients("dynamodb")), clients("s3"), settings.limits, settings.sizes
+        ImageStore(settings.images_table, clients("dynamodb")), clients("s3"), settings.limits, settings.sizes
     )
 
 

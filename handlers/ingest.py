@@ -20,12 +20,12 @@ from handlers.pipeline.intake import Intake
 from handlers.pipeline.uploads import Upload, uploads_in
 from handlers.settings import Settings, required
 from handlers.stage import Clients, Stage
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_store import ImageStore
 
 
 def build_intake(settings: Settings, clients: Clients) -> Intake:
     return Intake(
-        RecordStore(settings.images_table, clients("dynamodb")),
+        ImageStore(settings.images_table, clients("dynamodb")),
         clients("s3"),
         clients("sqs"),
         required(settings.enhance_queue_url, Env.ENHANCE_QUEUE_URL),

@@ -11,7 +11,7 @@ reason and counted, and the change succeeds: sending it again would be refused a
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import EventType
@@ -24,6 +24,7 @@ from handlers.pipeline.notices import REVIEW, Mailer, MailRefused, Messengers, N
 from handlers.settings import Settings, required
 from handlers.stage import Clients, Stage
 from handlers.stores.addresses import AddressBook
+from handlers.stores.image_record import ImageRecord
 
 
 def build_messengers(settings: Settings, clients: Clients) -> Messengers:
@@ -78,9 +79,9 @@ def mail_notice(notice: dict[str, Any], to: str) -> str | None:
 
 def record_handler(record: DynamoDBRecord) -> None:
     change = record.dynamodb
-    notice = notice_for(
-        change.old_image if change else None, change.new_image if change else None, stage.settings.images_base_url
-    )
+    old = cast("ImageRecord", change.old_image) if change and change.old_image else None
+    new = cast("ImageRecord", change.new_image) if change and change.new_image else None
+    notice = notice_for(old, new, stage.settings.images_base_url)
     if notice is None:
         return
     publish_notice(notice=asdict(notice))

@@ -19,11 +19,11 @@ from handlers.pipeline.removal import Remover
 from handlers.pipeline.uploads import Removal, removals_in
 from handlers.settings import Settings
 from handlers.stage import Clients, Stage
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_store import ImageStore
 
 
 def build_remover(settings: Settings, clients: Clients) -> Remover:
-    return Remover(RecordStore(settings.images_table, clients("dynamodb")), clients("s3"))
+    return Remover(ImageStore(settings.images_table, clients("dynamodb")), clients("s3"))
 
 
 stage = Stage(build_remover)

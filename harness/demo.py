@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from handlers.contract import TERMINAL, Record
+from handlers.contract import PROCESSED, TERMINAL, VARIANTS, Record
 from handlers.pipeline.uploads import image_id_for
-from handlers.stores.image_store import RecordStore, timestamp
+from handlers.stores.image_record import ImageRecord, timestamp
+from handlers.stores.image_store import ImageStore
 from harness import commands
 from harness.aws import AwsTarget
 from harness.emulator import Paths
@@ -26,17 +27,17 @@ class DemoFailed(RuntimeError):
 
 def upload_and_wait(
     target: AwsTarget, bucket: str, table: str, key: str, data: bytes, content_type: str, timeout: float = 60.0
-) -> tuple[dict[str, Any] | None, float]:
+) -> tuple[ImageRecord | None, float]:
     """Upload `data` to `key` and wait for its record to reach a terminal state; (record, seconds)."""
-    s3, records = target.client("s3"), RecordStore(table, target.client("dynamodb"))
+    s3, records = target.client("s3"), ImageStore(table, target.client("dynamodb"))
     since = timestamp()
     started = time.monotonic()
     s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
     image_id = image_id_for(key)
 
-    def outcome() -> dict[str, Any] | None:
+    def outcome() -> ImageRecord | None:
         record = records.get(image_id)
-        return record if record and record["created_at"] >= since and record["status"] in TERMINAL else None
+        return record if record and record[Record.CREATED_AT] >= since and record[Record.STATUS] in TERMINAL else None
 
     try:
         record = wait_until(outcome, timeout=timeout, what=f"a terminal state of {key}")
@@ -82,7 +83,7 @@ def run_commands(outputs: dict[str, Any], tap: NoticeTap, say: Callable[[str], N
     events topic, publish one malformed command, and show what became of each."""
     target = AwsTarget(outputs["endpoint_url"], outputs["region"])
     sns, sqs = target.client("sns"), target.client("sqs")
-    records = RecordStore(outputs["images_table"], target.client("dynamodb"))
+    records = ImageStore(outputs["images_table"], target.client("dynamodb"))
     topic = outputs["events_topic_arn"]
     beach, chart = f"uploads/{DEMO_OWNER}/beach walk.jpg", f"uploads/{DEMO_OWNER}/chart.png"
     before = len(tap.received())
@@ -121,11 +122,11 @@ def run_commands(outputs: dict[str, Any], tap: NoticeTap, say: Callable[[str], N
         raise DemoFailed(f"{len(verdicts)} verdict notices were published for 2 verdicts, not one each")
 
 
-def _wait_for(records: RecordStore, key: str, field: str, value: Any, timeout: float = 30.0) -> dict[str, Any] | None:
+def _wait_for(records: ImageStore, key: str, field: str, value: Any, timeout: float = 30.0) -> ImageRecord | None:
     """The record of `key` once its `field` is `value`, or None after `timeout` seconds."""
     try:
         return cast(
-            "dict[str, Any]",
+            "ImageRecord",
             wait_until(
                 lambda: (record := records.get(image_id_for(key))) and record.get(field) == value and record,
                 timeout=timeout,
@@ -144,21 +145,21 @@ def _notices(tap: NoticeTap, expected: int, timeout: float = 15.0) -> list[tuple
     return tap.received()
 
 
-def _describe(sample: Sample, record: dict[str, Any] | None, seconds: float) -> str:
-    mark = "✓" if record is not None and record["status"] == sample.expected else "✗"
+def _describe(sample: Sample, record: ImageRecord | None, seconds: float) -> str:
+    mark = "✓" if record is not None and record[Record.STATUS] == sample.expected else "✗"
     head = f"{mark} {sample.name:28} "
     if record is None:
         return f"{head}no terminal state after {seconds:.0f} s (expected {sample.expected})"
-    lines = [f"{head}{record['status']:9} in {seconds:4.1f} s   {sample.description}"]
-    if record["status"] == "processed":
-        for name in ("optimized", "thumbnail"):
-            v = record["variants"][name]
+    lines = [f"{head}{record[Record.STATUS]:9} in {seconds:4.1f} s   {sample.description}"]
+    if record[Record.STATUS] == PROCESSED:
+        for name in VARIANTS:
+            v = record[Record.VARIANTS][name]
             size = f"{v['width']:>4}×{v['height']:<4}"
             lines.append(f"{'':31}{name:9} {size} {v['content_type']:10} {v['bytes'] / 1024:7.1f} KB  {v['key']}")
         taken, review = record.get(Record.DATE, "not in the photo"), record.get(Record.REVIEW_STATUS)
         lines.append(f"{'':31}photographer {record.get(Record.PHOTOGRAPHER)}, taken {taken}, review {review}")
     else:
-        lines.append(f"{'':31}reason: {record.get('reason')}")
+        lines.append(f"{'':31}reason: {record.get(Record.REASON)}")
     return "\n".join(lines)
 
 

@@ -41,7 +41,8 @@ from handlers.contract import (
 )
 from handlers.pipeline.command_dates import DateRefused, command_date
 from handlers.pipeline.uploads import image_id_for
-from handlers.stores.image_store import RecordStore, timestamp
+from handlers.stores.image_record import ImageRecord, timestamp
+from handlers.stores.image_store import ImageStore
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -113,7 +114,7 @@ class Result:
 
     image_id: str
     status: str
-    record: dict[str, Any] | None = None
+    record: ImageRecord | None = None
 
 
 def published(envelope: str) -> Published:
@@ -211,7 +212,7 @@ def photo_date(text: str, now: datetime | None = None, what: str = "date", date_
 class Commands:
     """Applies edits and verdicts to image records."""
 
-    def __init__(self, records: RecordStore) -> None:
+    def __init__(self, records: ImageStore) -> None:
         self.records = records
 
     def edit(self, command: MetadataEdit) -> Result:
@@ -253,8 +254,9 @@ class Commands:
         record = self.records.get(image_id)
         if record is None:
             raise CommandRejected(f"there is no image {image_id}")
-        if record["status"] not in statuses:
-            state = _STATUS_WORDS.get(record["status"], record["status"])
+        status = record.get(Record.STATUS, "")
+        if status not in statuses:
+            state = _STATUS_WORDS.get(status, status)
             allowed = " or ".join(statuses)
             raise CommandRejected(f"cannot {doing} image {image_id}: it is {state}, not {allowed}")
         return Result(image_id, STALE)  # a newer command or upload is recorded, or this one already was

@@ -21,7 +21,8 @@ from handlers.imaging.rejection import too_large_reason
 from handlers.pipeline.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
 from handlers.pipeline.uploads import NotAnUploadKey, Placement, Upload, placement_of
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_record import rejected
+from handlers.stores.image_store import ImageStore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -61,7 +62,7 @@ class Intake:
     """Checks uploads against `limits` and routes them: enhance queue or rejection."""
 
     def __init__(
-        self, records: RecordStore, s3: S3Client, sqs: SQSClient, enhance_queue_url: str, limits: Limits
+        self, records: ImageStore, s3: S3Client, sqs: SQSClient, enhance_queue_url: str, limits: Limits
     ) -> None:
         self.records = records
         self.s3 = s3
@@ -92,11 +93,13 @@ class Intake:
             upload,
             placement,
             PENDING,
-            format=info.format,
-            content_type=info.content_type,
-            source_width=info.width,
-            source_height=info.height,
-            **defaults,
+            {
+                Record.FORMAT: info.format,
+                Record.CONTENT_TYPE: info.content_type,
+                Record.SOURCE_WIDTH: info.width,
+                Record.SOURCE_HEIGHT: info.height,
+                **defaults,
+            },
         )
         if not written:
             return Outcome(upload.image_id, STALE)
@@ -109,11 +112,11 @@ class Intake:
             placement: Placement | None = placement_of(upload.key)
         except NotAnUploadKey:
             placement = None
-        self.records.record_upload(upload, placement, FAILED, reason=reason)
+        self.records.record_upload(upload, placement, FAILED, {Record.REASON: reason})
 
     def _reject(self, upload: Upload, placement: Placement | None, reason: str, code: RejectionCode) -> Outcome:
         """Record the rejection and remove the object (unless a newer upload is recorded already)."""
-        if not self.records.record_upload(upload, placement, REJECTED, reason=reason, rejection_code=code):
+        if not self.records.record_upload(upload, placement, REJECTED, rejected(reason, code)):
             return Outcome(upload.image_id, STALE)
         self.s3.delete_object(Bucket=upload.bucket, Key=upload.key)
         return Outcome(upload.image_id, REJECTED, reason)

@@ -40,15 +40,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Final, Literal
 
-from handlers.contract import FAILED, PASSED, PROCESSED, REJECTED, TERMINAL, VERDICTS, Env, Record
+from handlers.contract import FAILED, PASSED, PROCESSED, REJECTED, TERMINAL, VERDICTS, Env, ImagesTable, Record
 
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
+
+    from handlers.stores.image_record import ImageRecord
 
 Kind = Literal["outcome", "review"]
 OUTCOME: Final = "outcome"
@@ -189,25 +191,29 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", "…")) else f"{text}."
 
 
-def outcome_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+def outcome_changed(old: ImageRecord | None, new: ImageRecord | None) -> bool:
     """Whether the change brings an upload to its outcome (not the same outcome of the same upload again)."""
-    if not new or new.get("status") not in TERMINAL:
+    if not new or new.get(Record.STATUS) not in TERMINAL:
         return False
-    return not old or (old.get("upload_version"), old.get("status")) != (new.get("upload_version"), new["status"])
+    return not old or _outcome_of(old) != _outcome_of(new)
 
 
-def verdict_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+def _outcome_of(record: ImageRecord) -> tuple[str | None, str | None]:
+    return record.get(Record.UPLOAD_VERSION), record.get(Record.STATUS)
+
+
+def verdict_changed(old: ImageRecord | None, new: ImageRecord | None) -> bool:
     """Whether the change gives a verdict other than the record had (verdict, reason or review date)."""
     if not new or new.get(Record.REVIEW_STATUS) not in VERDICT_STATUSES:
         return False
     return not old or _verdict_of(old) != _verdict_of(new)
 
 
-def _verdict_of(record: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(record.get(field) for field in (Record.REVIEW_STATUS, Record.REVIEW_REASON, Record.REVIEWED_AT))
+def _verdict_of(record: ImageRecord) -> tuple[str | None, ...]:
+    return record.get(Record.REVIEW_STATUS), record.get(Record.REVIEW_REASON), record.get(Record.REVIEWED_AT)
 
 
-def notice_for(old: dict[str, Any] | None, new: dict[str, Any] | None, images_url: str | None = None) -> Notice | None:
+def notice_for(old: ImageRecord | None, new: ImageRecord | None, images_url: str | None = None) -> Notice | None:
     """The notice a change of an image record (its images before and after) calls for, if any: at
     most one. `images_url`: the base the variants are served under, if the stack has one."""
     if new is None:
@@ -218,22 +224,27 @@ def notice_for(old: dict[str, Any] | None, new: dict[str, Any] | None, images_ur
         kind = REVIEW
     else:
         return None
-    common = {
-        "image_id": new["image_id"],
-        "upload_version": new["upload_version"],
-        "status": new["status"],
-        "file_name": new.get("file_name") or new["source_key"].rsplit("/", 1)[-1],
-        "source_key": new["source_key"],
-        "owner": new.get("owner"),
-        "optimized_key": new.get("optimized_key"),
-        "thumbnail_key": new.get("thumbnail_key"),
-        "link": image_link(new.get("optimized_key"), images_url),
-        "thumbnail_link": image_link(new.get("thumbnail_key"), images_url),
-    }
+    source_key, optimized, thumbnail = (
+        new[Record.SOURCE_KEY],
+        new.get(Record.OPTIMIZED_KEY),
+        new.get(Record.THUMBNAIL_KEY),
+    )
+    about = Notice(
+        image_id=new[ImagesTable.KEY],
+        upload_version=new[Record.UPLOAD_VERSION],
+        status=new[Record.STATUS],
+        file_name=new.get(Record.FILE_NAME) or source_key.rsplit("/", 1)[-1],
+        source_key=source_key,
+        owner=new.get(ImagesTable.OWNER),
+        optimized_key=optimized,
+        thumbnail_key=thumbnail,
+        link=image_link(optimized, images_url),
+        thumbnail_link=image_link(thumbnail, images_url),
+    )
     if kind == OUTCOME:
-        return Notice(**common, reason=new.get("reason"))
-    return Notice(
-        **common,
+        return replace(about, reason=new.get(Record.REASON))
+    return replace(
+        about,
         kind=REVIEW,
         verdict=new[Record.REVIEW_STATUS],
         reason=new.get(Record.REVIEW_REASON),

@@ -10,7 +10,8 @@ from handlers.imaging import ImageRejected, Limits, Rendition, Variant, VariantS
 from handlers.pipeline.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
 from handlers.pipeline.uploads import Upload
-from handlers.stores.image_store import RecordStore, VariantRecord, timestamp
+from handlers.stores.image_record import VariantRecord, rejected, timestamp
+from handlers.stores.image_store import ImageStore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -23,10 +24,20 @@ def variant_prefix(variant: str, image_id: str) -> str:
     return f"{PUBLIC_PREFIX}{variant}/{image_id}-"
 
 
+def published_fields(published: dict[str, VariantRecord], now: str) -> dict[str, Any]:
+    """What the record of an upload published `now` as the variants `published` says of them; each
+    processed upload awaits its own review."""
+    fields: dict[str, Any] = {Record.key_of(name): variant.key for name, variant in published.items()}
+    fields[Record.VARIANTS] = {name: variant.fields() for name, variant in published.items()}
+    fields[Record.PROCESSED_AT] = now
+    fields[Record.REVIEW_STATUS] = AWAITING
+    return fields
+
+
 class Publisher:
     """Renders pending uploads with `sizes` and publishes them to the bucket they came from."""
 
-    def __init__(self, records: RecordStore, s3: S3Client, limits: Limits, sizes: VariantSizes) -> None:
+    def __init__(self, records: ImageStore, s3: S3Client, limits: Limits, sizes: VariantSizes) -> None:
         self.records = records
         self.s3 = s3
         self.limits = limits
@@ -34,7 +45,11 @@ class Publisher:
 
     def enhance(self, upload: Upload) -> Outcome:
         record = self.records.get(upload.image_id)
-        if record is None or record.get("upload_version") != upload.version or record["status"] != PENDING:
+        if (
+            record is None
+            or record.get(Record.UPLOAD_VERSION) != upload.version
+            or record.get(Record.STATUS) != PENDING
+        ):
             return Outcome(upload.image_id, STALE)
         try:
             data = read_upload(self.s3, upload).data
@@ -43,18 +58,14 @@ class Publisher:
         try:
             rendition = render(data, self.limits, self.sizes)
         except ImageRejected as rejection:
-            if self.records.finish(upload, REJECTED, reason=rejection.reason, rejection_code=rejection.code):
+            if self.records.finish(upload, REJECTED, rejected(rejection.reason, rejection.code)):
                 self.s3.delete_object(Bucket=upload.bucket, Key=upload.key)
                 return Outcome(upload.image_id, REJECTED, rejection.reason)
             return Outcome(upload.image_id, STALE)
 
         published = self._publish(upload, rendition)
         current = [variant.key for variant in published.values()]
-        fields: dict[str, Any] = {f"{name}_key": variant.key for name, variant in published.items()}
-        fields["variants"] = {name: vars(variant) for name, variant in published.items()}
-        fields["processed_at"] = timestamp()
-        fields[Record.REVIEW_STATUS] = AWAITING  # each processed upload awaits its own review
-        if self.records.finish(upload, PROCESSED, **fields) is None:
+        if self.records.finish(upload, PROCESSED, published_fields(published, timestamp())) is None:
             self._remove(upload.bucket, current)  # a newer upload of the key took over meanwhile
             return Outcome(upload.image_id, STALE)
         self._remove_superseded(upload, current)
@@ -62,7 +73,7 @@ class Publisher:
 
     def fail(self, upload: Upload, reason: str) -> None:
         """Record that enhancing `upload` failed for good (its message goes to the dead-letter queue)."""
-        self.records.finish(upload, FAILED, reason=reason)
+        self.records.finish(upload, FAILED, {Record.REASON: reason})
 
     def _publish(self, upload: Upload, rendition: Rendition) -> dict[str, VariantRecord]:
         published = {}

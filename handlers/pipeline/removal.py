@@ -14,18 +14,16 @@ from typing import TYPE_CHECKING
 from handlers.contract import AWAITING, DELETED, Record
 from handlers.pipeline.outcome import STALE, Outcome
 from handlers.pipeline.uploads import Removal
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_store import ImageStore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-VARIANT_KEYS = ("optimized_key", "thumbnail_key")
 
 
 class Remover:
     """Marks records deleted and removes their variants from the bucket."""
 
-    def __init__(self, records: RecordStore, s3: S3Client) -> None:
+    def __init__(self, records: ImageStore, s3: S3Client) -> None:
         self.records = records
         self.s3 = s3
 
@@ -35,7 +33,7 @@ class Remover:
             return Outcome(removal.image_id, STALE)
         if before.get(Record.REVIEW_STATUS) == AWAITING:
             self.records.withdraw_from_review(removal.image_id)
-        variants = [before[key] for key in VARIANT_KEYS if before.get(key)]
+        variants = [variant["key"] for variant in before.get(Record.VARIANTS, {}).values()]
         if variants:
             self.s3.delete_objects(
                 Bucket=removal.bucket, Delete={"Objects": [{"Key": key} for key in variants], "Quiet": True}

@@ -1,34 +1,76 @@
-"""Image records in DynamoDB: one item per uploaded key, whose status moves
+"""The image store: one item per uploaded key in DynamoDB, whose status moves
 pending → processed | rejected | failed (the statuses and table names: handlers/contract.py). Every
 write is conditional on the upload it is about, so a late or redelivered message never overwrites
-what a newer upload of the same key recorded."""
+what a newer upload of the same key recorded. Lists of records are read a page at a time from the
+table's indexes (`ImageList`, `ImageStore.page`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from handlers.contract import AWAITING, DELETED, PENDING, REJECTED, ImagesTable, Record
 from handlers.pipeline.uploads import Placement, Upload
+from handlers.stores.image_record import ImageRecord, timestamp
+
+FILTERED_BATCH: Final = 100
+"""How many items a filtered list reads per query (an unfiltered one reads one more than it needs)."""
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
 @dataclass(frozen=True)
-class VariantRecord:
-    """A published rendition of an image: where it is and what it is."""
+class ImageList:
+    """Whose images (`owner`; None: every owner's with review status `verdict`, through the review
+    index), and the filters. One owner's images come from the owner index (hash owner, range
+    uploaded_at); every owner's with a review status from the review index (hash review_status, range
+    uploaded_at; sparse: only processed uploads carry a review). The other filters are filter
+    expressions on the query."""
 
-    key: str
-    bytes: int
-    width: int
-    height: int
-    content_type: str
+    owner: str | None
+    status: str | None = None
+    verdict: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.owner is None and self.verdict is None:
+            raise ValueError("a list of every owner's images is by review status")
+
+    @property
+    def index(self) -> str:
+        return ImagesTable.OWNER_INDEX if self.owner is not None else ImagesTable.REVIEW_INDEX
+
+    @property
+    def hash_key(self) -> tuple[str, str]:
+        """The index's hash key attribute and the value this list reads."""
+        if self.owner is not None:
+            return ImagesTable.OWNER, self.owner
+        assert self.verdict is not None
+        return ImagesTable.REVIEW_STATUS, self.verdict
+
+    @property
+    def filters(self) -> dict[str, str]:
+        """The attributes the query filters on, and their values."""
+        wanted = {Record.STATUS: self.status}
+        if self.owner is not None:
+            wanted[Record.REVIEW_STATUS] = self.verdict
+        return {name: value for name, value in wanted.items() if value is not None}
 
 
-class RecordStore:
+IndexKey = tuple[str, str, str]
+"""Where a list stands in its index: the image id, the hash key's value, the upload time."""
+
+
+@dataclass(frozen=True)
+class ImagePage:
+    """Records of a list, newest first, and the index key of the last of them when more follow."""
+
+    records: list[ImageRecord]
+    last: IndexKey | None
+
+
+class ImageStore:
     """Reads and writes image records in one table through a boto3 DynamoDB client."""
 
     def __init__(self, table_name: str, client: DynamoDBClient) -> None:
@@ -40,58 +82,46 @@ class RecordStore:
         self._serialize = TypeSerializer().serialize
         self._deserialize = TypeDeserializer().deserialize
 
-    def get(self, image_id: str) -> dict[str, Any] | None:
+    def get(self, image_id: str) -> ImageRecord | None:
         key = {ImagesTable.KEY: {"S": image_id}}
         item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
         return self.plain(item["Item"]) if "Item" in item else None
 
-    def record_upload(self, upload: Upload, placement: Placement | None, status: str, **fields: Any) -> bool:
+    def record_upload(
+        self, upload: Upload, placement: Placement | None, status: str, fields: dict[str, Any] | None = None
+    ) -> bool:
         """Write the record of `upload` (pending or rejected), replacing the record of an older upload of
         the same key. False, writing nothing, when a newer upload is already recorded, or this one was
         already taken past pending."""
-        now = timestamp()
-        item = {
-            ImagesTable.KEY: upload.image_id,
-            "source_bucket": upload.bucket,
-            "source_key": upload.key,
-            "source_etag": upload.etag,
-            "source_size": upload.size,
-            "upload_order": upload.order,
-            "upload_version": upload.version,
-            ImagesTable.UPLOADED_AT: upload.event_time,
-            "file_name": placement.file_name if placement else upload.key.rsplit("/", 1)[-1],
-            "status": status,
-            "created_at": now,
-            "updated_at": now,
-            **fields,
-        }
-        if placement is not None:
-            item[ImagesTable.OWNER] = placement.owner
+        item = {**upload_fields(upload, placement, status, timestamp()), **(fields or {})}
         return self._conditional(
             lambda: self.client.put_item(
                 TableName=self.table_name,
                 Item={k: self._serialize(v) for k, v in item.items() if v is not None},
                 ConditionExpression=(
-                    "attribute_not_exists(#key) OR upload_order < :order"
-                    " OR (upload_order = :order AND #status = :pending)"
+                    "attribute_not_exists(#key) OR #order < :order OR (#order = :order AND #status = :pending)"
                 ),
-                ExpressionAttributeNames={"#key": ImagesTable.KEY, "#status": "status"},
+                ExpressionAttributeNames={
+                    "#key": ImagesTable.KEY,
+                    "#status": Record.STATUS,
+                    "#order": Record.UPLOAD_ORDER,
+                },
                 ExpressionAttributeValues={":order": {"S": upload.order}, ":pending": {"S": PENDING}},
             )
         )
 
-    def finish(self, upload: Upload, status: str, **fields: Any) -> dict[str, Any] | None:
+    def finish(self, upload: Upload, status: str, fields: dict[str, Any] | None = None) -> ImageRecord | None:
         """Move the pending record of exactly this upload to `status` with `fields`; the record as it
         was before, or None (writing nothing) when the record is no longer this upload's pending one."""
-        values = {**fields, "status": status, "updated_at": timestamp()}
+        values = {**(fields or {}), Record.STATUS: status, Record.UPDATED_AT: timestamp()}
         names = {f"#f{i}": name for i, name in enumerate(values)}
         assignments = ", ".join(f"#f{i} = :f{i}" for i in range(len(values)))
         return self._update(
             upload.image_id,
             "ALL_OLD",
             UpdateExpression=f"SET {assignments}",
-            ConditionExpression="upload_version = :version AND #status = :pending",
-            ExpressionAttributeNames={**names, "#status": "status"},
+            ConditionExpression="#version = :version AND #status = :pending",
+            ExpressionAttributeNames={**names, "#status": Record.STATUS, "#version": Record.UPLOAD_VERSION},
             ExpressionAttributeValues={
                 **{f":f{i}": self._serialize(value) for i, value in enumerate(values.values())},
                 ":version": {"S": upload.version},
@@ -99,7 +129,7 @@ class RecordStore:
             },
         )
 
-    def mark_deleted(self, image_id: str, order: str) -> dict[str, Any] | None:
+    def mark_deleted(self, image_id: str, order: str) -> ImageRecord | None:
         """Record that the upload of `image_id` was deleted (at `order`, see `Removal.order`); the
         record as it was, or None (writing nothing) when there is none, a newer upload is recorded,
         or the upload was rejected (its rejection removed it) or is already deleted."""
@@ -107,9 +137,14 @@ class RecordStore:
         return self._update(
             image_id,
             "ALL_OLD",
-            UpdateExpression="SET #status = :deleted, deleted_at = :at, updated_at = :at",
-            ConditionExpression="upload_order < :order AND NOT (#status IN (:rejected, :deleted))",
-            ExpressionAttributeNames={"#status": "status"},
+            UpdateExpression="SET #status = :deleted, #deleted_at = :at, #updated_at = :at",
+            ConditionExpression="#order < :order AND NOT (#status IN (:rejected, :deleted))",
+            ExpressionAttributeNames={
+                "#status": Record.STATUS,
+                "#deleted_at": Record.DELETED_AT,
+                "#updated_at": Record.UPDATED_AT,
+                "#order": Record.UPLOAD_ORDER,
+            },
             ExpressionAttributeValues={
                 ":deleted": {"S": DELETED},
                 ":rejected": {"S": REJECTED},
@@ -127,7 +162,7 @@ class RecordStore:
                 Key={ImagesTable.KEY: {"S": image_id}},
                 UpdateExpression="REMOVE #review",
                 ConditionExpression="#status = :deleted AND #review = :awaiting",
-                ExpressionAttributeNames={"#status": "status", "#review": Record.REVIEW_STATUS},
+                ExpressionAttributeNames={"#status": Record.STATUS, "#review": Record.REVIEW_STATUS},
                 ExpressionAttributeValues={":deleted": {"S": DELETED}, ":awaiting": {"S": AWAITING}},
             )
         )
@@ -141,12 +176,16 @@ class RecordStore:
         order: str,
         published_at: str,
         statuses: tuple[str, ...],
-    ) -> dict[str, Any] | None:
+    ) -> ImageRecord | None:
         """Set `fields` (a None value removes the field) on the record of `image_id`, and `order` at
         `order_field`, if the record exists in one of `statuses`, its upload is no newer than
         `published_at`, and nothing as new as `order` was written at `order_field` before. The record
         as it is after, or None (nothing written) when any of that does not hold."""
-        values = {**{k: v for k, v in fields.items() if v is not None}, order_field: order, "updated_at": timestamp()}
+        values = {
+            **{k: v for k, v in fields.items() if v is not None},
+            order_field: order,
+            Record.UPDATED_AT: timestamp(),
+        }
         removed = [k for k, v in fields.items() if v is None]
         names = {f"#f{i}": name for i, name in enumerate([*values, *removed])}
         update = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(values)))
@@ -164,7 +203,7 @@ class RecordStore:
             ExpressionAttributeNames={
                 **names,
                 "#key": ImagesTable.KEY,
-                "#status": "status",
+                "#status": Record.STATUS,
                 "#uploaded": ImagesTable.UPLOADED_AT,
                 "#order": order_field,
             },
@@ -176,7 +215,61 @@ class RecordStore:
             },
         )
 
-    def _update(self, image_id: str, returning: Literal["ALL_OLD", "ALL_NEW"], **request: Any) -> dict[str, Any] | None:
+    def page(self, images: ImageList, limit: int, after: IndexKey | None = None) -> ImagePage:
+        """Up to `limit` records of `images` after the index key `after` (None: from the newest).
+
+        DynamoDB applies `Limit` before the filter, so a filtered page may take several queries:
+        they go on until the page has one record more than it shows (so `last` is None exactly when
+        nothing follows) or the index is exhausted. `last` is the index key of the last record shown
+        (not the query's LastEvaluatedKey, which may lie past records read but not shown), so each
+        record appears exactly once across pages whatever their size."""
+        if limit < 1:
+            raise ValueError(f"limit {limit} is not 1 or more")
+        hash_name, hash_value = images.hash_key
+        names = {"#h": hash_name}
+        values: dict[str, Any] = {":h": {"S": hash_value}}
+        conditions = []
+        for i, (name, value) in enumerate(images.filters.items()):
+            names[f"#f{i}"], values[f":f{i}"] = name, {"S": value}
+            conditions.append(f"#f{i} = :f{i}")
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": images.index,
+            "KeyConditionExpression": "#h = :h",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        if conditions:
+            request["FilterExpression"] = " AND ".join(conditions)
+        start = self._index_key(hash_name, after) if after is not None else None
+        items: list[dict[str, Any]] = []
+        while len(items) <= limit:
+            wanted = limit + 1 - len(items)
+            request["Limit"] = max(wanted, FILTERED_BATCH) if conditions else wanted
+            if start:
+                request["ExclusiveStartKey"] = start
+            response = self.client.query(**request)
+            items.extend(response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                break
+        shown = items[:limit]
+        last = None
+        if len(items) > limit:
+            last = (shown[-1][ImagesTable.KEY]["S"], shown[-1][hash_name]["S"], shown[-1][ImagesTable.UPLOADED_AT]["S"])
+        return ImagePage([self.plain(item) for item in shown], last)
+
+    @staticmethod
+    def _index_key(hash_name: str, key: IndexKey) -> dict[str, Any]:
+        image_id, hash_value, uploaded_at = key
+        return {
+            ImagesTable.KEY: {"S": image_id},
+            hash_name: {"S": hash_value},
+            ImagesTable.UPLOADED_AT: {"S": uploaded_at},
+        }
+
+    def _update(self, image_id: str, returning: Literal["ALL_OLD", "ALL_NEW"], **request: Any) -> ImageRecord | None:
         """Apply a conditional update to the record of `image_id`: the record as `returning` says
         (ALL_OLD: as it was before; ALL_NEW: after), or None when the condition did not hold."""
         result: dict[str, Any] = {}
@@ -189,9 +282,9 @@ class RecordStore:
 
         return self.plain(result["Attributes"]) if self._conditional(update) else None
 
-    def plain(self, item: dict[str, Any]) -> dict[str, Any]:
+    def plain(self, item: dict[str, Any]) -> ImageRecord:
         """A DynamoDB item as plain Python values (numbers as int where whole)."""
-        return {key: _number(self._deserialize(value)) for key, value in item.items()}
+        return cast("ImageRecord", {key: _number(self._deserialize(value)) for key, value in item.items()})
 
     def _conditional(self, write: Any) -> bool:
         try:
@@ -201,9 +294,25 @@ class RecordStore:
         return True
 
 
-def timestamp() -> str:
-    """Now, as records store times: ISO 8601 UTC to the millisecond, `Z`-suffixed."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def upload_fields(upload: Upload, placement: Placement | None, status: str, now: str) -> dict[str, Any]:
+    """What the record of `upload` says of it from the start, recorded `now` with `status`."""
+    fields = {
+        ImagesTable.KEY: upload.image_id,
+        Record.SOURCE_BUCKET: upload.bucket,
+        Record.SOURCE_KEY: upload.key,
+        Record.SOURCE_ETAG: upload.etag,
+        Record.SOURCE_SIZE: upload.size,
+        Record.UPLOAD_ORDER: upload.order,
+        Record.UPLOAD_VERSION: upload.version,
+        ImagesTable.UPLOADED_AT: upload.event_time,
+        Record.FILE_NAME: placement.file_name if placement else upload.key.rsplit("/", 1)[-1],
+        Record.STATUS: status,
+        Record.CREATED_AT: now,
+        Record.UPDATED_AT: now,
+    }
+    if placement is not None:
+        fields[ImagesTable.OWNER] = placement.owner
+    return fields
 
 
 def _number(value: Any) -> Any:

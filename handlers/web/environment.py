@@ -16,7 +16,7 @@ import boto3
 
 from handlers.settings import WebFunctionSettings
 from handlers.snapstart import snap_starting
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_store import ImageStore
 from handlers.stores.user_store import UserStore
 from handlers.web.app import WebSettings, create_app
 from handlers.web.services import Services, s3_client
@@ -33,7 +33,7 @@ def app_from_environment(settings: WebFunctionSettings | None = None) -> Flask:
     dynamodb = boto3.client("dynamodb")
     services = Services(
         users=UserStore(settings.users_table, dynamodb),
-        records=RecordStore(settings.images_table, dynamodb),
+        records=ImageStore(settings.images_table, dynamodb),
         images_base_url=settings.images_base_url,
         images_bucket=settings.images_bucket,
         max_upload_bytes=settings.max_upload_bytes,

@@ -43,6 +43,7 @@ from flask.typing import ResponseReturnValue
 
 from handlers.contract import DELETED, METADATA_FIELDS, METADATA_TYPE, REJECTED, VERDICTS, ImagesTable, Record
 from handlers.pipeline.commands import CommandRejected, MetadataEdit, Published, metadata_edit, verdict
+from handlers.stores.image_record import ImageRecord, timestamp
 from handlers.web.auth import current_user
 from handlers.web.errors import ApiError, BadInput, Forbidden, NoSuchImage
 from handlers.web.images import MAX_IMAGE_ID
@@ -76,10 +77,9 @@ def edit_image(image_id: str) -> ResponseReturnValue:
     _owned_record(user, image_id, "edit")
     now = services().clock()
     edits = [_edit(image_id, field, body[field], now) for field in EDITABLE if field in body]
-    for edit in edits:
-        _apply(image_id, partial(services().commands.edit, edit))
+    results = [_apply(image_id, partial(services().commands.edit, edit)) for edit in edits]
     log.info("image %s edited by %r: %s", image_id, user.username, ", ".join(edit.field for edit in edits))
-    return jsonify(api_record(_record(image_id), services().images_base_url))
+    return jsonify(api_record(_written(results[-1]), services().images_base_url))
 
 
 @image_edits.post("/images/<image_id>/review")
@@ -97,9 +97,9 @@ def review_image(image_id: str) -> ResponseReturnValue:
         status = body.get("status")
         field = "reason" if isinstance(status, str) and status in VERDICTS else "status"  # status is checked first
         raise BadInput(field, rejection.reason) from None
-    _apply(image_id, partial(services().commands.review, given))
+    result = _apply(image_id, partial(services().commands.review, given))
     log.info("image %s reviewed by %r: %s", image_id, user.username, given.status)
-    return jsonify(api_record(_record(image_id), services().images_base_url))
+    return jsonify(api_record(_written(result), services().images_base_url))
 
 
 @image_edits.delete("/images/<image_id>")
@@ -124,9 +124,8 @@ def command_message(body: dict[str, Any], attributes: dict[str, str], now: float
 
 
 def published_time(now: float) -> str:
-    """`now` (seconds since the epoch) as SNS writes a Timestamp, and records their times:
-    ISO 8601 UTC to the millisecond, `Z`-suffixed (so such times compare as strings)."""
-    return _moment(now).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """`now` (seconds since the epoch) as SNS writes a Timestamp, and records their times."""
+    return timestamp(_moment(now))
 
 
 def _edit(image_id: str, field: str, value: Any, now: float) -> MetadataEdit:
@@ -148,7 +147,13 @@ def _apply(image_id: str, command: Callable[[], Result]) -> Result:
         raise ApiError(rejection.reason, status=409, error="conflict") from None
 
 
-def _record(image_id: str) -> dict[str, Any]:
+def _written(result: Result) -> ImageRecord:
+    """The record as the command left it: as its write returned it, or, when a newer command or
+    upload was recorded first (nothing written), as it is now."""
+    return result.record if result.record is not None else _record(result.image_id)
+
+
+def _record(image_id: str) -> ImageRecord:
     """The record of `image_id`; 404 when there is none."""
     record = services().records.get(image_id) if len(image_id) <= MAX_IMAGE_ID else None
     if record is None:
@@ -156,7 +161,7 @@ def _record(image_id: str) -> dict[str, Any]:
     return record
 
 
-def _owned_record(user: User, image_id: str, doing: str) -> dict[str, Any]:
+def _owned_record(user: User, image_id: str, doing: str) -> ImageRecord:
     """The record of `image_id` when `user` owns it. Another owner's is 404 as a missing one for a
     photographer (they cannot see it), 403 for a reviewer (they can)."""
     record = _record(image_id)

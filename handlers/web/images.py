@@ -17,7 +17,8 @@ import re
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from handlers.contract import DELETED, FAILED, PENDING, PROCESSED, REJECTED, REVIEW_STATUSES
+from handlers.contract import DELETED, FAILED, PENDING, PROCESSED, REJECTED, REVIEW_STATUSES, ImagesTable
+from handlers.stores.image_store import ImageList
 from handlers.stores.user_store import USERNAME
 from handlers.web.auth import current_user
 from handlers.web.errors import BadInput, Forbidden, NoSuchImage
@@ -44,7 +45,7 @@ def list_images() -> ResponseReturnValue:
         raise Forbidden("owner: a photographer lists their own images only")
     if owner is None and not (user.is_reviewer and verdict is not None):
         owner = user.username  # a reviewer's verdict with no owner: every owner's, by the review index
-    listing = Listing(caller=user.username, owner=owner, status=status, verdict=verdict)
+    listing = Listing(user.username, ImageList(owner, status=status, verdict=verdict))
     lists = RecordLists(services().records, current_app.config["SECRET_KEY"])
     page = lists.page(listing, limit, request.args.get("cursor"))
     base = _images_base_url()
@@ -55,7 +56,7 @@ def list_images() -> ResponseReturnValue:
 def get_image(image_id: str) -> ResponseReturnValue:
     user = current_user()
     record = services().records.get(image_id) if len(image_id) <= MAX_IMAGE_ID else None
-    if record is None or (record.get("owner") != user.username and not user.is_reviewer):
+    if record is None or (record.get(ImagesTable.OWNER) != user.username and not user.is_reviewer):
         raise NoSuchImage(image_id)  # another owner's image is as if there were none
     return jsonify(api_record(record, _images_base_url()))
 

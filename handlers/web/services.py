@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from handlers.pipeline.commands import Commands
-    from handlers.stores.image_store import RecordStore
+    from handlers.stores.image_store import ImageStore
     from handlers.stores.user_store import UserStore
 
 T = TypeVar("T")
@@ -67,7 +67,7 @@ class Services:
     """
 
     users: UserStore
-    records: RecordStore
+    records: ImageStore
     clock: Callable[[], float] = field(default=time.time)
     images_base_url: str | None = None  # where the published variants are served (the CDN); None: not yet
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)

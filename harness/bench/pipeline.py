@@ -18,9 +18,10 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from handlers.contract import TERMINAL, Record
+from handlers.contract import PROCESSED, TERMINAL, Record
 from handlers.pipeline.uploads import image_id_for
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_record import ImageRecord
+from handlers.stores.image_store import ImageStore
 from harness import commands
 from harness.aws import AwsTarget
 from harness.bench import BenchError
@@ -45,7 +46,7 @@ class Uploader:
     def __init__(self, target: AwsTarget, bucket: str, table: str) -> None:
         self.s3 = target.client("s3")
         self.bucket = bucket
-        self.records = RecordStore(table, target.client("dynamodb"))
+        self.records = ImageStore(table, target.client("dynamodb"))
 
     def put(self, key: str, data: bytes, content_type: str = "image/jpeg") -> float:
         started = _now()
@@ -57,11 +58,11 @@ class Uploader:
         written by the function, so how often the table is polled does not change it)."""
         image_id = image_id_for(key)
 
-        def outcome() -> dict[str, Any] | None:
+        def outcome() -> ImageRecord | None:
             record = self.records.get(image_id)
             return (
                 record
-                if record and _epoch(record["created_at"]) >= since - 0.001 and record["status"] in TERMINAL
+                if record and _epoch(record[Record.CREATED_AT]) >= since - 0.001 and record[Record.STATUS] in TERMINAL
                 else None
             )
 
@@ -71,9 +72,9 @@ class Uploader:
             interval=0.05,
             error=lambda _: BenchError(f"{key} was not processed within {timeout:.0f} s"),
         )
-        if record["status"] != "processed":
-            raise BenchError(f"{key} ended {record['status']}: {record.get('reason')}")
-        return _epoch(record["processed_at"])
+        if record[Record.STATUS] != PROCESSED:
+            raise BenchError(f"{key} ended {record[Record.STATUS]}: {record.get(Record.REASON)}")
+        return _epoch(record[Record.PROCESSED_AT])
 
 
 def sequential(uploader: Uploader, photos: list[bytes]) -> list[float]:
@@ -156,7 +157,7 @@ def floor(target: AwsTarget, photo: bytes, samples: int) -> list[float]:
 def command_latencies(target: AwsTarget, topic_arn: str, table: str, key: str, count: int) -> list[float]:
     """Seconds from publishing a Caption command for `key` to the event topic to the record's
     change (its `updated_at`, written by the metadata function), for `count` commands in a row."""
-    sns, records = target.client("sns"), RecordStore(table, target.client("dynamodb"))
+    sns, records = target.client("sns"), ImageStore(table, target.client("dynamodb"))
     image_id, token = image_id_for(key), secrets.token_hex(4)
     latencies = []
     for number in range(count):
@@ -164,12 +165,12 @@ def command_latencies(target: AwsTarget, topic_arn: str, table: str, key: str, c
         started = _now()
         commands.metadata(key, "Caption", caption).publish(sns, topic_arn)
 
-        def applied(caption: str = caption) -> dict[str, Any] | None:
+        def applied(caption: str = caption) -> ImageRecord | None:
             record = records.get(image_id)
             return record if record and record.get(Record.CAPTION) == caption else None
 
         record = wait_until(applied, timeout=30, what=f"the caption of {key}", error=BenchError)
-        latencies.append(_epoch(record["updated_at"]) - started)
+        latencies.append(_epoch(record[Record.UPDATED_AT]) - started)
     return latencies
 
 

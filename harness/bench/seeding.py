@@ -10,16 +10,17 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-from handlers.contract import AWAITING, PROCESSED, UPLOAD_PREFIX, VARIANTS, ImagesTable, Record
-from handlers.pipeline.publishing import variant_prefix
-from handlers.pipeline.uploads import Upload
-from handlers.stores.image_store import VariantRecord
+from handlers.contract import PROCESSED, UPLOAD_PREFIX, VARIANTS, ImagesTable, Record
+from handlers.pipeline.publishing import published_fields, variant_prefix
+from handlers.pipeline.uploads import Upload, placement_of
+from handlers.stores.image_record import VariantRecord, timestamp
+from handlers.stores.image_store import upload_fields
 from harness.aws import AwsTarget
 from harness.bench import BenchError
 from harness.notice_tap import SubscribedQueue
@@ -33,21 +34,16 @@ VARIANT_BYTES = {"optimized": 212_000, "thumbnail": 14_800}
 TAKEN_BEFORE_UPLOAD = timedelta(days=2, hours=3)  # the photo's date, from its EXIF (camera photos carry one)
 
 
-def timestamp_of(moment: datetime) -> str:
-    """A time as records store them (handlers.stores.image_store.timestamp)."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def seeded_record(owner: str, number: int, bucket: str, uploaded: datetime) -> dict[str, Any]:
     """The record of `uploads/<owner>/bench-<number>.jpg`, uploaded at `uploaded` and processed, as
-    ingest (`RecordStore.record_upload`) and enhance (`Publisher.enhance`) write it."""
+    ingest (`ImageStore.record_upload`) and enhance (`Publisher.enhance`) write it."""
     key = f"{UPLOAD_PREFIX}{owner}/bench-{number:05d}.jpg"
     source_bytes = 640_000 + number % 997 * 131
     upload = Upload(
         bucket=bucket,
         key=key,
         sequencer=f"{number + 1:016X}",
-        event_time=timestamp_of(uploaded),
+        event_time=timestamp(uploaded),
         size=source_bytes,
         etag=hashlib.md5(key.encode(), usedforsecurity=False).hexdigest(),
     )
@@ -64,29 +60,15 @@ def seeded_record(owner: str, number: int, bucket: str, uploaded: datetime) -> d
     }
     created, processed = uploaded + timedelta(milliseconds=240), uploaded + timedelta(milliseconds=610)
     return {
-        ImagesTable.KEY: upload.image_id,
-        "source_bucket": upload.bucket,
-        Record.SOURCE_KEY: upload.key,
-        "source_etag": upload.etag,
-        "source_size": upload.size,
-        "upload_order": upload.order,
-        "upload_version": upload.version,
-        ImagesTable.UPLOADED_AT: upload.event_time,
-        Record.FILE_NAME: key.rsplit("/", 1)[-1],
-        Record.STATUS: PROCESSED,
-        "created_at": timestamp_of(created),
-        "updated_at": timestamp_of(processed),
-        ImagesTable.OWNER: owner,
-        "format": "JPEG",
-        "content_type": "image/jpeg",
-        "source_width": SOURCE_SIZE[0],
-        "source_height": SOURCE_SIZE[1],
+        **upload_fields(upload, placement_of(key), PROCESSED, timestamp(created)),
+        Record.UPDATED_AT: timestamp(processed),
+        Record.FORMAT: "JPEG",
+        Record.CONTENT_TYPE: "image/jpeg",
+        Record.SOURCE_WIDTH: SOURCE_SIZE[0],
+        Record.SOURCE_HEIGHT: SOURCE_SIZE[1],
         Record.PHOTOGRAPHER: owner,
         Record.DATE: (uploaded - TAKEN_BEFORE_UPLOAD).strftime("%Y-%m-%dT%H:%M:%S"),  # as EXIF gives it
-        **{f"{name}_key": variant.key for name, variant in variants.items()},
-        "variants": {name: asdict(variant) for name, variant in variants.items()},
-        "processed_at": timestamp_of(processed),
-        Record.REVIEW_STATUS: AWAITING,
+        **published_fields(variants, timestamp(processed)),
     }
 
 

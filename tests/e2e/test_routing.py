@@ -51,7 +51,7 @@ from hypothesis import strategies as st
 from components.routes import REVIEW_COMMANDS, ROUTES, UPLOADS_CREATED, UPLOADS_REMOVED, Route, matches
 from handlers.contract import METADATA_TYPE, UPLOAD_PREFIX
 from handlers.pipeline.uploads import image_id_for, removals_in, uploads_in
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_store import ImageStore
 from harness import commands
 from harness.aws import TEST_CREDENTIALS, AwsTarget
 from harness.notice_tap import SubscribedQueue
@@ -257,7 +257,7 @@ def leftovers(stack: Any, owner: str, ledger: Ledger) -> dict[str, Any]:
     """What the test left in the stack (removed, so the next test starts clean): records of the keys
     and image ids it named, objects under its owner, parked rejections of its commands."""
     dynamodb, s3 = stack.target.client("dynamodb"), stack.target.client("s3")
-    records = RecordStore(stack.table, dynamodb)
+    records = ImageStore(stack.table, dynamodb)
     left: dict[str, Any] = {}
     image_ids = {image_id_for(key) for key in ledger.keys} | {i for i in ledger.image_ids if len(i.encode()) <= 1024}
     if found := sorted(image_id for image_id in image_ids if records.get(image_id)):

@@ -17,7 +17,7 @@ from typing import Any
 
 from handlers.contract import DELETED, PUBLIC_PREFIX, TERMINAL, UPLOAD_PREFIX, ImagesTable, Record
 from handlers.pipeline.uploads import image_id_for
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_store import ImageStore
 from harness.polling import TimedOut, wait_until
 
 DEADLINE = 30.0  # seconds from upload to a terminal state, as the issue requires
@@ -55,7 +55,7 @@ class Uploads:
         self.owner = owner
         self._s3 = stack.target.client("s3")
         self._dynamodb = stack.target.client("dynamodb")
-        self._records = RecordStore(stack.table, self._dynamodb)
+        self._records = ImageStore(stack.table, self._dynamodb)
         self._lock = threading.Lock()
         self._keys: dict[str, bool] = {}  # every key this test wrote → whether its outcome was seen
 

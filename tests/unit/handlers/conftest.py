@@ -45,9 +45,9 @@ class Aws:
 
     def record(self, key: str) -> dict[str, Any] | None:
         from handlers.pipeline.uploads import image_id_for
-        from handlers.stores.image_store import RecordStore
+        from handlers.stores.image_store import ImageStore
 
-        return RecordStore(IMAGES_TABLE, self.dynamodb).get(image_id_for(key))
+        return ImageStore(IMAGES_TABLE, self.dynamodb).get(image_id_for(key))
 
     def enhance_requests(self) -> list[dict[str, Any]]:
         messages = self.sqs.receive_message(QueueUrl=self.enhance_queue_url, MaxNumberOfMessages=10).get("Messages", [])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from handlers.stores.image_store import timestamp
+from handlers.stores.image_record import timestamp
 from harness import demo
 
 
@@ -38,7 +38,7 @@ def _records(monkeypatch: pytest.MonkeyPatch, statuses: list[str]) -> list[str]:
             reads.append(status)
             return {"image_id": image_id, "status": status, "created_at": timestamp()}
 
-    monkeypatch.setattr(demo, "RecordStore", Records)
+    monkeypatch.setattr(demo, "ImageStore", Records)
     return reads
 
 

@@ -16,7 +16,7 @@ from boto3.dynamodb.types import TypeSerializer
 from flask import Flask
 from flask.testing import FlaskClient
 
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_store import ImageStore
 from handlers.stores.user_store import UserStore
 from handlers.web import WebSettings, create_app
 from handlers.web.services import Services, s3_client
@@ -60,7 +60,7 @@ def s3(mocked_aws: None) -> Any:
 def services(dynamodb: Any, users: UserStore, clock: Clock, s3: Any) -> Services:
     return Services(
         users=users,
-        records=RecordStore(IMAGES_TABLE, dynamodb),
+        records=ImageStore(IMAGES_TABLE, dynamodb),
         clock=clock,
         s3=s3,
         images_bucket=BUCKET,

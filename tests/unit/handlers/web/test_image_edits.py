@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_store import ImageStore
 from handlers.web import WebSettings, create_app
 from handlers.web.image_edits import METADATA_TYPES, published_time
 from handlers.web.services import Services
@@ -44,8 +44,8 @@ def image(image_id: str = "i1", owner: str = "alice", **fields: Any) -> dict[str
 
 
 @pytest.fixture
-def records(dynamodb: Any) -> RecordStore:
-    return RecordStore(IMAGES_TABLE, dynamodb)
+def records(dynamodb: Any) -> ImageStore:
+    return ImageStore(IMAGES_TABLE, dynamodb)
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def detail(response: Any) -> str:
 # PATCH: edits
 
 
-def test_an_owner_edits_caption_date_and_photographer(client: FlaskClient, put: Any, records: RecordStore) -> None:
+def test_an_owner_edits_caption_date_and_photographer(client: FlaskClient, put: Any, records: ImageStore) -> None:
     put(image())
     body = {"caption": "  Sunset at Inch  ", "date": "2026-05-01", "photographer": "Alice Liddell"}
     response = patch(client, body, csrf(client))
@@ -92,7 +92,7 @@ def test_an_owner_edits_caption_date_and_photographer(client: FlaskClient, put: 
     assert stored is not None and stored["caption"] == "Sunset at Inch"
 
 
-def test_one_field_alone_changes_that_field_only(client: FlaskClient, put: Any, records: RecordStore) -> None:
+def test_one_field_alone_changes_that_field_only(client: FlaskClient, put: Any, records: ImageStore) -> None:
     put(image(caption="Old", date="2026-01-01"))
     assert patch(client, {"date": "2026-05-01T10:30:00Z"}, csrf(client)).status_code == 200
     stored = records.get("i1")
@@ -101,7 +101,7 @@ def test_one_field_alone_changes_that_field_only(client: FlaskClient, put: Any, 
 
 
 def test_an_edit_is_the_command_the_topic_would_carry_published_at_the_request_time(
-    client: FlaskClient, put: Any, records: RecordStore
+    client: FlaskClient, put: Any, records: ImageStore
 ) -> None:
     put(image())
     patch(client, {"caption": "A", "photographer": "B"}, csrf(client))
@@ -121,7 +121,7 @@ def test_each_field_is_set_by_the_metadata_type_the_contract_names_first() -> No
 
 
 def test_a_later_edit_wins_and_an_overtaken_one_changes_nothing(
-    client: FlaskClient, clock: Clock, put: Any, records: RecordStore
+    client: FlaskClient, clock: Clock, put: Any, records: ImageStore
 ) -> None:
     put(image())
     headers = csrf(client)
@@ -151,7 +151,7 @@ def test_pending_and_failed_images_take_edits(client: FlaskClient, put: Any) -> 
 
 @pytest.mark.parametrize(("status", "words"), [("rejected", "rejected"), ("deleted", "deleted")])
 def test_an_image_whose_state_takes_no_edit_is_409_with_the_commands_reason(
-    client: FlaskClient, put: Any, records: RecordStore, status: str, words: str
+    client: FlaskClient, put: Any, records: ImageStore, status: str, words: str
 ) -> None:
     put(image(status=status))
     response = patch(client, {"caption": "x", "date": "2026-01-01"}, csrf(client))
@@ -182,7 +182,7 @@ def test_an_image_whose_state_takes_no_edit_is_409_with_the_commands_reason(
     ],
 )
 def test_a_bad_field_is_400_naming_it_and_nothing_is_applied(
-    client: FlaskClient, put: Any, records: RecordStore, body: dict[str, Any], field: str, reason: str
+    client: FlaskClient, put: Any, records: ImageStore, body: dict[str, Any], field: str, reason: str
 ) -> None:
     put(image(caption="Old"))
     before = records.get("i1")
@@ -218,7 +218,7 @@ def test_a_body_without_edits_or_with_unknown_fields_is_400_naming_them(
     assert bad_field(patch(client, body, csrf(client))) == field
 
 
-def test_a_lone_surrogate_is_not_text(client: FlaskClient, put: Any, records: RecordStore) -> None:
+def test_a_lone_surrogate_is_not_text(client: FlaskClient, put: Any, records: ImageStore) -> None:
     put(image())
     response = client.patch(
         "/api/images/i1", data='{"caption": "\\ud800"}', content_type="application/json", headers=csrf(client)
@@ -235,7 +235,7 @@ def test_a_patch_that_is_not_json_is_415(client: FlaskClient, put: Any) -> None:
 
 
 def test_another_owners_image_is_404_to_a_photographer_exactly_as_a_missing_one(
-    client: FlaskClient, put: Any, records: RecordStore
+    client: FlaskClient, put: Any, records: ImageStore
 ) -> None:
     put(image("b1", owner="bob"))
     headers = csrf(client)
@@ -255,7 +255,7 @@ def test_another_owners_image_is_404_even_when_the_edit_is_bad(client: FlaskClie
 
 
 def test_a_reviewer_edits_their_own_images_but_not_another_owners(
-    client: FlaskClient, put: Any, records: RecordStore
+    client: FlaskClient, put: Any, records: ImageStore
 ) -> None:
     put(image("r1", owner="rita"), image("a1", owner="alice"))
     headers = csrf(client, "rita")
@@ -273,7 +273,7 @@ def test_a_very_long_image_id_is_404(client: FlaskClient) -> None:
 # POST …/review
 
 
-def test_a_reviewer_passes_an_image(client: FlaskClient, put: Any, records: RecordStore) -> None:
+def test_a_reviewer_passes_an_image(client: FlaskClient, put: Any, records: ImageStore) -> None:
     put(image())
     response = review(client, {"status": "Pass"}, csrf(client, "rita"))
     assert response.status_code == 200, response.get_json()
@@ -304,9 +304,7 @@ def test_a_reviewer_reviews_any_owners_image(client: FlaskClient, put: Any) -> N
     assert review(client, {"status": "Pass"}, csrf(client, "rita"), "b1").status_code == 200
 
 
-def test_a_photographer_may_not_review_even_their_own_image(
-    client: FlaskClient, put: Any, records: RecordStore
-) -> None:
+def test_a_photographer_may_not_review_even_their_own_image(client: FlaskClient, put: Any, records: ImageStore) -> None:
     put(image())
     headers = csrf(client)
     for image_id in ("i1", "missing"):
@@ -332,7 +330,7 @@ def test_a_photographer_may_not_review_even_their_own_image(
     ],
 )
 def test_a_bad_verdict_is_400_naming_the_field_with_the_commands_reason(
-    client: FlaskClient, put: Any, records: RecordStore, body: dict[str, Any], field: str, reason: str
+    client: FlaskClient, put: Any, records: ImageStore, body: dict[str, Any], field: str, reason: str
 ) -> None:
     put(image())
     response = review(client, body, csrf(client, "rita"))
@@ -391,7 +389,7 @@ def objects(s3: Any) -> set[str]:
 
 @pytest.mark.parametrize("status", ["processed", "pending", "failed"])
 def test_an_owner_deletes_their_upload_and_the_pipeline_does_the_rest(
-    client: FlaskClient, uploaded: Any, s3: Any, records: RecordStore, status: str
+    client: FlaskClient, uploaded: Any, s3: Any, records: ImageStore, status: str
 ) -> None:
     uploaded(image(status=status), image("i2"))
     response = client.delete("/api/images/i1", headers=csrf(client))
@@ -473,7 +471,7 @@ def test_a_stack_without_an_images_bucket_cannot_delete(services: Services, put:
     ],
 )
 def test_every_change_needs_the_csrf_token_and_a_session(
-    app: Flask, uploaded: Any, records: RecordStore, s3: Any, method: str, path: str, body: Any
+    app: Flask, uploaded: Any, records: ImageStore, s3: Any, method: str, path: str, body: Any
 ) -> None:
     uploaded(image())
     before = records.get("i1")

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from handlers.contract import PHOTOGRAPHER, REVIEWER, UsersTable
-from handlers.stores.image_store import RecordStore
+from handlers.stores import image_store
+from handlers.stores.image_store import ImageStore
 from handlers.stores.user_store import UserStore
 from handlers.web import WebSettings, create_app, records_api
 from handlers.web.records_api import api_record
@@ -75,7 +76,7 @@ def make_tables(password_hash: str) -> Any:
 
 
 def make_world(dynamodb: Any, images_base_url: str | None = None) -> World:
-    services = Services(UserStore(USERS, dynamodb), RecordStore(IMAGES, dynamodb), images_base_url=images_base_url)
+    services = Services(UserStore(USERS, dynamodb), ImageStore(IMAGES, dynamodb), images_base_url=images_base_url)
     app = create_app(WebSettings(secret_key=b"k" * 32, secure_cookies=False), services)
     return World(app, dynamodb)
 
@@ -372,7 +373,7 @@ def test_pages_show_each_record_once_newest_first_whatever_the_page_size(world, 
     client = world.client(caller)
     pages: list[list[dict[str, Any]]] = []
     cursor = None
-    with mock.patch.object(records_api, "FILTERED_BATCH", batch):
+    with mock.patch.object(image_store, "FILTERED_BATCH", batch):
         while True:
             more = f"&cursor={cursor}" if cursor else ""
             response = client.get(f"/api/images?limit={limit}&{query}{more}")

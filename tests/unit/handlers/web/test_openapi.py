@@ -18,7 +18,8 @@ from openapi_spec_validator import validate
 
 from handlers.contract import PENDING, REJECTED, REVIEW_STATUSES, ROLES, VERDICTS
 from handlers.pipeline.uploads import Upload, placement_of
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_record import rejected
+from handlers.stores.image_store import ImageStore
 from handlers.stores.user_store import MAX_PASSWORD, USERNAME
 from handlers.web import image_edits, images, records_api, sessions, uploads
 from handlers.web.app import WebSettings, create_app
@@ -172,12 +173,12 @@ def test_the_record_schema_has_exactly_the_fields_of_api_record() -> None:
 
 
 def test_a_record_is_nullable_exactly_where_the_pipelines_first_write_may_leave_a_field_out(dynamodb: Any) -> None:
-    store = RecordStore(IMAGES_TABLE, dynamodb)
+    store = ImageStore(IMAGES_TABLE, dynamodb)
     time = "2026-11-01T10:00:00.000Z"
     placed = Upload(bucket="b", key="uploads/ann/cat.jpg", sequencer="1", event_time=time, size=10, etag="e")
     stray = Upload(bucket="b", key="uploads/cat.jpg", sequencer="1", event_time=time, size=10, etag="e")
     assert store.record_upload(placed, placement_of(placed.key), PENDING)
-    assert store.record_upload(stray, None, REJECTED, reason="no owner in the key", rejection_code="bad-key")
+    assert store.record_upload(stray, None, REJECTED, rejected("no owner in the key", "bad-key"))
     shown = [records_api.api_record(store.get(upload.image_id) or {}, None) for upload in (placed, stray)]
     always = {name for name in shown[0] if all(record[name] is not None for record in shown)}
     properties = schema("Record")["properties"]

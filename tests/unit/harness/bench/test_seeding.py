@@ -14,7 +14,7 @@ from handlers.imaging import Limits, VariantSizes
 from handlers.pipeline.intake import Intake
 from handlers.pipeline.publishing import Publisher
 from handlers.pipeline.uploads import Upload, image_id_for
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_store import ImageStore
 from handlers.web.records_api import api_record
 from harness.bench import BenchError
 from harness.bench.seeding import batches, put_records, seeded_record, seeded_records, streamless_copy, write_batch
@@ -34,7 +34,7 @@ def pipeline_record(mocked_aws: None) -> dict[str, Any]:
     key, data = "uploads/ann/bench-00007.jpg", photo_jpeg(1732, 1155, seed=7)
     etag = s3.put_object(Bucket="images", Key=key, Body=data)["ETag"].strip('"')
     upload = Upload("images", key, "0055AED6DCD90281E5", "2026-11-30T09:15:00.000Z", len(data), etag)
-    records = RecordStore("images", dynamodb)
+    records = ImageStore("images", dynamodb)
     Intake(records, s3, sqs, queue, Limits()).ingest(upload)
     Publisher(records, s3, Limits(), VariantSizes()).enhance(upload)
     record = records.get(upload.image_id)

@@ -16,7 +16,7 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.test import Client, TestResponse
 
-from handlers.stores.image_store import RecordStore
+from handlers.stores.image_store import ImageStore
 from handlers.stores.user_store import UserStore
 from handlers.web import WebSettings, create_app
 from handlers.web.services import Services
@@ -47,7 +47,7 @@ def web_origin(moto: AwsTarget) -> Iterator[WebOrigin]:
     create_images_table(dynamodb, images_table)
     users = UserStore(users_table, dynamodb)
     users.add("alice", PASSWORD)
-    services = Services(users=users, records=RecordStore(images_table, dynamodb))
+    services = Services(users=users, records=ImageStore(images_table, dynamodb))
     settings = WebSettings(secret_key=b"edge-test-session-key-of-32-bytes-or-more", secure_cookies=False)
     port = free_port()
     server = make_server("127.0.0.1", port, create_app(settings, services), threaded=True)

@@ -71,8 +71,8 @@ class Commands(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.metadata = stage(METADATA_COMMANDS, "handlers.commands.metadata_handler")
-        self.review = stage(REVIEW_COMMANDS, "handlers.commands.review_handler")
+        self.metadata = stage(METADATA_COMMANDS, "handlers.stage_functions.commands.metadata_handler")
+        self.review = stage(REVIEW_COMMANDS, "handlers.stage_functions.commands.review_handler")
         self.rejections_url = self.rejections.url
         self.rejections_queue_name = self.rejections.name
         self.register_outputs(

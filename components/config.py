@@ -51,7 +51,7 @@ class StackConfig:
     lambda_runtime: str = "python3.11"
     lambda_architecture: str = "x86_64"
     # Lambda SnapStart: each function's init (imports, SDK clients, the web app) runs once when a
-    # version is published, and cold starts resume from its snapshot (handlers/snapstart.py).
+    # version is published, and cold starts resume from its snapshot (handlers/runtime/snapstart.py).
     lambda_snap_start: bool = False
     max_upload_bytes: int = 25 * 1024 * 1024
     max_pixels: int = 50_000_000

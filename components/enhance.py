@@ -34,7 +34,7 @@ class Enhance(QueuedStage):
             "imagepipe:stages:Enhance",
             name,
             function_name=args.function_name,
-            handler="handlers.enhance.handler",
+            handler="handlers.imaging_functions.enhance.handler",
             wiring=wiring,
             timeout_seconds=60,
             memory_size=1024,

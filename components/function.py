@@ -33,7 +33,7 @@ class LambdaSettings:
     region: str = "us-east-1"  # in the roles' names: IAM's are account-wide, the functions' regional
 
     def package_for(self, handler: str) -> pulumi.Archive:
-        """The package of the function whose handler is `handler` ("handlers.ingest.handler")."""
+        """The package of the function whose handler is `handler` ("handlers.imaging_functions.ingest.handler")."""
         module = handler.rpartition(".")[0]
         name = PACKAGES.get(module)
         if name is None:

@@ -36,7 +36,7 @@ class Ingest(QueuedStage):
             "imagepipe:stages:Ingest",
             name,
             function_name=args.function_name,
-            handler="handlers.ingest.handler",
+            handler="handlers.imaging_functions.ingest.handler",
             wiring=wiring,
             timeout_seconds=30,
             memory_size=512,

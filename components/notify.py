@@ -54,7 +54,7 @@ class Notify(pulumi.ComponentResource):
     the stack then verifies every listed owner's address (SES mails each a link to confirm), and the
     function may send, still only from the sender's address, to any identity of the account (a web
     user's address becomes one when an operator verifies it); a mail to an address not verified is
-    refused by SES, and the function logs and counts it (handlers/notify.py)."""
+    refused by SES, and the function logs and counts it (handlers/stage_functions/notify.py)."""
 
     topic: aws.sns.Topic
     sender: aws.ses.EmailIdentity | None
@@ -108,7 +108,7 @@ class Notify(pulumi.ComponentResource):
             name,
             StageFunctionArgs(
                 function_name=args.function_name,
-                handler="handlers.notify.handler",
+                handler="handlers.stage_functions.notify.handler",
                 settings=wiring.lambda_settings,
                 source=StreamSource(stream_arn=wiring.images_table.stream_arn, failure_queue_arn=self.failures.arn),
                 statements=statements,

@@ -28,7 +28,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from handlers.contract import PACKAGES, SDK_SERVICES
+from handlers.contract import PACKAGE_SOURCES, PACKAGES, SDK_SERVICES
 
 # Bump when the way packages are assembled changes, so cached zips are rebuilt.
 _LAYOUT_VERSION = "3"
@@ -54,6 +54,8 @@ class PackageSpec:
     architecture: str
     sdk_services: tuple[str, ...] = ()
     """The AWS services whose botocore data the package keeps (all of them when empty)."""
+    include: tuple[str, ...] = ()
+    """The files and folders of `source_dir` the package carries (all of them when empty)."""
 
     @property
     def python_version(self) -> str:
@@ -77,6 +79,7 @@ class PackageSpec:
             for path in self.source_dir.rglob("*")
             if path.is_file()
             and not _SKIPPED.intersection(path.relative_to(self.source_dir).parts)
+            and (not self.include or path.relative_to(self.source_dir).parts[0] in self.include)
             and path.suffix != ".pyc"
         )
 
@@ -117,13 +120,13 @@ def requirement_texts(requirements: Path) -> list[str]:
 
 def handlers_spec(root: Path, runtime: str, architecture: str, name: str) -> PackageSpec:
     """The functions' package `name` (`handlers/requirements/<name>.txt`) for a runtime and
-    architecture: `root`/handlers, those requirements, and botocore's data for the services the
-    functions call."""
+    architecture: the code of `root`/handlers its kind runs (`PACKAGE_SOURCES`), those requirements,
+    and botocore's data for the services the functions call."""
     handlers = root / "handlers"
     requirements = handlers / "requirements" / f"{name}.txt"
     if not requirements.is_file():
         raise PackageBuildError(f"there is no package named {name!r}: no {requirements}")
-    return PackageSpec(handlers, requirements, runtime, architecture, SDK_SERVICES)
+    return PackageSpec(handlers, requirements, runtime, architecture, SDK_SERVICES, PACKAGE_SOURCES[name])
 
 
 def package_names() -> list[str]:

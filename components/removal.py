@@ -33,7 +33,7 @@ class Removal(QueuedStage):
             "imagepipe:stages:Removal",
             name,
             function_name=args.function_name,
-            handler="handlers.removal.handler",
+            handler="handlers.stage_functions.removal.handler",
             wiring=wiring,
             timeout_seconds=30,
             memory_size=256,

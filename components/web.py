@@ -65,7 +65,7 @@ class Web(pulumi.ComponentResource):
             f"{name}-function",
             StageFunctionArgs(
                 function_name=args.function_name,
-                handler="handlers.api.handler",
+                handler="handlers.web.lambda_entry.handler",
                 settings=args.lambda_settings,
                 source=None,
                 statements=[

@@ -25,7 +25,7 @@ class PipelineWiring:
     max_receive_count: int
 
     def environment(self, service: str) -> dict[str, pulumi.Input[str]]:
-        """The settings every stage's handler reads (handlers/settings.py), for `service`."""
+        """The settings every stage's handler reads (handlers/runtime/settings.py), for `service`."""
         return {
             Env.IMAGES_TABLE: self.images_table.name,
             Env.IDEMPOTENCY_TABLE: self.idempotency_table.name,

@@ -14,7 +14,7 @@ from typing import Final, Literal, get_args
 
 
 class Env:
-    """Environment variables the stack gives its functions (handlers/settings.py reads them)."""
+    """Environment variables the stack gives its functions (handlers/runtime/settings.py reads them)."""
 
     IMAGES_TABLE: Final = "IMAGES_TABLE"
     IDEMPOTENCY_TABLE: Final = "IDEMPOTENCY_TABLE"
@@ -49,12 +49,21 @@ SDK_SERVICES: Final = ("dynamodb", "s3", "secretsmanager", "ses", "sns", "sqs")
 # Which package each function's handler module is deployed with: handlers/requirements/<name>.txt
 # says what it carries besides the handlers. A function gets only the libraries its code loads.
 PACKAGES: Final = {
-    "handlers.ingest": "imaging",
-    "handlers.enhance": "imaging",
-    "handlers.removal": "stage",
-    "handlers.notify": "stage",
-    "handlers.commands": "stage",
-    "handlers.api": "web",
+    "handlers.imaging_functions.ingest": "imaging",
+    "handlers.imaging_functions.enhance": "imaging",
+    "handlers.stage_functions.removal": "stage",
+    "handlers.stage_functions.notify": "stage",
+    "handlers.stage_functions.commands": "stage",
+    "handlers.web.lambda_entry": "web",
+}
+
+# What of handlers/ each package carries: the code every function shares, and its own kind's. A
+# function's zip holds no other kind's code (components/package.py).
+SHARED_SOURCES: Final = ("__init__.py", "contract.py", "runtime", "stores", "pipeline")
+PACKAGE_SOURCES: Final = {
+    "stage": (*SHARED_SOURCES, "stage_functions"),
+    "imaging": (*SHARED_SOURCES, "imaging", "imaging_functions"),
+    "web": (*SHARED_SOURCES, "web"),
 }
 
 # The bucket: uploads come in under one prefix, published variants go out under the other.

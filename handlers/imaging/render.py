@@ -11,7 +11,7 @@
    then BICUBIC; alpha premultiplied);
 4. converts from an embedded ICC profile to sRGB (then the profile is dropped);
 5. applies the EXIF orientation to the pixels (the outputs carry no tag: they are upright);
-6. enhances mildly (:mod:`handlers.imaging.enhance`): JPEG sources (photographs) get
+6. enhances mildly (:mod:`handlers.imaging.enhancement`): JPEG sources (photographs) get
    :func:`auto_level`, and a light :func:`sharpen` (on luminance) of each variant that was
    downscaled. PNG sources (screenshots, diagrams, logos, cut-outs) are only resampled: they
    keep their exact colours, and their hard edges get no sharpening halos;
@@ -65,7 +65,7 @@ from typing import Any, Final, cast
 from PIL import Image
 
 from ._pillow import decode_failure, open_image, pillow_guard
-from .enhance import auto_level, sharpen_for_jpeg
+from .enhancement import auto_level, sharpen_for_jpeg
 from .inspect import ImageInfo, Limits, render_checks
 from .png_writer import encode_png
 from .rejection import ImageRejected

@@ -23,7 +23,7 @@ matches `{"owner": [...]}`; verdicts alone `{"kind": ["review"]}`; outcomes alon
 `{"status": [{"exists": true}]}`. The message body is the notice as JSON, `kind` included (for a
 verdict, `status` there is the image's pipeline status, `processed`), plus its `text`.
 
-A notice is also its own idempotency key (handlers/notify.py publishes and mails each once): it
+A notice is also its own idempotency key (handlers/stage_functions/notify.py publishes and mails each once): it
 holds only what the change says, so a redelivered stream record gives the same notice, and two
 verdicts on one upload differ in their verdict, reason, review date or `review_id` (the order of
 the command that gave it, which the command side records as `review_order`).

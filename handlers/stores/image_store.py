@@ -74,7 +74,7 @@ class ImageStore:
     """Reads and writes image records in one table through a boto3 DynamoDB client."""
 
     def __init__(self, table_name: str, client: DynamoDBClient) -> None:
-        # boto3 is imported with the first client (see handlers.stage), not with this module.
+        # boto3 is imported with the first client (see handlers.runtime.stage), not with this module.
         from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
         self.table_name = table_name

@@ -51,8 +51,8 @@ def create_app(settings: WebSettings, services: Services) -> Flask:
     from handlers.web.image_edits import image_edits
     from handlers.web.images import images
     from handlers.web.openapi import openapi
+    from handlers.web.presigned_posts import uploads
     from handlers.web.sessions import sessions
-    from handlers.web.uploads import uploads
 
     app.register_blueprint(health, url_prefix="/api")
     app.register_blueprint(images, url_prefix="/api")

@@ -1,7 +1,7 @@
 """The app as a deployed function runs it: settings from the environment the stack gives, stores over
 the execution environment's boto3 clients, the session key from Secrets Manager.
 
-The Lambda entry point (handlers/api.py) makes it on the first request; outside Lambda, the same app
+The Lambda entry point (handlers/web/lambda_entry.py) makes it on the first request; outside Lambda, the same app
 runs under gunicorn: `gunicorn 'handlers.web.environment:app_from_environment()'` with the same
 variables set and AWS credentials in the usual places.
 """
@@ -9,13 +9,15 @@ variables set and AWS credentials in the usual places.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import boto3
 
-from handlers.settings import WebFunctionSettings
-from handlers.snapstart import snap_starting
+from handlers.contract import DAY_FIRST, DateOrder, Env
+from handlers.runtime.settings import date_order_setting, required_number_setting, required_setting
+from handlers.runtime.snapstart import snap_starting
 from handlers.stores.image_store import ImageStore
 from handlers.stores.user_store import UserStore
 from handlers.web.app import WebSettings, create_app
@@ -25,6 +27,33 @@ from handlers.web.session_key import session_key
 if TYPE_CHECKING:
     from flask import Flask
     from mypy_boto3_secretsmanager import SecretsManagerClient
+
+
+@dataclass(frozen=True)
+class WebFunctionSettings:
+    """The web function's settings: the tables, the session key's secret, the bucket uploads go to
+    with their byte limit, where the variants are served (the CDN), and how numeric dates in edits
+    and verdicts read (the commands' setting)."""
+
+    images_table: str
+    users_table: str
+    session_secret_arn: str
+    images_bucket: str
+    max_upload_bytes: int
+    images_base_url: str
+    command_date_order: DateOrder = DAY_FIRST
+
+    @classmethod
+    def from_environment(cls) -> WebFunctionSettings:
+        return cls(
+            images_table=required_setting(Env.IMAGES_TABLE),
+            users_table=required_setting(Env.USERS_TABLE),
+            session_secret_arn=required_setting(Env.SESSION_SECRET_ARN),
+            images_bucket=required_setting(Env.IMAGES_BUCKET),
+            max_upload_bytes=required_number_setting(Env.MAX_UPLOAD_BYTES),
+            images_base_url=required_setting(Env.IMAGES_BASE_URL),
+            command_date_order=date_order_setting(),
+        )
 
 
 def app_from_environment(settings: WebFunctionSettings | None = None) -> Flask:

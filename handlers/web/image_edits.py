@@ -7,7 +7,7 @@
 - `DELETE /api/images/<id>` removes the upload's object from the bucket and answers 202 with the
   record; the removal stage then marks it `deleted` and removes its variants.
 
-Edits and verdicts go through the one implementation of commands (`handlers.pipeline.commands`): the
+Edits and verdicts go through the one implementation of commands (`handlers.pipeline.command_desk`): the
 request becomes the message an SNS publisher would send (`Published`, its publish time the request's
 time by `Services.clock`, its id a fresh uuid4), validated by `metadata_edit` / `verdict` and applied
 by `Commands`, under the same rules as a command from the events topic. A PATCH validates every
@@ -42,7 +42,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from handlers.contract import DELETED, METADATA_FIELDS, METADATA_TYPE, REJECTED, VERDICTS, ImagesTable, Record
-from handlers.pipeline.commands import CommandRejected, MetadataEdit, Published, metadata_edit, verdict
+from handlers.pipeline.command_desk import CommandRejected, MetadataEdit, Published, metadata_edit, verdict
 from handlers.stores.image_record import ImageRecord, timestamp
 from handlers.web.auth import current_user
 from handlers.web.errors import ApiError, BadInput, Forbidden, NoSuchImage
@@ -54,7 +54,7 @@ from handlers.web.services import services
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from handlers.pipeline.commands import Result
+    from handlers.pipeline.command_desk import Result
     from handlers.stores.user_store import User
 
 image_edits = Blueprint("image_edits", __name__)

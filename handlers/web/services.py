@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_s3 import S3Client
 
-    from handlers.pipeline.commands import Commands
+    from handlers.pipeline.command_desk import Commands
     from handlers.stores.image_store import ImageStore
     from handlers.stores.user_store import UserStore
 
@@ -99,7 +99,7 @@ class Services:
     @property
     def commands(self) -> Commands:
         """Edits and verdicts, applied as the metadata and review stages apply them."""
-        from handlers.pipeline.commands import Commands
+        from handlers.pipeline.command_desk import Commands
 
         return Commands(self.records)
 

@@ -2,11 +2,11 @@
 starts it: the deployment package (handlers and their wheels) first on the path, the Lambda
 runtime's Python with only what AWS provides beside it (boto3), the function's environment set.
 
-The handlers load the AWS SDK on their first invocation (`handlers.stage`), so the same interpreter
+The handlers load the AWS SDK on their first invocation (`handlers.runtime.stage`), so the same interpreter
 then times that setup (`stage.prepare()`: boto3, its clients, the idempotency store): a cold start
 costs import + setup, and a lower import time must not hide a cost moved to the first call.
 
-The web function (`handlers.api`) is timed the same way, its first call being a first request (an
+The web function (`handlers.web.lambda_entry`) is timed the same way, its first call being a first request (an
 API Gateway proxy event): that builds the app and reads the session key, against a moto server
 (`harness/bench/webstart.py`). It is timed twice, for `GET /api/health` and for a signed-in
 `GET /api/images`; a second, warm request in the same interpreter shows what the first one added.
@@ -255,9 +255,9 @@ def package_of(handler: str) -> str:
 
 
 def function_of(handler: str) -> str:
-    """The stack's function a handler module is the entry point of: handlers.ingest → ingest, the
-    web function's handlers.api → web."""
-    return "web" if handler == webstart.HANDLER else handler.removeprefix("handlers.")
+    """The stack's function a handler module is the entry point of: handlers.imaging_functions.ingest
+    → ingest, the web function's handlers.web.lambda_entry → web."""
+    return "web" if handler == webstart.HANDLER else handler.rpartition(".")[2]
 
 
 class ColdStart(NamedTuple):

@@ -297,7 +297,7 @@ def _row(case: Case, results: dict[str, dict[str, Any]]) -> dict[str, object]:
     quality = psnr(first["naive"], first["ours"])
     same_curve = None
     if case.data[:3] == b"\xff\xd8\xff":  # a photo: ours applies auto_level's tone curve
-        from handlers.imaging.enhance import auto_level
+        from handlers.imaging.enhancement import auto_level
 
         same_curve = round(psnr(auto_level(first["naive"].convert("RGB")), first["ours"]), 1)
     vips = "pyvips" in results  # else every pyvips figure is None

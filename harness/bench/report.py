@@ -189,7 +189,7 @@ def coldstart_notes(rows: list[dict[str, Any]]) -> list[str]:
 
 def import_breakdown(rows: list[dict[str, Any]]) -> list[str]:
     """Per handler, where its cold start's import time goes (`import_shares`), the largest owners
-    first: "handlers.ingest: runtime 42%, aws-lambda-powertools 14%, …, others 9%"."""
+    first: "handlers.imaging_functions.ingest: runtime 42%, aws-lambda-powertools 14%, …, others 9%"."""
     lines = []
     for row in rows:
         shares = row.get("import_shares")

@@ -17,7 +17,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeSerializer
 
 from handlers.contract import PROCESSED, UPLOAD_PREFIX, VARIANTS, ImagesTable, Record
-from handlers.pipeline.publishing import published_fields, variant_prefix
+from handlers.imaging_functions.publishing import published_fields, variant_prefix
 from handlers.pipeline.uploads import Upload, placement_of
 from handlers.stores.image_record import VariantRecord, timestamp
 from handlers.stores.image_store import upload_fields

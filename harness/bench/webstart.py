@@ -3,7 +3,7 @@
 A stage handler's first call only makes its clients (`stage.prepare()`); the web function's first
 request builds the app, which reads the session key from Secrets Manager, and a signed-in request
 then reads the user and a page of their records from DynamoDB. So the cold start probes of
-`handlers.api` get a moto server on a loopback port (`AWS_ENDPOINT_URL`), holding what the deployed
+`handlers.web.lambda_entry` get a moto server on a loopback port (`AWS_ENDPOINT_URL`), holding what the deployed
 function would find: the users and images tables, the session key's secret with its key already
 made, a user and a page of their processed records. The probes send it API Gateway (REST, v1)
 proxy events, as the deployed API does.
@@ -29,7 +29,7 @@ from harness.aws import AwsTarget
 from harness.bench.seeding import put_records, seeded_records
 from harness.bench.served_app import free_port
 
-HANDLER = "handlers.api"
+HANDLER = "handlers.web.lambda_entry"
 USER, PASSWORD = "bench-photographer", "a bench password, long enough"
 RECORDS = 30  # a full first page (24) and more
 

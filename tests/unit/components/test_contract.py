@@ -94,7 +94,7 @@ def test_every_variable_the_program_declares_is_in_the_contract(functions):
 
 
 def test_a_function_missing_a_variable_it_needs_fails_at_import_naming_it(functions, monkeypatch):
-    from handlers.settings import SettingMissing
+    from handlers.runtime.settings import SettingMissing
 
     variables = dict(functions["ingest"]["environment"]["variables"])
     del variables[Env.ENHANCE_QUEUE_URL]
@@ -106,6 +106,6 @@ def test_the_recorder_sees_a_variable_read_under_another_name(monkeypatch):
     """The check above can fail: a handler that reads a name the program does not give leaves the
     given one unread."""
     variables = {Env.IMAGES_TABLE: "t", Env.IDEMPOTENCY_TABLE: "i", Env.NOTIFICATIONS_TOPIC_ARN: "arn", "SENDER": "x"}
-    read = load_handler("handlers.notify.handler", variables, monkeypatch)
+    read = load_handler("handlers.stage_functions.notify.handler", variables, monkeypatch)
     assert "SENDER" not in read
     assert {Env.IMAGES_TABLE, Env.NOTIFICATIONS_TOPIC_ARN} <= read

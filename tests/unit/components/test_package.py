@@ -50,16 +50,25 @@ def sources(tmp_path: Path) -> Path:
 
 
 CACHE = ROOT / "build" / "lambda-packages"  # the program's own: each package is built once per content
-HANDLER = re.compile(r"handlers\.\w+\.\w*handler")  # a function's handler, as the components name it
+HANDLER = re.compile(r"handlers(\.\w+)*\.\w*handler")  # a function's handler, as the components name it
 LIBRARIES = {"PIL/": "imaging", "zlib_ng/": "imaging", "flask/": "web", "apig_wsgi/": "web"}
 
 
-@pytest.mark.parametrize("name", ["stage", "imaging", "web"])
+KINDS = ("stage", "imaging", "web")
+
+
+@pytest.mark.parametrize("name", KINDS)
 def test_each_package_carries_the_handlers_the_sdk_and_only_its_own_libraries(name):
     names = zipfile.ZipFile(build_package(handlers_spec(ROOT, "python3.11", "x86_64", name), CACHE)).namelist()
-    assert "handlers/ingest.py" in names and "handlers/api.py" in names
+    entries = {
+        kind: {f"{module.replace('.', '/')}.py" for module, of in PACKAGES.items() if of == kind} for kind in KINDS
+    }
+    assert all(entry in names for entry in entries[name])
+    assert not [entry for kind in KINDS if kind != name for entry in entries[kind] if entry in names]
+    assert ("handlers/imaging/render.py" in names) == (name == "imaging")
+    assert ("handlers/web/dashboard/index.html" in names) == (name == "web")
     assert not [n for n in names if n.startswith("handlers/requirements")]
-    assert "handlers/__pycache__/ingest.cpython-311.pyc" in names  # bytecode shipped: no compiling at cold start
+    assert "handlers/__pycache__/contract.cpython-311.pyc" in names  # bytecode shipped: no compiling at cold start
     assert any(n.startswith("aws_lambda_powertools/__pycache__/") for n in names)
     assert "boto3/__init__.py" in names
     for prefix, owner in LIBRARIES.items():

@@ -245,7 +245,7 @@ def test_notify_reads_the_records_stream_and_parks_what_it_cannot_publish(progra
     assert mapping["destinationConfig"] == {"onFailure": {"destinationArn": failures}}
     assert program.one(QUEUE, "notify-failures")["messageRetentionSeconds"] == FOURTEEN_DAYS
     function = program.one(FUNCTION, "notify")
-    assert function["handler"] == "handlers.notify.handler"
+    assert function["handler"] == "handlers.stage_functions.notify.handler"
     topic = ARN.format(service="sns", name="imagepipe-local-notifications")
     assert function["environment"]["variables"][Env.NOTIFICATIONS_TOPIC_ARN] == topic
     assert program.outputs["notifications_topic_arn"] == topic
@@ -291,8 +291,8 @@ def test_notify_may_do_exactly_what_it_needs(program):
 def test_functions_get_the_settings_the_handlers_read(program):
     functions = program.of_type(FUNCTION)
     ingest, enhance = functions["ingest"], functions["enhance"]
-    assert ingest["handler"] == "handlers.ingest.handler"
-    assert enhance["handler"] == "handlers.enhance.handler"
+    assert ingest["handler"] == "handlers.imaging_functions.ingest.handler"
+    assert enhance["handler"] == "handlers.imaging_functions.enhance.handler"
     for function in (ingest, enhance):
         variables = function["environment"]["variables"]
         assert variables[Env.IMAGES_TABLE] == "imagepipe-local-images"
@@ -412,7 +412,7 @@ def test_the_web_function_may_do_exactly_what_it_needs(program):
 
 def test_the_web_function_is_told_its_tables_secret_bucket_limit_and_the_cdn(program):
     web = program.of_type(FUNCTION)["web-function"]
-    assert web["handler"] == "handlers.api.handler"
+    assert web["handler"] == "handlers.web.lambda_entry.handler"
     assert web["environment"]["variables"] == {
         Env.IMAGES_TABLE: "imagepipe-local-images",
         Env.USERS_TABLE: "imagepipe-local-users",
@@ -499,8 +499,8 @@ def test_commands_may_do_exactly_what_they_need(program):
 
 def test_commands_are_handled_by_their_entry_points_and_park_in_the_rejections_queue(program):
     functions = program.of_type(FUNCTION)
-    assert functions["metadata"]["handler"] == "handlers.commands.metadata_handler"
-    assert functions["review"]["handler"] == "handlers.commands.review_handler"
+    assert functions["metadata"]["handler"] == "handlers.stage_functions.commands.metadata_handler"
+    assert functions["review"]["handler"] == "handlers.stage_functions.commands.review_handler"
     rejections = program.one(QUEUE, "commands-rejections")
     assert rejections["messageRetentionSeconds"] == FOURTEEN_DAYS
     url = "https://sqs.us-east-1.amazonaws.com/000000000000/imagepipe-local-command-rejections"

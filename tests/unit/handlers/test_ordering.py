@@ -21,7 +21,7 @@ histories = st.lists(st.sampled_from(["put0", "put1", "put2", "delete"]), min_si
 
 @pytest.fixture
 def stages(aws):
-    return fresh("handlers.ingest"), fresh("handlers.removal")
+    return fresh("handlers.imaging_functions.ingest"), fresh("handlers.stage_functions.removal")
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -536,7 +536,7 @@ def test_a_well_exposed_photo_changes_little() -> None:
     out = _open(render(data).optimized)
     plain = _plain_resize(data, out.size)
     # The enhancement alone, on the same pixels: the curve is the identity, the sharpening light.
-    from handlers.imaging.enhance import auto_level, levels, sharpen
+    from handlers.imaging.enhancement import auto_level, levels, sharpen
 
     assert levels(plain).is_identity
     assert _mean_abs_diff(sharpen(auto_level(plain)), plain) <= 1.5
@@ -579,7 +579,7 @@ def test_sample_photos_change_little() -> None:
 
 
 def test_auto_level_unit() -> None:
-    from handlers.imaging.enhance import MAX_SHIFT, Levels, auto_level, levels
+    from handlers.imaging.enhancement import MAX_SHIFT, Levels, auto_level, levels
 
     full = Image.linear_gradient("L")  # 256 rows, one per level
     assert levels(full).is_identity

@@ -24,7 +24,7 @@ def test_a_2_mp_photo_is_photo_like() -> None:
 
 
 def test_a_photo_is_slightly_dull_unless_full_range() -> None:
-    from handlers.imaging.enhance import levels
+    from handlers.imaging.enhancement import levels
 
     def tones(data: bytes) -> Image.Image:
         return Image.open(io.BytesIO(data)).convert("RGB")

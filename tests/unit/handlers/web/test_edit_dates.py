@@ -12,8 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from handlers.contract import MONTH_FIRST
-from handlers.settings import WebFunctionSettings
 from handlers.web import WebSettings, create_app
+from handlers.web.environment import WebFunctionSettings
 from handlers.web.services import Services
 from tests.unit.handlers.web.conftest import BUCKET, MAX_UPLOAD_BYTES, csrf, put_record
 

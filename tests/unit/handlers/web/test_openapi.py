@@ -21,7 +21,7 @@ from handlers.pipeline.uploads import Upload, placement_of
 from handlers.stores.image_record import rejected
 from handlers.stores.image_store import ImageStore
 from handlers.stores.user_store import MAX_PASSWORD, USERNAME
-from handlers.web import image_edits, images, records_api, sessions, uploads
+from handlers.web import image_edits, images, presigned_posts, records_api, sessions
 from handlers.web.app import WebSettings, create_app
 from handlers.web.auth import STATE_CHANGING, csrf_exempt
 from handlers.web.openapi import DOCUMENT
@@ -230,10 +230,10 @@ def test_request_bodies_take_the_fields_the_views_take() -> None:
     assert list(schema("ReviewVerdict")["properties"]) == list(image_edits.REVIEW_FIELDS)
     assert schema("ReviewVerdict")["properties"]["status"]["enum"] == list(VERDICTS)
     upload = schema("UploadRequest")["properties"]
-    assert list(upload) == list(uploads.FIELDS)
-    assert upload["file_name"]["maxLength"] == uploads.MAX_GIVEN_NAME
+    assert list(upload) == list(presigned_posts.FIELDS)
+    assert upload["file_name"]["maxLength"] == presigned_posts.MAX_GIVEN_NAME
     content_type = re.compile(upload["content_type"]["pattern"])
-    assert all(content_type.match(kind) for kind in uploads.EXTENSIONS)
+    assert all(content_type.match(kind) for kind in presigned_posts.EXTENSIONS)
     assert not content_type.match("image/gif")
 
 

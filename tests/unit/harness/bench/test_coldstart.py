@@ -93,9 +93,9 @@ def test_an_answer_other_than_200_names_the_request_and_status(tmp_path):
 
 def test_a_row_holds_the_medians_and_the_total_per_interpreter():
     samples = [Start(100.0, 300.0, 2.0), Start(140.0, 200.0, 4.0), Start(120.0, 260.0, 3.0)]
-    figures = row(Probe("handlers.api", "GET /api/health"), samples)
+    figures = row(Probe("handlers.web.lambda_entry", "GET /api/health"), samples)
     assert figures == {
-        "handler": "handlers.api",
+        "handler": "handlers.web.lambda_entry",
         "first_call": "GET /api/health",
         "import_ms": 120.0,
         "setup_ms": 260.0,
@@ -103,7 +103,9 @@ def test_a_row_holds_the_medians_and_the_total_per_interpreter():
         "warm_ms": 3.0,
         "samples_ms": [[100.0, 300.0, 2.0], [140.0, 200.0, 4.0], [120.0, 260.0, 3.0]],
     }
-    staged = row(Probe("handlers.ingest"), [Start(100.0, 300.0, None, 120.0), Start(110.0, 280.0, None, 100.0)])
+    staged = row(
+        Probe("handlers.imaging_functions.ingest"), [Start(100.0, 300.0, None, 120.0), Start(110.0, 280.0, None, 100.0)]
+    )
     assert staged["first_call"] == SETUP and "warm_ms" not in staged and staged["sdk_ms"] == 110.0
     assert staged["samples_ms"] == [[100.0, 300.0], [110.0, 280.0]]
 
@@ -134,7 +136,7 @@ def test_a_proxy_event_is_the_rest_apis_with_its_query_and_cookie():
 
 
 def test_the_web_functions_first_requests_run_against_moto_signed_in():
-    """The real entry point (handlers.api from this checkout, this interpreter), the moto backend."""
+    """The real entry point (handlers.web.lambda_entry from this checkout, this interpreter), the moto backend."""
     with webstart.web_backend(FUNCTION_ENVIRONMENT["IMAGES_TABLE"]) as backend:
         probes = web_probes(ROOT, sys.executable, backend)
         assert [probe.first_call for probe in probes] == ["GET /api/health", "GET /api/images?limit=1"]

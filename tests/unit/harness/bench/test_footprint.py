@@ -55,10 +55,16 @@ def test_a_row_per_function_gives_the_package_and_what_its_cold_start_loaded(pac
             if path.is_file():
                 zipped.write(path, path.relative_to(package))
     dists = footprint.distributions(package)
-    ingest = footprint.package_row("ingest", "handlers.ingest", "imaging", archive, dists, ["handlers", "PIL", "os"])
-    notify = footprint.package_row("notify", "handlers.notify", "stage", archive, dists, [])
+    ingest = footprint.package_row(
+        "ingest", "handlers.imaging_functions.ingest", "imaging", archive, dists, ["handlers", "PIL", "os"]
+    )
+    notify = footprint.package_row("notify", "handlers.stage_functions.notify", "stage", archive, dists, [])
     unzipped = sum(p.stat().st_size for p in package.rglob("*") if p.is_file())
-    assert (ingest["function"], ingest["handler"], ingest["package"]) == ("ingest", "handlers.ingest", "imaging")
+    assert (ingest["function"], ingest["handler"], ingest["package"]) == (
+        "ingest",
+        "handlers.imaging_functions.ingest",
+        "imaging",
+    )
     assert ingest["loaded"] == ["handlers", "pillow"]
     assert ingest["unzipped_mb"] == round(unzipped / 1e6, 1) and ingest["files"] == len(
         zipfile.ZipFile(archive).namelist()
@@ -76,7 +82,7 @@ def test_import_shares_sum_each_owners_own_times_after_the_probe_starts() -> Non
             "import time:       300 |        300 |     PIL._binary",
             "import time:       700 |       1000 |   PIL.Image",
             "import time:      1000 |       1000 |   json",
-            "import time:      2000 |       4000 | handlers.ingest",
+            "import time:      2000 |       4000 | handlers.imaging_functions.ingest",
             "some other line the handler printed",
         ]
     )

@@ -35,11 +35,12 @@ RESULTS = {
          "ours_peak_mb": 30.0, "pyvips_peak_mb": 40.0, "psnr_db": 41.23, "floor_ms": 64.0},
     ],
     "coldstart": [
-        {"handler": "handlers.ingest", "first_call": "stage.prepare()", "import_ms": 120.4, "setup_ms": 310.2,
+        {"handler": "handlers.imaging_functions.ingest", "first_call": "stage.prepare()", "import_ms": 120.4,
+         "setup_ms": 310.2,
          "sdk_ms": 150.1, "init_ms": 430.6, "over_floor_ms": 130.6,
          "import_shares": {"runtime": 40.0, "botocore": 20.0, "pillow": 15.0, "handlers": 10.0,
                            "aws-lambda-powertools": 9.0, "urllib3": 4.0, "six": 2.0}},
-        {"handler": "handlers.api", "first_call": "GET /api/health", "import_ms": 801.0, "setup_ms": 377.5,
+        {"handler": "handlers.web.lambda_entry", "first_call": "GET /api/health", "import_ms": 801.0, "setup_ms": 377.5,
          "init_ms": 1190.2, "over_floor_ms": 890.2, "warm_ms": 1.2},
         {"handler": "sdk_floor", "first_call": "import boto3; client('dynamodb')", "import_ms": 0.4,
          "setup_ms": 299.6, "sdk_ms": 200.0, "init_ms": 300.0, "import_shares": {"runtime": 60.0, "botocore": 40.0}},
@@ -56,16 +57,16 @@ def test_the_table_shows_every_section_and_the_ratios_to_the_targets():
     header, _, kernel_row = text.splitlines()[1:4]
     assert header.split()[:6] == ["case", "MP", "ours", "ms", "floor", "ms"]
     assert kernel_row.split()[:4] == ["jpeg-12mp", "12.0", "80", "64"]
-    assert "handlers.ingest" in text and "120" in text and "310" in text and "431" in text
-    (web,) = [line for line in text.splitlines() if line.startswith("handlers.api")]
-    assert web.split() == ["handlers.api", "GET", "/api/health", "801", "378", "-", "1190", "890", "1"]
-    (ingest,) = [line for line in text.splitlines() if line.startswith("handlers.ingest")]
+    assert "handlers.imaging_functions.ingest" in text and "120" in text and "310" in text and "431" in text
+    (web,) = [line for line in text.splitlines() if line.startswith("handlers.web.lambda_entry")]
+    assert web.split() == ["handlers.web.lambda_entry", "GET", "/api/health", "801", "378", "-", "1190", "890", "1"]
+    (ingest,) = [line for line in text.splitlines() if line.startswith("handlers.imaging_functions.ingest")]
     assert ingest.split()[-4:] == ["150", "431", "131", "-"]  # boto3, total, over floor; no warm call
     (floor,) = [line for line in text.splitlines() if line.startswith("floor: SDK + 1 client")]
     assert floor.split()[-5:] == ["300", "200", "300", "-", "-"]
     assert (
-        "    handlers.ingest: runtime 40%, botocore 20%, pillow 15%, handlers 10%, aws-lambda-powertools 9%,"
-        " others 6%" in text.splitlines()
+        "    handlers.imaging_functions.ingest: runtime 40%, botocore 20%, pillow 15%, handlers 10%,"
+        " aws-lambda-powertools 9%, others 6%" in text.splitlines()
     )
     assert "    floor: SDK + 1 client: runtime 60%, botocore 40%" in text.splitlines()
     assert "p50 1.20 s, p95 1.90 s" in text and "p50 / floor = 20.0" in text
@@ -108,17 +109,17 @@ def test_the_kernel_section_prints_issue_11s_targets_and_a_verdict_for_each():
 
 
 def test_the_cold_start_target_is_the_total_with_a_verdict_per_handler():
-    rows = [*RESULTS["coldstart"], {"handler": "handlers.notify", "first_call": "stage.prepare()",
+    rows = [*RESULTS["coldstart"], {"handler": "handlers.stage_functions.notify", "first_call": "stage.prepare()",
                                     "import_ms": 90.0, "setup_ms": 150.0, "init_ms": 240.0}]  # fmt: skip
     text = render({"coldstart": rows})
     assert "target: total (import + first call) ≤ 250 ms for every handler, the web function's included" in text
-    assert "import ≤ 250 ms for handlers.enhance" not in text and "≤ 150 ms" not in text
+    assert "import ≤ 250 ms for handlers.imaging_functions.enhance" not in text and "≤ 150 ms" not in text
     verdicts = [line.strip() for line in text.splitlines() if line.startswith(("    met: ", "    NOT met: "))]
     assert verdicts == [
-        "NOT met: handlers.ingest: total (import + first call) = 431 ms (target ≤ 250 ms)",
-        "NOT met: handlers.api: total (import + first call) = 1190 ms (target ≤ 250 ms)",
+        "NOT met: handlers.imaging_functions.ingest: total (import + first call) = 431 ms (target ≤ 250 ms)",
+        "NOT met: handlers.web.lambda_entry: total (import + first call) = 1190 ms (target ≤ 250 ms)",
         "NOT met: floor: SDK + 1 client: total (import + first call) = 300 ms (target ≤ 250 ms)",
-        "met: handlers.notify: total (import + first call) = 240 ms (target ≤ 250 ms)",
+        "met: handlers.stage_functions.notify: total (import + first call) = 240 ms (target ≤ 250 ms)",
     ]
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from handlers.contract import AWAITING, PROCESSED, ImagesTable
 from handlers.imaging import Limits, VariantSizes
-from handlers.pipeline.intake import Intake
-from handlers.pipeline.publishing import Publisher
+from handlers.imaging_functions.intake import Intake
+from handlers.imaging_functions.publishing import Publisher
 from handlers.pipeline.uploads import Upload, image_id_for
 from handlers.stores.image_store import ImageStore
 from handlers.web.records_api import api_record

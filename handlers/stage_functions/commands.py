@@ -1,7 +1,7 @@
 """Lambda entry points of the command stages: metadata edits and review verdicts, each from its own
 queue (the events topic routes them there by filter policy, as SNS notifications).
 
-Each command is applied by `CommandDesk` (handlers/pipeline/commands.py) or, when it cannot be
+Each command is applied by `CommandDesk` (handlers/pipeline/command_desk.py) or, when it cannot be
 valid, parked in the command rejections queue with the reason and not retried. A redelivered message
 is recognised by Powertools' idempotency; a command older than the one applied is stale either way.
 """
@@ -16,25 +16,23 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers.contract import Env
-from handlers.pipeline.commands import METADATA, REVIEW, CommandDesk, Commands, RejectionQueue, Result
-from handlers.settings import Settings, required
-from handlers.stage import Clients, Stage
+from handlers.pipeline.command_desk import METADATA, REVIEW, CommandDesk, Commands, RejectionQueue, Result
+from handlers.runtime.stage import Clients, Stage
+from handlers.stage_functions.stage_settings import CommandSettings
 from handlers.stores.image_store import ImageStore
 
 
-def build_desk(settings: Settings, clients: Clients) -> CommandDesk:
+def build_desk(settings: CommandSettings, clients: Clients) -> CommandDesk:
     return CommandDesk(
         Commands(ImageStore(settings.images_table, clients("dynamodb"))),
-        RejectionQueue(clients("sqs"), required(settings.command_rejections_url, Env.COMMAND_REJECTIONS_URL)),
+        RejectionQueue(clients("sqs"), settings.command_rejections_url),
         settings.command_date_order,
     )
 
 
-stage = Stage(build_desk)
-logger, metrics = stage.logger, stage.metrics
 # A misconfigured function fails at import, not on its first command.
-required(stage.settings.command_rejections_url, Env.COMMAND_REJECTIONS_URL)
+stage = Stage(CommandSettings.from_environment(), build_desk)
+logger, metrics = stage.logger, stage.metrics
 
 
 @stage.idempotent_on("message")

@@ -6,9 +6,13 @@ import pytest
 
 from handlers.contract import Env
 from handlers.imaging import Limits, VariantSizes
-from handlers.settings import SettingMissing, Settings, WebFunctionSettings
+from handlers.imaging_functions.imaging_settings import ImagingSettings, IngestSettings
+from handlers.runtime.settings import SettingMissing, StageSettings
+from handlers.stage_functions.stage_settings import CommandSettings
+from handlers.web.environment import WebFunctionSettings
 
 REQUIRED = {Env.IMAGES_TABLE: "images", Env.IDEMPOTENCY_TABLE: "idempotency"}
+COMMANDS = {Env.COMMAND_REJECTIONS_URL: "https://sqs.example/rejections"}
 OPTIONAL = (
     Env.MAX_UPLOAD_BYTES,
     Env.MAX_PIXELS,
@@ -37,18 +41,27 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_defaults_apply_where_the_stack_sets_nothing(environment):
-    settings = Settings.from_environment()
+    settings = ImagingSettings.from_environment()
     assert (settings.images_table, settings.idempotency_table) == ("images", "idempotency")
     assert settings.limits == Limits() and settings.sizes == VariantSizes()
-    assert settings.enhance_queue_url is None and settings.max_receive_count == 3
-    assert settings.command_date_order == "day-first"
+    assert settings.max_receive_count == 3
+    for name, value in COMMANDS.items():
+        environment.setenv(name, value)
+    assert CommandSettings.from_environment().command_date_order == "day-first"
+
+
+@pytest.mark.parametrize("kind", [IngestSettings, CommandSettings])
+def test_what_a_kind_of_function_cannot_do_without_is_named(environment, kind):
+    name = Env.ENHANCE_QUEUE_URL if kind is IngestSettings else Env.COMMAND_REJECTIONS_URL
+    with pytest.raises(SettingMissing, match=f"environment variable {name} is not set"):
+        kind.from_environment()
 
 
 def test_numbers_are_read(environment):
     environment.setenv(Env.MAX_UPLOAD_BYTES, "1000")
     environment.setenv(Env.THUMBNAIL_EDGE, "128")
     environment.setenv(Env.MAX_RECEIVE_COUNT, "5")
-    settings = Settings.from_environment()
+    settings = ImagingSettings.from_environment()
     assert (settings.limits.max_bytes, settings.sizes.thumbnail, settings.max_receive_count) == (1000, 128, 5)
 
 
@@ -56,29 +69,32 @@ def test_numbers_are_read(environment):
 def test_a_missing_table_is_named(environment, name):
     environment.delenv(name)
     with pytest.raises(SettingMissing, match=f"environment variable {name} is not set"):
-        Settings.from_environment()
+        StageSettings.from_environment()
 
 
 def test_a_number_that_is_not_one_is_named_with_its_value(environment):
     environment.setenv(Env.MAX_PIXELS, "50MP")
     with pytest.raises(SettingMissing, match="MAX_PIXELS should be a whole number, not '50MP'"):
-        Settings.from_environment()
+        ImagingSettings.from_environment()
 
 
 def test_image_settings_out_of_range_are_named(environment):
     environment.setenv(Env.OPTIMIZED_EDGE, "0")
-    settings = Settings.from_environment()  # a stage that handles no pixels does not care
+    StageSettings.from_environment()  # a stage that handles no pixels does not care
     with pytest.raises(
         SettingMissing, match=r"OPTIMIZED_EDGE or THUMBNAIL_EDGE is out of range: VariantSizes\.optimized"
     ):
-        settings.check_imaging()
+        ImagingSettings.from_environment()
 
 
 def test_settings_load_no_pillow():
     import subprocess
     import sys
 
-    probe = "import sys, handlers.settings, handlers.pipeline.notices; print('PIL' in sys.modules)"
+    probe = (
+        "import sys, handlers.runtime.settings, handlers.stage_functions.stage_settings, handlers.pipeline.notices;"
+        " print('PIL' in sys.modules)"
+    )
     assert (
         subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
         == "False"
@@ -86,13 +102,13 @@ def test_settings_load_no_pillow():
 
 
 def test_the_commands_and_the_web_function_read_the_date_order(environment):
-    for name, value in WEB.items():
+    for name, value in {**WEB, **COMMANDS}.items():
         environment.setenv(name, value)
     assert WebFunctionSettings.from_environment().command_date_order == "day-first"
     environment.setenv(Env.COMMAND_DATE_ORDER, "month-first")
-    assert Settings.from_environment().command_date_order == "month-first"
+    assert CommandSettings.from_environment().command_date_order == "month-first"
     assert WebFunctionSettings.from_environment().command_date_order == "month-first"
     environment.setenv(Env.COMMAND_DATE_ORDER, "mdy")
-    for settings in (Settings, WebFunctionSettings):
+    for settings in (CommandSettings, WebFunctionSettings):
         with pytest.raises(SettingMissing, match="COMMAND_DATE_ORDER should be day-first or month-first, not 'mdy'"):
             settings.from_environment()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from handlers.contract import FAILED, PENDING, PHOTOGRAPHER_METADATA, REJECTED, Record, RejectionCode
 from handlers.imaging import ImageRejected, Limits, inspect_image
 from handlers.imaging.rejection import too_large_reason
-from handlers.pipeline.objects import UploadChanged, read_upload
+from handlers.imaging_functions.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
 from handlers.pipeline.uploads import NotAnUploadKey, Placement, Upload, placement_of
 from handlers.stores.image_record import rejected

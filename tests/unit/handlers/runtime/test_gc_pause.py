@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from handlers import collector
+from handlers.runtime import gc_pause
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 @pytest.fixture
@@ -22,39 +22,39 @@ def restored_gc() -> Iterator[None]:
     """The collector as the test found it, and nothing left frozen by the test."""
     enabled = gc.isenabled()
     yield
-    collector._paused = False
+    gc_pause._paused = False
     gc.unfreeze()
     (gc.enable if enabled else gc.disable)()
 
 
 def test_outside_a_function_the_collector_is_left_alone(restored_gc: None) -> None:
     assert gc.isenabled()
-    assert collector.pause({}) is False and gc.isenabled()
-    assert collector.resume() is False and gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc_pause.pause({}) is False and gc.isenabled()
+    assert gc_pause.resume() is False and gc.isenabled() and gc.get_freeze_count() == 0
 
 
 def test_in_a_function_it_is_paused_then_frozen_and_resumed_once(restored_gc: None) -> None:
-    assert collector.pause({collector.LAMBDA_ENVIRONMENT: "imagepipe-ingest"}) is True
+    assert gc_pause.pause({gc_pause.LAMBDA_ENVIRONMENT: "imagepipe-ingest"}) is True
     assert not gc.isenabled()
-    assert collector.pause({collector.LAMBDA_ENVIRONMENT: "imagepipe-ingest"}) is False  # once
+    assert gc_pause.pause({gc_pause.LAMBDA_ENVIRONMENT: "imagepipe-ingest"}) is False  # once
     made = [[] for _ in range(1000)]  # what an init makes
-    assert collector.resume() is True
+    assert gc_pause.resume() is True
     assert gc.isenabled() and gc.get_freeze_count() >= len(made)
-    assert collector.resume() is False  # a second setup does nothing
+    assert gc_pause.resume() is False  # a second setup does nothing
 
 
 def test_a_collector_someone_else_turned_off_stays_off(restored_gc: None) -> None:
     gc.disable()
-    assert collector.pause({collector.LAMBDA_ENVIRONMENT: "fn"}) is False
-    assert collector.resume() is False and not gc.isenabled()
+    assert gc_pause.pause({gc_pause.LAMBDA_ENVIRONMENT: "fn"}) is False
+    assert gc_pause.resume() is False and not gc.isenabled()
 
 
 PROBE = """
 import gc, json, os, sys
-import handlers.ingest
+import handlers.imaging_functions.ingest
 paused = not gc.isenabled()
 try:
-    handlers.ingest.stage.prepare()
+    handlers.imaging_functions.ingest.stage.prepare()
 except Exception as error:
     failed = type(error).__name__
 else:
@@ -75,7 +75,7 @@ def _function_process(environment: dict[str, str]) -> dict[str, object]:
 
 
 def test_a_functions_process_runs_its_init_without_the_collector_and_freezes_what_it_made() -> None:
-    seen = _function_process({collector.LAMBDA_ENVIRONMENT: "imagepipe-ingest"})
+    seen = _function_process({gc_pause.LAMBDA_ENVIRONMENT: "imagepipe-ingest"})
     assert seen["failed"] is None
     assert seen["paused_after_import"] is True and seen["enabled_after_setup"] is True
     assert isinstance(seen["frozen"], int) and seen["frozen"] > 10_000  # modules, classes, models, clients

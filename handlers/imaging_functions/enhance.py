@@ -12,22 +12,22 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers.pipeline.publishing import Publisher
+from handlers.imaging_functions.imaging_settings import ImagingSettings
+from handlers.imaging_functions.publishing import Publisher
 from handlers.pipeline.uploads import Upload
-from handlers.settings import Settings
-from handlers.stage import Clients, Stage
+from handlers.runtime.stage import Clients, Stage
 from handlers.stores.image_store import ImageStore
 
 
-def build_publisher(settings: Settings, clients: Clients) -> Publisher:
+def build_publisher(settings: ImagingSettings, clients: Clients) -> Publisher:
     return Publisher(
         ImageStore(settings.images_table, clients("dynamodb")), clients("s3"), settings.limits, settings.sizes
     )
 
 
-stage = Stage(build_publisher)
+# A misconfigured function fails at import, not on its first upload.
+stage = Stage(ImagingSettings.from_environment(), build_publisher)
 logger, metrics = stage.logger, stage.metrics
-stage.settings.check_imaging()  # a misconfigured function fails at import, not on its first upload
 
 
 @stage.idempotent_on("upload")

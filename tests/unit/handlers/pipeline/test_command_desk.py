@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers.contract import DAY_FIRST, METADATA_FIELDS, MONTH_FIRST, PASSED, REJECTED, Record
-from handlers.pipeline.commands import (
+from handlers.pipeline.command_desk import (
     CommandRejected,
     MetadataEdit,
     Published,

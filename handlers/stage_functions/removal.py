@@ -15,18 +15,18 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.pipeline.outcome import STALE
-from handlers.pipeline.removal import Remover
+from handlers.pipeline.remover import Remover
 from handlers.pipeline.uploads import Removal, removals_in
-from handlers.settings import Settings
-from handlers.stage import Clients, Stage
+from handlers.runtime.settings import StageSettings
+from handlers.runtime.stage import Clients, Stage
 from handlers.stores.image_store import ImageStore
 
 
-def build_remover(settings: Settings, clients: Clients) -> Remover:
+def build_remover(settings: StageSettings, clients: Clients) -> Remover:
     return Remover(ImageStore(settings.images_table, clients("dynamodb")), clients("s3"))
 
 
-stage = Stage(build_remover)
+stage = Stage(StageSettings.from_environment(), build_remover)
 logger, metrics = stage.logger, stage.metrics
 
 

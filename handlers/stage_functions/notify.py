@@ -19,16 +19,15 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers.contract import Env
 from handlers.pipeline.notices import REVIEW, Mailer, MailRefused, Messengers, Notice, Notifier, notice_for
-from handlers.settings import Settings, required
-from handlers.stage import Clients, Stage
+from handlers.runtime.stage import Clients, Stage
+from handlers.stage_functions.stage_settings import NotifySettings
 from handlers.stores.addresses import AddressBook
 from handlers.stores.image_record import ImageRecord
 
 
-def build_messengers(settings: Settings, clients: Clients) -> Messengers:
-    notifier = Notifier(clients("sns"), required(settings.notifications_topic_arn, Env.NOTIFICATIONS_TOPIC_ARN))
+def build_messengers(settings: NotifySettings, clients: Clients) -> Messengers:
+    notifier = Notifier(clients("sns"), settings.notifications_topic_arn)
     mailer = None
     if settings.sender_email:
         book = AddressBook(settings.users_table, clients("dynamodb")) if settings.users_table else None
@@ -36,10 +35,9 @@ def build_messengers(settings: Settings, clients: Clients) -> Messengers:
     return Messengers(notifier, mailer)
 
 
-stage = Stage(build_messengers, EventType.DynamoDBStreams)
-logger, metrics = stage.logger, stage.metrics
 # A misconfigured function fails at import, not on its first change.
-required(stage.settings.notifications_topic_arn, Env.NOTIFICATIONS_TOPIC_ARN)
+stage = Stage(NotifySettings.from_environment(), build_messengers, EventType.DynamoDBStreams)
+logger, metrics = stage.logger, stage.metrics
 
 
 @stage.idempotent_on("notice")

@@ -16,10 +16,11 @@ import pytest
 from aws_lambda_powertools import Logger
 
 import handlers
-from handlers import snapstart
 from handlers.contract import Env
-from handlers.snapstart import SnapStartUnavailable, prepare_snapshot
-from handlers.stage import Stage
+from handlers.runtime import snapstart
+from handlers.runtime.settings import StageSettings
+from handlers.runtime.snapstart import SnapStartUnavailable, prepare_snapshot
+from handlers.runtime.stage import Stage
 
 STAGE_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -147,7 +148,7 @@ def test_a_stage_in_a_snap_start_init_makes_its_clients_and_worker_at_constructi
         built.append(clients("s3"))
         return object()
 
-    stage = Stage(build)
+    stage = Stage(StageSettings.from_environment(), build)
     assert len(built) == 1  # before any call: in the snapshot
     prepared = stage.prepare()
     assert stage.prepare() is prepared and len(built) == 1
@@ -158,7 +159,7 @@ def test_a_stage_in_a_snap_start_init_makes_its_clients_and_worker_at_constructi
 
 def test_a_stage_outside_a_snap_start_init_waits_for_its_first_call(on_demand, stage_environment):
     built: list[object] = []
-    stage = Stage(lambda settings, clients: built.append(settings) or object())
+    stage = Stage(StageSettings.from_environment(), lambda settings, clients: built.append(settings) or object())
     assert built == [] and snapstart.RUNTIME_HOOKS not in sys.modules
     stage.prepare()
     assert len(built) == 1
@@ -178,7 +179,7 @@ class FakeApp:
 def _import_web_entry(
     monkeypatch: pytest.MonkeyPatch, keys: list[bytes] | None = None
 ) -> tuple[ModuleType, list[object]]:
-    """handlers.api imported once, anew, with the app factory replaced by one that counts, and the
+    """handlers.web.lambda_entry imported once, anew, with the app factory replaced by one that counts, and the
     session key read from `keys` (the secret's current value is the last one)."""
     for name, value in WEB_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
@@ -191,9 +192,9 @@ def _import_web_entry(
 
     monkeypatch.setattr("handlers.web.environment.app_from_environment", app_from_environment)
     monkeypatch.setattr("handlers.web.environment.read_session_key", lambda settings: keys[-1])
-    monkeypatch.delitem(sys.modules, "handlers.api", raising=False)  # both given back at teardown
+    monkeypatch.delitem(sys.modules, "handlers.web.lambda_entry", raising=False)  # both given back at teardown
     monkeypatch.delattr(handlers, "api", raising=False)
-    return importlib.import_module("handlers.api"), made
+    return importlib.import_module("handlers.web.lambda_entry"), made
 
 
 def test_the_web_entry_in_a_snap_start_init_builds_the_app_at_import(snap_start, hooks):

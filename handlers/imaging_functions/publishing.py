@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from handlers.contract import AWAITING, FAILED, PENDING, PROCESSED, PUBLIC_PREFIX, REJECTED, VARIANTS, Record
 from handlers.imaging import ImageRejected, Limits, Rendition, Variant, VariantSizes, render
-from handlers.pipeline.objects import UploadChanged, read_upload
+from handlers.imaging_functions.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
 from handlers.pipeline.uploads import Upload
 from handlers.stores.image_record import VariantRecord, rejected, timestamp

@@ -15,7 +15,7 @@ from tests.unit.handlers.conftest import BUCKET, fresh, s3_event, sqs_batch
 
 @pytest.fixture
 def ingest(aws):
-    return fresh("handlers.ingest")
+    return fresh("handlers.imaging_functions.ingest")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_a_pdf_named_jpg_is_rejected_with_its_reason_and_removed(aws, ingest, co
 
 def test_an_upload_over_the_byte_limit_is_rejected_without_being_read(aws, context, monkeypatch, jpeg):
     monkeypatch.setenv(Env.MAX_UPLOAD_BYTES, "1000")
-    ingest = fresh("handlers.ingest")
+    ingest = fresh("handlers.imaging_functions.ingest")
     ingest.handler(sqs_batch(aws.upload("uploads/bob/big.jpg", jpeg)), context)
     record = aws.record("uploads/bob/big.jpg")
     assert record["status"] == "rejected"
@@ -116,7 +116,7 @@ def test_an_upload_removed_before_ingest_leaves_no_record(aws, ingest, context, 
 
 
 def test_the_last_failed_attempt_records_the_upload_failed(aws, context, monkeypatch, jpeg):
-    ingest = fresh("handlers.ingest")
+    ingest = fresh("handlers.imaging_functions.ingest")
     event = aws.upload("uploads/alice/unlucky.jpg", jpeg)
 
     def broken(upload):
@@ -142,9 +142,9 @@ def test_the_last_failed_attempt_records_the_upload_failed(aws, context, monkeyp
 def _ingest_hanging(aws, context, monkeypatch, key: str, attempt: int, hang) -> None:
     """Ingest an upload of `key` on receive `attempt` (of 3), with `hang(upload)` standing in for the
     intake and 200 ms left before the function's deadline margin."""
-    from handlers.stage import DEADLINE_MARGIN_MS
+    from handlers.runtime.stage import DEADLINE_MARGIN_MS
 
-    ingest = fresh("handlers.ingest")
+    ingest = fresh("handlers.imaging_functions.ingest")
     batch = sqs_batch(aws.upload(key, photo_jpeg(64, 48, seed=1)))
     batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = str(attempt)
     monkeypatch.setattr(ingest.stage.worker, "ingest", hang)

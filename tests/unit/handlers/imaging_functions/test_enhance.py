@@ -15,7 +15,7 @@ from tests.unit.handlers.conftest import BUCKET, fresh, s3_event, sqs_batch
 
 @pytest.fixture
 def stages(aws):
-    return fresh("handlers.ingest"), fresh("handlers.enhance")
+    return fresh("handlers.imaging_functions.ingest"), fresh("handlers.imaging_functions.enhance")
 
 
 def _ingest(aws, stages, context, key: str, data: bytes) -> dict:
@@ -101,7 +101,7 @@ def test_the_last_failed_attempt_records_the_image_failed(aws, stages, context, 
     def broken(*args, **kwargs):
         raise MemoryError("out of memory")
 
-    monkeypatch.setattr("handlers.pipeline.publishing.render", broken)
+    monkeypatch.setattr("handlers.imaging_functions.publishing.render", broken)
     batch = sqs_batch(request)
     batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"
     with pytest.raises(BatchProcessingError):

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from handlers.contract import Env
-from handlers.settings import SettingMissing
-from handlers.stage import Stage
+from handlers.runtime.settings import SettingMissing, StageSettings
+from handlers.runtime.stage import Stage
 from tests.unit.handlers.conftest import fresh
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "testing",
@@ -38,9 +38,9 @@ def test_importing_a_handler_loads_no_aws_sdk_until_its_first_call():
     # (Powertools imports the bare `botocore` package, for its version: a millisecond. Its
     # sessions and clients, and boto3, are what costs.)
     probe = (
-        "import sys, handlers.ingest, handlers.enhance\n"
+        "import sys, handlers.imaging_functions.ingest, handlers.imaging_functions.enhance\n"
         "before = sorted(m for m in ('boto3', 'botocore.session', 'botocore.client') if m in sys.modules)\n"
-        "handlers.enhance.stage.prepare()\n"
+        "handlers.imaging_functions.enhance.stage.prepare()\n"
         "print(before, 'boto3' in sys.modules)\n"
     )
     result = subprocess.run(
@@ -58,7 +58,7 @@ def test_the_worker_is_built_once_with_the_settings_and_shared_clients(environme
         assert clients("s3") is clients("s3")
         return object()
 
-    stage = Stage(build)
+    stage = Stage(StageSettings.from_environment(), build)
     assert built == []  # nothing made at construction
     first = stage.prepare()
     assert stage.prepare() is first and stage.worker is first.worker
@@ -69,7 +69,7 @@ def test_the_worker_is_built_once_with_the_settings_and_shared_clients(environme
 def test_a_missing_setting_fails_the_import_not_the_first_upload(environment):
     environment.delenv(Env.ENHANCE_QUEUE_URL)
     with pytest.raises(SettingMissing, match="ENHANCE_QUEUE_URL is not set"):
-        fresh("handlers.ingest")
+        fresh("handlers.imaging_functions.ingest")
     environment.delenv(Env.IMAGES_TABLE)
     with pytest.raises(SettingMissing, match="IMAGES_TABLE is not set"):
-        fresh("handlers.enhance")
+        fresh("handlers.imaging_functions.enhance")

@@ -34,7 +34,7 @@ def api(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         Env.SERVICE_NAME: "web",
     }.items():
         monkeypatch.setenv(name, value)
-    return fresh("handlers.api")
+    return fresh("handlers.web.lambda_entry")
 
 
 def event(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def test_the_session_key_is_made_once_and_kept_in_secrets_manager(api: Any, cont
     api.handler(event("GET", "/api/health"), context)
     stored = boto3.client("secretsmanager").get_secret_value(SecretId="session-key")["SecretString"]
     assert len(stored) >= 32
-    again = fresh("handlers.api")  # another instance, started later, reads the same key
+    again = fresh("handlers.web.lambda_entry")  # another instance, started later, reads the same key
     signed_in = again.handler(
         event("POST", "/api/session", {"username": "ann", "password": "a long password"}), context
     )
@@ -93,10 +93,10 @@ def test_the_session_key_is_made_once_and_kept_in_secrets_manager(api: Any, cont
 
 
 def test_without_its_settings_the_function_fails_at_import(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from handlers.settings import SettingMissing
+    from handlers.runtime.settings import SettingMissing
 
     for name in (Env.USERS_TABLE, Env.SESSION_SECRET_ARN):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(Env.IMAGES_TABLE, IMAGES_TABLE)
     with pytest.raises(SettingMissing, match="USERS_TABLE is not set"):
-        fresh("handlers.api")
+        fresh("handlers.web.lambda_entry")

@@ -15,29 +15,26 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers.contract import Env
-from handlers.pipeline.intake import Intake
+from handlers.imaging_functions.imaging_settings import IngestSettings
+from handlers.imaging_functions.intake import Intake
 from handlers.pipeline.uploads import Upload, uploads_in
-from handlers.settings import Settings, required
-from handlers.stage import Clients, Stage
+from handlers.runtime.stage import Clients, Stage
 from handlers.stores.image_store import ImageStore
 
 
-def build_intake(settings: Settings, clients: Clients) -> Intake:
+def build_intake(settings: IngestSettings, clients: Clients) -> Intake:
     return Intake(
         ImageStore(settings.images_table, clients("dynamodb")),
         clients("s3"),
         clients("sqs"),
-        required(settings.enhance_queue_url, Env.ENHANCE_QUEUE_URL),
+        settings.enhance_queue_url,
         settings.limits,
     )
 
 
-stage = Stage(build_intake)
-logger, metrics = stage.logger, stage.metrics
 # A misconfigured function fails at import, not on its first upload.
-required(stage.settings.enhance_queue_url, Env.ENHANCE_QUEUE_URL)
-stage.settings.check_imaging()
+stage = Stage(IngestSettings.from_environment(), build_intake)
+logger, metrics = stage.logger, stage.metrics
 
 
 @stage.idempotent_on("upload")

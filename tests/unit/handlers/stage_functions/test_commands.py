@@ -45,7 +45,7 @@ def notification(body: Any, *, metadata_type: str | None = None, published_at: s
 def commands(aws, monkeypatch):
     queue_url = aws.sqs.create_queue(QueueName="command-rejections")["QueueUrl"]
     monkeypatch.setenv(Env.COMMAND_REJECTIONS_URL, queue_url)
-    module = fresh("handlers.commands")
+    module = fresh("handlers.stage_functions.commands")
     module.rejections_url = queue_url
     return module
 
@@ -167,11 +167,11 @@ def test_a_message_that_is_not_an_sns_notification_is_parked(aws, commands, cont
 
 
 def test_the_function_needs_its_rejections_queue(aws, monkeypatch):
-    from handlers.settings import SettingMissing
+    from handlers.runtime.settings import SettingMissing
 
     monkeypatch.delenv(Env.COMMAND_REJECTIONS_URL, raising=False)
     with pytest.raises(SettingMissing, match=Env.COMMAND_REJECTIONS_URL):
-        fresh("handlers.commands")
+        fresh("handlers.stage_functions.commands")
 
 
 @pytest.mark.parametrize(
@@ -186,7 +186,7 @@ def test_the_seed_001_review_applies_with_its_date_read_in_the_stacks_order(
         monkeypatch.setenv(Env.COMMAND_DATE_ORDER, order)
     queue_url = aws.sqs.create_queue(QueueName="command-rejections")["QueueUrl"]
     monkeypatch.setenv(Env.COMMAND_REJECTIONS_URL, queue_url)
-    commands = fresh("handlers.commands")
+    commands = fresh("handlers.stage_functions.commands")
     put_record(aws, "uploads/alice/image1.jpeg")
     review = {"id": "uploads/alice/image1.jpeg", "date": "01/05/2025", "update": {"status": "Pass", "reason": "Fine"}}
     assert run(commands, context, "review_handler", notification(review)) == {"batchItemFailures": []}
@@ -196,14 +196,14 @@ def test_the_seed_001_review_applies_with_its_date_read_in_the_stacks_order(
 
 
 def test_a_date_order_that_is_not_one_stops_the_function_naming_the_variable(aws, monkeypatch):
-    from handlers.settings import SettingMissing
+    from handlers.runtime.settings import SettingMissing
 
     monkeypatch.setenv(Env.COMMAND_DATE_ORDER, "Day-First")
     with pytest.raises(
         SettingMissing,
         match="environment variable COMMAND_DATE_ORDER should be day-first or month-first, not 'Day-First'",
     ):
-        fresh("handlers.commands")
+        fresh("handlers.stage_functions.commands")
 
 
 bodies = st.one_of(
@@ -236,7 +236,7 @@ def test_every_command_ends_applied_stale_or_parked_with_a_reason(aws, commands,
 def test_a_processed_upload_awaits_review_and_a_reupload_starts_a_new_one(aws, commands, context):
     from harness.samples import photo_jpeg
 
-    ingest, enhance = fresh("handlers.ingest"), fresh("handlers.enhance")
+    ingest, enhance = fresh("handlers.imaging_functions.ingest"), fresh("handlers.imaging_functions.enhance")
 
     def process(event_time: str) -> dict[str, Any]:
         event = aws.upload("uploads/alice/beach.jpg", photo_jpeg(64, 48))

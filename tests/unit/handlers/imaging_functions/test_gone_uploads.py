@@ -31,7 +31,7 @@ def declared() -> dict[str, dict]:
 
 
 def test_ingest_of_an_upload_deleted_first_leaves_no_record_and_no_failure(aws, context, declared):
-    ingest = fresh("handlers.ingest")
+    ingest = fresh("handlers.imaging_functions.ingest")
     as_role(ingest.stage.worker.s3, declared["ingest"], STACK_BUCKET)
     event = aws.upload("uploads/alice/gone.jpg", photo_jpeg(64, 48, seed=3))
     aws.s3.delete_object(Bucket=BUCKET, Key="uploads/alice/gone.jpg")
@@ -40,7 +40,7 @@ def test_ingest_of_an_upload_deleted_first_leaves_no_record_and_no_failure(aws, 
 
 
 def test_enhance_of_an_upload_deleted_after_ingest_leaves_it_pending_and_no_failure(aws, context, declared):
-    ingest, enhance = fresh("handlers.ingest"), fresh("handlers.enhance")
+    ingest, enhance = fresh("handlers.imaging_functions.ingest"), fresh("handlers.imaging_functions.enhance")
     as_role(enhance.stage.worker.s3, declared["enhance"], STACK_BUCKET)
     key = "uploads/alice/gone-later.jpg"
     ingest.handler(sqs_batch(aws.upload(key, photo_jpeg(64, 48, seed=4))), context)
@@ -66,13 +66,13 @@ def test_every_function_that_reads_uploads_may_list_them(declared):
 def test_objects_are_read_in_one_place_only_so_a_new_reader_is_seen():
     """Every GetObject/HeadObject of the handlers is objects.read_upload's; its callers are ingest and
     enhance, held to AWS's answers above. A read anywhere else needs its role to list the prefix."""
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[4]
     reading = sorted(
         str(path.relative_to(root))
         for path in (root / "handlers").rglob("*.py")
         if re.search(r"\.(get_object|head_object)\(", path.read_text())
     )
-    assert reading == ["handlers/pipeline/objects.py"]
+    assert reading == ["handlers/imaging_functions/objects.py"]
 
 
 def test_a_role_that_may_not_list_gets_403_for_a_missing_key_and_the_object_when_it_is_there(aws):
@@ -112,7 +112,7 @@ def _listed(value):
 
 
 def test_a_refused_read_fails_the_message_saying_why_a_gone_upload_may_look_refused(aws, context):
-    ingest = fresh("handlers.ingest")
+    ingest = fresh("handlers.imaging_functions.ingest")
     reading_only = {
         "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"{STACK_BUCKET}/uploads/*"}]
     }

@@ -27,8 +27,8 @@ from flask.testing import FlaskClient
 from handlers.imaging import Limits
 from handlers.pipeline.uploads import Placement, image_id_for, placement_of
 from handlers.web import WebSettings, create_app
+from handlers.web.presigned_posts import EXPIRES_SECONDS, MAX_NUMBERED
 from handlers.web.services import DEFAULT_MAX_UPLOAD_BYTES, Services, s3_client
-from handlers.web.uploads import EXPIRES_SECONDS, MAX_NUMBERED
 from tests.unit.handlers.web.conftest import BUCKET, MAX_UPLOAD_BYTES, SECRET_KEY, Factory, csrf, sign_in
 
 JPEG = b"\xff\xd8\xff\xe0 not really a jpeg, the pipeline looks at the bytes later \xff\xd9"
@@ -387,9 +387,9 @@ def test_services_take_a_client_or_a_factory_not_both(services: Services, s3: An
 def test_the_deployed_app_makes_its_s3_client_on_first_need_except_for_a_snapshot(
     services: Services, s3_factory: Factory, monkeypatch: pytest.MonkeyPatch, initialization: str, made: int
 ) -> None:
-    from handlers.settings import WebFunctionSettings
-    from handlers.snapstart import INITIALIZATION_TYPE
+    from handlers.runtime.snapstart import INITIALIZATION_TYPE
     from handlers.web import environment
+    from handlers.web.environment import WebFunctionSettings
 
     monkeypatch.setenv(INITIALIZATION_TYPE, initialization)
     monkeypatch.setattr(environment, "s3_client", s3_factory)

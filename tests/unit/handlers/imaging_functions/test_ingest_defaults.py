@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from handlers.contract import PHOTOGRAPHER_METADATA, Record
-from handlers.pipeline.intake import MAX_PHOTOGRAPHER, photographer_from
+from handlers.imaging_functions.intake import MAX_PHOTOGRAPHER, photographer_from
 from harness.samples import graphic_png, photo_jpeg
 from tests import imagefactory as f
 from tests.unit.handlers.conftest import fresh, sqs_batch
@@ -17,7 +17,7 @@ from tests.unit.handlers.conftest import fresh, sqs_batch
 
 @pytest.fixture
 def ingest(aws):
-    return fresh("handlers.ingest")
+    return fresh("handlers.imaging_functions.ingest")
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_a_rejected_upload_gets_no_defaults(aws, ingest, context):
 def test_the_enhanced_record_keeps_the_defaults(aws, ingest, context, camera_jpeg):
     event = aws.upload("uploads/alice/sunset.jpg", camera_jpeg, metadata={PHOTOGRAPHER_METADATA: "Ann Lee"})
     ingest.handler(sqs_batch(event), context)
-    enhance = fresh("handlers.enhance")
+    enhance = fresh("handlers.imaging_functions.enhance")
     (request,) = aws.enhance_requests()
     enhance.handler(sqs_batch(request), context)
     record = aws.record("uploads/alice/sunset.jpg")

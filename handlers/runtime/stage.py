@@ -8,7 +8,7 @@ never invoked should not pay for it. Everything else, including a missing settin
 import, so a misconfigured function still fails at once.
 
 With SnapStart (python3.12+, `imagepipe:lambdaSnapStart`) the init is run once and snapshotted, so
-there the SDK is loaded and the worker made at import, to be in the snapshot (handlers/snapstart.py,
+there the SDK is loaded and the worker made at import, to be in the snapshot (handlers/runtime/snapstart.py,
 which also registers the restore hooks).
 """
 
@@ -27,9 +27,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers import collector, snapstart
 from handlers.contract import IdempotencyTable
-from handlers.settings import Settings
+from handlers.runtime import gc_pause, snapstart
+from handlers.runtime.settings import StageSettings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, IdempotencyConfig
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 DEADLINE_MARGIN_MS = 2000
 OUT_OF_TIME = "it did not finish within the function's time limit"
 Worker = TypeVar("Worker")
+Settings = TypeVar("Settings", bound=StageSettings)
 Result = TypeVar("Result")
 Clients = Callable[[str], Any]
 """`clients("s3")`: the execution environment's boto3 client for a service, made once."""
@@ -52,14 +53,18 @@ class Prepared(Generic[Worker]):
     persistence: BasePersistenceLayer
 
 
-class Stage(Generic[Worker]):
+class Stage(Generic[Settings, Worker]):
     """One stage's Lambda runtime pieces. `build_worker(settings, clients)` makes the object that
-    does the stage's work from its settings and boto3 clients."""
+    does the stage's work from its settings (its kind's, read by its entry point at import) and
+    boto3 clients."""
 
     def __init__(
-        self, build_worker: Callable[[Settings, Clients], Worker], event_type: EventType = EventType.SQS
+        self,
+        settings: Settings,
+        build_worker: Callable[[Settings, Clients], Worker],
+        event_type: EventType = EventType.SQS,
     ) -> None:
-        self.settings = Settings.from_environment()
+        self.settings = settings
         self.logger = Logger()
         self.metrics = Metrics()
         self.processor = BatchProcessor(event_type=event_type)
@@ -76,7 +81,7 @@ class Stage(Generic[Worker]):
             try:
                 self._prepared = self._make()
             finally:  # the init is over (or failed): what it made is frozen, the collector back on
-                collector.resume()
+                gc_pause.resume()
         return self._prepared
 
     def _make(self) -> Prepared[Worker]:

@@ -66,7 +66,7 @@ def notices(aws, monkeypatch):
 
 
 def test_outcomes_are_published_with_status_and_owner_attributes(aws, notices, context):
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     event = {"Records": [change(None, PENDING), change(PENDING, PROCESSED), change(None, REJECTED)]}
     assert notify.handler(event, context) == {"batchItemFailures": []}
 
@@ -79,7 +79,7 @@ def test_outcomes_are_published_with_status_and_owner_attributes(aws, notices, c
 
 
 def test_a_retried_batch_publishes_no_notice_twice(aws, notices, context):
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     event = {"Records": [change(PENDING, PROCESSED)]}
     notify.handler(event, context)
     notify.handler(event, context)
@@ -87,7 +87,7 @@ def test_a_retried_batch_publishes_no_notice_twice(aws, notices, context):
 
 
 def test_a_change_that_cannot_be_published_fails_alone_in_its_batch(aws, notices, context, monkeypatch):
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     good, bad = change(PENDING, PROCESSED), change(None, REJECTED)
 
     def publish(notice):
@@ -101,11 +101,11 @@ def test_a_change_that_cannot_be_published_fails_alone_in_its_batch(aws, notices
 
 
 def test_without_its_topic_the_function_fails_at_import(aws, monkeypatch):
-    from handlers.settings import SettingMissing
+    from handlers.runtime.settings import SettingMissing
 
     monkeypatch.delenv(Env.NOTIFICATIONS_TOPIC_ARN, raising=False)
     with pytest.raises(SettingMissing, match="NOTIFICATIONS_TOPIC_ARN is not set"):
-        fresh("handlers.notify")
+        fresh("handlers.stage_functions.notify")
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def mail(aws, monkeypatch):
 
 
 def test_an_owner_with_an_address_gets_each_outcome_by_mail_once(aws, notices, mail, context):
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     bobs = {**REJECTED, "image_id": "i3", "owner": "bob", "source_key": "uploads/bob/x.jpg"}
     event = {"Records": [change(PENDING, PROCESSED), change(None, bobs)]}
     notify.handler(event, context)
@@ -143,7 +143,7 @@ def test_the_ready_mail_and_the_processed_notice_link_both_variants_on_the_cdn(
 ):
     cdn = "https://d111111abcdef8.cloudfront.net"
     monkeypatch.setenv(Env.IMAGES_BASE_URL, cdn)
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     notify.handler({"Records": [change(PENDING, PROCESSED)]}, context)
     optimized, thumbnail = f"{cdn}/images/optimized/i1-v1.jpg", f"{cdn}/images/thumbnail/i1-v1.jpg"
     (sent,) = mail()
@@ -167,7 +167,7 @@ def test_a_user_of_the_web_tier_gets_mail_at_the_address_they_gave(aws, notices,
     users.add("ann", "a long password", email="ann@users.example")  # preferred over the stack's setting
     users.add("bob", "a long password", email="bob@users.example")  # the stack lists no address for bob
     users.add("cy", "a long password")  # no address anywhere: not mailed
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     owned = [{**PROCESSED, "image_id": f"i-{owner}", "owner": owner} for owner in ("ann", "bob", "cy")]
     notify.handler({"Records": [change(PENDING, record) for record in owned]}, context)
     assert sorted(sent.destinations["ToAddresses"][0] for sent in mail()) == ["ann@users.example", "bob@users.example"]
@@ -179,7 +179,7 @@ def test_a_user_without_an_address_is_mailed_at_the_stacks_and_a_changed_one_cou
     from handlers.stores.user_store import UserStore
 
     UserStore("users", aws.dynamodb).add("ann", "a long password")  # gave none: the stack's address stands
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     notify.handler({"Records": [change(PENDING, PROCESSED)]}, context)
     aws.dynamodb.put_item(TableName="users", Item={"username": {"S": "owner#ann"}, "email": {"S": "ann@new.example"}})
     notify.handler({"Records": [change(PENDING, {**PROCESSED, "upload_version": "v2"})]}, context)  # a warm function
@@ -188,7 +188,7 @@ def test_a_user_without_an_address_is_mailed_at_the_stacks_and_a_changed_one_cou
 
 def test_without_a_sender_nobody_is_mailed(aws, notices, mail, context, monkeypatch):
     monkeypatch.delenv(Env.SENDER_EMAIL)
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     notify.handler({"Records": [change(PENDING, PROCESSED)]}, context)
     assert mail() == [] and len(notices()) == 1
 
@@ -196,7 +196,7 @@ def test_without_a_sender_nobody_is_mailed(aws, notices, mail, context, monkeypa
 def test_a_verdict_is_published_once_with_filterable_attributes_and_mailed_to_the_owner_once(
     aws, notices, mail, context
 ):
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     event = {"Records": [change(PROCESSED, AWAITING), change(AWAITING, REJECTED_IN_REVIEW)]}
     assert notify.handler(event, context) == {"batchItemFailures": []}
     assert notify.handler(event, context) == {"batchItemFailures": []}  # the batch redelivered
@@ -217,7 +217,7 @@ def test_a_verdict_is_published_once_with_filterable_attributes_and_mailed_to_th
 
 
 def test_a_reviewer_changing_their_mind_is_a_second_notice_and_mail(aws, notices, mail, context):
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     passed_again = {**PASSED, "reviewed_at": "2026-11-22T12:00:00+00:00", "review_order": "m3"}
     notify.handler({"Records": [change(AWAITING, PASSED)]}, context)
     notify.handler({"Records": [change(PASSED, REJECTED_IN_REVIEW)]}, context)
@@ -249,7 +249,7 @@ def test_a_subscription_to_rejected_uploads_gets_no_review_rejections(aws, notic
     rejected_uploads = subscribed("rejected-uploads", {"status": ["rejected"]})
     verdicts = subscribed("verdicts", {"kind": ["review"]})
     review_rejections = subscribed("review-rejections", {"kind": ["review"], "verdict": ["rejected"]})
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     event = {"Records": [change(None, REJECTED), change(AWAITING, REJECTED_IN_REVIEW), change(AWAITING, PASSED)]}
     notify.handler(event, context)
 
@@ -291,7 +291,7 @@ def test_a_mail_ses_refuses_for_its_unverified_sender_is_logged_counted_and_the_
     aws, notices, mail, context, monkeypatch, capsys, caplog
 ):
     monkeypatch.setenv(Env.SENDER_EMAIL, "unverified@example.com")  # moto's SES refuses it: MessageRejected
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     event = {"Records": [change(PENDING, PROCESSED)]}
     capsys.readouterr()
     assert notify.handler(event, context) == {"batchItemFailures": []}
@@ -335,7 +335,7 @@ def _refusing(notify, *errors: tuple[str, int, str]):
 def test_a_refused_mail_is_not_tried_again_and_its_change_succeeds(
     aws, notices, mail, context, capsys, caplog, code, message
 ):
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     notify.stage.prepare()
     stubber = _refusing(notify, (code, 400, message))
     event = {"Records": [change(PENDING, PROCESSED)]}
@@ -355,7 +355,7 @@ def test_a_refused_mail_is_not_tried_again_and_its_change_succeeds(
 def test_throttling_and_ses_faults_fail_the_change_to_be_retried_and_the_retry_mails_it(
     aws, notices, mail, context, caplog, code, status
 ):
-    notify = fresh("handlers.notify")
+    notify = fresh("handlers.stage_functions.notify")
     notify.stage.prepare()
     stubber = _refusing(notify, (code, status, "try again"))
     event = {"Records": [change(None, PENDING), change(PENDING, PROCESSED)]}  # a pending record calls for nothing

@@ -11,7 +11,11 @@ from tests.unit.handlers.conftest import BUCKET, fresh, s3_removed_event, sqs_ba
 
 @pytest.fixture
 def stages(aws):
-    return fresh("handlers.ingest"), fresh("handlers.enhance"), fresh("handlers.removal")
+    return (
+        fresh("handlers.imaging_functions.ingest"),
+        fresh("handlers.imaging_functions.enhance"),
+        fresh("handlers.stage_functions.removal"),
+    )
 
 
 def _processed(aws, stages, context, key: str) -> dict:

@@ -5,7 +5,7 @@ With SnapStart, Lambda runs a published version's init once, snapshots the execu
 memory and disk, and starts every later environment of that version from a copy of the snapshot.
 The work a first call would do (importing boto3, making clients, building the web app) is therefore
 done during init, so that it is in the snapshot and no restored copy pays for it; without SnapStart
-it waits for the first call (handlers/stage.py says why). Lambda tells the init apart by
+it waits for the first call (handlers/runtime/stage.py says why). Lambda tells the init apart by
 `AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`, and its runtime offers hooks through the
 `snapshot_restore_py` module, which exists only in Lambda's python3.12+ runtime: it is imported only
 then, and its absence then is an error.

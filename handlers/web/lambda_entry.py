@@ -3,7 +3,7 @@ proxy integration, through apig-wsgi.
 
 The settings are read at import, so a misconfigured function fails at once; the app (and with it the
 AWS clients and the session key) is made on the first request and kept for the instance's life, or,
-in a SnapStart init (handlers/snapstart.py), at import, so that it is in the snapshot.
+in a SnapStart init (handlers/runtime/snapstart.py), at import, so that it is in the snapshot.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 from apig_wsgi import DEFAULT_NON_BINARY_CONTENT_TYPE_PREFIXES, make_lambda_handler
 from aws_lambda_powertools import Logger
 
-from handlers import collector, snapstart
-from handlers.settings import WebFunctionSettings
-from handlers.web.environment import app_from_environment, read_session_key
+from handlers.runtime import gc_pause, snapstart
+from handlers.web.environment import WebFunctionSettings, app_from_environment, read_session_key
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -38,7 +37,7 @@ def serve() -> Any:
         try:
             _app = app_from_environment(settings)
         finally:  # the init is over (or failed): what it made is frozen, the collector back on
-            collector.resume()
+            gc_pause.resume()
         _serve = make_lambda_handler(_app, binary_support=True, non_binary_content_type_prefixes=TEXT)
     return _serve
 

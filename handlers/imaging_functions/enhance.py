@@ -1,20 +1,16 @@
-"""Lambda entry point of the enhance stage: accepted uploads from the enhance queue, one at a time,
-rendered and published by `Publisher`; failures reported per message, redeliveries recognised."""
+"""Lambda entry point of the enhance stage: batches of accepted uploads from the enhance queue.
+
+Each upload is rendered and published by `Publisher`; a failed message is reported alone (partial
+batch response) and a redelivered one is recognised by Powertools' idempotency and not handled twice.
+On a message's last attempt a failure is recorded first, so the upload does not stay pending.
+"""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
-from typing import Any
-
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from handlers.imaging_functions.imaging_settings import ImagingSettings
 from handlers.imaging_functions.publishing import Publisher
-from handlers.pipeline.uploads import Upload
+from handlers.pipeline.uploads import requested_uploads
+from handlers.runtime.queue_steps import FinalFailure, QueueStep, queue_handler
 from handlers.runtime.stage import Clients, Stage
 from handlers.stores.image_store import ImageStore
 
@@ -27,26 +23,14 @@ def build_publisher(settings: ImagingSettings, clients: Clients) -> Publisher:
 
 # A misconfigured function fails at import, not on its first upload.
 stage = Stage(ImagingSettings.from_environment(), build_publisher)
-logger, metrics = stage.logger, stage.metrics
-
-
-@stage.idempotent_on("upload")
-def enhance_upload(upload: dict[str, Any]) -> dict[str, Any]:
-    outcome = stage.worker.enhance(Upload.from_dict(upload))
-    logger.info("upload enhanced", extra={"key": upload["key"], **asdict(outcome)})
-    metrics.add_metric(name=f"Images{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
-    return asdict(outcome)
-
-
-def record_handler(record: SQSRecord) -> None:
-    upload = Upload.from_dict(json.loads(record.body)["upload"])
-    with stage.recording_final_failure(
-        record, "enhancing", upload.key, lambda reason: stage.worker.fail(upload, reason)
-    ):
-        enhance_upload(upload=upload.to_dict())
-
-
-@metrics.log_metrics
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return stage.process(event, context, record_handler)
+handler = queue_handler(
+    stage,
+    QueueStep(
+        name="enhance_upload",
+        parse=requested_uploads,
+        act=lambda publisher, upload: publisher.enhance(upload),
+        logged="upload enhanced",
+        counted=lambda outcome: f"Images{outcome.status.capitalize()}",
+        failure=FinalFailure("enhancing", lambda publisher, upload, reason: publisher.fail(upload, reason)),
+    ),
+)

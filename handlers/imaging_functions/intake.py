@@ -8,7 +8,6 @@ object's user metadata `x-amz-meta-photographer` when the uploader set a usable 
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -20,7 +19,7 @@ from handlers.imaging import ImageRejected, Limits, inspect_image
 from handlers.imaging.rejection import too_large_reason
 from handlers.imaging_functions.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
-from handlers.pipeline.uploads import NotAnUploadKey, Placement, Upload, placement_of
+from handlers.pipeline.uploads import NotAnUploadKey, Placement, Upload, enhance_request, placement_of
 from handlers.stores.image_record import rejected
 from handlers.stores.image_store import ImageStore
 
@@ -103,7 +102,7 @@ class Intake:
         )
         if not written:
             return Outcome(upload.image_id, STALE)
-        self.sqs.send_message(QueueUrl=self.enhance_queue_url, MessageBody=json.dumps({"upload": upload.to_dict()}))
+        self.sqs.send_message(QueueUrl=self.enhance_queue_url, MessageBody=enhance_request(upload))
         return Outcome(upload.image_id, PENDING)
 
     def fail(self, upload: Upload, reason: str) -> None:

@@ -97,6 +97,16 @@ def _named(record: Any, prefix: str) -> bool:
     return isinstance(name, str) and name.startswith(prefix)
 
 
+def enhance_request(upload: Upload) -> str:
+    """The enhance queue's message asking for `upload` to be rendered and published."""
+    return json.dumps({"upload": upload.to_dict()})
+
+
+def requested_uploads(body: str) -> list[Upload]:
+    """The upload an enhance queue's message asks for (see `enhance_request`)."""
+    return [Upload.from_dict(json.loads(body)["upload"])]
+
+
 def uploads_in(notification: str | dict[str, Any]) -> list[Upload]:
     """The created objects an S3 event notification announces."""
     return [

@@ -104,10 +104,12 @@ class Stage(Generic[Settings, Worker]):
     def worker(self) -> Worker:
         return self.prepare().worker
 
-    def idempotent_on(self, keyword: str) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
-        """A decorator: the function, called with `keyword=<a JSON-able value>`, runs at most once per
-        distinct value (Powertools idempotency, with this stage's store); a repeated call returns the
-        first call's result."""
+    def idempotent_on(
+        self, keyword: str, output: type[Any] | None = None
+    ) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
+        """A decorator: the function, called with `keyword=<a JSON-able value or a dataclass>`, runs at
+        most once per distinct value (Powertools idempotency, with this stage's store); a repeated
+        call returns the first call's result (of dataclass `output`, when given; else JSON-able)."""
 
         def decorate(function: Callable[..., Result]) -> Callable[..., Result]:
             guarded: list[Callable[..., Result]] = []
@@ -116,6 +118,9 @@ class Stage(Generic[Settings, Worker]):
             def call(**kwargs: Any) -> Result:
                 if not guarded:
                     from aws_lambda_powertools.utilities.idempotency import idempotent_function
+                    from aws_lambda_powertools.utilities.idempotency.serialization.dataclass import (
+                        DataclassSerializer,
+                    )
 
                     prepared = self.prepare()
                     guarded.append(
@@ -124,6 +129,7 @@ class Stage(Generic[Settings, Worker]):
                             data_keyword_argument=keyword,
                             config=prepared.idempotency,
                             persistence_store=prepared.persistence,
+                            output_serializer=DataclassSerializer(output) if output else None,
                         )
                     )
                 return guarded[0](**kwargs)

@@ -1,10 +1,12 @@
 """Commands (the metadata and review stages' logic, and the API's): edit an image's caption, date
 or photographer, or give a reviewer's verdict, validated with reasons a person can act on.
 
-A command arrives as an SNS message on the events topic (any publisher: a script, the `aws` CLI,
-the API), in the shapes such systems already publish (handlers/contract.py): metadata with the
+A command arrives as an SNS message on the events topic (any publisher: a script, the `aws` CLI),
+in the shapes such systems already publish (handlers/contract.py): metadata with the
 `metadata_type` attribute and a body `{"id", "value"}`; a review with a body `{"id", "date",
 "update": {"status": "Pass" | "Reject", "reason"}}`. `id` is a record's image id or the upload's key.
+The body is validated apart from the envelope (`metadata_edit`, `verdict`), so the API hands over
+the body its client sent, with when it was sent (`Sent`).
 A Date command's value and a review's date are ISO 8601 or numeric (`01/05/2025`), read in the
 stack's date order (handlers/pipeline/command_dates.py), and recorded as ISO 8601.
 
@@ -71,6 +73,20 @@ class CommandRejected(Exception):
 
 
 @dataclass(frozen=True)
+class Sent:
+    """When a command was sent, and its id: SNS's Timestamp (ISO 8601 UTC) and MessageId for a
+    message of the events topic, the request's time and a fresh id for the API's."""
+
+    message_id: str
+    published_at: str
+
+    @property
+    def order(self) -> str:
+        """Sorts commands as they were sent (the id breaks a tie)."""
+        return f"{self.published_at}|{self.message_id}"
+
+
+@dataclass(frozen=True)
 class Published:
     """One message from the events topic, as SNS delivered it to a queue (not raw)."""
 
@@ -80,9 +96,8 @@ class Published:
     published_at: str  # SNS's Timestamp, ISO 8601 UTC
 
     @property
-    def order(self) -> str:
-        """Sorts commands as they were published (the id breaks a tie)."""
-        return f"{self.published_at}|{self.message_id}"
+    def sent(self) -> Sent:
+        return Sent(self.message_id, self.published_at)
 
 
 @dataclass(frozen=True)
@@ -137,17 +152,29 @@ def published(envelope: str) -> Published:
     return Published(notification["Message"], attributes, notification["MessageId"], notification["Timestamp"])
 
 
+def command_body(message: Published) -> Any:
+    """The command a message of the events topic carries, as JSON; CommandRejected when it is not JSON."""
+    try:
+        return json.loads(message.body)
+    except json.JSONDecodeError:
+        raise CommandRejected("the command is not JSON") from None
+
+
 def metadata_edit(
-    message: Published, metadata_type: str | None, now: datetime | None = None, date_order: DateOrder = DAY_FIRST
+    command: Any,
+    metadata_type: str | None,
+    sent: Sent,
+    now: datetime | None = None,
+    date_order: DateOrder = DAY_FIRST,
 ) -> MetadataEdit:
-    """The edit a metadata command asks for (a date's numeric form read in `date_order`);
-    CommandRejected says what is wrong with it."""
+    """The edit a metadata command (its JSON body) asks for (a date's numeric form read in
+    `date_order`); CommandRejected says what is wrong with it."""
     if metadata_type is None:
         raise CommandRejected("the command has no metadata_type attribute")
     field = METADATA_FIELDS.get(metadata_type)
     if field is None:
         raise CommandRejected(f"unknown metadata type {metadata_type!r}: use one of {', '.join(METADATA_FIELDS)}")
-    body = _object(message.body)
+    body = _object(command)
     image_id = _image_id(body)
     raw = body.get("value")
     if not isinstance(raw, str):
@@ -164,13 +191,13 @@ def metadata_edit(
             raise CommandRejected(f"the new {field} contains control characters")
     if _has_lone_surrogates(value):
         raise CommandRejected(f"the new {field} is not valid Unicode text (a lone surrogate escape)")
-    return MetadataEdit(image_id, field, value, message.order, message.published_at)
+    return MetadataEdit(image_id, field, value, sent.order, sent.published_at)
 
 
-def verdict(message: Published, now: datetime | None = None, date_order: DateOrder = DAY_FIRST) -> Verdict:
-    """The verdict a review command gives (its date's numeric form read in `date_order`);
-    CommandRejected says what is wrong with it."""
-    body = _object(message.body)
+def verdict(command: Any, sent: Sent, now: datetime | None = None, date_order: DateOrder = DAY_FIRST) -> Verdict:
+    """The verdict a review command (its JSON body) gives (its date's numeric form read in
+    `date_order`); CommandRejected says what is wrong with it."""
+    body = _object(command)
     image_id = _image_id(body)
     update = body.get("update")
     if not isinstance(update, dict):
@@ -191,12 +218,12 @@ def verdict(message: Published, now: datetime | None = None, date_order: DateOrd
         raise CommandRejected(f"the reason is {len(reason)} characters long; at most {MAX_REASON}")
     when = body.get("date")
     if when is None:
-        reviewed_at = message.published_at
+        reviewed_at = sent.published_at
     elif isinstance(when, str):
         reviewed_at = photo_date(when.strip(), now, what="review date", date_order=date_order)
     else:
         raise CommandRejected(f"the review date must be text, not {_kind(when)}")
-    return Verdict(image_id, status, reason, reviewed_at, message.order, message.published_at)
+    return Verdict(image_id, status, reason, reviewed_at, sent.order, sent.published_at)
 
 
 def photo_date(text: str, now: datetime | None = None, what: str = "date", date_order: DateOrder = DAY_FIRST) -> str:
@@ -262,11 +289,7 @@ class Commands:
         return Result(image_id, STALE)  # a newer command or upload is recorded, or this one already was
 
 
-def _object(body: str) -> dict[str, Any]:
-    try:
-        value = json.loads(body)
-    except json.JSONDecodeError:
-        raise CommandRejected("the command is not JSON") from None
+def _object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise CommandRejected(f"the command must be a JSON object, not {_kind(value)}")
     return value
@@ -338,10 +361,11 @@ class CommandDesk:
         Result, or the reason it was parked for."""
         try:
             message = published(envelope)
+            command = command_body(message)
             if kind == METADATA:
                 metadata_type = message.attributes.get(METADATA_TYPE)
-                return self.commands.edit(metadata_edit(message, metadata_type, now, self.date_order))
-            return self.commands.review(verdict(message, now, self.date_order))
+                return self.commands.edit(metadata_edit(command, metadata_type, message.sent, now, self.date_order))
+            return self.commands.review(verdict(command, message.sent, now, self.date_order))
         except CommandRejected as rejection:
             self.rejections.park(kind, envelope, rejection.reason)
             return rejection.reason

@@ -9,6 +9,7 @@ is recognised by Powertools' idempotency; a command older than the one applied i
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -35,12 +36,19 @@ stage = Stage(CommandSettings.from_environment(), build_desk)
 logger, metrics = stage.logger, stage.metrics
 
 
-@stage.idempotent_on("message")
-def handle_command(message: dict[str, str]) -> dict[str, Any]:
-    """Handle one queue message `{"kind", "body"}`: the body is the SNS notification, so the same
+@dataclass(frozen=True)
+class Delivered:
+    """One queue message of a kind of command: its body is the SNS notification, so the same
     notification delivered twice (SNS delivers at least once) is handled once."""
-    kind = message["kind"]
-    result = stage.worker.handle(kind, message["body"])
+
+    kind: str
+    body: str
+
+
+@stage.idempotent_on("message")
+def handle_command(message: Delivered) -> dict[str, Any]:
+    kind = message.kind
+    result = stage.worker.handle(kind, message.body)
     if isinstance(result, Result):
         logger.info("command handled", extra={"kind": kind, "image_id": result.image_id, "result": result.status})
         metrics.add_metric(name=f"Commands{result.status.capitalize()}", unit=MetricUnit.Count, value=1)
@@ -52,7 +60,7 @@ def handle_command(message: dict[str, str]) -> dict[str, Any]:
 
 def _record_handler(kind: str) -> Callable[[SQSRecord], None]:
     def record_handler(record: SQSRecord) -> None:
-        handle_command(message={"kind": kind, "body": record.body})
+        handle_command(message=Delivered(kind, record.body))
 
     return record_handler
 

@@ -41,11 +41,10 @@ logger, metrics = stage.logger, stage.metrics
 
 
 @stage.idempotent_on("notice")
-def publish_notice(notice: dict[str, Any]) -> str:
-    published = Notice(**notice)
-    message_id = stage.worker.notifier.publish(published)
-    logger.info("notice published", extra={**notice, "message_id": message_id})
-    metrics.add_metric(name=metric_name(published), unit=MetricUnit.Count, value=1)
+def publish_notice(notice: Notice) -> str:
+    message_id = stage.worker.notifier.publish(notice)
+    logger.info("notice published", extra={**asdict(notice), "message_id": message_id})
+    metrics.add_metric(name=metric_name(notice), unit=MetricUnit.Count, value=1)
     return message_id
 
 
@@ -57,13 +56,13 @@ def metric_name(notice: Notice) -> str:
 
 
 @stage.idempotent_on("notice")
-def mail_notice(notice: dict[str, Any], to: str) -> str | None:
+def mail_notice(notice: Notice, to: str) -> str | None:
     """Mail the notice once: the SES message id, or None when SES refused this mail (logged with
     SES's reason and counted as NoticesMailRefused; the change is done, its notice published, and a
     redelivery does not send it again). Any other error fails the change, to be retried."""
-    about = {"image_id": notice["image_id"], "kind": notice["kind"], "to": to}
+    about = {"image_id": notice.image_id, "kind": notice.kind, "to": to}
     try:
-        message_id = stage.worker.mail(Notice(**notice), to)
+        message_id = stage.worker.mail(notice, to)
     except MailRefused as refusal:
         logger.warning(
             "notice not mailed: SES refused it", extra={**about, "refusal": refusal.code, "why": refusal.message}
@@ -82,9 +81,9 @@ def record_handler(record: DynamoDBRecord) -> None:
     notice = notice_for(old, new, stage.settings.images_base_url)
     if notice is None:
         return
-    publish_notice(notice=asdict(notice))
+    publish_notice(notice=notice)
     if to := stage.worker.recipient(notice):
-        mail_notice(notice=asdict(notice), to=to)
+        mail_notice(notice=notice, to=to)
 
 
 @metrics.log_metrics

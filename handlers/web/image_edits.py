@@ -31,7 +31,6 @@ read, with its status).
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -41,8 +40,8 @@ from typing import TYPE_CHECKING, Any, Final
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from handlers.contract import DELETED, METADATA_FIELDS, METADATA_TYPE, REJECTED, VERDICTS, ImagesTable, Record
-from handlers.pipeline.command_desk import CommandRejected, MetadataEdit, Published, metadata_edit, verdict
+from handlers.contract import DELETED, METADATA_FIELDS, REJECTED, VERDICTS, ImagesTable, Record
+from handlers.pipeline.command_desk import CommandRejected, MetadataEdit, Sent, metadata_edit, verdict
 from handlers.stores.image_record import ImageRecord, timestamp
 from handlers.web.auth import current_user
 from handlers.web.errors import ApiError, BadInput, Forbidden, NoSuchImage
@@ -90,9 +89,8 @@ def review_image(image_id: str) -> ResponseReturnValue:
     body = json_object(REVIEW_FIELDS)
     _record(image_id)
     now = services().clock()
-    message = command_message({"id": image_id, "update": body}, {}, now)
     try:
-        given = verdict(message, _moment(now), services().date_order)
+        given = verdict({"id": image_id, "update": body}, _sent(now), _moment(now), services().date_order)
     except CommandRejected as rejection:
         status = body.get("status")
         field = "reason" if isinstance(status, str) and status in VERDICTS else "status"  # status is checked first
@@ -117,10 +115,9 @@ def delete_image(image_id: str) -> ResponseReturnValue:
     return jsonify(api_record(record, services().images_base_url)), 202
 
 
-def command_message(body: dict[str, Any], attributes: dict[str, str], now: float) -> Published:
-    """The message an SNS publisher would send with `body` and `attributes` at `now` (seconds since
-    the epoch), as the events topic delivers it: a fresh id, the publish time in ISO 8601 UTC."""
-    return Published(json.dumps(body), attributes, str(uuid.uuid4()), published_time(now))
+def _sent(now: float) -> Sent:
+    """A command the API sends at `now` (seconds since the epoch): a fresh id, and the time."""
+    return Sent(str(uuid.uuid4()), published_time(now))
 
 
 def published_time(now: float) -> str:
@@ -130,9 +127,9 @@ def published_time(now: float) -> str:
 
 def _edit(image_id: str, field: str, value: Any, now: float) -> MetadataEdit:
     """The command setting `field` to `value`, validated; `BadInput` naming the field otherwise."""
-    message = command_message({"id": image_id, "value": value}, {METADATA_TYPE: METADATA_TYPES[field]}, now)
     try:
-        return metadata_edit(message, METADATA_TYPES[field], _moment(now), services().date_order)
+        command = {"id": image_id, "value": value}
+        return metadata_edit(command, METADATA_TYPES[field], _sent(now), _moment(now), services().date_order)
     except CommandRejected as rejection:
         raise BadInput(field, rejection.reason) from None
 

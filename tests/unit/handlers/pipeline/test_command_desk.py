@@ -10,12 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.contract import DAY_FIRST, METADATA_FIELDS, MONTH_FIRST, PASSED, REJECTED, Record
+from handlers.contract import DAY_FIRST, METADATA_FIELDS, MONTH_FIRST, PASSED, REJECTED, DateOrder, Record
 from handlers.pipeline.command_desk import (
     CommandRejected,
     MetadataEdit,
     Published,
     Verdict,
+    command_body,
     metadata_edit,
     photo_date,
     published,
@@ -32,6 +33,18 @@ def message(body: Any, attributes: dict[str, str] | None = None) -> Published:
     return Published(text, attributes or {}, "m-1", AT)
 
 
+def edit_of(
+    sent: Published, metadata_type: str | None, now: datetime, date_order: DateOrder = DAY_FIRST
+) -> MetadataEdit:
+    """The edit a message of the events topic asks for, as the desk reads it."""
+    return metadata_edit(command_body(sent), metadata_type, sent.sent, now, date_order)
+
+
+def verdict_of(sent: Published, now: datetime, date_order: DateOrder = DAY_FIRST) -> Verdict:
+    """The verdict a message of the events topic gives, as the desk reads it."""
+    return verdict(command_body(sent), sent.sent, now, date_order)
+
+
 def rejected(call: Any) -> str:
     with pytest.raises(CommandRejected) as caught:
         call()
@@ -39,7 +52,7 @@ def rejected(call: Any) -> str:
 
 
 def test_a_caption_by_upload_key_names_the_record_of_that_key():
-    edit = metadata_edit(message({"id": "uploads/alice/beach.jpg", "value": " Sunset at Inch "}), "Caption", NOW)
+    edit = edit_of(message({"id": "uploads/alice/beach.jpg", "value": " Sunset at Inch "}), "Caption", NOW)
     assert edit == MetadataEdit(
         image_id_for("uploads/alice/beach.jpg"), Record.CAPTION, "Sunset at Inch", f"{AT}|m-1", AT
     )
@@ -48,7 +61,7 @@ def test_a_caption_by_upload_key_names_the_record_of_that_key():
 @pytest.mark.parametrize(("metadata_type", "field"), sorted(METADATA_FIELDS.items()))
 def test_every_metadata_type_sets_its_field(metadata_type, field):
     value = "2026-05-01" if field == Record.DATE else "Ann Lee"
-    assert metadata_edit(message({"id": "abc", "value": value}), metadata_type, NOW).field == field
+    assert edit_of(message({"id": "abc", "value": value}), metadata_type, NOW).field == field
 
 
 @pytest.mark.parametrize(
@@ -73,12 +86,12 @@ def test_every_metadata_type_sets_its_field(metadata_type, field):
     ],
 )
 def test_a_metadata_command_that_cannot_be_valid_says_why(body, metadata_type, reason):
-    assert rejected(lambda: metadata_edit(message(body), metadata_type, NOW)).startswith(reason)
+    assert rejected(lambda: edit_of(message(body), metadata_type, NOW)).startswith(reason)
 
 
 def test_a_caption_may_span_lines_but_a_photographer_may_not():
-    assert metadata_edit(message({"id": "a", "value": "Two\nlines"}), "Caption", NOW).value == "Two\nlines"
-    assert "control characters" in rejected(lambda: metadata_edit(message({"id": "a", "value": "A\nB"}), "Name", NOW))
+    assert edit_of(message({"id": "a", "value": "Two\nlines"}), "Caption", NOW).value == "Two\nlines"
+    assert "control characters" in rejected(lambda: edit_of(message({"id": "a", "value": "A\nB"}), "Name", NOW))
 
 
 def test_dates_are_normalised_and_today_anywhere_is_not_the_future():
@@ -92,8 +105,8 @@ def test_dates_are_normalised_and_today_anywhere_is_not_the_future():
 
 def test_a_review_passes_or_rejects_with_a_reason():
     body = {"id": "abc", "date": "2026-12-01", "update": {"status": "Reject", "reason": " blurred "}}
-    assert verdict(message(body), NOW) == Verdict("abc", REJECTED, "blurred", "2026-12-01", f"{AT}|m-1", AT)
-    passed = verdict(message({"id": "abc", "update": {"status": "Pass"}}), NOW)
+    assert verdict_of(message(body), NOW) == Verdict("abc", REJECTED, "blurred", "2026-12-01", f"{AT}|m-1", AT)
+    passed = verdict_of(message({"id": "abc", "update": {"status": "Pass"}}), NOW)
     assert (passed.status, passed.reason, passed.reviewed_at) == (PASSED, None, AT)
 
 
@@ -114,7 +127,7 @@ def test_a_review_passes_or_rejects_with_a_reason():
     ],
 )
 def test_a_review_that_cannot_be_valid_says_why(body, reason):
-    assert rejected(lambda: verdict(message(body), NOW)).startswith(reason)
+    assert rejected(lambda: verdict_of(message(body), NOW)).startswith(reason)
 
 
 # The seed-001 family's review, exactly as its publishers send it.
@@ -122,14 +135,14 @@ SEED_001_REVIEW = {"id": "image1.jpeg", "date": "01/05/2025", "update": {"status
 
 
 def test_the_seed_001_review_applies_read_day_first_by_default():
-    given = verdict(message(SEED_001_REVIEW), NOW)
+    given = verdict_of(message(SEED_001_REVIEW), NOW)
     assert (given.image_id, given.status, given.reason, given.reviewed_at) == (
         "image1.jpeg",
         PASSED,
         "Good image",
         "2025-05-01",
     )
-    assert verdict(message(SEED_001_REVIEW), NOW, MONTH_FIRST).reviewed_at == "2025-01-05"
+    assert verdict_of(message(SEED_001_REVIEW), NOW, MONTH_FIRST).reviewed_at == "2025-01-05"
 
 
 @pytest.mark.parametrize(
@@ -156,8 +169,8 @@ def test_numeric_dates_read_in_the_stacks_order_and_are_recorded_as_iso_8601(tex
 
 def test_a_date_command_reads_numeric_dates_in_the_stacks_order():
     sent = message({"id": "abc", "value": " 1/5/2025 "})
-    assert metadata_edit(sent, "Date", NOW).value == "2025-05-01"
-    assert metadata_edit(sent, "Date", NOW, MONTH_FIRST).value == "2025-01-05"
+    assert edit_of(sent, "Date", NOW).value == "2025-05-01"
+    assert edit_of(sent, "Date", NOW, MONTH_FIRST).value == "2025-01-05"
 
 
 FORMS = {
@@ -184,7 +197,7 @@ FORMS = {
 def test_a_review_date_that_is_not_one_names_the_forms_taken_and_the_order_read(order, date_text, reason):
     impossible = "day 31 of month 2 of 2025" if order == DAY_FIRST else "day 2 of month 31 of 2025"
     body = {**SEED_001_REVIEW, "date": date_text}
-    assert rejected(lambda: verdict(message(body), NOW, order)) == reason.format(
+    assert rejected(lambda: verdict_of(message(body), NOW, order)) == reason.format(
         impossible=impossible, forms=FORMS[order]
     )
 
@@ -262,7 +275,7 @@ command_bodies = st.one_of(
 )
 def test_any_command_is_parsed_or_rejected_with_a_reason(body, metadata_type, raw):
     sent = message(json.dumps(body)[:-1] if raw and body is not None else body)  # raw: JSON cut short
-    for parse in (lambda: metadata_edit(sent, metadata_type, NOW), lambda: verdict(sent, NOW)):
+    for parse in (lambda: edit_of(sent, metadata_type, NOW), lambda: verdict_of(sent, NOW)):
         outcome = parsed_or_reason(parse)
         assert outcome.strip() if isinstance(outcome, str) else outcome.image_id
 

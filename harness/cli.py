@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -187,9 +187,16 @@ def manage_users(args: argparse.Namespace) -> None:
         say(f"changed the password of {args.name}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+def parser() -> argparse.ArgumentParser:
+    """The command line: the stack's commands and the users command."""
+    made = argparse.ArgumentParser(prog="python -m harness", description=__doc__.split("\n")[0])
+    commands = made.add_subparsers(dest="command", required=True)
+    _stack_commands(commands)
+    _users_command(commands)
+    return made
+
+
+def _stack_commands(commands: Any) -> None:
     up = commands.add_parser("up", help="start the emulator (or use --endpoint) and deploy")
     up.add_argument("--endpoint", help="use an emulator that already runs at this URL instead of starting one")
     up.add_argument("--stack", default=DEFAULT_STACK)
@@ -211,6 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     status = commands.add_parser("status", help="is the emulator running, what is deployed")
     status.add_argument("--stack", default=DEFAULT_STACK)
     status.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
+
+
+def _users_command(commands: Any) -> None:
     users = commands.add_parser("users", help="add, list and remove who may sign in to the web tier")
     user_actions = users.add_subparsers(dest="action", required=True)
     which = argparse.ArgumentParser(add_help=False)  # every action: the local stack, or an AWS one
@@ -234,30 +244,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     user_actions.add_parser("remove", parents=[which], help="remove a user").add_argument("name")
     sign_out = user_actions.add_parser("sign-out", parents=[which], help="end every session of a user, everywhere")
     sign_out.add_argument("name")
-    args = parser.parse_args(argv)
+
+
+def _up(args: argparse.Namespace) -> None:
+    outputs, _ = bring_up(args.stack, args.endpoint, args.port)  # left running: `down` stops it
+    if outputs.get("cdn_url"):
+        say(f"cdn_url: {outputs['cdn_url']}  (try {outputs['cdn_url']}/api/health)")
+    say("run `python -m harness outputs` for names and URLs, `make down` to stop")
+
+
+def _demo(args: argparse.Namespace) -> None:
+    outputs, _ = bring_up(args.stack, args.endpoint, args.port)
+    run_demo(outputs, say)
+    run_web_demo(outputs, say)
+
+
+RUN: dict[str, Callable[[argparse.Namespace], None]] = {
+    "up": _up,
+    "destroy": lambda args: destroy_deployed(args.stack),
+    "down": lambda args: take_down(args.port),
+    "outputs": lambda args: print(json.dumps(stack_outputs(args.stack), indent=2, sort_keys=True)),
+    "demo": _demo,
+    "bench": lambda args: measure(args.only, args.json, args.port),
+    "status": lambda args: show_status(args.stack, args.port),
+    "users": manage_users,
+}
+"""What each command does, with its parsed arguments."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
 
     try:
-        if args.command == "up":
-            outputs_, _ = bring_up(args.stack, args.endpoint, args.port)  # left running: `down` stops it
-            if outputs_.get("cdn_url"):
-                say(f"cdn_url: {outputs_['cdn_url']}  (try {outputs_['cdn_url']}/api/health)")
-            say("run `python -m harness outputs` for names and URLs, `make down` to stop")
-        elif args.command == "destroy":
-            destroy_deployed(args.stack)
-        elif args.command == "down":
-            take_down(args.port)
-        elif args.command == "outputs":
-            print(json.dumps(stack_outputs(args.stack), indent=2, sort_keys=True))
-        elif args.command == "demo":
-            outputs_, _ = bring_up(args.stack, args.endpoint, args.port)
-            run_demo(outputs_, say)
-            run_web_demo(outputs_, say)
-        elif args.command == "bench":
-            measure(args.only, args.json, args.port)
-        elif args.command == "status":
-            show_status(args.stack, args.port)
-        elif args.command == "users":
-            manage_users(args)
+        RUN[args.command](args)
     except (
         HarnessError,
         DeployError,

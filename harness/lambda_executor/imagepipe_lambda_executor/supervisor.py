@@ -10,9 +10,8 @@ AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
 - Keeps one worker process (worker.py, held by worker_process.py) that imports the handler once and
   runs invocations one at a time; posts `<endpoint>/status/<runtime id>/ready` once listening and
   the worker's init is over.
-- Receives each invocation as `POST /invoke` (JSON: invoke-id, payload, invoked-function-arn,
-  trace-id) and answers 202 at once; the result goes back as `POST <endpoint>/invocations/<id>/logs`
-  then `.../response` or `.../error`.
+- Receives each invocation as `POST /invoke` and answers 202 at once (runtime_api.py); the result
+  goes back as `POST <endpoint>/invocations/<id>/logs` then `.../response` or `.../error`.
 - Enforces the function timeout (kills the worker, answers AWS's "Task timed out after N.NN seconds",
   the next invocation gets a fresh worker) and the memory size (the worker's RSS from /proc; over it:
   killed, "Runtime exited with error: signal: killed", Runtime.ExitError).
@@ -26,13 +25,10 @@ import argparse
 import json
 import math
 import os
-import queue
 import signal
 import sys
 import threading
 import time
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # typing.TYPE_CHECKING without importing typing at run time: the names below are for the type checker
 # only (annotations are not evaluated at run time).
@@ -44,31 +40,24 @@ if TYPE_CHECKING:
 HARNESS_ENV_PREFIXES = ("IMAGEPIPE_RUNTIME_",)
 
 # Run as a script (`python -P supervisor.py`, as the executor starts it), its folder is not on the path:
-# it is put there for the sibling worker_process.py alone (nothing else of the package is imported
+# it is put there for the sibling runtime_api.py and worker_process.py alone (nothing else of the package is imported
 # here: the rest needs LocalStack). Imported as a module of the package (mypy), the relative import.
 if __package__:
-    from .worker_process import POLL_SECONDS, WorkerProcess, exit_description, log
+    from .runtime_api import RuntimeApi
+    from .worker_process import Outcome, WorkerProcess, exit_description, log
 else:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from runtime_api import RuntimeApi  # type: ignore[import-not-found,no-redef]
     from worker_process import (  # type: ignore[import-not-found,no-redef]
-        POLL_SECONDS,
+        Outcome,
         WorkerProcess,
         exit_description,
         log,
     )
 
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
 
 def _iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
-
-
-class Outcome:
-    MESSAGE = "message"
-    TIMEOUT = "timeout"
-    MEMORY = "memory"
-    EXIT = "exit"
 
 
 class Supervisor:
@@ -77,125 +66,39 @@ class Supervisor:
         self.port = port
         self.log_file = log_file
         self.runtime_id = self.env.get("LOCALSTACK_RUNTIME_ID", "")
-        self.endpoint = self.env.get("LOCALSTACK_RUNTIME_ENDPOINT", "").rstrip("/")
         self.timeout = float(self.env.get("AWS_LAMBDA_FUNCTION_TIMEOUT") or 3)
         self.memory_mb = int(float(self.env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or 128))
+        self.memory_limit = self.memory_mb * 1024 * 1024
         self.version = self.env.get("AWS_LAMBDA_FUNCTION_VERSION") or "$LATEST"
         self.task_root = self.env.get("LAMBDA_TASK_ROOT") or os.getcwd()
         self.worker_env = {k: v for k, v in self.env.items() if not k.startswith(HARNESS_ENV_PREFIXES)}
         self.python = sys.executable
-        self.invocations: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.api = RuntimeApi(port, self.env.get("LOCALSTACK_RUNTIME_ENDPOINT", ""), log)
         self.worker: WorkerProcess | None = None
-        self.server: ThreadingHTTPServer | None = None
 
     # lifecycle
     def serve(self) -> None:
-        supervisor = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                if self.path.rstrip("/") != "/invoke":
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                try:
-                    request = json.loads(body)
-                except ValueError:
-                    self.send_response(400)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                supervisor.invocations.put(request)
-                self.send_response(202)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.api.listen()
         self.worker = WorkerProcess(self.python, self.worker_env, self.task_root)
-        self.await_init(self.worker, deadline=None)
-        self.post(f"/status/{self.runtime_id}/ready", b"", retries=20)
+        self.worker.await_init(None, self.memory_limit)
+        self.api.post(f"/status/{self.runtime_id}/ready", b"", retries=20)
         self.run_invocations()
 
     def shutdown(self) -> None:
         if self.worker is not None:
             self.worker.kill()
-        if self.server is not None:
-            self.server.shutdown()
-
-    # talking to LocalStack
-    def post(self, path: str, body: bytes, retries: int = 3) -> None:
-        url = f"{self.endpoint}{path}"
-        for attempt in range(retries):
-            try:
-                request = urllib.request.Request(
-                    url, data=body, method="POST", headers={"Content-Type": "application/json"}
-                )
-                with _opener.open(request, timeout=30) as response:
-                    response.read()
-                return
-            except Exception as error:  # LocalStack busy or going away
-                if attempt == retries - 1:
-                    log(f"POST {url} failed: {error}")
-                    return
-                time.sleep(0.1 * (attempt + 1))
+        self.api.close()
 
     # the worker
-    def wait(self, worker: WorkerProcess, deadline: float | None) -> tuple[str, dict[str, Any] | None]:
-        """The worker's next message, or why there is none: timeout, memory, exit."""
-        limit = self.memory_mb * 1024 * 1024
-        while True:
-            timeout = POLL_SECONDS
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return Outcome.TIMEOUT, None
-                timeout = min(timeout, remaining)
-            try:
-                message = worker.results.get(timeout=timeout)
-            except queue.Empty:
-                if worker.sample_memory() > limit:
-                    return Outcome.MEMORY, None
-                continue
-            if message is None:
-                worker.process.wait()
-                return Outcome.EXIT, None
-            worker.sample_memory()
-            return Outcome.MESSAGE, message
-
     def exit_error(self, request_id: str, description: str) -> dict[str, Any]:
         return {
             "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {description}",
             "errorType": "Runtime.ExitError",
         }
 
-    def await_init(self, worker: WorkerProcess, deadline: float | None) -> str:
-        outcome, message = self.wait(worker, deadline)
-        worker.init_done = True
-        if outcome == Outcome.MESSAGE and message and message.get("type") == "init":
-            worker.init_ms = message.get("init_ms")
-            worker.init_error = None if message.get("ok") else message.get("error")
-            worker.init_lines = worker.take_segment("init:")
-            return outcome
-        if outcome in (Outcome.TIMEOUT, Outcome.MEMORY):
-            worker.kill()
-        worker.init_lines = worker.drain()
-        worker.init_failure = outcome
-        worker.init_exit = "signal: killed" if outcome != Outcome.EXIT else exit_description(worker.process.returncode)
-        return outcome
-
     def run_invocations(self) -> None:
         while True:
-            request = self.invocations.get()
+            request = self.api.invocations.get()
             if request is None:
                 return
             try:
@@ -203,7 +106,7 @@ class Supervisor:
             except Exception as error:  # never leave LocalStack waiting
                 log(f"invocation failed inside the supervisor: {error!r}")
                 request_id = request.get("invoke-id", "")
-                self.post(
+                self.api.post(
                     f"/invocations/{request_id}/error",
                     json.dumps(
                         {
@@ -222,7 +125,7 @@ class Supervisor:
         if worker is None or worker.process.poll() is not None:
             worker = self.worker = WorkerProcess(self.python, self.worker_env, self.task_root)
         if not worker.init_done:
-            self.await_init(worker, deadline)
+            worker.await_init(deadline, self.memory_limit)
 
         preamble: list[tuple[float, str]] = []
         init_ms = None
@@ -245,7 +148,7 @@ class Supervisor:
 
         try:
             worker.send({**request, "deadline-ms": int((started_wall + self.timeout) * 1000)})
-            outcome, message = self.wait(worker, deadline)
+            outcome, message = worker.next_message(deadline, self.memory_limit)
         except OSError:  # the worker died since its last invocation
             worker.process.wait()
             outcome, message = Outcome.EXIT, None
@@ -352,11 +255,11 @@ class Supervisor:
         ]
         text = "".join(f"{line}\n" for _, line in entries)
         self.append_log_file(entries)
-        self.post(f"/invocations/{request_id}/logs", json.dumps({"logs": text}).encode())
+        self.api.post(f"/invocations/{request_id}/logs", json.dumps({"logs": text}).encode())
         if error is None:
-            self.post(f"/invocations/{request_id}/response", body if body is not None else b"null")
+            self.api.post(f"/invocations/{request_id}/response", body if body is not None else b"null")
         else:
-            self.post(f"/invocations/{request_id}/error", json.dumps(error).encode())
+            self.api.post(f"/invocations/{request_id}/error", json.dumps(error).encode())
 
     def append_log_file(self, entries: list[tuple[float, str]]) -> None:
         if not self.log_file:

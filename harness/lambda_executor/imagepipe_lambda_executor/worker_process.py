@@ -75,6 +75,15 @@ def exit_description(returncode: int | None) -> str:
     return f"exit status {returncode}"
 
 
+class Outcome:
+    """How waiting for the worker ended."""
+
+    MESSAGE = "message"
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+    EXIT = "exit"
+
+
 class WorkerProcess:
     """One worker.py process with its output stream cut into segments at the end markers."""
 
@@ -167,6 +176,44 @@ class WorkerProcess:
             lines += self._pending
             self._pending = []
             return lines
+
+    def next_message(self, deadline: float | None, memory_limit: int) -> tuple[str, dict[str, Any] | None]:
+        """The worker's next message, or why there is none: timeout (past `deadline`, a monotonic
+        time), memory (its RSS over `memory_limit` bytes), exit."""
+        while True:
+            timeout = POLL_SECONDS
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return Outcome.TIMEOUT, None
+                timeout = min(timeout, remaining)
+            try:
+                message = self.results.get(timeout=timeout)
+            except queue.Empty:
+                if self.sample_memory() > memory_limit:
+                    return Outcome.MEMORY, None
+                continue
+            if message is None:
+                self.process.wait()
+                return Outcome.EXIT, None
+            self.sample_memory()
+            return Outcome.MESSAGE, message
+
+    def await_init(self, deadline: float | None, memory_limit: int) -> str:
+        """Wait for the handler's import (the init) to end, and keep what it said and logged."""
+        outcome, message = self.next_message(deadline, memory_limit)
+        self.init_done = True
+        if outcome == Outcome.MESSAGE and message and message.get("type") == "init":
+            self.init_ms = message.get("init_ms")
+            self.init_error = None if message.get("ok") else message.get("error")
+            self.init_lines = self.take_segment("init:")
+            return outcome
+        if outcome in (Outcome.TIMEOUT, Outcome.MEMORY):
+            self.kill()
+        self.init_lines = self.drain()
+        self.init_failure = outcome
+        self.init_exit = "signal: killed" if outcome != Outcome.EXIT else exit_description(self.process.returncode)
+        return outcome
 
     def send(self, message: dict[str, Any]) -> None:
         self.requests.write(json.dumps(message).encode() + b"\n")

@@ -1,6 +1,6 @@
 """The dashboard: the page shell for the client's routes, and its assets under content-hashed names.
 
-The dashboard is plain ES modules, CSS and an SVG icon in `handlers/web/dashboard/`, run as they are
+The dashboard is plain ES modules, CSS and an SVG icon in `handlers/web/static/`, run as they are
 written (no build step, nothing from another site). What this blueprint adds is what keeps them
 cacheable for ever and still fresh:
 
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ASSETS_DIR: Final = Path(__file__).with_name("dashboard")
+ASSETS_DIR: Final = Path(__file__).with_name("static")
 """Where the dashboard's files are (the Lambda package carries every file of `handlers/`)."""
 SHELL: Final = "index.html"
 """The page shell's template, in `ASSETS_DIR` (not an asset itself)."""

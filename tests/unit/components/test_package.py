@@ -66,7 +66,7 @@ def test_each_package_carries_the_handlers_the_sdk_and_only_its_own_libraries(na
     assert all(entry in names for entry in entries[name])
     assert not [entry for kind in KINDS if kind != name for entry in entries[kind] if entry in names]
     assert ("handlers/imaging/render.py" in names) == (name == "imaging")
-    assert ("handlers/web/dashboard/index.html" in names) == (name == "web")
+    assert ("handlers/web/static/index.html" in names) == (name == "web")
     assert not [n for n in names if n.startswith("handlers/requirements")]
     assert "handlers/__pycache__/contract.cpython-311.pyc" in names  # bytecode shipped: no compiling at cold start
     assert any(n.startswith("aws_lambda_powertools/__pycache__/") for n in names)

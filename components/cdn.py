@@ -176,7 +176,7 @@ class Cdn(pulumi.ComponentResource):
 
 
 @dataclass(frozen=True)
-class CachePolicies:
+class _CachePolicies:
     """The distribution's cache policies, one per behaviour: the variants, the API, the dashboard."""
 
     images: aws.cloudfront.CachePolicy
@@ -197,7 +197,7 @@ def _images_access(name: str, prefix: str, opts: pulumi.ResourceOptions) -> aws.
     )
 
 
-def _cache_policies(name: str, prefix: str, opts: pulumi.ResourceOptions) -> CachePolicies:
+def _cache_policies(name: str, prefix: str, opts: pulumi.ResourceOptions) -> _CachePolicies:
     """The cache policies of the variants (as long as they say), the API (never) and the dashboard
     (only what its answers allow)."""
     images = _cache_policy(
@@ -227,7 +227,7 @@ def _cache_policies(name: str, prefix: str, opts: pulumi.ResourceOptions) -> Cac
         compressed=True,
         opts=opts,
     )
-    return CachePolicies(images=images, api=api, pages=pages)
+    return _CachePolicies(images=images, api=api, pages=pages)
 
 
 def _app_request_policy(name: str, prefix: str, opts: pulumi.ResourceOptions) -> aws.cloudfront.OriginRequestPolicy:
@@ -250,7 +250,7 @@ def _distribution(
     name: str,
     args: CdnArgs,
     access: aws.cloudfront.OriginAccessControl,
-    policies: CachePolicies,
+    policies: _CachePolicies,
     app_requests: aws.cloudfront.OriginRequestPolicy,
     opts: pulumi.ResourceOptions,
 ) -> aws.cloudfront.Distribution:
@@ -310,7 +310,7 @@ def _origins(args: CdnArgs, access: aws.cloudfront.OriginAccessControl) -> list[
 
 
 def _path_behaviors(
-    policies: CachePolicies, app_requests: aws.cloudfront.OriginRequestPolicy
+    policies: _CachePolicies, app_requests: aws.cloudfront.OriginRequestPolicy
 ) -> list[aws.cloudfront.DistributionOrderedCacheBehaviorArgs]:
     """The behaviours of `IMAGES_PATH` (the bucket, read only) and `API_PATH` (the app, uncached)."""
     return [

@@ -109,7 +109,7 @@ class Notify(pulumi.ComponentResource):
 
 
 @dataclass(frozen=True)
-class OwnerMail:
+class _OwnerMail:
     """What mailing the owners declares (the sender's identity, the listed owners' addresses as
     items of the users table, the recipients' identities in the SES sandbox) and what the function
     needs for it (its statements and environment variables)."""
@@ -121,7 +121,7 @@ class OwnerMail:
     environment: dict[str, pulumi.Input[str]]
 
 
-def _owner_mail(name: str, args: NotifyArgs, sender_email: str, opts: pulumi.ResourceOptions) -> OwnerMail:
+def _owner_mail(name: str, args: NotifyArgs, sender_email: str, opts: pulumi.ResourceOptions) -> _OwnerMail:
     """The sender's identity, then the owners' addresses (with a users table), then, in the SES
     sandbox, the identities of the listed addresses other than the sender's (Notify says why)."""
     sender = aws.ses.EmailIdentity(f"{name}-sender", email=sender_email, opts=opts)
@@ -147,7 +147,7 @@ def _owner_mail(name: str, args: NotifyArgs, sender_email: str, opts: pulumi.Res
         if args.ses_sandbox
         else []
     )
-    return OwnerMail(sender, owner_addresses, recipients, statements, environment)
+    return _OwnerMail(sender, owner_addresses, recipients, statements, environment)
 
 
 def _owner_address(

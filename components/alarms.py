@@ -56,99 +56,141 @@ class Alarms(pulumi.ComponentResource):
             aws.sns.TopicSubscription(
                 f"{name}-mail-{index}", topic=self.topic.arn, protocol="email", endpoint=address, opts=child
             )
-
-        def alarm(
-            label: str,
-            kind: str,
-            metric: tuple[str, str, str],
-            dimension: tuple[str, pulumi.Input[str]] | Mapping[str, pulumi.Input[str]],
-            what: pulumi.Input[str],
-            threshold: float = 1,
-        ) -> aws.cloudwatch.MetricAlarm:
-            namespace, metric_name, statistic = metric
-            percentile = statistic.startswith("p")  # p95: an extended statistic
-            return aws.cloudwatch.MetricAlarm(
-                f"{name}-{label}-{kind}",
-                name=f"{args.name_prefix}-{label}-{kind}",
-                alarm_description=what,
-                namespace=namespace,
-                metric_name=metric_name,
-                dimensions=dict(dimension) if isinstance(dimension, Mapping) else {dimension[0]: dimension[1]},
-                statistic=None if percentile else statistic,
-                extended_statistic=statistic if percentile else None,
-                period=args.period_seconds,
-                evaluation_periods=1,
-                threshold=threshold,
-                comparison_operator="GreaterThanOrEqualToThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=[self.topic.arn],
-                ok_actions=[self.topic.arn],
-                opts=child,
-            )
-
-        self.alarms = []
-        for label, function in args.functions.items():
-            dimension = ("FunctionName", function)
-            self.alarms.append(
-                alarm(
-                    label,
-                    "errors",
-                    ("AWS/Lambda", "Errors", "Sum"),
-                    dimension,
-                    pulumi.Output.concat(f"the {label} function failed an invocation: see /aws/lambda/", function),
-                )
-            )
-            self.alarms.append(
-                alarm(
-                    label,
-                    "throttles",
-                    ("AWS/Lambda", "Throttles", "Sum"),
-                    dimension,
-                    f"the {label} function was throttled: its work waits in its queue",
-                )
-            )
-        for label, queue in args.dead_letter_queues.items():
-            self.alarms.append(
-                alarm(
-                    label,
-                    "parked",
-                    ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
-                    ("QueueName", queue),
-                    f"messages are parked in the {label} queue: their work failed for good; redrive once fixed",
-                )
-            )
+        maker = _AlarmMaker(name, args.name_prefix, args.period_seconds, self.topic.arn, child)
+        self.alarms = [
+            *_function_alarms(maker, args.functions),
+            *_queue_alarms(
+                maker,
+                args.dead_letter_queues,
+                "parked",
+                "messages are parked in the {label} queue: their work failed for good; redrive once fixed",
+            ),
+            *_queue_alarms(
+                maker,
+                args.rejection_queues,
+                "rejected",
+                "invalid commands wait in the {label} queue, each with the reason: tell their publishers",
+            ),
+            *_api_alarms(maker, args.apis),
+        ]
 
         self.topic_arn = self.topic.arn
-        for label, queue in args.rejection_queues.items():
-            self.alarms.append(
-                alarm(
-                    label,
-                    "rejected",
-                    ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
-                    ("QueueName", queue),
-                    f"invalid commands wait in the {label} queue, each with the reason: tell their publishers",
-                )
-            )
-        for label, api in args.apis.items():
-            dimensions = {"ApiName": api.api_name, "Stage": api.stage}
-            self.alarms.append(
-                alarm(
-                    label,
-                    "5xx",
-                    ("AWS/ApiGateway", "5XXError", "Average"),  # 1 per 5xx answer, 0 otherwise: the share
-                    dimensions,
-                    f"the {label} API answered more than {api.max_5xx_rate:.0%} of its requests with a server error",
-                    threshold=api.max_5xx_rate,
-                )
-            )
-            self.alarms.append(
-                alarm(
-                    label,
-                    "latency",
-                    ("AWS/ApiGateway", "Latency", "p95"),
-                    dimensions,
-                    f"the {label} API's slowest 5% of requests took {api.max_p95_latency_ms} ms or more",
-                    threshold=api.max_p95_latency_ms,
-                )
-            )
         self.register_outputs({"topic_arn": self.topic_arn})
+
+
+@dataclass(frozen=True)
+class _AlarmMaker:
+    """What every alarm of one Alarms shares: the component's name (the resource names' start), the
+    stack's name prefix (the alarm names'), the period, the topic told of each state change, and the
+    options (the component as parent)."""
+
+    name: str
+    name_prefix: str
+    period_seconds: int
+    topic_arn: pulumi.Output[str]
+    opts: pulumi.ResourceOptions
+
+    def alarm(
+        self,
+        label: str,
+        kind: str,
+        metric: tuple[str, str, str],
+        dimension: tuple[str, pulumi.Input[str]] | Mapping[str, pulumi.Input[str]],
+        what: pulumi.Input[str],
+        threshold: float = 1,
+    ) -> aws.cloudwatch.MetricAlarm:
+        """The alarm `<prefix>-<label>-<kind>` on `metric` (namespace, name, statistic: `p95` is an
+        extended statistic), in ALARM from `threshold` on, described by `what`."""
+        namespace, metric_name, statistic = metric
+        percentile = statistic.startswith("p")  # p95: an extended statistic
+        return aws.cloudwatch.MetricAlarm(
+            f"{self.name}-{label}-{kind}",
+            name=f"{self.name_prefix}-{label}-{kind}",
+            alarm_description=what,
+            namespace=namespace,
+            metric_name=metric_name,
+            dimensions=dict(dimension) if isinstance(dimension, Mapping) else {dimension[0]: dimension[1]},
+            statistic=None if percentile else statistic,
+            extended_statistic=statistic if percentile else None,
+            period=self.period_seconds,
+            evaluation_periods=1,
+            threshold=threshold,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic_arn],
+            ok_actions=[self.topic_arn],
+            opts=self.opts,
+        )
+
+
+def _function_alarms(
+    maker: _AlarmMaker, functions: Mapping[str, pulumi.Input[str]]
+) -> list[aws.cloudwatch.MetricAlarm]:
+    """Each function's `errors` and `throttles` alarms, function by function."""
+    alarms = []
+    for label, function in functions.items():
+        dimension = ("FunctionName", function)
+        alarms.append(
+            maker.alarm(
+                label,
+                "errors",
+                ("AWS/Lambda", "Errors", "Sum"),
+                dimension,
+                pulumi.Output.concat(f"the {label} function failed an invocation: see /aws/lambda/", function),
+            )
+        )
+        alarms.append(
+            maker.alarm(
+                label,
+                "throttles",
+                ("AWS/Lambda", "Throttles", "Sum"),
+                dimension,
+                f"the {label} function was throttled: its work waits in its queue",
+            )
+        )
+    return alarms
+
+
+def _queue_alarms(
+    maker: _AlarmMaker, queues: Mapping[str, pulumi.Input[str]], kind: str, what: str
+) -> list[aws.cloudwatch.MetricAlarm]:
+    """One `kind` alarm per queue, on the messages waiting in it; `what` describes it, with the
+    queue's label for `{label}`."""
+    return [
+        maker.alarm(
+            label,
+            kind,
+            ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
+            ("QueueName", queue),
+            what.format(label=label),
+        )
+        for label, queue in queues.items()
+    ]
+
+
+def _api_alarms(maker: _AlarmMaker, apis: Mapping[str, ApiWatch]) -> list[aws.cloudwatch.MetricAlarm]:
+    """Each API's `5xx` (the share of server errors) and `latency` (p95) alarms, API by API."""
+    alarms = []
+    for label, api in apis.items():
+        dimensions = {"ApiName": api.api_name, "Stage": api.stage}
+        alarms.append(
+            maker.alarm(
+                label,
+                "5xx",
+                ("AWS/ApiGateway", "5XXError", "Average"),  # 1 per 5xx answer, 0 otherwise: the share
+                dimensions,
+                f"the {label} API answered more than {api.max_5xx_rate:.0%} of its requests with a server error",
+                threshold=api.max_5xx_rate,
+            )
+        )
+        alarms.append(
+            maker.alarm(
+                label,
+                "latency",
+                ("AWS/ApiGateway", "Latency", "p95"),
+                dimensions,
+                f"the {label} API's slowest 5% of requests took {api.max_p95_latency_ms} ms or more",
+                threshold=api.max_p95_latency_ms,
+            )
+        )
+    return alarms

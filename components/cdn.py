@@ -50,6 +50,9 @@ APP_HEADERS: Final = ("Accept", "Accept-Language", "Content-Type", "Origin", "Re
 # Errors CloudFront would otherwise cache for 10 s and serve to the next viewer of the URL: the
 # app's answers are about the moment and the viewer (not signed in, not found yet), so none is kept.
 UNCACHED_ERRORS: Final = (400, 403, 404, 405, 500, 501, 502, 503, 504)
+# The distribution's origins: the images bucket and the web app (on the API's stage).
+IMAGES_ORIGIN: Final = "images"
+APP_ORIGIN: Final = "app"
 
 
 @dataclass(frozen=True)
@@ -151,153 +154,218 @@ class Cdn(pulumi.ComponentResource):
     def __init__(self, name: str, args: CdnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("imagepipe:cdn:Cdn", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        prefix = args.name_prefix
 
-        access = aws.cloudfront.OriginAccessControl(
-            f"{name}-images-access",
-            name=f"{prefix}-images",
-            description="The CDN reads the images bucket, signing each request",
-            origin_access_control_origin_type="s3",
-            signing_behavior="always",
-            signing_protocol="sigv4",
-            opts=child,
-        )
-        images_policy = _cache_policy(
-            f"{name}-images-cache",
-            name=f"{prefix}-images",
-            comment="Variants: as long as their Cache-Control says (a year), a day if it says nothing",
-            ttls=(0, ONE_DAY, ONE_YEAR),
-            query_strings="none",
-            compressed=False,
-            opts=child,
-        )
-        api_policy = _cache_policy(
-            f"{name}-api-cache",
-            name=f"{prefix}-api",
-            comment="The API: never cached",
-            ttls=(0, 0, 0),
-            query_strings="none",
-            compressed=False,
-            opts=child,
-        )
-        pages_policy = _cache_policy(
-            f"{name}-pages-cache",
-            name=f"{prefix}-pages",
-            comment="The dashboard: only what its Cache-Control allows (assets), nothing by default",
-            ttls=(0, 0, ONE_YEAR),
-            query_strings="all",
-            compressed=True,
-            opts=child,
-        )
-        app_requests = aws.cloudfront.OriginRequestPolicy(
-            f"{name}-app-requests",
-            name=f"{prefix}-app",
-            comment="The web app's API: every cookie and query string, and the headers it reads",
-            cookies_config=aws.cloudfront.OriginRequestPolicyCookiesConfigArgs(cookie_behavior="all"),
-            query_strings_config=aws.cloudfront.OriginRequestPolicyQueryStringsConfigArgs(query_string_behavior="all"),
-            headers_config=aws.cloudfront.OriginRequestPolicyHeadersConfigArgs(
-                header_behavior="whitelist",
-                headers=aws.cloudfront.OriginRequestPolicyHeadersConfigHeadersArgs(items=list(APP_HEADERS)),
-            ),
-            opts=child,
-        )
-
-        images_origin, app_origin = "images", "app"
-        app = pulumi.Output.from_input(args.api_invoke_url).apply(HttpOrigin.from_url)
-        custom = args.custom_domain
-        self.distribution = aws.cloudfront.Distribution(
-            f"{name}-distribution",
-            comment=f"{prefix}: images, API and dashboard",
-            enabled=True,
-            is_ipv6_enabled=True,
-            http_version="http2",
-            price_class=args.price_class,
-            aliases=list(custom.aliases) if custom else None,
-            origins=[
-                aws.cloudfront.DistributionOriginArgs(
-                    origin_id=images_origin,
-                    domain_name=args.bucket_regional_domain_name,
-                    origin_access_control_id=access.id,
-                ),
-                aws.cloudfront.DistributionOriginArgs(
-                    origin_id=app_origin,
-                    domain_name=app.domain_name,
-                    origin_path=app.origin_path,
-                    custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
-                        http_port=app.http_port,
-                        https_port=app.https_port,
-                        origin_protocol_policy=app.protocol_policy,
-                        origin_ssl_protocols=["TLSv1.2"],
-                    ),
-                ),
-            ],
-            ordered_cache_behaviors=[
-                aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
-                    path_pattern=IMAGES_PATH,
-                    target_origin_id=images_origin,
-                    viewer_protocol_policy="redirect-to-https",
-                    allowed_methods=list(READ_METHODS),
-                    cached_methods=list(READ_METHODS),
-                    cache_policy_id=images_policy.id,
-                    compress=False,
-                ),
-                aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
-                    path_pattern=API_PATH,
-                    target_origin_id=app_origin,
-                    viewer_protocol_policy="redirect-to-https",
-                    allowed_methods=list(ALL_METHODS),
-                    cached_methods=list(READ_METHODS),
-                    cache_policy_id=api_policy.id,
-                    origin_request_policy_id=app_requests.id,
-                    compress=False,
-                ),
-            ],
-            default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
-                target_origin_id=app_origin,
-                viewer_protocol_policy="redirect-to-https",
-                allowed_methods=list(ALL_METHODS),
-                cached_methods=list(READ_METHODS),
-                cache_policy_id=pages_policy.id,  # no origin request policy: no cookie, no Set-Cookie
-                compress=True,
-            ),
-            custom_error_responses=[
-                aws.cloudfront.DistributionCustomErrorResponseArgs(error_code=code, error_caching_min_ttl=0)
-                for code in UNCACHED_ERRORS
-            ],
-            restrictions=aws.cloudfront.DistributionRestrictionsArgs(
-                geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none"),
-            ),
-            viewer_certificate=(
-                aws.cloudfront.DistributionViewerCertificateArgs(
-                    acm_certificate_arn=custom.certificate_arn,
-                    ssl_support_method="sni-only",
-                    minimum_protocol_version="TLSv1.2_2021",
-                )
-                if custom
-                else aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True)
-            ),
-            opts=child,
-        )
-        self.bucket_policy = aws.s3.BucketPolicy(
-            f"{name}-bucket-policy",
-            bucket=args.bucket_id,
-            policy=pulumi.Output.all(args.bucket_arn, self.distribution.arn).apply(
-                lambda arns: bucket_policy(arns[0], arns[1])
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.bucket_policy_after)),
+        access = _images_access(name, args.name_prefix, child)
+        policies = _cache_policies(name, args.name_prefix, child)
+        app_requests = _app_request_policy(name, args.name_prefix, child)
+        self.distribution = _distribution(name, args, access, policies, app_requests, child)
+        self.bucket_policy = _images_bucket_policy(
+            name,
+            args,
+            self.distribution,
+            pulumi.ResourceOptions(parent=self, depends_on=list(args.bucket_policy_after)),
         )
 
         self.distribution_id = self.distribution.id
         self.distribution_arn = self.distribution.arn
         self.domain_name = self.distribution.domain_name
-        self.url = (
-            pulumi.Output.from_input(f"https://{custom.aliases[0]}")
-            if custom and custom.aliases
-            else self.distribution.domain_name.apply(distribution_url)
-        )
+        self.url = _url(args.custom_domain, self.distribution)
         self.register_outputs(
             {"url": self.url, "distribution_arn": self.distribution_arn, "domain_name": self.domain_name}
         )
+
+
+@dataclass(frozen=True)
+class _CachePolicies:
+    """The distribution's cache policies, one per behaviour: the variants, the API, the dashboard."""
+
+    images: aws.cloudfront.CachePolicy
+    api: aws.cloudfront.CachePolicy
+    pages: aws.cloudfront.CachePolicy
+
+
+def _images_access(name: str, prefix: str, opts: pulumi.ResourceOptions) -> aws.cloudfront.OriginAccessControl:
+    """The origin access control through which the distribution reads the images bucket."""
+    return aws.cloudfront.OriginAccessControl(
+        f"{name}-images-access",
+        name=f"{prefix}-images",
+        description="The CDN reads the images bucket, signing each request",
+        origin_access_control_origin_type="s3",
+        signing_behavior="always",
+        signing_protocol="sigv4",
+        opts=opts,
+    )
+
+
+def _cache_policies(name: str, prefix: str, opts: pulumi.ResourceOptions) -> _CachePolicies:
+    """The cache policies of the variants (as long as they say), the API (never) and the dashboard
+    (only what its answers allow)."""
+    images = _cache_policy(
+        f"{name}-images-cache",
+        name=f"{prefix}-images",
+        comment="Variants: as long as their Cache-Control says (a year), a day if it says nothing",
+        ttls=(0, ONE_DAY, ONE_YEAR),
+        query_strings="none",
+        compressed=False,
+        opts=opts,
+    )
+    api = _cache_policy(
+        f"{name}-api-cache",
+        name=f"{prefix}-api",
+        comment="The API: never cached",
+        ttls=(0, 0, 0),
+        query_strings="none",
+        compressed=False,
+        opts=opts,
+    )
+    pages = _cache_policy(
+        f"{name}-pages-cache",
+        name=f"{prefix}-pages",
+        comment="The dashboard: only what its Cache-Control allows (assets), nothing by default",
+        ttls=(0, 0, ONE_YEAR),
+        query_strings="all",
+        compressed=True,
+        opts=opts,
+    )
+    return _CachePolicies(images=images, api=api, pages=pages)
+
+
+def _app_request_policy(name: str, prefix: str, opts: pulumi.ResourceOptions) -> aws.cloudfront.OriginRequestPolicy:
+    """The origin request policy of the API: every cookie and query string, and `APP_HEADERS`."""
+    return aws.cloudfront.OriginRequestPolicy(
+        f"{name}-app-requests",
+        name=f"{prefix}-app",
+        comment="The web app's API: every cookie and query string, and the headers it reads",
+        cookies_config=aws.cloudfront.OriginRequestPolicyCookiesConfigArgs(cookie_behavior="all"),
+        query_strings_config=aws.cloudfront.OriginRequestPolicyQueryStringsConfigArgs(query_string_behavior="all"),
+        headers_config=aws.cloudfront.OriginRequestPolicyHeadersConfigArgs(
+            header_behavior="whitelist",
+            headers=aws.cloudfront.OriginRequestPolicyHeadersConfigHeadersArgs(items=list(APP_HEADERS)),
+        ),
+        opts=opts,
+    )
+
+
+def _distribution(
+    name: str,
+    args: CdnArgs,
+    access: aws.cloudfront.OriginAccessControl,
+    policies: _CachePolicies,
+    app_requests: aws.cloudfront.OriginRequestPolicy,
+    opts: pulumi.ResourceOptions,
+) -> aws.cloudfront.Distribution:
+    """The distribution: its two origins, a behaviour per path, no error cached, HTTPS for viewers."""
+    custom = args.custom_domain
+    return aws.cloudfront.Distribution(
+        f"{name}-distribution",
+        comment=f"{args.name_prefix}: images, API and dashboard",
+        enabled=True,
+        is_ipv6_enabled=True,
+        http_version="http2",
+        price_class=args.price_class,
+        aliases=list(custom.aliases) if custom else None,
+        origins=_origins(args, access),
+        ordered_cache_behaviors=_path_behaviors(policies, app_requests),
+        default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+            target_origin_id=APP_ORIGIN,
+            viewer_protocol_policy="redirect-to-https",
+            allowed_methods=list(ALL_METHODS),
+            cached_methods=list(READ_METHODS),
+            cache_policy_id=policies.pages.id,  # no origin request policy: no cookie, no Set-Cookie
+            compress=True,
+        ),
+        custom_error_responses=[
+            aws.cloudfront.DistributionCustomErrorResponseArgs(error_code=code, error_caching_min_ttl=0)
+            for code in UNCACHED_ERRORS
+        ],
+        restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+            geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none"),
+        ),
+        viewer_certificate=_viewer_certificate(custom),
+        opts=opts,
+    )
+
+
+def _origins(args: CdnArgs, access: aws.cloudfront.OriginAccessControl) -> list[aws.cloudfront.DistributionOriginArgs]:
+    """The images bucket, read through `access`, and the web app at the API stage's invoke URL."""
+    app = pulumi.Output.from_input(args.api_invoke_url).apply(HttpOrigin.from_url)
+    return [
+        aws.cloudfront.DistributionOriginArgs(
+            origin_id=IMAGES_ORIGIN,
+            domain_name=args.bucket_regional_domain_name,
+            origin_access_control_id=access.id,
+        ),
+        aws.cloudfront.DistributionOriginArgs(
+            origin_id=APP_ORIGIN,
+            domain_name=app.domain_name,
+            origin_path=app.origin_path,
+            custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+                http_port=app.http_port,
+                https_port=app.https_port,
+                origin_protocol_policy=app.protocol_policy,
+                origin_ssl_protocols=["TLSv1.2"],
+            ),
+        ),
+    ]
+
+
+def _path_behaviors(
+    policies: _CachePolicies, app_requests: aws.cloudfront.OriginRequestPolicy
+) -> list[aws.cloudfront.DistributionOrderedCacheBehaviorArgs]:
+    """The behaviours of `IMAGES_PATH` (the bucket, read only) and `API_PATH` (the app, uncached)."""
+    return [
+        aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+            path_pattern=IMAGES_PATH,
+            target_origin_id=IMAGES_ORIGIN,
+            viewer_protocol_policy="redirect-to-https",
+            allowed_methods=list(READ_METHODS),
+            cached_methods=list(READ_METHODS),
+            cache_policy_id=policies.images.id,
+            compress=False,
+        ),
+        aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+            path_pattern=API_PATH,
+            target_origin_id=APP_ORIGIN,
+            viewer_protocol_policy="redirect-to-https",
+            allowed_methods=list(ALL_METHODS),
+            cached_methods=list(READ_METHODS),
+            cache_policy_id=policies.api.id,
+            origin_request_policy_id=app_requests.id,
+            compress=False,
+        ),
+    ]
+
+
+def _viewer_certificate(custom: CustomDomain | None) -> aws.cloudfront.DistributionViewerCertificateArgs:
+    """The custom domain's certificate (SNI, TLS 1.2 at least), else CloudFront's own."""
+    if custom:
+        return aws.cloudfront.DistributionViewerCertificateArgs(
+            acm_certificate_arn=custom.certificate_arn,
+            ssl_support_method="sni-only",
+            minimum_protocol_version="TLSv1.2_2021",
+        )
+    return aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True)
+
+
+def _images_bucket_policy(
+    name: str, args: CdnArgs, distribution: aws.cloudfront.Distribution, opts: pulumi.ResourceOptions
+) -> aws.s3.BucketPolicy:
+    """The images bucket's one policy (`bucket_policy`), naming `distribution` as its only reader."""
+    return aws.s3.BucketPolicy(
+        f"{name}-bucket-policy",
+        bucket=args.bucket_id,
+        policy=pulumi.Output.all(args.bucket_arn, distribution.arn).apply(lambda arns: bucket_policy(arns[0], arns[1])),
+        opts=opts,
+    )
+
+
+def _url(custom: CustomDomain | None, distribution: aws.cloudfront.Distribution) -> pulumi.Output[str]:
+    """Where viewers reach the stack: the custom domain's first alias, else the distribution's name."""
+    return (
+        pulumi.Output.from_input(f"https://{custom.aliases[0]}")
+        if custom and custom.aliases
+        else distribution.domain_name.apply(distribution_url)
+    )
 
 
 def bucket_policy(bucket_arn: str, distribution_arn: str) -> str:

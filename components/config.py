@@ -80,130 +80,15 @@ class StackConfig:
     cdn_certificate_arn: str | None = None
 
     def __post_init__(self) -> None:
-        _check(
-            bool(_NAME_PREFIX.match(self.name_prefix)),
-            "namePrefix",
-            f"{self.name_prefix!r} must be 3-32 characters of a-z, 0-9 and '-', starting with a letter",
-        )
-        if self.images_bucket_name is not None:
-            _check(
-                bool(_BUCKET_NAME.match(self.images_bucket_name)),
-                "imagesBucketName",
-                f"{self.images_bucket_name!r} is not a valid S3 bucket name",
-            )
-        _check(
-            self.lambda_runtime in _RUNTIMES,
-            "lambdaRuntime",
-            f"{self.lambda_runtime!r} is not one of {', '.join(_RUNTIMES)}",
-        )
-        _check(
-            self.lambda_architecture in _ARCHITECTURES,
-            "lambdaArchitecture",
-            f"{self.lambda_architecture!r} is not one of {', '.join(_ARCHITECTURES)}",
-        )
-        _check(
-            isinstance(self.lambda_snap_start, bool),
-            "lambdaSnapStart",
-            f"must be true or false, not {self.lambda_snap_start!r}",
-        )
-        _check(
-            not self.lambda_snap_start or self.lambda_runtime in SNAP_START_RUNTIMES,
-            "lambdaSnapStart",
-            f"needs imagepipe:lambdaRuntime {' or '.join(SNAP_START_RUNTIMES)} (Lambda SnapStart for Python starts "
-            f"at 3.12), not {self.lambda_runtime!r}",
-        )
-        _check(
-            1 <= self.max_upload_bytes <= 1024**3,
-            "maxUploadBytes",
-            f"{self.max_upload_bytes} must be between 1 byte and 1 GiB",
-        )
-        _check(1 <= self.max_pixels <= 500_000_000, "maxPixels", f"{self.max_pixels} must be between 1 and 500000000")
-        _check(
-            16 <= self.thumbnail_edge <= self.optimized_edge <= 8192,
-            "thumbnailEdge/optimizedEdge",
-            f"need 16 <= thumbnailEdge ({self.thumbnail_edge}) <= optimizedEdge ({self.optimized_edge}) <= 8192",
-        )
-        _check(
-            1 <= self.max_receive_count <= 1000,
-            "maxReceiveCount",
-            f"{self.max_receive_count} must be between 1 and 1000",
-        )
-        _check(
-            self.log_retention_days in _RETENTION_DAYS,
-            "logRetentionDays",
-            f"{self.log_retention_days} is not a CloudWatch Logs retention period",
-        )
-        _check(
-            self.command_date_order in DATE_ORDERS,
-            "commandDateOrder",
-            f"{self.command_date_order!r} is not one of {', '.join(DATE_ORDERS)} (how numeric dates in commands "
-            "read: 01/05/2025 is 1 May 2025 day-first, 5 January 2025 month-first)",
-        )
-        if self.sender_email is not None:
-            _check(
-                bool(_EMAIL.match(self.sender_email)), "senderEmail", f"{self.sender_email!r} is not an e-mail address"
-            )
-        _check(
-            isinstance(self.owner_emails, Mapping),
-            "ownerEmails",
-            f"must be a map of owner to e-mail address, not {self.owner_emails!r}",
-        )
-        for owner, address in self.owner_emails.items():
-            _check(
-                isinstance(owner, str) and bool(_OWNER.match(owner)),
-                "ownerEmails",
-                f"{owner!r} is not an owner name (the part of uploads/<owner>/<file> between the slashes)",
-            )
-            _check(
-                isinstance(address, str) and bool(_EMAIL.match(address)),
-                "ownerEmails",
-                f"the address of {owner!r}, {address!r}, is not an e-mail address",
-            )
-        _check(
-            isinstance(self.ses_sandbox, bool),
-            "sesSandbox",
-            f"must be true or false (whether the account's SES is still in its sandbox), not {self.ses_sandbox!r}",
-        )
-        _check(
-            self.sender_email is not None or not self.owner_emails,
-            "senderEmail",
-            "is needed to mail the owners listed in imagepipe:ownerEmails",
-        )
-        _check(
-            self.alarm_period_seconds in (10, 30)
-            or (self.alarm_period_seconds % 60 == 0 and 60 <= self.alarm_period_seconds <= 86400),
-            "alarmPeriodSeconds",
-            f"{self.alarm_period_seconds} must be 10, 30 or a multiple of 60 up to 86400",
-        )
-        _check(
-            isinstance(self.alert_emails, tuple)
-            and all(isinstance(address, str) and _EMAIL.match(address) for address in self.alert_emails),
-            "alertEmails",
-            f"must be a list of e-mail addresses, not {list(self.alert_emails)!r}",
-        )
-
-        _check(
-            self.cdn_price_class in PRICE_CLASSES,
-            "cdnPriceClass",
-            f"{self.cdn_price_class!r} is not one of {', '.join(PRICE_CLASSES)}",
-        )
-        _check(
-            isinstance(self.cdn_aliases, tuple)
-            and all(isinstance(alias, str) and _ALIAS.match(alias) for alias in self.cdn_aliases),
-            "cdnAliases",
-            f"must be a list of domain names (lower case), not {list(self.cdn_aliases)!r}",
-        )
-        if self.cdn_certificate_arn is not None:
-            _check(
-                bool(_CDN_CERTIFICATE.match(self.cdn_certificate_arn)),
-                "cdnCertificateArn",
-                f"{self.cdn_certificate_arn!r} is not the ARN of an ACM certificate in us-east-1 (CloudFront's region)",
-            )
-        _check(
-            bool(self.cdn_aliases) == (self.cdn_certificate_arn is not None),
-            "cdnAliases/cdnCertificateArn",
-            "go together: the aliases need a certificate covering them, and a certificate is for aliases",
-        )
+        """Check the settings group by group, in the order of the fields: the first wrong one stops
+        the program (ConfigError, naming its key)."""
+        _check_names(self)
+        _check_lambda(self)
+        _check_limits(self)
+        _check_commands(self)
+        _check_mail(self)
+        _check_alarms(self)
+        _check_cdn(self)
 
     def resource_name(self, suffix: str) -> str:
         """The physical name of one of this stack's resources, e.g. `imagepipe-dev-ingest`."""
@@ -250,6 +135,154 @@ class StackConfig:
             raise ConfigError(str(error)) from None
 
 
+def _check_names(config: StackConfig) -> None:
+    """The stack's name prefix and, when set, its bucket's name."""
+    _check(
+        bool(_NAME_PREFIX.match(config.name_prefix)),
+        "namePrefix",
+        f"{config.name_prefix!r} must be 3-32 characters of a-z, 0-9 and '-', starting with a letter",
+    )
+    _check_if_set(
+        _BUCKET_NAME,
+        config.images_bucket_name,
+        "imagesBucketName",
+        f"{config.images_bucket_name!r} is not a valid S3 bucket name",
+    )
+
+
+def _check_lambda(config: StackConfig) -> None:
+    """The functions' runtime, architecture and SnapStart (which needs a runtime that has it)."""
+    _check(
+        config.lambda_runtime in _RUNTIMES,
+        "lambdaRuntime",
+        f"{config.lambda_runtime!r} is not one of {', '.join(_RUNTIMES)}",
+    )
+    _check(
+        config.lambda_architecture in _ARCHITECTURES,
+        "lambdaArchitecture",
+        f"{config.lambda_architecture!r} is not one of {', '.join(_ARCHITECTURES)}",
+    )
+    _check(
+        isinstance(config.lambda_snap_start, bool),
+        "lambdaSnapStart",
+        f"must be true or false, not {config.lambda_snap_start!r}",
+    )
+    _check(
+        not config.lambda_snap_start or config.lambda_runtime in SNAP_START_RUNTIMES,
+        "lambdaSnapStart",
+        f"needs imagepipe:lambdaRuntime {' or '.join(SNAP_START_RUNTIMES)} (Lambda SnapStart for Python starts "
+        f"at 3.12), not {config.lambda_runtime!r}",
+    )
+
+
+def _check_limits(config: StackConfig) -> None:
+    """The limits on uploads and images, the variants' sizes, deliveries and log retention."""
+    _check(
+        1 <= config.max_upload_bytes <= 1024**3,
+        "maxUploadBytes",
+        f"{config.max_upload_bytes} must be between 1 byte and 1 GiB",
+    )
+    _check(1 <= config.max_pixels <= 500_000_000, "maxPixels", f"{config.max_pixels} must be between 1 and 500000000")
+    _check(
+        16 <= config.thumbnail_edge <= config.optimized_edge <= 8192,
+        "thumbnailEdge/optimizedEdge",
+        f"need 16 <= thumbnailEdge ({config.thumbnail_edge}) <= optimizedEdge ({config.optimized_edge}) <= 8192",
+    )
+    _check(
+        1 <= config.max_receive_count <= 1000,
+        "maxReceiveCount",
+        f"{config.max_receive_count} must be between 1 and 1000",
+    )
+    _check(
+        config.log_retention_days in _RETENTION_DAYS,
+        "logRetentionDays",
+        f"{config.log_retention_days} is not a CloudWatch Logs retention period",
+    )
+
+
+def _check_commands(config: StackConfig) -> None:
+    """How numeric dates in commands read."""
+    _check(
+        config.command_date_order in DATE_ORDERS,
+        "commandDateOrder",
+        f"{config.command_date_order!r} is not one of {', '.join(DATE_ORDERS)} (how numeric dates in commands "
+        "read: 01/05/2025 is 1 May 2025 day-first, 5 January 2025 month-first)",
+    )
+
+
+def _check_mail(config: StackConfig) -> None:
+    """The sender, the owners' addresses and the SES sandbox, and that owners need a sender."""
+    _check_if_set(_EMAIL, config.sender_email, "senderEmail", f"{config.sender_email!r} is not an e-mail address")
+    _check(
+        isinstance(config.owner_emails, Mapping),
+        "ownerEmails",
+        f"must be a map of owner to e-mail address, not {config.owner_emails!r}",
+    )
+    for owner, address in config.owner_emails.items():
+        _check(
+            isinstance(owner, str) and bool(_OWNER.match(owner)),
+            "ownerEmails",
+            f"{owner!r} is not an owner name (the part of uploads/<owner>/<file> between the slashes)",
+        )
+        _check(
+            isinstance(address, str) and bool(_EMAIL.match(address)),
+            "ownerEmails",
+            f"the address of {owner!r}, {address!r}, is not an e-mail address",
+        )
+    _check(
+        isinstance(config.ses_sandbox, bool),
+        "sesSandbox",
+        f"must be true or false (whether the account's SES is still in its sandbox), not {config.ses_sandbox!r}",
+    )
+    _check(
+        config.sender_email is not None or not config.owner_emails,
+        "senderEmail",
+        "is needed to mail the owners listed in imagepipe:ownerEmails",
+    )
+
+
+def _check_alarms(config: StackConfig) -> None:
+    """The alarms' period and the addresses alerts go to."""
+    _check(
+        config.alarm_period_seconds in (10, 30)
+        or (config.alarm_period_seconds % 60 == 0 and 60 <= config.alarm_period_seconds <= 86400),
+        "alarmPeriodSeconds",
+        f"{config.alarm_period_seconds} must be 10, 30 or a multiple of 60 up to 86400",
+    )
+    _check_each(
+        _EMAIL,
+        config.alert_emails,
+        "alertEmails",
+        f"must be a list of e-mail addresses, not {list(config.alert_emails)!r}",
+    )
+
+
+def _check_cdn(config: StackConfig) -> None:
+    """The CDN's price class, and its aliases with the certificate that covers them."""
+    _check(
+        config.cdn_price_class in PRICE_CLASSES,
+        "cdnPriceClass",
+        f"{config.cdn_price_class!r} is not one of {', '.join(PRICE_CLASSES)}",
+    )
+    _check_each(
+        _ALIAS,
+        config.cdn_aliases,
+        "cdnAliases",
+        f"must be a list of domain names (lower case), not {list(config.cdn_aliases)!r}",
+    )
+    _check_if_set(
+        _CDN_CERTIFICATE,
+        config.cdn_certificate_arn,
+        "cdnCertificateArn",
+        f"{config.cdn_certificate_arn!r} is not the ARN of an ACM certificate in us-east-1 (CloudFront's region)",
+    )
+    _check(
+        bool(config.cdn_aliases) == (config.cdn_certificate_arn is not None),
+        "cdnAliases/cdnCertificateArn",
+        "go together: the aliases need a certificate covering them, and a certificate is for aliases",
+    )
+
+
 def _region() -> str:
     region = pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region or not _REGION.match(region):
@@ -266,6 +299,21 @@ _RETENTION_DAYS = frozenset(
 def _check(ok: bool, key: str, problem: str) -> None:
     if not ok:
         raise ConfigError(f"{NAMESPACE}:{key}: {problem}")
+
+
+def _check_if_set(pattern: re.Pattern[str], value: str | None, key: str, problem: str) -> None:
+    """A setting that may be unset: when set, it must match `pattern`."""
+    if value is not None:
+        _check(bool(pattern.match(value)), key, problem)
+
+
+def _check_each(pattern: re.Pattern[str], values: tuple[str, ...], key: str, problem: str) -> None:
+    """A list setting: a tuple of texts, each matching `pattern`."""
+    _check(
+        isinstance(values, tuple) and all(isinstance(value, str) and pattern.match(value) for value in values),
+        key,
+        problem,
+    )
 
 
 def _object(config: pulumi.Config, key: str) -> Any:

@@ -150,31 +150,9 @@ class StageFunction(pulumi.ComponentResource):
             assume_role_policy=service_assume_role_policy("lambda.amazonaws.com"),
             opts=child,
         )
-        statements = [
-            Statement(["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.Output.concat(log_group.arn, ":*")]),
-            *(args.source.statements() if args.source else []),
-            *args.statements,
-        ]
-        policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            name=f"{args.function_name}-policy",
-            role=self.role.id,
-            policy=policy_document(statements),
-            opts=child,
-        )
-        self.function = aws.lambda_.Function(
-            name,
-            name=args.function_name,
-            role=self.role.arn,
-            runtime=args.settings.runtime,
-            architectures=[args.settings.architecture],
-            handler=args.handler,
-            code=args.settings.package_for(args.handler),
-            memory_size=args.memory_size,
-            timeout=args.timeout_seconds,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)),
-            **_snap_start(args.settings),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, policy]),
+        policy = _role_policy(name, args, self.role, log_group, child)
+        self.function = _function(
+            name, args, self.role, pulumi.ResourceOptions(parent=self, depends_on=[log_group, policy])
         )
         if args.settings.snap_start:
             self.alias = aws.lambda_.Alias(
@@ -202,6 +180,48 @@ class StageFunction(pulumi.ComponentResource):
         self.register_outputs(
             {"function_name": self.function_name, "role_arn": self.role.arn, "target_arn": self.target_arn}
         )
+
+
+def _role_policy(
+    name: str,
+    args: StageFunctionArgs,
+    role: aws.iam.Role,
+    log_group: aws.cloudwatch.LogGroup,
+    opts: pulumi.ResourceOptions,
+) -> aws.iam.RolePolicy:
+    """The role's one policy: write to `log_group`, consume the function's source, and `args.statements`."""
+    statements = [
+        Statement(["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.Output.concat(log_group.arn, ":*")]),
+        *(args.source.statements() if args.source else []),
+        *args.statements,
+    ]
+    return aws.iam.RolePolicy(
+        f"{name}-policy",
+        name=f"{args.function_name}-policy",
+        role=role.id,
+        policy=policy_document(statements),
+        opts=opts,
+    )
+
+
+def _function(
+    name: str, args: StageFunctionArgs, role: aws.iam.Role, opts: pulumi.ResourceOptions
+) -> aws.lambda_.Function:
+    """The Lambda function itself, running as `role`, its code the package of its handler."""
+    return aws.lambda_.Function(
+        name,
+        name=args.function_name,
+        role=role.arn,
+        runtime=args.settings.runtime,
+        architectures=[args.settings.architecture],
+        handler=args.handler,
+        code=args.settings.package_for(args.handler),
+        memory_size=args.memory_size,
+        timeout=args.timeout_seconds,
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)),
+        **_snap_start(args.settings),
+        opts=opts,
+    )
 
 
 def _snap_start(settings: LambdaSettings) -> dict[str, Any]:

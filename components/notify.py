@@ -81,29 +81,10 @@ class Notify(pulumi.ComponentResource):
             environment[Env.IMAGES_BASE_URL] = args.images_base_url
         self.sender, self.recipients, self.owner_addresses = None, [], []
         if args.sender_email:
-            self.sender = aws.ses.EmailIdentity(f"{name}-sender", email=args.sender_email, opts=child)
-            # In the sandbox SES authorizes the recipients' identities too: any of the account's.
-            sending_as = self.sender.arn.apply(_every_identity) if args.ses_sandbox else self.sender.arn
-            statements.append(
-                Statement(
-                    ["ses:SendEmail"],
-                    [sending_as],
-                    conditions={"StringEquals": {"ses:FromAddress": args.sender_email}},
-                )
-            )
-            environment[Env.SENDER_EMAIL] = args.sender_email
-            if args.users_table is not None:
-                statements.append(Statement(["dynamodb:GetItem"], [args.users_table.arn]))
-                environment[Env.USERS_TABLE] = args.users_table.name
-                self.owner_addresses = [
-                    _owner_address(f"{name}-owner-{_slug(owner)}", args.users_table, owner, address, child)
-                    for owner, address in sorted(args.owner_emails.items())
-                ]
-            if args.ses_sandbox:
-                self.recipients = [
-                    aws.ses.EmailIdentity(f"{name}-recipient-{_slug(address)}", email=address, opts=child)
-                    for address in sorted(set(args.owner_emails.values()) - {args.sender_email})
-                ]
+            mail = _owner_mail(name, args, args.sender_email, child)
+            self.sender, self.recipients, self.owner_addresses = mail.sender, mail.recipients, mail.owner_addresses
+            statements += mail.statements
+            environment.update(mail.environment)
         self.function = StageFunction(
             name,
             StageFunctionArgs(
@@ -125,6 +106,48 @@ class Notify(pulumi.ComponentResource):
         self.register_outputs(
             {"topic_arn": self.topic_arn, "failures_url": self.failures_url, "function_name": self.function_name}
         )
+
+
+@dataclass(frozen=True)
+class _OwnerMail:
+    """What mailing the owners declares (the sender's identity, the listed owners' addresses as
+    items of the users table, the recipients' identities in the SES sandbox) and what the function
+    needs for it (its statements and environment variables)."""
+
+    sender: aws.ses.EmailIdentity
+    owner_addresses: list[aws.dynamodb.TableItem]
+    recipients: list[aws.ses.EmailIdentity]
+    statements: list[Statement]
+    environment: dict[str, pulumi.Input[str]]
+
+
+def _owner_mail(name: str, args: NotifyArgs, sender_email: str, opts: pulumi.ResourceOptions) -> _OwnerMail:
+    """The sender's identity, then the owners' addresses (with a users table), then, in the SES
+    sandbox, the identities of the listed addresses other than the sender's (Notify says why)."""
+    sender = aws.ses.EmailIdentity(f"{name}-sender", email=sender_email, opts=opts)
+    # In the sandbox SES authorizes the recipients' identities too: any of the account's.
+    sending_as = sender.arn.apply(_every_identity) if args.ses_sandbox else sender.arn
+    statements = [
+        Statement(["ses:SendEmail"], [sending_as], conditions={"StringEquals": {"ses:FromAddress": sender_email}})
+    ]
+    environment: dict[str, pulumi.Input[str]] = {Env.SENDER_EMAIL: sender_email}
+    owner_addresses: list[aws.dynamodb.TableItem] = []
+    if args.users_table is not None:
+        statements.append(Statement(["dynamodb:GetItem"], [args.users_table.arn]))
+        environment[Env.USERS_TABLE] = args.users_table.name
+        owner_addresses = [
+            _owner_address(f"{name}-owner-{_slug(owner)}", args.users_table, owner, address, opts)
+            for owner, address in sorted(args.owner_emails.items())
+        ]
+    recipients = (
+        [
+            aws.ses.EmailIdentity(f"{name}-recipient-{_slug(address)}", email=address, opts=opts)
+            for address in sorted(set(args.owner_emails.values()) - {sender_email})
+        ]
+        if args.ses_sandbox
+        else []
+    )
+    return _OwnerMail(sender, owner_addresses, recipients, statements, environment)
 
 
 def _owner_address(

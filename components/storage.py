@@ -56,33 +56,8 @@ class Storage(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.images_table = aws.dynamodb.Table(
-            f"{name}-records",
-            name=args.images_table_name,
-            billing_mode="PAY_PER_REQUEST",
-            hash_key=ImagesTable.KEY,
-            attributes=[
-                aws.dynamodb.TableAttributeArgs(name=name, type="S")
-                for name in (ImagesTable.KEY, ImagesTable.OWNER, ImagesTable.UPLOADED_AT, ImagesTable.REVIEW_STATUS)
-            ],
-            global_secondary_indexes=[
-                _newest_first(ImagesTable.OWNER_INDEX, ImagesTable.OWNER),
-                _newest_first(ImagesTable.REVIEW_INDEX, ImagesTable.REVIEW_STATUS),
-            ],
-            # Every change, before and after: the notify stage tells owners their uploads' outcomes.
-            stream_enabled=True,
-            stream_view_type="NEW_AND_OLD_IMAGES",
-            opts=child,
-        )
-        self.idempotency_table = aws.dynamodb.Table(
-            f"{name}-idempotency",
-            name=args.idempotency_table_name,
-            billing_mode="PAY_PER_REQUEST",
-            hash_key=IdempotencyTable.KEY,
-            attributes=[aws.dynamodb.TableAttributeArgs(name=IdempotencyTable.KEY, type="S")],
-            ttl=aws.dynamodb.TableTtlArgs(attribute_name=IdempotencyTable.EXPIRES, enabled=True),
-            opts=child,
-        )
+        self.images_table = _images_table(name, args.images_table_name, child)
+        self.idempotency_table = _idempotency_table(name, args.idempotency_table_name, child)
 
         self.bucket_id = self.bucket.id
         self.bucket_arn = self.bucket.arn
@@ -96,6 +71,41 @@ class Storage(pulumi.ComponentResource):
                 "idempotency_table_name": self.idempotency_table.name,
             }
         )
+
+
+def _images_table(name: str, table_name: str, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table:
+    """The image records: keyed by `image_id`, with the owner and review indexes and a stream."""
+    return aws.dynamodb.Table(
+        f"{name}-records",
+        name=table_name,
+        billing_mode="PAY_PER_REQUEST",
+        hash_key=ImagesTable.KEY,
+        attributes=[
+            aws.dynamodb.TableAttributeArgs(name=name, type="S")
+            for name in (ImagesTable.KEY, ImagesTable.OWNER, ImagesTable.UPLOADED_AT, ImagesTable.REVIEW_STATUS)
+        ],
+        global_secondary_indexes=[
+            _newest_first(ImagesTable.OWNER_INDEX, ImagesTable.OWNER),
+            _newest_first(ImagesTable.REVIEW_INDEX, ImagesTable.REVIEW_STATUS),
+        ],
+        # Every change, before and after: the notify stage tells owners their uploads' outcomes.
+        stream_enabled=True,
+        stream_view_type="NEW_AND_OLD_IMAGES",
+        opts=opts,
+    )
+
+
+def _idempotency_table(name: str, table_name: str, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table:
+    """Powertools' idempotency records, each expiring on its own."""
+    return aws.dynamodb.Table(
+        f"{name}-idempotency",
+        name=table_name,
+        billing_mode="PAY_PER_REQUEST",
+        hash_key=IdempotencyTable.KEY,
+        attributes=[aws.dynamodb.TableAttributeArgs(name=IdempotencyTable.KEY, type="S")],
+        ttl=aws.dynamodb.TableTtlArgs(attribute_name=IdempotencyTable.EXPIRES, enabled=True),
+        opts=opts,
+    )
 
 
 def _newest_first(index: str, hash_key: str) -> aws.dynamodb.TableGlobalSecondaryIndexArgs:

@@ -59,106 +59,10 @@ class Web(pulumi.ComponentResource):
         super().__init__("imagepipe:web:Web", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         rest_api = args.api.rest_api
-        images, users = args.images_table, args.users
 
-        self.function = StageFunction(
-            f"{name}-function",
-            StageFunctionArgs(
-                function_name=args.function_name,
-                handler="handlers.web.lambda_entry.handler",
-                settings=args.lambda_settings,
-                source=None,
-                statements=[
-                    Statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [images.arn]),
-                    Statement(["dynamodb:Query"], [pulumi.Output.concat(images.arn, "/index/*")]),
-                    Statement(
-                        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-                        [users.table_arn],
-                    ),
-                    # The key is made on first use (handlers/web/session_key.py): read, and when the
-                    # secret has no value yet, DescribeSecret tells that apart from a missing secret.
-                    Statement(
-                        [
-                            "secretsmanager:GetSecretValue",
-                            "secretsmanager:DescribeSecret",
-                            "secretsmanager:PutSecretValue",
-                        ],
-                        [users.session_secret_arn],
-                    ),
-                    Statement(["s3:PutObject", "s3:DeleteObject"], [objects_under(args.bucket_arn, UPLOAD_PREFIX)]),
-                    # Whether an upload's name is in use already (a new name is numbered, not overwritten).
-                    Statement(
-                        ["s3:ListBucket"],
-                        [args.bucket_arn],
-                        conditions={"StringLike": {"s3:prefix": [f"{UPLOAD_PREFIX}*"]}},
-                    ),
-                ],
-                environment={
-                    Env.IMAGES_TABLE: images.name,
-                    Env.USERS_TABLE: users.table_name,
-                    Env.SESSION_SECRET_ARN: users.session_secret_arn,
-                    Env.IMAGES_BUCKET: args.bucket_name,
-                    Env.MAX_UPLOAD_BYTES: str(args.max_upload_bytes),
-                    Env.IMAGES_BASE_URL: args.images_base_url,
-                    Env.COMMAND_DATE_ORDER: args.command_date_order,
-                    Env.SERVICE_NAME: SERVICE,
-                },
-                memory_size=args.memory_size,
-                timeout_seconds=29,  # API Gateway's own limit for an integration
-            ),
-            opts=child,
-        )
-        function = self.function.function
-
-        proxy = aws.apigateway.Resource(
-            f"{name}-proxy", rest_api=rest_api.id, parent_id=rest_api.root_resource_id, path_part="{proxy+}", opts=child
-        )
-        routes: list[pulumi.CustomResource] = []
-        for route, resource_id in (("root", rest_api.root_resource_id), ("proxy", proxy.id)):
-            method = aws.apigateway.Method(
-                f"{name}-{route}-any",
-                rest_api=rest_api.id,
-                resource_id=resource_id,
-                http_method="ANY",
-                authorization="NONE",
-                opts=child,
-            )
-            integration = aws.apigateway.Integration(
-                f"{name}-{route}-function",
-                rest_api=rest_api.id,
-                resource_id=resource_id,
-                http_method=method.http_method,
-                type="AWS_PROXY",
-                integration_http_method="POST",
-                # With SnapStart the API invokes the function's alias (its published version).
-                uri=self.function.invoke_arn,
-                opts=child,
-            )
-            routes += [method, integration]
-        permission = aws.lambda_.Permission(
-            f"{name}-invoked-by-api",
-            function=function.name,
-            action="lambda:InvokeFunction",
-            principal="apigateway.amazonaws.com",
-            source_arn=pulumi.Output.concat(rest_api.execution_arn, "/*/*"),
-            qualifier=self.function.qualifier,  # None: the function itself
-            opts=child,
-        )
-        routes.append(permission)
-        deployment = aws.apigateway.Deployment(
-            f"{name}-deployment",
-            rest_api=rest_api.id,
-            description="the web function on every path",
-            # A deployment is a snapshot: the live stage keeps calling what the routes said when it
-            # was made. So a new one whenever anything the provider reports of a route, its
-            # integration or the function's permission changes (their ids alone do not change on an
-            # in-place update: pulumi-aws's Deployment docs), or the API's binary media types do.
-            triggers={
-                "routes": declared_state(routes),
-                "binary_media_types": rest_api.binary_media_types.apply(lambda types: ",".join(types or [])),
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=routes),
-        )
+        self.function = _web_function(name, args, child)
+        routes = _routes(name, rest_api, self.function, child)
+        deployment = _deployment(name, rest_api, routes, pulumi.ResourceOptions(parent=self, depends_on=routes))
         self.stage = aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=rest_api.id,
@@ -166,28 +70,160 @@ class Web(pulumi.ComponentResource):
             deployment=deployment.id,
             opts=child,
         )
+        _uploads_cors(name, args, child)
 
-        # The dashboard's pages (another origin than the bucket's) POST upload forms straight to S3,
-        # reading the answer and the upload's progress: the browser asks first (a CORS preflight).
-        aws.s3.BucketCorsConfiguration(
-            f"{name}-uploads-cors",
-            bucket=args.bucket_name,
-            cors_rules=[
-                aws.s3.BucketCorsConfigurationCorsRuleArgs(
-                    id="dashboard-uploads",
-                    allowed_methods=["POST"],
-                    allowed_origins=[args.site_url],
-                    allowed_headers=["*"],
-                    expose_headers=["ETag", "Location"],
-                    max_age_seconds=3000,
-                )
-            ],
-            opts=child,
-        )
-
-        self.function_name = function.name
+        self.function_name = self.function.function.name
         self.api_url = self.stage.invoke_url
         self.register_outputs({"function_name": self.function_name, "api_url": self.api_url})
+
+
+def _web_function(name: str, args: WebArgs, opts: pulumi.ResourceOptions) -> StageFunction:
+    """The function running the web app, with the rights and settings `_web_statements` and
+    `_web_environment` give it."""
+    return StageFunction(
+        f"{name}-function",
+        StageFunctionArgs(
+            function_name=args.function_name,
+            handler="handlers.web.lambda_entry.handler",
+            settings=args.lambda_settings,
+            source=None,
+            statements=_web_statements(args),
+            environment=_web_environment(args),
+            memory_size=args.memory_size,
+            timeout_seconds=29,  # API Gateway's own limit for an integration
+        ),
+        opts=opts,
+    )
+
+
+def _web_statements(args: WebArgs) -> list[Statement]:
+    """The web function's rights over image records, users, the session key and uploads (the
+    class's docstring says what for)."""
+    images, users = args.images_table, args.users
+    return [
+        Statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [images.arn]),
+        Statement(["dynamodb:Query"], [pulumi.Output.concat(images.arn, "/index/*")]),
+        Statement(
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            [users.table_arn],
+        ),
+        # The key is made on first use (handlers/web/session_key.py): read, and when the
+        # secret has no value yet, DescribeSecret tells that apart from a missing secret.
+        Statement(
+            [
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:PutSecretValue",
+            ],
+            [users.session_secret_arn],
+        ),
+        Statement(["s3:PutObject", "s3:DeleteObject"], [objects_under(args.bucket_arn, UPLOAD_PREFIX)]),
+        # Whether an upload's name is in use already (a new name is numbered, not overwritten).
+        Statement(
+            ["s3:ListBucket"],
+            [args.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{UPLOAD_PREFIX}*"]}},
+        ),
+    ]
+
+
+def _web_environment(args: WebArgs) -> dict[str, pulumi.Input[str]]:
+    """The web function's environment: its tables, secret, bucket, limits and URLs."""
+    return {
+        Env.IMAGES_TABLE: args.images_table.name,
+        Env.USERS_TABLE: args.users.table_name,
+        Env.SESSION_SECRET_ARN: args.users.session_secret_arn,
+        Env.IMAGES_BUCKET: args.bucket_name,
+        Env.MAX_UPLOAD_BYTES: str(args.max_upload_bytes),
+        Env.IMAGES_BASE_URL: args.images_base_url,
+        Env.COMMAND_DATE_ORDER: args.command_date_order,
+        Env.SERVICE_NAME: SERVICE,
+    }
+
+
+def _routes(
+    name: str, rest_api: aws.apigateway.RestApi, function: StageFunction, opts: pulumi.ResourceOptions
+) -> list[pulumi.CustomResource]:
+    """The API's `/{proxy+}` resource, and for it and `/` an ANY method with a Lambda proxy
+    integration to `function`, and the function's permission for the API to invoke it: the routes
+    (the resource aside) that a deployment snapshots."""
+    proxy = aws.apigateway.Resource(
+        f"{name}-proxy", rest_api=rest_api.id, parent_id=rest_api.root_resource_id, path_part="{proxy+}", opts=opts
+    )
+    routes: list[pulumi.CustomResource] = []
+    for route, resource_id in (("root", rest_api.root_resource_id), ("proxy", proxy.id)):
+        method = aws.apigateway.Method(
+            f"{name}-{route}-any",
+            rest_api=rest_api.id,
+            resource_id=resource_id,
+            http_method="ANY",
+            authorization="NONE",
+            opts=opts,
+        )
+        integration = aws.apigateway.Integration(
+            f"{name}-{route}-function",
+            rest_api=rest_api.id,
+            resource_id=resource_id,
+            http_method=method.http_method,
+            type="AWS_PROXY",
+            integration_http_method="POST",
+            # With SnapStart the API invokes the function's alias (its published version).
+            uri=function.invoke_arn,
+            opts=opts,
+        )
+        routes += [method, integration]
+    permission = aws.lambda_.Permission(
+        f"{name}-invoked-by-api",
+        function=function.function.name,
+        action="lambda:InvokeFunction",
+        principal="apigateway.amazonaws.com",
+        source_arn=pulumi.Output.concat(rest_api.execution_arn, "/*/*"),
+        qualifier=function.qualifier,  # None: the function itself
+        opts=opts,
+    )
+    routes.append(permission)
+    return routes
+
+
+def _deployment(
+    name: str, rest_api: aws.apigateway.RestApi, routes: list[pulumi.CustomResource], opts: pulumi.ResourceOptions
+) -> aws.apigateway.Deployment:
+    """The API's deployment of `routes`, made again whenever they change."""
+    return aws.apigateway.Deployment(
+        f"{name}-deployment",
+        rest_api=rest_api.id,
+        description="the web function on every path",
+        # A deployment is a snapshot: the live stage keeps calling what the routes said when it
+        # was made. So a new one whenever anything the provider reports of a route, its
+        # integration or the function's permission changes (their ids alone do not change on an
+        # in-place update: pulumi-aws's Deployment docs), or the API's binary media types do.
+        triggers={
+            "routes": declared_state(routes),
+            "binary_media_types": rest_api.binary_media_types.apply(lambda types: ",".join(types or [])),
+        },
+        opts=opts,
+    )
+
+
+def _uploads_cors(name: str, args: WebArgs, opts: pulumi.ResourceOptions) -> aws.s3.BucketCorsConfiguration:
+    """The bucket's CORS rule for the dashboard's upload forms: the dashboard's pages (another
+    origin than the bucket's) POST them straight to S3, reading the answer and the upload's
+    progress, so the browser asks first (a CORS preflight)."""
+    return aws.s3.BucketCorsConfiguration(
+        f"{name}-uploads-cors",
+        bucket=args.bucket_name,
+        cors_rules=[
+            aws.s3.BucketCorsConfigurationCorsRuleArgs(
+                id="dashboard-uploads",
+                allowed_methods=["POST"],
+                allowed_origins=[args.site_url],
+                allowed_headers=["*"],
+                expose_headers=["ETag", "Location"],
+                max_age_seconds=3000,
+            )
+        ],
+        opts=opts,
+    )
 
 
 def declared_state(resources: Sequence[pulumi.CustomResource]) -> pulumi.Output[str]:

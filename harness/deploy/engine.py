@@ -87,8 +87,7 @@ class ReplayMocks(pulumi.runtime.Mocks):
             outcome = "unchanged"
         else:
             inputs = Inputs(args.inputs, f"{args.typ} {args.name!r}")
-            applied = provisioner.apply(self.ctx, args.name, inputs, previous)
-            inputs.check_all_taken()
+            applied = provisioner.provision(self.ctx, args.name, inputs, previous)
             record = ResourceRecord(args.typ, args.name, applied.id, fingerprint, applied.outputs)
             outcome = "created" if previous is None else "updated"
         with self._lock:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.deploy.provisioners import (
     apigateway,
     cloudfront,
@@ -19,7 +21,7 @@ from harness.deploy.provisioners import (
 )
 from harness.deploy.provisioners.base import Applied, Context, Provisioner
 
-PROVISIONERS: dict[str, Provisioner] = {
+PROVISIONERS: dict[str, Provisioner[Any]] = {
     provisioner.type_token: provisioner
     for provisioner in (
         s3.Bucket(),

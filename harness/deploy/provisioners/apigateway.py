@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, cast
 
 from harness.deploy.inputs import Inputs, UnsupportedInput
@@ -18,16 +19,29 @@ _ENDPOINT_TYPES = ("EDGE", "REGIONAL")  # PRIVATE needs VPC endpoints, which are
 _PROXY_TYPES = ("AWS_PROXY", "HTTP_PROXY")  # the others need request and response mappings
 
 
-class RestApi(Provisioner):
+@dataclass(frozen=True)
+class RestApiSpec:
+    """An API: its name, description, binary media types and endpoint type (EDGE or REGIONAL)."""
+
+    name: str
+    description: str
+    binary_media_types: list[str]
+    endpoint_type: str
+
+
+class RestApi(Provisioner[RestApiSpec]):
     type_token = "aws:apigateway/restApi:RestApi"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> RestApiSpec:
         api_name = physical_name(inputs, name, previous, max_length=1024)
         description = inputs.take("description", "")
         binary = inputs.take("binaryMediaTypes", [])
         endpoint = inputs.sub("endpointConfiguration")
-        endpoint_type = _endpoint_type(endpoint) if endpoint is not None else "EDGE"
-        inputs.check_all_taken()
+        return RestApiSpec(api_name, description, binary, _endpoint_type(endpoint) if endpoint is not None else "EDGE")
+
+    def apply(self, ctx: Context, spec: RestApiSpec, previous: ResourceRecord | None) -> Applied:
+        api_name, description, binary = spec.name, spec.description, spec.binary_media_types
+        endpoint_type = spec.endpoint_type
         apigateway = ctx.client("apigateway")
         if previous is None:
             created = apigateway.create_rest_api(
@@ -71,19 +85,26 @@ class RestApi(Provisioner):
             apigateway.delete_rest_api(restApiId=record.id)
 
 
-class Resource(Provisioner):
+@dataclass(frozen=True)
+class ResourceSpec:
+    """A resource: its API, its parent resource and its path part."""
+
+    rest_api: str
+    parent_id: str
+    path_part: str
+
+
+class Resource(Provisioner[ResourceSpec]):
     """A path part under a parent. Any change of API, parent or path part replaces it (the AWS
     provider moves it in place; moto cannot), and with it go its methods: theirs change too."""
 
     type_token = "aws:apigateway/resource:Resource"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
-        where = {
-            "restApi": inputs.take("restApi"),
-            "parentId": inputs.take("parentId"),
-            "pathPart": inputs.take("pathPart"),
-        }
-        inputs.check_all_taken()
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> ResourceSpec:
+        return ResourceSpec(inputs.take("restApi"), inputs.take("parentId"), inputs.take("pathPart"))
+
+    def apply(self, ctx: Context, spec: ResourceSpec, previous: ResourceRecord | None) -> Applied:
+        where = {"restApi": spec.rest_api, "parentId": spec.parent_id, "pathPart": spec.path_part}
         if previous is not None and all(previous.outputs[k] == v for k, v in where.items()):
             return Applied(previous.id, previous.outputs)
         if previous is not None:
@@ -99,13 +120,21 @@ class Resource(Provisioner):
             apigateway.delete_resource(restApiId=record.outputs["restApi"], resourceId=record.id)
 
 
-class Method(Provisioner):
+@dataclass(frozen=True)
+class MethodSpec:
+    """A method: its API, resource and HTTP method (by input name), and its authorization (NONE)."""
+
+    method: dict[str, str]
+    authorization: str
+
+
+class Method(Provisioner[MethodSpec]):
     """A method without authorization (LocalStack community does not run authorizers; the app
     authenticates). Its API, resource and HTTP method are what it is: a change of any replaces it."""
 
     type_token = "aws:apigateway/method:Method"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> MethodSpec:
         where = _method_of(inputs)
         authorization = inputs.take("authorization")
         if authorization != "NONE":
@@ -114,7 +143,10 @@ class Method(Provisioner):
                 "(only 'NONE' is)"
             )
         inputs.ignore("apiKeyRequired", False)
-        inputs.check_all_taken()
+        return MethodSpec(where, authorization)
+
+    def apply(self, ctx: Context, spec: MethodSpec, previous: ResourceRecord | None) -> Applied:
+        where, authorization = spec.method, spec.authorization
         outputs = {**where, "authorization": authorization}
         identity = f"agm-{where['restApi']}-{where['resourceId']}-{where['httpMethod']}"
         if previous is not None and previous.outputs == outputs:
@@ -130,13 +162,23 @@ class Method(Provisioner):
             apigateway.delete_method(**_method_key(record.outputs))
 
 
-class Integration(Provisioner):
+@dataclass(frozen=True)
+class IntegrationSpec:
+    """An integration: its method's API, resource and HTTP method (by input name), its type (a proxy
+    type), and its settings as PutIntegration takes them."""
+
+    method: dict[str, str]
+    kind: str
+    settings: dict[str, Any]
+
+
+class Integration(Provisioner[IntegrationSpec]):
     """A proxy integration (AWS_PROXY to a Lambda's invoke ARN, or HTTP_PROXY). Changed settings are
     put over the existing integration, as PutIntegration does."""
 
     type_token = "aws:apigateway/integration:Integration"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> IntegrationSpec:
         where = _method_of(inputs)
         kind = inputs.take("type")
         if kind not in _PROXY_TYPES:
@@ -148,7 +190,10 @@ class Integration(Provisioner):
             "uri": inputs.take("uri"),
             "timeoutInMillis": inputs.take("timeoutMilliseconds", 29000),
         }
-        inputs.check_all_taken()
+        return IntegrationSpec(where, kind, settings)
+
+    def apply(self, ctx: Context, spec: IntegrationSpec, previous: ResourceRecord | None) -> Applied:
+        where, kind, settings = spec.method, spec.kind, spec.settings
         if previous is not None and any(previous.outputs[k] != v for k, v in where.items()):
             self.delete(ctx, previous)
         ctx.client("apigateway").put_integration(**_method_key(where), type=kind, **settings)
@@ -163,30 +208,37 @@ class Integration(Provisioner):
             apigateway.delete_integration(**_method_key(record.outputs))
 
 
-class Deployment(Provisioner):
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """A deployment: its API, its description, and its triggers (any change of which redeploys)."""
+
+    rest_api: str
+    description: str
+    triggers: dict[str, Any]
+
+
+class Deployment(Provisioner[DeploymentSpec]):
     """A snapshot of the API. A change of `triggers` (or of the API, or of the description, which
     moto cannot update in place) makes a new deployment: the stages on the old one move to it, and the
     old one is deleted, as Pulumi's create-before-delete replacement leaves it."""
 
     type_token = "aws:apigateway/deployment:Deployment"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
-        outputs = {
-            "restApi": inputs.take("restApi"),
-            "description": inputs.take("description", ""),
-            "triggers": inputs.take("triggers", {}),
-        }
-        inputs.check_all_taken()
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> DeploymentSpec:
+        return DeploymentSpec(inputs.take("restApi"), inputs.take("description", ""), inputs.take("triggers", {}))
+
+    def apply(self, ctx: Context, spec: DeploymentSpec, previous: ResourceRecord | None) -> Applied:
+        outputs: dict[str, Any] = {"restApi": spec.rest_api, "description": spec.description, "triggers": spec.triggers}
         if previous is not None and all(previous.outputs[k] == v for k, v in outputs.items()):
             return Applied(previous.id, previous.outputs)
         apigateway = ctx.client("apigateway")
-        description = {"description": outputs["description"]} if outputs["description"] else {}
-        created = apigateway.create_deployment(restApiId=outputs["restApi"], **description)
+        description = {"description": spec.description} if spec.description else {}
+        created = apigateway.create_deployment(restApiId=spec.rest_api, **description)
         if previous is not None:
-            if previous.outputs["restApi"] == outputs["restApi"]:
-                for stage in _stages_on(apigateway, outputs["restApi"], previous.id):
+            if previous.outputs["restApi"] == spec.rest_api:
+                for stage in _stages_on(apigateway, spec.rest_api, previous.id):
                     apigateway.update_stage(
-                        restApiId=outputs["restApi"],
+                        restApiId=spec.rest_api,
                         stageName=stage,
                         patchOperations=[{"op": "replace", "path": "/deploymentId", "value": created["id"]}],
                     )
@@ -199,13 +251,24 @@ class Deployment(Provisioner):
             apigateway.delete_deployment(restApiId=record.outputs["restApi"], deploymentId=record.id)
 
 
-class Stage(Provisioner):
+@dataclass(frozen=True)
+class StageSpec:
+    """A stage: its API, name, deployment, description and stage variables."""
+
+    api: str
+    stage: str
+    deployment: str
+    description: str
+    variables: dict[str, str]
+
+
+class Stage(Provisioner[StageSpec]):
     """A named stage on a deployment, with its stage variables. Its `invokeUrl` is where the emulator
     serves it (Context.execute_api_url)."""
 
     type_token = "aws:apigateway/stage:Stage"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> StageSpec:
         api = inputs.take("restApi")
         stage = inputs.take("stageName")
         deployment = inputs.take("deployment")
@@ -213,7 +276,11 @@ class Stage(Provisioner):
         variables = {k: str(v) for k, v in inputs.take("variables", {}).items()}
         inputs.ignore("xrayTracingEnabled", False)
         inputs.ignore("cacheClusterEnabled", False)
-        inputs.check_all_taken()
+        return StageSpec(api, stage, deployment, description, variables)
+
+    def apply(self, ctx: Context, spec: StageSpec, previous: ResourceRecord | None) -> Applied:
+        api, stage, deployment, description = spec.api, spec.stage, spec.deployment, spec.description
+        variables = spec.variables
         apigateway = ctx.client("apigateway")
         if previous is not None and (previous.outputs["restApi"], previous.outputs["stageName"]) != (api, stage):
             self.delete(ctx, previous)

@@ -1,11 +1,12 @@
-"""What every provisioner is: the code that makes one Pulumi resource type real in the emulator."""
+"""What every provisioner is: the code that makes one Pulumi resource type real in the emulator, by
+reading a resource's inputs into a spec of what is to be applied, then applying the spec."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from harness import polling
 from harness.aws import AwsTarget
@@ -14,6 +15,7 @@ from harness.deployed.loopback_ports import LoopbackPorts
 from harness.deployed.stack_state import ResourceRecord
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 
 @dataclass
@@ -57,14 +59,30 @@ class Applied:
     outputs: dict[str, Any]
 
 
-class Provisioner:
-    """Creates, updates and deletes one resource type. `apply` is "make it so": with `previous` it
-    updates what exists (or replaces it), without it creates. It must take every input it applies
-    from `inputs`; the engine rejects the resource if any input is left untaken."""
+class Provisioner(Generic[S]):
+    """Creates, updates and deletes one resource type. `read` takes every input it applies from
+    `inputs` into a spec (S: a frozen dataclass of what is to be applied), without calling AWS;
+    `apply` is "make it so": with `previous` it updates what exists (or replaces it), without it
+    creates. `provision` runs the two, refusing the resource before anything is applied if any
+    input is left unread or `validate` refuses the spec."""
 
     type_token: ClassVar[str]
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def provision(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+        """Read the resource's inputs, refuse any input not read, validate the spec, then apply it."""
+        spec = self.read(name, inputs, previous)
+        inputs.check_all_taken()
+        self.validate(inputs.where, spec)
+        return self.apply(ctx, spec, previous)
+
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> S:
+        raise NotImplementedError(f"{type(self).__name__} must implement read")
+
+    def validate(self, where: str, spec: S) -> None:
+        """Refuse (with a DeployError naming `where`) a spec whose inputs were each read but which
+        cannot be applied as a whole; none is refused unless a provisioner says otherwise."""
+
+    def apply(self, ctx: Context, spec: S, previous: ResourceRecord | None) -> Applied:
         raise NotImplementedError(f"{type(self).__name__} must implement apply")
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:

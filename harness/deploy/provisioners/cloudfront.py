@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -35,14 +36,30 @@ _S3_DOMAIN: Final = re.compile(
 )
 
 
-class Distribution(Provisioner):
+@dataclass(frozen=True)
+class DistributionSpec:
+    """A distribution: what the edge serves (enabled, aliases, origins, behaviours, the default one
+    last, and error caching as (status code, minimum TTL) pairs), what is only recorded (the other
+    settings by input name, and the viewer certificate), and what an error applying it names it by."""
+
+    where: str
+    enabled: bool
+    settings: dict[str, Any]
+    aliases: tuple[str, ...]
+    certificate: dict[str, Any]
+    origins: tuple[model.Origin, ...]
+    behaviours: tuple[model.Behaviour, ...]
+    error_caching: tuple[tuple[int, int], ...]
+
+
+class Distribution(Provisioner[DistributionSpec]):
     """A web distribution: origins (S3 buckets, through origin access control or not; HTTP servers),
     behaviours with cache and origin request policies, error caching. Served by the edge on
     `127.0.0.1:<port>`, its domain name."""
 
     type_token = model.DISTRIBUTION_TYPE
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> DistributionSpec:
         where = inputs.where
         enabled = bool(inputs.take("enabled"))
         settings = {
@@ -68,9 +85,12 @@ class Distribution(Provisioner):
             _behaviour(default, model.DEFAULT_PATH_PATTERN),
         )
         error_caching = tuple(_error_caching(error) for error in inputs.each("customErrorResponses"))
-        inputs.check_all_taken()
-        _check_references(where, origins, behaviours, error_caching)
+        return DistributionSpec(where, enabled, settings, aliases, certificate, origins, behaviours, error_caching)
 
+    def validate(self, where: str, spec: DistributionSpec) -> None:
+        _check_references(where, spec.origins, spec.behaviours, spec.error_caching)
+
+    def apply(self, ctx: Context, spec: DistributionSpec, previous: ResourceRecord | None) -> Applied:
         if previous is not None:
             distribution_id, port = previous.id, int(previous.outputs[LOCAL_PORT_OUTPUT])
             caller_reference = previous.outputs["callerReference"]
@@ -79,16 +99,18 @@ class Distribution(Provisioner):
             try:
                 port = ctx.ports.claim(*EDGE_PORTS)
             except RuntimeError as error:
-                raise DeployError(f"{where}: the edge has no port for it: {error}") from None
+                raise DeployError(f"{spec.where}: the edge has no port for it: {error}") from None
         arn = f"arn:aws:cloudfront::{ctx.account}:distribution/{distribution_id}"
-        edge = model.Distribution(distribution_id, arn, port, enabled, origins, behaviours, error_caching, aliases)
+        edge = model.Distribution(
+            distribution_id, arn, port, spec.enabled, spec.origins, spec.behaviours, spec.error_caching, spec.aliases
+        )
         return Applied(
             distribution_id,
             {
-                **settings,
-                "enabled": enabled,
-                "aliases": list(aliases),
-                "viewerCertificate": certificate,
+                **spec.settings,
+                "enabled": spec.enabled,
+                "aliases": list(spec.aliases),
+                "viewerCertificate": spec.certificate,
                 "arn": arn,
                 "domainName": f"{EDGE_HOST}:{port}",
                 "hostedZoneId": HOSTED_ZONE_ID,

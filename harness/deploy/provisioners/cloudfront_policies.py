@@ -9,6 +9,7 @@ import secrets
 import string
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from harness.deploy.inputs import DeployError, Inputs, UnsupportedInput
@@ -26,18 +27,35 @@ _NOT_IN_A_CACHE_POLICY: Final = ("accept-encoding",)
 _NOT_IN_A_REQUEST_POLICY: Final = ("accept-encoding", "authorization")
 
 
-class OriginAccessControl(Provisioner):
+@dataclass(frozen=True)
+class OriginAccessControlSpec:
+    """An origin access control: its name, description, origin type, signing behaviour and protocol."""
+
+    name: str
+    description: str
+    origin_type: str
+    signing_behavior: str
+    signing_protocol: str
+
+
+class OriginAccessControl(Provisioner[OriginAccessControlSpec]):
     """An origin access control for S3 origins, signing every request with SigV4."""
 
     type_token = model.ORIGIN_ACCESS_CONTROL_TYPE
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> OriginAccessControlSpec:
         control_name = physical_name(inputs, name, previous)
-        description = inputs.take("description", "")
-        origin_type = only(inputs, "originAccessControlOriginType", ("s3",))
-        signing_behavior = only(inputs, "signingBehavior", ("always",))
-        signing_protocol = only(inputs, "signingProtocol", ("sigv4",))
-        inputs.check_all_taken()
+        return OriginAccessControlSpec(
+            control_name,
+            inputs.take("description", ""),
+            only(inputs, "originAccessControlOriginType", ("s3",)),
+            only(inputs, "signingBehavior", ("always",)),
+            only(inputs, "signingProtocol", ("sigv4",)),
+        )
+
+    def apply(self, ctx: Context, spec: OriginAccessControlSpec, previous: ResourceRecord | None) -> Applied:
+        control_name, description, origin_type = spec.name, spec.description, spec.origin_type
+        signing_behavior, signing_protocol = spec.signing_behavior, spec.signing_protocol
         control_id = previous.id if previous is not None else cloudfront_id()
         edge = model.OriginAccessControl(control_id, control_name, origin_type, signing_behavior, signing_protocol)
         return Applied(
@@ -58,12 +76,29 @@ class OriginAccessControl(Provisioner):
         """Nothing exists outside the deploy state: forgetting the record deletes it."""
 
 
-class CachePolicy(Provisioner):
+@dataclass(frozen=True)
+class CachePolicySpec:
+    """A cache policy: its name, comment, TTLs (min, default, max), what of a request is in the cache
+    key, and which encodings of a response are cached apart."""
+
+    name: str
+    comment: str
+    min_ttl: int
+    default_ttl: int
+    max_ttl: int
+    cookies: model.Selection
+    headers: model.Selection
+    query_strings: model.Selection
+    gzip: bool
+    brotli: bool
+
+
+class CachePolicy(Provisioner[CachePolicySpec]):
     """A cache policy: the cache key (cookies, headers, query strings, accepted encodings) and TTLs."""
 
     type_token = model.CACHE_POLICY_TYPE
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> CachePolicySpec:
         policy_name = physical_name(inputs, name, previous, max_length=128)
         comment = inputs.take("comment", "")
         min_ttl = inputs.take("minTtl", DEFAULT_TTLS[0])
@@ -85,31 +120,46 @@ class CachePolicy(Provisioner):
         )
         gzip = bool(key.take("enableAcceptEncodingGzip", False))
         brotli = bool(key.take("enableAcceptEncodingBrotli", False))
-        inputs.check_all_taken()
-        where = inputs.where
-        if not 0 <= min_ttl <= default_ttl <= max_ttl:
+        return CachePolicySpec(
+            policy_name, comment, min_ttl, default_ttl, max_ttl, cookies, headers, query_strings, gzip, brotli
+        )
+
+    def validate(self, where: str, spec: CachePolicySpec) -> None:
+        if not 0 <= spec.min_ttl <= spec.default_ttl <= spec.max_ttl:
             raise DeployError(
                 f"{where}: CloudFront refuses TTLs that are not 0 <= minTtl <= defaultTtl <= maxTtl "
-                f"({min_ttl}, {default_ttl}, {max_ttl})"
+                f"({spec.min_ttl}, {spec.default_ttl}, {spec.max_ttl})"
             )
-        if max_ttl == 0 and (gzip or brotli or any(s.behavior != "none" for s in (cookies, headers, query_strings))):
+        key = (spec.cookies, spec.headers, spec.query_strings)
+        if spec.max_ttl == 0 and (spec.gzip or spec.brotli or any(s.behavior != "none" for s in key)):
             raise DeployError(
                 f"{where}: CloudFront refuses a cache key (cookies, headers, query strings, accepted encodings) "
                 "on a policy that disables caching (maxTtl 0)"
             )
-        _refuse_headers(where, headers.items, _NOT_IN_A_CACHE_POLICY, "a cache policy")
+        _refuse_headers(where, spec.headers.items, _NOT_IN_A_CACHE_POLICY, "a cache policy")
+
+    def apply(self, ctx: Context, spec: CachePolicySpec, previous: ResourceRecord | None) -> Applied:
         policy_id = previous.id if previous is not None else str(uuid.uuid4())
         edge = model.CachePolicy(
-            policy_id, policy_name, min_ttl, default_ttl, max_ttl, headers, cookies, query_strings, gzip, brotli
+            policy_id,
+            spec.name,
+            spec.min_ttl,
+            spec.default_ttl,
+            spec.max_ttl,
+            spec.headers,
+            spec.cookies,
+            spec.query_strings,
+            spec.gzip,
+            spec.brotli,
         )
         return Applied(
             policy_id,
             {
-                "name": policy_name,
-                "comment": comment,
-                "minTtl": min_ttl,
-                "defaultTtl": default_ttl,
-                "maxTtl": max_ttl,
+                "name": spec.name,
+                "comment": spec.comment,
+                "minTtl": spec.min_ttl,
+                "defaultTtl": spec.default_ttl,
+                "maxTtl": spec.max_ttl,
                 "arn": f"arn:aws:cloudfront::{ctx.account}:cache-policy/{policy_id}",
                 "etag": cloudfront_id(),
                 "edge": edge.to_json(),
@@ -120,12 +170,23 @@ class CachePolicy(Provisioner):
         """Nothing exists outside the deploy state: forgetting the record deletes it."""
 
 
-class OriginRequestPolicy(Provisioner):
+@dataclass(frozen=True)
+class OriginRequestPolicySpec:
+    """An origin request policy: its name, comment, and what of a request is forwarded to the origin."""
+
+    name: str
+    comment: str
+    cookies: model.Selection
+    headers: model.Selection
+    query_strings: model.Selection
+
+
+class OriginRequestPolicy(Provisioner[OriginRequestPolicySpec]):
     """An origin request policy: what is forwarded to the origin besides the cache key."""
 
     type_token = model.ORIGIN_REQUEST_POLICY_TYPE
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> OriginRequestPolicySpec:
         policy_name = physical_name(inputs, name, previous, max_length=128)
         comment = inputs.take("comment", "")
         cookies = _selection(
@@ -145,8 +206,11 @@ class OriginRequestPolicy(Provisioner):
             "queryString",
             ("none", "whitelist", "allExcept", "all"),
         )
-        inputs.check_all_taken()
-        _refuse_headers(inputs.where, headers.items, _NOT_IN_A_REQUEST_POLICY, "an origin request policy")
+        return OriginRequestPolicySpec(policy_name, comment, cookies, headers, query_strings)
+
+    def validate(self, where: str, spec: OriginRequestPolicySpec) -> None:
+        headers = spec.headers
+        _refuse_headers(where, headers.items, _NOT_IN_A_REQUEST_POLICY, "an origin request policy")
         unknown = [
             h
             for h in headers.items
@@ -154,16 +218,18 @@ class OriginRequestPolicy(Provisioner):
         ]
         if unknown and headers.behavior != "allExcept":
             raise UnsupportedInput(
-                f"{inputs.where}: input 'headersConfig.headers.items' names {', '.join(unknown)}, which the edge does "
+                f"{where}: input 'headersConfig.headers.items' names {', '.join(unknown)}, which the edge does "
                 f"not add (only {', '.join(EDGE_CLOUDFRONT_HEADERS)})"
             )
+
+    def apply(self, ctx: Context, spec: OriginRequestPolicySpec, previous: ResourceRecord | None) -> Applied:
         policy_id = previous.id if previous is not None else str(uuid.uuid4())
-        edge = model.OriginRequestPolicy(policy_id, policy_name, headers, cookies, query_strings)
+        edge = model.OriginRequestPolicy(policy_id, spec.name, spec.headers, spec.cookies, spec.query_strings)
         return Applied(
             policy_id,
             {
-                "name": policy_name,
-                "comment": comment,
+                "name": spec.name,
+                "comment": spec.comment,
                 "arn": f"arn:aws:cloudfront::{ctx.account}:origin-request-policy/{policy_id}",
                 "etag": cloudfront_id(),
                 "edge": edge.to_json(),

@@ -3,6 +3,7 @@ an extended one (a percentile such as p95)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from harness.deploy.inputs import DeployError, Inputs
@@ -10,10 +11,18 @@ from harness.deploy.provisioners.base import Applied, Context, Provisioner, phys
 from harness.deployed.stack_state import ResourceRecord
 
 
-class MetricAlarm(Provisioner):
+@dataclass(frozen=True)
+class MetricAlarmSpec:
+    """An alarm: its name, and its settings as PutMetricAlarm takes them (the name among them)."""
+
+    name: str
+    settings: dict[str, Any]
+
+
+class MetricAlarm(Provisioner[MetricAlarmSpec]):
     type_token = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> MetricAlarmSpec:
         alarm = physical_name(inputs, name, previous, max_length=255)
         settings: dict[str, Any] = {
             "AlarmName": alarm,
@@ -34,11 +43,14 @@ class MetricAlarm(Provisioner):
         if (statistic is None) == (extended is None):
             raise DeployError(f"{inputs.where}: an alarm needs exactly one of statistic and extendedStatistic")
         settings.update({"Statistic": statistic} if statistic else {"ExtendedStatistic": extended})
-        inputs.check_all_taken()
+        return MetricAlarmSpec(alarm, settings)
+
+    def apply(self, ctx: Context, spec: MetricAlarmSpec, previous: ResourceRecord | None) -> Applied:
+        alarm = spec.name
         cloudwatch = ctx.client("cloudwatch")
         if previous is not None and previous.id != alarm:
             self.delete(ctx, previous)
-        cloudwatch.put_metric_alarm(**settings)  # creates or replaces in place
+        cloudwatch.put_metric_alarm(**spec.settings)  # creates or replaces in place
         return Applied(alarm, {"name": alarm, "arn": ctx.arn("cloudwatch", f"alarm:{alarm}")})
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:

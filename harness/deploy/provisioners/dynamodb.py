@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 from harness.deploy.inputs import DeployError, Inputs
@@ -22,10 +23,20 @@ from harness.deployed.stack_state import ResourceRecord
 INDEX_TIMEOUT = 900.0
 
 
-class Table(Provisioner):
+@dataclass(frozen=True)
+class TableSpec:
+    """A table: its definition as CreateTable takes it (name, attributes, keys, indexes), the view
+    its stream gives (None: no stream), and its time-to-live attribute (None: no time to live)."""
+
+    definition: dict[str, Any]
+    stream_view: str | None
+    ttl_attribute: str | None
+
+
+class Table(Provisioner[TableSpec]):
     type_token = "aws:dynamodb/table:Table"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> TableSpec:
         table = physical_name(inputs, name, previous, max_length=255)
         inputs.ignore("billingMode", "PAY_PER_REQUEST")
         definition: dict[str, Any] = {
@@ -42,9 +53,14 @@ class Table(Provisioner):
         stream_view = inputs.take("streamViewType", None) if inputs.take("streamEnabled", False) else None
         ttl = inputs.sub("ttl")
         ttl_attribute = ttl.take("attributeName") if ttl and ttl.take("enabled", False) else None
+        return TableSpec(definition, stream_view, ttl_attribute)
 
-        inputs.check_all_taken()
-        _check_attributes(inputs.where, definition)
+    def validate(self, where: str, spec: TableSpec) -> None:
+        _check_attributes(where, spec.definition)
+
+    def apply(self, ctx: Context, spec: TableSpec, previous: ResourceRecord | None) -> Applied:
+        definition, stream_view, ttl_attribute = spec.definition, spec.stream_view, spec.ttl_attribute
+        table = definition["TableName"]
         dynamodb = ctx.client("dynamodb")
         if previous is not None and _replaces(previous.outputs["definition"], definition):
             self.delete(ctx, previous)
@@ -79,7 +95,21 @@ class Table(Provisioner):
         wait_until(lambda: _status(dynamodb, record.id) is None, f"table {record.id} to be deleted")
 
 
-class TableItem(Provisioner):
+@dataclass(frozen=True)
+class TableItemSpec:
+    """An item: its table's name, the names of the table's key attributes, and the item as declared
+    (DynamoDB JSON)."""
+
+    table: str
+    key_names: list[str]
+    text: str
+
+    def item(self) -> Any:
+        """The item, parsed."""
+        return json.loads(self.text)
+
+
+class TableItem(Provisioner[TableItemSpec]):
     """One item the program declares in a table (DynamoDB JSON, as the provider takes it): put as
     declared, so an attribute no longer declared goes; moved to another table or key, the old item
     is deleted first; deleted with the resource. The physical id is the provider's:
@@ -87,17 +117,21 @@ class TableItem(Provisioner):
 
     type_token = "aws:dynamodb/tableItem:TableItem"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> TableItemSpec:
         table = _table_name(inputs.take("tableName"))
         key_names = [inputs.take("hashKey")] + [k for k in [inputs.take("rangeKey", None)] if k]
-        text = inputs.take("item")
-        inputs.check_all_taken()
+        return TableItemSpec(table, key_names, inputs.take("item"))
+
+    def validate(self, where: str, spec: TableItemSpec) -> None:
         try:
-            item = json.loads(text)
+            item = spec.item()
         except ValueError as error:
-            raise DeployError(f"{inputs.where}: 'item' is not JSON: {error}") from None
-        if not isinstance(item, dict) or any(not isinstance(item.get(k), dict) for k in key_names):
-            raise DeployError(f"{inputs.where}: 'item' must be DynamoDB JSON holding its key {', '.join(key_names)}")
+            raise DeployError(f"{where}: 'item' is not JSON: {error}") from None
+        if not isinstance(item, dict) or any(not isinstance(item.get(k), dict) for k in spec.key_names):
+            raise DeployError(f"{where}: 'item' must be DynamoDB JSON holding its key {', '.join(spec.key_names)}")
+
+    def apply(self, ctx: Context, spec: TableItemSpec, previous: ResourceRecord | None) -> Applied:
+        table, key_names, text, item = spec.table, spec.key_names, spec.text, spec.item()
         key = {k: item[k] for k in key_names}
         if previous is not None and (previous.outputs["tableName"], previous.outputs["key"]) != (table, key):
             self.delete(ctx, previous)

@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 from harness.deploy.inputs import Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
 from harness.deployed.stack_state import ResourceRecord
 
 
-class Role(Provisioner):
+@dataclass(frozen=True)
+class RoleSpec:
+    """A role (at path /): its name, trust policy (a JSON document) and description."""
+
+    name: str
+    trust: str
+    description: str
+
+
+class Role(Provisioner[RoleSpec]):
     type_token = "aws:iam/role:Role"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> RoleSpec:
         role = physical_name(inputs, name, previous)
-        trust = inputs.take("assumeRolePolicy")
-        description = inputs.take("description", "")
+        spec = RoleSpec(role, inputs.take("assumeRolePolicy"), inputs.take("description", ""))
         inputs.ignore("path", "/")
-        inputs.check_all_taken()
+        return spec
+
+    def apply(self, ctx: Context, spec: RoleSpec, previous: ResourceRecord | None) -> Applied:
+        role, trust, description = spec.name, spec.trust, spec.description
         iam = ctx.client("iam")
         if previous is not None and previous.id != role:
             self.delete(ctx, previous)
@@ -37,14 +49,24 @@ class Role(Provisioner):
         iam.delete_role(RoleName=record.id)
 
 
-class RolePolicy(Provisioner):
+@dataclass(frozen=True)
+class RolePolicySpec:
+    """A role's inline policy: the role's name, the policy's, and its document (JSON)."""
+
+    role: str
+    name: str
+    document: str
+
+
+class RolePolicy(Provisioner[RolePolicySpec]):
     type_token = "aws:iam/rolePolicy:RolePolicy"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> RolePolicySpec:
         role = inputs.take("role")
-        policy_name = physical_name(inputs, name, previous)
-        document = inputs.take("policy")
-        inputs.check_all_taken()
+        return RolePolicySpec(role, physical_name(inputs, name, previous), inputs.take("policy"))
+
+    def apply(self, ctx: Context, spec: RolePolicySpec, previous: ResourceRecord | None) -> Applied:
+        role, policy_name, document = spec.role, spec.name, spec.document
         if previous is not None and previous.id != f"{role}:{policy_name}":
             self.delete(ctx, previous)
         ctx.client("iam").put_role_policy(RoleName=role, PolicyName=policy_name, PolicyDocument=document)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,22 @@ _CLEARED: dict[str, Any] = {
 }
 
 
-class Function(Provisioner):
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A function: its name, its configuration as CreateFunction takes it, its architectures, and
+    its zip package with the package's SHA-256."""
+
+    name: str
+    configuration: dict[str, Any]
+    architectures: list[str]
+    code: bytes = field(repr=False)
+    code_sha: str
+
+
+class Function(Provisioner[FunctionSpec]):
     type_token = "aws:lambda/function:Function"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> FunctionSpec:
         _refuse_snap_start(inputs)
         function = physical_name(inputs, name, previous)
         package = _zip_of(inputs.take("code"), inputs.where)
@@ -44,9 +57,11 @@ class Function(Provisioner):
         inputs.ignore("packageType", "Zip")
         inputs.ignore("publish", False)
         code = package.read_bytes()
-        code_sha = hashlib.sha256(code).hexdigest()
+        return FunctionSpec(function, configuration, architectures, code, hashlib.sha256(code).hexdigest())
 
-        inputs.check_all_taken()
+    def apply(self, ctx: Context, spec: FunctionSpec, previous: ResourceRecord | None) -> Applied:
+        function, configuration, architectures = spec.name, spec.configuration, spec.architectures
+        code, code_sha = spec.code, spec.code_sha
         lambda_ = ctx.client("lambda")
         if previous is not None and (previous.id != function or previous.outputs["architectures"] != architectures):
             self.delete(ctx, previous)
@@ -82,10 +97,20 @@ class Function(Provisioner):
         ctx.client("lambda").delete_function(FunctionName=record.id)
 
 
-class EventSourceMapping(Provisioner):
+@dataclass(frozen=True)
+class EventSourceMappingSpec:
+    """A mapping: its event source's ARN, its settings as CreateEventSourceMapping takes them (the
+    function among them), and where in a stream it starts (None: not a stream, or not declared)."""
+
+    source: str
+    settings: dict[str, Any]
+    starting_position: str | None
+
+
+class EventSourceMapping(Provisioner[EventSourceMappingSpec]):
     type_token = "aws:lambda/eventSourceMapping:EventSourceMapping"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> EventSourceMappingSpec:
         source = inputs.take("eventSourceArn")
         settings: dict[str, Any] = {
             "FunctionName": inputs.take("functionName"),
@@ -99,7 +124,10 @@ class EventSourceMapping(Provisioner):
             settings["ScalingConfig"] = {"MaximumConcurrency": scaling.take("maximumConcurrency")}
         settings.update(_stream_settings(inputs))
         starting_position = inputs.take("startingPosition", None)  # streams only; fixed once created
-        inputs.check_all_taken()
+        return EventSourceMappingSpec(source, settings, starting_position)
+
+    def apply(self, ctx: Context, spec: EventSourceMappingSpec, previous: ResourceRecord | None) -> Applied:
+        source, settings, starting_position = spec.source, spec.settings, spec.starting_position
         lambda_ = ctx.client("lambda")
         if previous is not None and (
             previous.outputs["eventSourceArn"] != source
@@ -136,13 +164,23 @@ class EventSourceMapping(Provisioner):
         ctx.client("lambda").delete_event_source_mapping(UUID=record.id)
 
 
-class Permission(Provisioner):
+@dataclass(frozen=True)
+class PermissionSpec:
+    """A statement: its id, the prefix the id was made from (None: declared), and what it grants,
+    as AddPermission takes it (the function among it)."""
+
+    statement_id: str
+    prefix: str | None
+    granted: dict[str, str]
+
+
+class Permission(Provisioner[PermissionSpec]):
     """One statement of a function's resource policy, e.g. API Gateway allowed to invoke it. Every
     input is what the statement is: any change replaces it (removed, then added again)."""
 
     type_token = "aws:lambda/permission:Permission"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> PermissionSpec:
         statement = inputs.take("statementId", None)
         prefix = inputs.take("statementIdPrefix", None)
         if statement is None:
@@ -159,7 +197,10 @@ class Permission(Provisioner):
         for key, wire in (("sourceArn", "SourceArn"), ("sourceAccount", "SourceAccount")):
             if (value := inputs.take(key, None)) is not None:
                 granted[wire] = value
-        inputs.check_all_taken()
+        return PermissionSpec(statement, prefix, granted)
+
+    def apply(self, ctx: Context, spec: PermissionSpec, previous: ResourceRecord | None) -> Applied:
+        statement, prefix, granted = spec.statement_id, spec.prefix, spec.granted
         outputs = {
             "statementId": statement,
             "statementIdPrefix": prefix,

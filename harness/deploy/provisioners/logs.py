@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 from harness.deploy.inputs import Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
 from harness.deployed.stack_state import ResourceRecord
 
 
-class LogGroup(Provisioner):
+@dataclass(frozen=True)
+class LogGroupSpec:
+    """A log group: its name and how many days it keeps events (0: for ever)."""
+
+    name: str
+    retention_days: int
+
+
+class LogGroup(Provisioner[LogGroupSpec]):
     type_token = "aws:cloudwatch/logGroup:LogGroup"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> LogGroupSpec:
         group = physical_name(inputs, name, previous, max_length=512)
-        retention = inputs.take("retentionInDays", 0)
-        inputs.check_all_taken()
+        return LogGroupSpec(group, inputs.take("retentionInDays", 0))
+
+    def apply(self, ctx: Context, spec: LogGroupSpec, previous: ResourceRecord | None) -> Applied:
+        group, retention = spec.name, spec.retention_days
         logs = ctx.client("logs")
         if previous is not None and previous.id != group:
             self.delete(ctx, previous)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 from harness.deploy.inputs import DeployError, Inputs
@@ -10,13 +11,23 @@ from harness.deploy.provisioners.base import Applied, Context, Provisioner, phys
 from harness.deployed.stack_state import ResourceRecord
 
 
-class Bucket(Provisioner):
+@dataclass(frozen=True)
+class BucketSpec:
+    """A bucket: its name, and whether deleting it empties it first."""
+
+    bucket: str
+    force_destroy: bool
+
+
+class Bucket(Provisioner[BucketSpec]):
     type_token = "aws:s3/bucket:Bucket"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> BucketSpec:
         bucket = physical_name(inputs, name, previous, key="bucket", max_length=63, lowercase=True)
-        force_destroy = inputs.take("forceDestroy", False)
-        inputs.check_all_taken()
+        return BucketSpec(bucket, inputs.take("forceDestroy", False))
+
+    def apply(self, ctx: Context, spec: BucketSpec, previous: ResourceRecord | None) -> Applied:
+        bucket = spec.bucket
         s3 = ctx.client("s3")
         if previous is not None and previous.id != bucket:
             self.delete(ctx, previous)
@@ -32,7 +43,7 @@ class Bucket(Provisioner):
             {
                 "bucket": bucket,
                 "arn": f"arn:aws:s3:::{bucket}",
-                "forceDestroy": force_destroy,
+                "forceDestroy": spec.force_destroy,
                 "region": ctx.region,
                 "bucketDomainName": f"{bucket}.s3.amazonaws.com",
                 "bucketRegionalDomainName": f"{bucket}.s3.{ctx.region}.amazonaws.com",
@@ -52,20 +63,29 @@ class Bucket(Provisioner):
         s3.delete_bucket(Bucket=record.id)
 
 
-class BucketPublicAccessBlock(Provisioner):
+@dataclass(frozen=True)
+class PublicAccessBlockSpec:
+    """A bucket's public-access block: each flag (input name) on or off."""
+
+    bucket: str
+    flags: dict[str, bool]
+
+
+class BucketPublicAccessBlock(Provisioner[PublicAccessBlockSpec]):
     type_token = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
     _FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> PublicAccessBlockSpec:
         bucket = inputs.take("bucket")
-        flags = {flag: bool(inputs.take(flag, False)) for flag in self._FLAGS}
-        inputs.check_all_taken()
-        _leave_previous_bucket(self, ctx, previous, bucket)
+        return PublicAccessBlockSpec(bucket, {flag: bool(inputs.take(flag, False)) for flag in self._FLAGS})
+
+    def apply(self, ctx: Context, spec: PublicAccessBlockSpec, previous: ResourceRecord | None) -> Applied:
+        _leave_previous_bucket(self, ctx, previous, spec.bucket)
         ctx.client("s3").put_public_access_block(
-            Bucket=bucket,
-            PublicAccessBlockConfiguration={flag[0].upper() + flag[1:]: value for flag, value in flags.items()},
+            Bucket=spec.bucket,
+            PublicAccessBlockConfiguration={flag[0].upper() + flag[1:]: value for flag, value in spec.flags.items()},
         )
-        return Applied(bucket, {"bucket": bucket, **flags})
+        return Applied(spec.bucket, {"bucket": spec.bucket, **spec.flags})
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
         s3 = ctx.client("s3")
@@ -73,16 +93,25 @@ class BucketPublicAccessBlock(Provisioner):
             s3.delete_public_access_block(Bucket=record.id)
 
 
-class BucketPolicy(Provisioner):
+@dataclass(frozen=True)
+class BucketPolicySpec:
+    """A bucket's policy (a JSON document)."""
+
+    bucket: str
+    policy: str
+
+
+class BucketPolicy(Provisioner[BucketPolicySpec]):
     type_token = "aws:s3/bucketPolicy:BucketPolicy"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> BucketPolicySpec:
         bucket = inputs.take("bucket")
-        policy = inputs.take("policy")
-        inputs.check_all_taken()
-        _leave_previous_bucket(self, ctx, previous, bucket)
-        ctx.client("s3").put_bucket_policy(Bucket=bucket, Policy=policy)
-        return Applied(bucket, {"bucket": bucket, "policy": policy})
+        return BucketPolicySpec(bucket, inputs.take("policy"))
+
+    def apply(self, ctx: Context, spec: BucketPolicySpec, previous: ResourceRecord | None) -> Applied:
+        _leave_previous_bucket(self, ctx, previous, spec.bucket)
+        ctx.client("s3").put_bucket_policy(Bucket=spec.bucket, Policy=spec.policy)
+        return Applied(spec.bucket, {"bucket": spec.bucket, "policy": spec.policy})
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
         s3 = ctx.client("s3")
@@ -90,10 +119,18 @@ class BucketPolicy(Provisioner):
             s3.delete_bucket_policy(Bucket=record.id)
 
 
-class BucketNotification(Provisioner):
+@dataclass(frozen=True)
+class BucketNotificationSpec:
+    """A bucket's event notifications: each kind of target (S3's configuration key) with its list."""
+
+    bucket: str
+    configuration: dict[str, list[dict[str, Any]]]
+
+
+class BucketNotification(Provisioner[BucketNotificationSpec]):
     type_token = "aws:s3/bucketNotification:BucketNotification"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> BucketNotificationSpec:
         bucket = inputs.take("bucket")
         inputs.ignore("eventbridge", False)
         configuration = {
@@ -103,12 +140,14 @@ class BucketNotification(Provisioner):
                 _target(f, "lambdaFunctionArn", "LambdaFunctionArn") for f in inputs.each("lambdaFunctions")
             ],
         }
-        inputs.check_all_taken()
-        _leave_previous_bucket(self, ctx, previous, bucket)
+        return BucketNotificationSpec(bucket, configuration)
+
+    def apply(self, ctx: Context, spec: BucketNotificationSpec, previous: ResourceRecord | None) -> Applied:
+        _leave_previous_bucket(self, ctx, previous, spec.bucket)
         ctx.client("s3").put_bucket_notification_configuration(
-            Bucket=bucket, NotificationConfiguration={k: v for k, v in configuration.items() if v}
+            Bucket=spec.bucket, NotificationConfiguration={k: v for k, v in spec.configuration.items() if v}
         )
-        return Applied(bucket, {"bucket": bucket, "configuration": configuration})
+        return Applied(spec.bucket, {"bucket": spec.bucket, "configuration": spec.configuration})
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
         s3 = ctx.client("s3")
@@ -116,21 +155,32 @@ class BucketNotification(Provisioner):
             s3.put_bucket_notification_configuration(Bucket=record.id, NotificationConfiguration={})
 
 
-class BucketCorsConfiguration(Provisioner):
+@dataclass(frozen=True)
+class CorsSpec:
+    """A bucket's CORS rules, as S3 takes them."""
+
+    bucket: str
+    rules: list[dict[str, Any]]
+
+
+class BucketCorsConfiguration(Provisioner[CorsSpec]):
     """Which other origins' pages may call the bucket from a browser (e.g. POST an upload form)."""
 
     type_token = "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> CorsSpec:
         bucket = inputs.take("bucket")
         inputs.ignore("expectedBucketOwner", None)
-        rules = [_cors_rule(rule) for rule in inputs.each("corsRules")]
-        inputs.check_all_taken()
-        if not rules:
-            raise DeployError(f"{inputs.where}: a CORS configuration needs at least one rule")
-        _leave_previous_bucket(self, ctx, previous, bucket)
-        ctx.client("s3").put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
-        return Applied(bucket, {"bucket": bucket, "rules": rules})
+        return CorsSpec(bucket, [_cors_rule(rule) for rule in inputs.each("corsRules")])
+
+    def validate(self, where: str, spec: CorsSpec) -> None:
+        if not spec.rules:
+            raise DeployError(f"{where}: a CORS configuration needs at least one rule")
+
+    def apply(self, ctx: Context, spec: CorsSpec, previous: ResourceRecord | None) -> Applied:
+        _leave_previous_bucket(self, ctx, previous, spec.bucket)
+        ctx.client("s3").put_bucket_cors(Bucket=spec.bucket, CORSConfiguration={"CORSRules": spec.rules})
+        return Applied(spec.bucket, {"bucket": spec.bucket, "rules": spec.rules})
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
         s3 = ctx.client("s3")
@@ -153,7 +203,7 @@ def _cors_rule(rule: Inputs) -> dict[str, Any]:
 
 
 def _leave_previous_bucket(
-    provisioner: Provisioner, ctx: Context, previous: ResourceRecord | None, bucket: str
+    provisioner: Provisioner[Any], ctx: Context, previous: ResourceRecord | None, bucket: str
 ) -> None:
     """A bucket's setting moved to another bucket is taken off the one it was on."""
     if previous is not None and previous.id != bucket:

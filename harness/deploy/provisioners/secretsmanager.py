@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.deploy.inputs import DeployError, Inputs, UnsupportedInput
@@ -12,21 +13,33 @@ from harness.deployed.stack_state import ResourceRecord
 _CURRENT = "AWSCURRENT"
 
 
-class Secret(Provisioner):
+@dataclass(frozen=True)
+class SecretSpec:
+    """A secret: its name, its description, and the days its deletion waits (0: none)."""
+
+    name: str
+    description: str
+    recovery_days: int
+
+
+class Secret(Provisioner[SecretSpec]):
     """A secret without a value of its own (a SecretVersion gives it one). Its id is its ARN, as with
     the AWS provider. Deleting it honours `recoveryWindowInDays`: 0 deletes it at once, 7 to 30 (30
     when not declared) schedule the deletion, and the name stays taken until then, as on AWS."""
 
     type_token = "aws:secretsmanager/secret:Secret"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> SecretSpec:
         secret = physical_name(inputs, name, previous, max_length=512)
         description = inputs.take("description", "")
         recovery_days = inputs.take("recoveryWindowInDays", 30)
         inputs.ignore("forceOverwriteReplicaSecret", False)
         if recovery_days != 0 and not 7 <= recovery_days <= 30:
             raise DeployError(f"{inputs.where}: recoveryWindowInDays must be 0 or from 7 to 30, not {recovery_days}")
-        inputs.check_all_taken()
+        return SecretSpec(secret, description, recovery_days)
+
+    def apply(self, ctx: Context, spec: SecretSpec, previous: ResourceRecord | None) -> Applied:
+        secret, description, recovery_days = spec.name, spec.description, spec.recovery_days
         secrets = ctx.client("secretsmanager")
         if previous is not None and previous.outputs["name"] != secret:
             self.delete(ctx, previous)  # a secret cannot be renamed
@@ -46,24 +59,34 @@ class Secret(Provisioner):
         ctx.client("secretsmanager").delete_secret(SecretId=record.id, **window)
 
 
-class SecretVersion(Provisioner):
+@dataclass(frozen=True)
+class SecretVersionSpec:
+    """A secret's value, and the secret (its name or ARN)."""
+
+    secret_id: str
+    value: str = field(repr=False)
+
+
+class SecretVersion(Provisioner[SecretVersionSpec]):
     """A secret's value (`secretString`). A new value is a new version, which becomes AWSCURRENT (the
     one before it AWSPREVIOUS); the same value applied again makes none. The value is never kept in
     the stack's state: whether it changed is read back from Secrets Manager."""
 
     type_token = "aws:secretsmanager/secretVersion:SecretVersion"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> SecretVersionSpec:
         for write_only in ("secretStringWo", "secretStringWoVersion"):
             if inputs.take(write_only, None) is not None:
                 raise UnsupportedInput(
                     f"{inputs.where}: the replay deployer does not apply write-only input '{write_only}' "
                     "(declare secretString instead)"
                 )
-        secret_id = inputs.take("secretId")
-        value = inputs.take("secretString")
+        spec = SecretVersionSpec(inputs.take("secretId"), inputs.take("secretString"))
         inputs.ignore("versionStages", [_CURRENT])
-        inputs.check_all_taken()
+        return spec
+
+    def apply(self, ctx: Context, spec: SecretVersionSpec, previous: ResourceRecord | None) -> Applied:
+        secret_id, value = spec.secret_id, spec.value
         secrets = ctx.client("secretsmanager")
         secret_arn = secrets.describe_secret(SecretId=secret_id)["ARN"]
         if previous is not None and previous.outputs["secretArn"] == secret_arn and _holds(secrets, previous, value):

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from harness.deploy.inputs import Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner
 from harness.deployed.stack_state import ResourceRecord
 
 
-class EmailIdentity(Provisioner):
+@dataclass(frozen=True)
+class EmailIdentitySpec:
+    """An e-mail address identity: the address."""
+
+    email: str
+
+
+class EmailIdentity(Provisioner[EmailIdentitySpec]):
     type_token = "aws:ses/emailIdentity:EmailIdentity"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
-        email = inputs.take("email")
-        inputs.check_all_taken()
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> EmailIdentitySpec:
+        return EmailIdentitySpec(inputs.take("email"))
+
+    def apply(self, ctx: Context, spec: EmailIdentitySpec, previous: ResourceRecord | None) -> Applied:
+        email = spec.email
         if previous is not None and previous.id != email:
             self.delete(ctx, previous)
         ctx.client("ses").verify_email_identity(EmailAddress=email)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from harness.deploy.inputs import Inputs
@@ -11,29 +12,47 @@ from harness.deploy.provisioners.base import Applied, Context, Provisioner, phys
 from harness.deployed.stack_state import ResourceRecord
 
 
-class Topic(Provisioner):
+@dataclass(frozen=True)
+class TopicSpec:
+    """A (standard) topic: its name."""
+
+    name: str
+
+
+class Topic(Provisioner[TopicSpec]):
     type_token = "aws:sns/topic:Topic"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> TopicSpec:
         topic = physical_name(inputs, name, previous, max_length=256)
         inputs.ignore("fifoTopic", False)
-        inputs.check_all_taken()
-        arn = ctx.client("sns").create_topic(Name=topic)["TopicArn"]
+        return TopicSpec(topic)
+
+    def apply(self, ctx: Context, spec: TopicSpec, previous: ResourceRecord | None) -> Applied:
+        arn = ctx.client("sns").create_topic(Name=spec.name)["TopicArn"]
         if previous is not None and previous.id != arn:
             self.delete(ctx, previous)
-        return Applied(arn, {"name": topic, "arn": arn})
+        return Applied(arn, {"name": spec.name, "arn": arn})
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
         ctx.client("sns").delete_topic(TopicArn=record.id)
 
 
-class TopicPolicy(Provisioner):
+@dataclass(frozen=True)
+class TopicPolicySpec:
+    """A topic's access policy (a JSON document), and the topic's ARN."""
+
+    arn: str
+    policy: str
+
+
+class TopicPolicy(Provisioner[TopicPolicySpec]):
     type_token = "aws:sns/topicPolicy:TopicPolicy"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
-        arn = inputs.take("arn")
-        policy = inputs.take("policy")
-        inputs.check_all_taken()
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> TopicPolicySpec:
+        return TopicPolicySpec(inputs.take("arn"), inputs.take("policy"))
+
+    def apply(self, ctx: Context, spec: TopicPolicySpec, previous: ResourceRecord | None) -> Applied:
+        arn, policy = spec.arn, spec.policy
         if previous is not None and previous.id != arn:
             self.delete(ctx, previous)  # the policy moves to another topic
         ctx.client("sns").set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy)
@@ -48,10 +67,21 @@ class TopicPolicy(Provisioner):
             )
 
 
-class TopicSubscription(Provisioner):
+@dataclass(frozen=True)
+class SubscriptionSpec:
+    """A subscription: the topic, protocol and endpoint it is, and its attributes by SNS's names
+    (an empty value: not set)."""
+
+    topic: str
+    protocol: str
+    endpoint: str
+    attributes: dict[str, str]
+
+
+class TopicSubscription(Provisioner[SubscriptionSpec]):
     type_token = "aws:sns/topicSubscription:TopicSubscription"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> SubscriptionSpec:
         topic = inputs.take("topic")
         protocol = inputs.take("protocol")
         endpoint = inputs.take("endpoint")
@@ -62,7 +92,10 @@ class TopicSubscription(Provisioner):
             "FilterPolicy": inputs.take("filterPolicy", ""),
             "RedrivePolicy": inputs.take("redrivePolicy", ""),
         }
-        inputs.check_all_taken()
+        return SubscriptionSpec(topic, protocol, endpoint, attributes)
+
+    def apply(self, ctx: Context, spec: SubscriptionSpec, previous: ResourceRecord | None) -> Applied:
+        topic, protocol, endpoint, attributes = spec.topic, spec.protocol, spec.endpoint, spec.attributes
         sns = ctx.client("sns")
         if previous is not None and (
             previous.outputs["topic"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 from harness.deploy.inputs import Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
@@ -30,16 +31,27 @@ _DEFAULTS = {
 }
 
 
-class Queue(Provisioner):
+@dataclass(frozen=True)
+class QueueSpec:
+    """A (standard) queue: its name and the attributes declared, by SQS's names."""
+
+    name: str
+    attributes: dict[str, str]
+
+
+class Queue(Provisioner[QueueSpec]):
     type_token = "aws:sqs/queue:Queue"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> QueueSpec:
         queue = physical_name(inputs, name, previous, max_length=80)
         inputs.ignore("fifoQueue", False)
         attributes = {
             wire: str(value) for key, wire in _ATTRIBUTES.items() if (value := inputs.take(key, None)) is not None
         }
-        inputs.check_all_taken()
+        return QueueSpec(queue, attributes)
+
+    def apply(self, ctx: Context, spec: QueueSpec, previous: ResourceRecord | None) -> Applied:
+        queue, attributes = spec.name, spec.attributes
         sqs = ctx.client("sqs")
         if previous is not None and previous.outputs["name"] != queue:
             self.delete(ctx, previous)
@@ -56,13 +68,22 @@ class Queue(Provisioner):
         ctx.client("sqs").delete_queue(QueueUrl=record.id)
 
 
-class QueuePolicy(Provisioner):
+@dataclass(frozen=True)
+class QueuePolicySpec:
+    """A queue's access policy (a JSON document), and the queue's URL."""
+
+    url: str
+    policy: str
+
+
+class QueuePolicy(Provisioner[QueuePolicySpec]):
     type_token = "aws:sqs/queuePolicy:QueuePolicy"
 
-    def apply(self, ctx: Context, name: str, inputs: Inputs, previous: ResourceRecord | None) -> Applied:
-        url = inputs.take("queueUrl")
-        policy = inputs.take("policy")
-        inputs.check_all_taken()
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> QueuePolicySpec:
+        return QueuePolicySpec(inputs.take("queueUrl"), inputs.take("policy"))
+
+    def apply(self, ctx: Context, spec: QueuePolicySpec, previous: ResourceRecord | None) -> Applied:
+        url, policy = spec.url, spec.policy
         if previous is not None and previous.id != url:
             self.delete(ctx, previous)  # the policy moves to another queue
         ctx.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})

@@ -130,7 +130,7 @@ def test_the_replay_deployer_refuses_snap_start_saying_the_emulator_runs_python_
         f"{FUNCTION} 'ingest'",
     )
     with pytest.raises(DeployError) as refused:
-        Function().apply(None, "ingest", inputs, None)  # type: ignore[arg-type]  # refused before any call
+        Function().read("ingest", inputs, None)  # refused while reading: before any call
     message = str(refused.value)
     assert message.startswith(f"{FUNCTION} 'ingest': SnapStart (imagepipe:lambdaSnapStart)")
     assert "python3.11 only" in message and "turn imagepipe:lambdaSnapStart off" in message

@@ -44,8 +44,7 @@ class Provisioned:
         """Create the resource, or update (or replace) the one applied under this name before."""
         wire = Inputs(inputs, f"{type_token} {name!r}")
         previous = self.records.get((type_token, name))
-        applied = PROVISIONERS[type_token].apply(self.ctx, name, wire, previous)
-        wire.check_all_taken()
+        applied = PROVISIONERS[type_token].provision(self.ctx, name, wire, previous)
         record = ResourceRecord(type_token, name, applied.id, fingerprint="", outputs=applied.outputs)
         self.records[(type_token, name)] = record
         return record

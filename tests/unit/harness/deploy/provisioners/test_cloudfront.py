@@ -274,8 +274,7 @@ def test_two_distributions_get_two_ports_and_a_port_held_by_the_last_deploy_is_n
     ports = []
     for name in ("one", "two"):
         inputs = Inputs(_distribution(**policies), f"{DISTRIBUTION} {name!r}")
-        ports.append(cloudfront.Distribution().apply(ctx, name, inputs, None).outputs["localPort"])
-        inputs.check_all_taken()
+        ports.append(cloudfront.Distribution().provision(ctx, name, inputs, None).outputs["localPort"])
     assert len(set(ports)) == 2 and cloudfront.EDGE_PORTS[0] not in ports
 
 

@@ -19,11 +19,13 @@ demo: $(VENV_STAMP)
 test: lint $(CHROMIUM)
 	$(PY) -m pytest
 
-# Ruff (lint and format check) over the whole tree; mypy (strict) on handlers/, components/ and harness/.
+# Ruff (lint, the complexity limits, format check) over the whole tree; mypy (strict) on handlers/,
+# components/ and harness/; the size limits of modules, classes and functions.
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(PY) -m pytest -q tests/unit/test_code_size.py
 
 unit: $(VENV_STAMP)
 	$(PY) -m pytest tests/unit

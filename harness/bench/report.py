@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -94,83 +95,104 @@ def _ratio(row: dict[str, Any], key: str, top: str, bottom: str, floor: float = 
 
 
 def render(results: dict[str, Any]) -> str:
-    """The results as printed by `make bench`."""
+    """The results as printed by `make bench`: each section the run measured, in this order."""
+    sections: list[tuple[str, Callable[[Any], list[str]]]] = [
+        ("kernel", _render_kernel),
+        ("coldstart", _render_coldstart),
+        ("packages", _render_packages),
+        ("pipeline", _render_pipeline),
+        ("largest", _render_largest),
+        ("api", render_api),
+    ]
     parts = []
-    if "kernel" in results:
-        parts.append("Kernel: one photo in, a 1600 px and a 256 px output out (medians, single-threaded)")
-        parts.append(table(results["kernel"], KERNEL_COLUMNS))
-        for row in results["kernel"]:
-            vs_pyvips = _ratio(row, "ours_vs_pyvips", "ours_ms", "pyvips_ms")
-            vs_floor = _ratio(row, "ours_vs_floor", "ours_ms", "floor_ms")
-            vs_naive = _ratio(row, "naive_vs_ours", "naive_ms", "ours_ms")
-            memory = _ratio(row, "peak_vs_pyvips", "ours_peak_mb", "pyvips_peak_mb", floor=0.1)
-            times = [
-                f"{vs_pyvips:.2f}× pyvips time" if vs_pyvips is not None else None,
-                f"{vs_floor:.2f}× floor time" if vs_floor is not None else None,
-            ]
-            ratios = [
-                "ours " + ", ".join(t for t in times if t) if any(times) else None,
-                f"{vs_naive:.1f}× faster than naive" if vs_naive is not None else None,
-                f"memory {memory:.2f}× pyvips" if memory is not None else None,
-            ]
-            parts.append(f"  {row['case']}: {', '.join(r for r in ratios if r)}")
-        parts.append("  ours / floor time is what our enhancement, orientation and safety checks cost")
-        # Not a top-level import: harness.bench imports this module before it defines what the kernel needs.
-        from harness.bench.kernel import TARGETS, target_notes
-
-        parts.append(textwrap.fill("; ".join(TARGETS), 100, initial_indent="  targets: ", subsequent_indent=" " * 11))
-        parts.extend(f"    {note}" for note in target_notes(results["kernel"]))
-    if "coldstart" in results:
-        parts.append("\nCold start: handler module import in a fresh interpreter, then its first call (medians)")
-        rows = [
-            {**row, "handler": SDK_FLOOR_LABEL if row["handler"] == "sdk_floor" else row["handler"]}
-            for row in results["coldstart"]
-        ]
-        parts.append(table(rows, COLDSTART_COLUMNS))
-        parts.append(
-            f"  target: total (import + first call) ≤ {COLDSTART_TOTAL_MS:g} ms for every handler,"
-            " the web function's included"
-        )
-        parts.extend(f"    {note}" for note in coldstart_notes(rows))
-        parts.append(
-            "  first call: a stage's setup (import boto3, its clients, the idempotency store), or the web function's\n"
-            "  first request (the app, its clients, the session key; AWS is a moto server); warm: a second request;\n"
-            "  the floor: an empty module whose first call imports boto3 and makes one DynamoDB client"
-        )
-        parts.extend(import_breakdown(rows))
-    if results.get("packages"):
-        parts.append("\nPackage: the deployment package of each function")
-        parts.append(table(results["packages"], PACKAGE_COLUMNS))
-        parts.append("  loaded: what of its package the function's cold start imported (the rest is never loaded)")
-    if "pipeline" in results:
-        p = results["pipeline"]
-        parts.append("\nPipeline: 2 MP JPEG uploads through the deployed stack in the emulator")
-        parts.append(
-            f"  sequential ({p['images']} uploads): p50 {p['p50_s']:.2f} s, p95 {p['p95_s']:.2f} s upload → processed\n"
-            f"  burst ({p['burst']} at once): {p['per_min']:.0f} images per minute ({p['burst_s']:.1f} s for all)\n"
-            f"  floor (S3 put → SNS → SQS, no Lambda): {p['floor_ms']:.0f} ms;"
-            f" p50 / floor = {p['p50_over_floor']:.1f}\n"
-            "  target: p50 ≤ 1.5 s"
-        )
-        if "command_p50_s" in p:
-            parts.append(
-                f"  commands ({p['images']} captions in a row): p50 {p['command_p50_s']:.2f} s,"
-                f" p95 {p['command_p95_s']:.2f} s publish → record changed"
-            )
-    if "largest" in results:
-        parts.append(
-            "\nLargest: the largest image the stack takes, through ingest and enhance at their memory settings"
-        )
-        parts.append(table(results["largest"], LARGEST_COLUMNS))
-        for row in results["largest"]:
-            room = row["enhance_memory_mb"] / row["enhance_used_mb"]
-            parts.append(
-                f"  {row['case']}: enhance used {row['enhance_used_mb']} of {row['enhance_memory_mb']} MB"
-                f" ({room:.1f}× room), {row['enhance_ms'] / 1000:.1f} of {row['enhance_timeout_s']} s"
-            )
-    if "api" in results:
-        parts.extend(render_api(results["api"]))
+    for name, rendered in sections:
+        if results.get(name):
+            parts.extend(rendered(results[name]))
     return "\n".join(parts)
+
+
+def _render_kernel(kernel: list[dict[str, Any]]) -> list[str]:
+    parts = ["Kernel: one photo in, a 1600 px and a 256 px output out (medians, single-threaded)"]
+    parts.append(table(kernel, KERNEL_COLUMNS))
+    for row in kernel:
+        vs_pyvips = _ratio(row, "ours_vs_pyvips", "ours_ms", "pyvips_ms")
+        vs_floor = _ratio(row, "ours_vs_floor", "ours_ms", "floor_ms")
+        vs_naive = _ratio(row, "naive_vs_ours", "naive_ms", "ours_ms")
+        memory = _ratio(row, "peak_vs_pyvips", "ours_peak_mb", "pyvips_peak_mb", floor=0.1)
+        times = [
+            f"{vs_pyvips:.2f}× pyvips time" if vs_pyvips is not None else None,
+            f"{vs_floor:.2f}× floor time" if vs_floor is not None else None,
+        ]
+        ratios = [
+            "ours " + ", ".join(t for t in times if t) if any(times) else None,
+            f"{vs_naive:.1f}× faster than naive" if vs_naive is not None else None,
+            f"memory {memory:.2f}× pyvips" if memory is not None else None,
+        ]
+        parts.append(f"  {row['case']}: {', '.join(r for r in ratios if r)}")
+    parts.append("  ours / floor time is what our enhancement, orientation and safety checks cost")
+    # Not a top-level import: harness.bench imports this module before it defines what the kernel needs.
+    from harness.bench.kernel import TARGETS, target_notes
+
+    parts.append(textwrap.fill("; ".join(TARGETS), 100, initial_indent="  targets: ", subsequent_indent=" " * 11))
+    parts.extend(f"    {note}" for note in target_notes(kernel))
+    return parts
+
+
+def _render_coldstart(coldstart: list[dict[str, Any]]) -> list[str]:
+    parts = ["\nCold start: handler module import in a fresh interpreter, then its first call (medians)"]
+    rows = [
+        {**row, "handler": SDK_FLOOR_LABEL if row["handler"] == "sdk_floor" else row["handler"]} for row in coldstart
+    ]
+    parts.append(table(rows, COLDSTART_COLUMNS))
+    parts.append(
+        f"  target: total (import + first call) ≤ {COLDSTART_TOTAL_MS:g} ms for every handler,"
+        " the web function's included"
+    )
+    parts.extend(f"    {note}" for note in coldstart_notes(rows))
+    parts.append(
+        "  first call: a stage's setup (import boto3, its clients, the idempotency store), or the web function's\n"
+        "  first request (the app, its clients, the session key; AWS is a moto server); warm: a second request;\n"
+        "  the floor: an empty module whose first call imports boto3 and makes one DynamoDB client"
+    )
+    parts.extend(import_breakdown(rows))
+    return parts
+
+
+def _render_packages(packages: list[dict[str, Any]]) -> list[str]:
+    return [
+        "\nPackage: the deployment package of each function",
+        table(packages, PACKAGE_COLUMNS),
+        "  loaded: what of its package the function's cold start imported (the rest is never loaded)",
+    ]
+
+
+def _render_pipeline(p: dict[str, Any]) -> list[str]:
+    parts = ["\nPipeline: 2 MP JPEG uploads through the deployed stack in the emulator"]
+    parts.append(
+        f"  sequential ({p['images']} uploads): p50 {p['p50_s']:.2f} s, p95 {p['p95_s']:.2f} s upload → processed\n"
+        f"  burst ({p['burst']} at once): {p['per_min']:.0f} images per minute ({p['burst_s']:.1f} s for all)\n"
+        f"  floor (S3 put → SNS → SQS, no Lambda): {p['floor_ms']:.0f} ms;"
+        f" p50 / floor = {p['p50_over_floor']:.1f}\n"
+        "  target: p50 ≤ 1.5 s"
+    )
+    if "command_p50_s" in p:
+        parts.append(
+            f"  commands ({p['images']} captions in a row): p50 {p['command_p50_s']:.2f} s,"
+            f" p95 {p['command_p95_s']:.2f} s publish → record changed"
+        )
+    return parts
+
+
+def _render_largest(largest: list[dict[str, Any]]) -> list[str]:
+    parts = ["\nLargest: the largest image the stack takes, through ingest and enhance at their memory settings"]
+    parts.append(table(largest, LARGEST_COLUMNS))
+    for row in largest:
+        room = row["enhance_memory_mb"] / row["enhance_used_mb"]
+        parts.append(
+            f"  {row['case']}: enhance used {row['enhance_used_mb']} of {row['enhance_memory_mb']} MB"
+            f" ({room:.1f}× room), {row['enhance_ms'] / 1000:.1f} of {row['enhance_timeout_s']} s"
+        )
+    return parts
 
 
 def coldstart_notes(rows: list[dict[str, Any]]) -> list[str]:

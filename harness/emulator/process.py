@@ -33,6 +33,8 @@ from .state_folder import DEFAULT_PORT, REPO_ROOT, Paths
 from .state_folder import layout as default_layout
 
 if TYPE_CHECKING:
+    import subprocess
+
     from harness.aws import AwsTarget
 
 DEFAULT_REGION = "us-east-1"
@@ -270,38 +272,20 @@ def _start_locked(port: int, progress: Progress, layout: Paths) -> Emulator:
     existing = running(port, layout=layout)
     if existing is not None:
         return existing
-    state = _read_state(layout, port)
-    if (
-        state
-        and background.alive(int(state.get("pid") or 0))
-        and background.runs_module(int(state["pid"]), _MAIN_MODULE)
-    ):
-        progress(f"an earlier emulator on port {port} does not answer; stopping it…")
-        stop(port, layout=layout)
-
+    _stop_unanswering(port, progress, layout)
     check_start_prerequisites(port)
     ensure_installed(progress, layout)
-
-    tmp = layout.instance_tmp(port)
-    shutil.rmtree(tmp, ignore_errors=True)  # S3 objects, code and environments of an earlier run
-    for directory in (
-        tmp,
-        layout.s3_storage(port),
-        layout.lambda_tmp(port),
-        layout.lambda_logs,
-        layout.filesystem_root,
-    ):
-        directory.mkdir(parents=True, exist_ok=True)
-    log_path = layout.localstack_log(port)
-    if log_path.exists():
-        log_path.replace(log_path.with_name(log_path.name + ".1"))
-
-    env = emulator_environment(layout, port)
+    tmp, log_path = _fresh_folders(port, layout)
     endpoint_url = f"http://127.0.0.1:{port}"
     progress(f"starting the emulator (LocalStack) on {endpoint_url}…")
     started = time.monotonic()
     # In a session of its own: it survives the command that started it, and stop() ends its group.
-    process = background.launch([str(layout.localstack_python), "-m", _MAIN_MODULE], log=log_path, cwd=tmp, env=env)
+    process = background.launch(
+        [str(layout.localstack_python), "-m", _MAIN_MODULE],
+        log=log_path,
+        cwd=tmp,
+        env=emulator_environment(layout, port),
+    )
     state = {
         "pid": process.pid,
         "port": port,
@@ -313,6 +297,51 @@ def _start_locked(port: int, progress: Progress, layout: Paths) -> Emulator:
     layout.state_file(port).write_text(json.dumps(state, indent=2) + "\n")
     emulator = _emulator_from_state(state)
     emulator.launched = True
+    _await_healthy(process, port, layout, log_path, deadline=started + START_TIMEOUT)
+    healthy = time.monotonic() - started
+    _await_dynamodb(emulator, port, layout, log_path)
+    progress(
+        f"emulator ready on {endpoint_url} (healthy in {healthy:.1f} s, DynamoDB in "
+        f"{time.monotonic() - started - healthy:.1f} s more; log: {_display(log_path)})"
+    )
+    return emulator
+
+
+def _stop_unanswering(port: int, progress: Progress, layout: Paths) -> None:
+    """Stop an emulator this harness started on `port` earlier that no longer answers."""
+    state = _read_state(layout, port)
+    if (
+        state
+        and background.alive(int(state.get("pid") or 0))
+        and background.runs_module(int(state["pid"]), _MAIN_MODULE)
+    ):
+        progress(f"an earlier emulator on port {port} does not answer; stopping it…")
+        stop(port, layout=layout)
+
+
+def _fresh_folders(port: int, layout: Paths) -> tuple[Path, Path]:
+    """The emulator's working folder, emptied of an earlier run's S3 objects, code and environments,
+    with the folders it writes to; and its log, the earlier run's kept beside it as `.1`."""
+    tmp = layout.instance_tmp(port)
+    shutil.rmtree(tmp, ignore_errors=True)
+    for directory in (
+        tmp,
+        layout.s3_storage(port),
+        layout.lambda_tmp(port),
+        layout.lambda_logs,
+        layout.filesystem_root,
+    ):
+        directory.mkdir(parents=True, exist_ok=True)
+    log_path = layout.localstack_log(port)
+    if log_path.exists():
+        log_path.replace(log_path.with_name(log_path.name + ".1"))
+    return tmp, log_path
+
+
+def _await_healthy(process: subprocess.Popen[bytes], port: int, layout: Paths, log_path: Path, deadline: float) -> None:
+    """Wait for the emulator's services to answer; EmulatorError with its log's end when it exits
+    first or the `deadline` (a monotonic time) passes."""
+    endpoint_url = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
         if _services_ready(health(endpoint_url, timeout=2)):
@@ -326,16 +355,17 @@ def _start_locked(port: int, progress: Progress, layout: Paths) -> Emulator:
         return False
 
     try:
-        wait_until(ready, timeout=started + START_TIMEOUT - time.monotonic(), interval=0.1)
+        wait_until(ready, timeout=deadline - time.monotonic(), interval=0.1)
     except TimedOut:
         stop(port, layout=layout)
         raise EmulatorError(
             f"The emulator did not become healthy within {START_TIMEOUT:.0f} s. "
             f"The end of {_display(log_path)}:\n{background.log_tail(log_path)}"
         ) from None
-    healthy = time.monotonic() - started
 
-    # DynamoDB Local (Java) starts on first use: pay that now, not in the first real call.
+
+def _await_dynamodb(emulator: Emulator, port: int, layout: Paths, log_path: Path) -> None:
+    """DynamoDB Local (Java) starts on first use: pay that now, not in the first real call."""
     try:
         emulator.client("dynamodb").list_tables(Limit=1)
     except Exception as error:
@@ -344,11 +374,6 @@ def _start_locked(port: int, progress: Progress, layout: Paths) -> Emulator:
             f"The emulator started but DynamoDB does not answer ({error}). "
             f"The end of {_display(log_path)}:\n{background.log_tail(log_path)}"
         ) from None
-    progress(
-        f"emulator ready on {endpoint_url} (healthy in {healthy:.1f} s, DynamoDB in "
-        f"{time.monotonic() - started - healthy:.1f} s more; log: {_display(log_path)})"
-    )
-    return emulator
 
 
 def stop(port: int = DEFAULT_PORT, *, grace: float = STOP_GRACE, layout: Paths | None = None) -> bool:

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = ("handlers", "components", "harness")
 MAX_MODULE_LINES = 450
 MAX_CLASS_LINES = 225
-MAX_FUNCTION_LINES = 85
+MAX_FUNCTION_LINES = 60
 
 
 def sources() -> list[Path]:

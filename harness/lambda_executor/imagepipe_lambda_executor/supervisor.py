@@ -29,6 +29,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 
 # typing.TYPE_CHECKING without importing typing at run time: the names below are for the type checker
 # only (annotations are not evaluated at run time).
@@ -58,6 +59,27 @@ else:
 
 def _iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
+
+
+def exit_error(request_id: str, description: str) -> dict[str, Any]:
+    """The error Lambda answers when the runtime exited."""
+    return {
+        "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {description}",
+        "errorType": "Runtime.ExitError",
+    }
+
+
+@dataclass
+class Invocation:
+    """One invocation under way: its id, when it started (monotonic and wall clock), its worker, and
+    the worker's init lines and time when it is the worker's first invocation."""
+
+    request_id: str
+    started: float
+    started_wall: float
+    worker: WorkerProcess
+    preamble: list[tuple[float, str]] = field(default_factory=list)
+    init_ms: float | None = None
 
 
 class Supervisor:
@@ -90,12 +112,6 @@ class Supervisor:
         self.api.close()
 
     # the worker
-    def exit_error(self, request_id: str, description: str) -> dict[str, Any]:
-        return {
-            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {description}",
-            "errorType": "Runtime.ExitError",
-        }
-
     def run_invocations(self) -> None:
         while True:
             request = self.api.invocations.get()
@@ -117,73 +133,65 @@ class Supervisor:
                 )
 
     def invoke(self, request: dict[str, Any]) -> None:
-        request_id = request["invoke-id"]
         started = time.monotonic()
-        started_wall = time.time()
         deadline = started + self.timeout
-        worker = self.worker
-        if worker is None or worker.process.poll() is not None:
-            worker = self.worker = WorkerProcess(self.python, self.worker_env, self.task_root)
-        if not worker.init_done:
-            worker.await_init(deadline, self.memory_limit)
-
-        preamble: list[tuple[float, str]] = []
-        init_ms = None
-        if not worker.init_reported:
+        worker = self._ready_worker(deadline)
+        call = Invocation(request["invoke-id"], started, time.time(), worker)
+        if not worker.init_reported:  # the first invocation of a worker reports its init
             worker.init_reported = True
-            preamble = worker.init_lines
-            init_ms = worker.init_ms
-
+            call.preamble, call.init_ms = worker.init_lines, worker.init_ms
         if worker.init_error is not None or worker.init_failure is not None:
-            if worker.init_failure == Outcome.TIMEOUT:
-                self.finish_timeout(request_id, started, started_wall, preamble, [], worker, init_ms)
-            else:
-                error = worker.init_error or self.exit_error(request_id, worker.init_exit)
-                self.finish(
-                    request_id, started, started_wall, preamble, [], worker, init_ms, error=error, status="error"
-                )
-            worker.kill()
-            self.worker = None  # AWS re-runs the init at the next invocation
+            self._fail_init(call)
             return
-
         try:
-            worker.send({**request, "deadline-ms": int((started_wall + self.timeout) * 1000)})
+            worker.send({**request, "deadline-ms": int((call.started_wall + self.timeout) * 1000)})
             outcome, message = worker.next_message(deadline, self.memory_limit)
         except OSError:  # the worker died since its last invocation
             worker.process.wait()
             outcome, message = Outcome.EXIT, None
         if outcome == Outcome.MESSAGE and message and message.get("type") == "result":
-            lines = worker.take_segment(f"end:{request_id}")
+            lines = worker.take_segment(f"end:{call.request_id}")
             if message.get("ok"):
-                self.finish(
-                    request_id, started, started_wall, preamble, lines, worker, init_ms, body=message["body"].encode()
-                )
+                self.finish(call, lines, body=message["body"].encode())
             else:  # the function's own exception: AWS's REPORT line has no status for it
-                self.finish(request_id, started, started_wall, preamble, lines, worker, init_ms, error=message["error"])
+                self.finish(call, lines, error=message["error"])
             return
+        self._lose_worker(call, outcome)
 
-        # the worker is gone or must go: timeout, memory, crash, or a confused protocol
+    def _ready_worker(self, deadline: float) -> WorkerProcess:
+        """The worker, its init over (a new one if there is none or it exited)."""
+        worker = self.worker
+        if worker is None or worker.process.poll() is not None:
+            worker = self.worker = WorkerProcess(self.python, self.worker_env, self.task_root)
+        if not worker.init_done:
+            worker.await_init(deadline, self.memory_limit)
+        return worker
+
+    def _fail_init(self, call: Invocation) -> None:
+        """Answer an invocation whose worker's init failed; AWS runs the init again at the next one."""
+        worker = call.worker
+        if worker.init_failure == Outcome.TIMEOUT:
+            self.finish_timeout(call, [])
+        else:
+            error = worker.init_error or exit_error(call.request_id, worker.init_exit)
+            self.finish(call, [], error=error, status="error")
+        worker.kill()
+        self.worker = None
+
+    def _lose_worker(self, call: Invocation, outcome: str) -> None:
+        """Answer an invocation whose worker is gone or must go (timeout, memory, crash, or a
+        confused protocol), and start the next worker."""
+        worker = call.worker
         if outcome == Outcome.TIMEOUT:
             worker.kill()
-            self.finish_timeout(request_id, started, started_wall, preamble, worker.drain(), worker, init_ms)
+            self.finish_timeout(call, worker.drain())
         else:
             if outcome == Outcome.EXIT:
                 description = exit_description(worker.process.returncode)
             else:
                 worker.kill()
                 description = "signal: killed"
-            lines = worker.drain()
-            self.finish(
-                request_id,
-                started,
-                started_wall,
-                preamble,
-                lines,
-                worker,
-                init_ms,
-                error=self.exit_error(request_id, description),
-                status="error",
-            )
+            self.finish(call, worker.drain(), error=exit_error(call.request_id, description), status="error")
         self.worker = None
         self.respawn()
 
@@ -195,60 +203,37 @@ class Supervisor:
             log(f"could not start a worker: {error}")
             self.worker = None
 
-    def finish_timeout(
-        self,
-        request_id: str,
-        started: float,
-        started_wall: float,
-        preamble: list[tuple[float, str]],
-        lines: list[tuple[float, str]],
-        worker: WorkerProcess,
-        init_ms: float | None,
-    ) -> None:
+    def finish_timeout(self, call: Invocation, lines: list[tuple[float, str]]) -> None:
         now = time.time()
-        message = f"{_iso(now)} {request_id} Task timed out after {self.timeout:.2f} seconds"
-        lines = [*lines, (now, message)]
-        self.finish(
-            request_id,
-            started,
-            started_wall,
-            preamble,
-            lines,
-            worker,
-            init_ms,
-            error={"errorMessage": message, "errorType": "Sandbox.Timedout"},
-            status="timeout",
-        )
+        message = f"{_iso(now)} {call.request_id} Task timed out after {self.timeout:.2f} seconds"
+        error = {"errorMessage": message, "errorType": "Sandbox.Timedout"}
+        self.finish(call, [*lines, (now, message)], error=error, status="timeout")
 
     def finish(
         self,
-        request_id: str,
-        started: float,
-        started_wall: float,
-        preamble: list[tuple[float, str]],
+        call: Invocation,
         lines: list[tuple[float, str]],
-        worker: WorkerProcess,
-        init_ms: float | None,
         body: bytes | None = None,
         error: dict[str, Any] | None = None,
         status: str | None = None,
     ) -> None:
-        duration_ms = (time.monotonic() - started) * 1000
+        request_id = call.request_id
+        duration_ms = (time.monotonic() - call.started) * 1000
         ended = time.time()
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
             f"Billed Duration: {max(1, math.ceil(duration_ms))} ms\tMemory Size: {self.memory_mb} MB\t"
-            f"Max Memory Used: {worker.max_memory_used_mb()} MB"
+            f"Max Memory Used: {call.worker.max_memory_used_mb()} MB"
         )
-        if init_ms is not None:
-            report += f"\tInit Duration: {init_ms:.2f} ms"
+        if call.init_ms is not None:
+            report += f"\tInit Duration: {call.init_ms:.2f} ms"
         if status:
             report += f"\tStatus: {status}"
             if error and status == "error" and error.get("errorType", "").startswith("Runtime."):
                 report += f"\tError Type: {error['errorType']}"
         entries = [
-            *list(preamble),
-            (started_wall, f"START RequestId: {request_id} Version: {self.version}"),
+            *list(call.preamble),
+            (call.started_wall, f"START RequestId: {request_id} Version: {self.version}"),
             *list(lines),
             (ended, f"END RequestId: {request_id}"),
             (ended, report),

@@ -14,6 +14,7 @@ from components.enhance import Enhance, EnhanceArgs
 from components.filter import EventFilter, EventFilterArgs
 from components.function import LambdaSettings
 from components.ingest import Ingest, IngestArgs
+from components.network import APP_SERVICES, SESSION_MANAGER_SERVICES, Network, NetworkArgs
 from components.notify import Notify, NotifyArgs
 from components.package import build_package, handlers_spec, package_names
 from components.removal import Removal, RemovalArgs
@@ -204,3 +205,18 @@ pulumi.export("web_function", web.function_name)
 pulumi.export("api_url", web.api_url)
 pulumi.export("cdn_url", cdn.url)
 pulumi.export("cdn_distribution_id", cdn.distribution_id)
+pulumi.export("web_tier", config.web_tier.tier)
+
+if config.web_tier.instances:  # seed 003's tier: the network first; the balancer and fleet follow
+    tier = config.web_tier
+    network = Network(
+        "network",
+        NetworkArgs(
+            name_prefix=config.name_prefix,
+            region=config.region,
+            zones=tuple(tier.zones(config.region)),
+            nat_gateways=tier.nat_gateways,
+            interface_services=APP_SERVICES + (SESSION_MANAGER_SERVICES if tier.session_manager_endpoints else ()),
+        ),
+    )
+    pulumi.export("vpc_id", network.vpc.id)

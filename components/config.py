@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import pulumi
 
+from components.web_tier_config import WebTierConfig, WebTierError
 from handlers.contract import DATE_ORDERS, DAY_FIRST
 
 NAMESPACE = "imagepipe"
@@ -78,6 +79,8 @@ class StackConfig:
     cdn_price_class: str = "PriceClass_100"
     cdn_aliases: tuple[str, ...] = ()
     cdn_certificate_arn: str | None = None
+    # Which tier serves the web app, and the instances tier's network, balancer and fleet.
+    web_tier: WebTierConfig = field(default_factory=WebTierConfig)
 
     def __post_init__(self) -> None:
         """Check the settings group by group, in the order of the fields: the first wrong one stops
@@ -130,8 +133,9 @@ class StackConfig:
                 cdn_price_class=config.get("cdnPriceClass") or defaults.cdn_price_class,
                 cdn_aliases=_names(_or(_object(config, "cdnAliases"), [])),
                 cdn_certificate_arn=config.get("cdnCertificateArn"),
+                web_tier=WebTierConfig.load(config),
             )
-        except pulumi.ConfigTypeError as error:
+        except (pulumi.ConfigTypeError, WebTierError) as error:
             raise ConfigError(str(error)) from None
 
 

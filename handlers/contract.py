@@ -57,6 +57,8 @@ PACKAGES: Final = {
     "handlers.web.lambda_entry": "web",
 }
 
+# The instances tier's bundle: the web app and gunicorn, which each instance runs (no function has it).
+INSTANCE_BUNDLE: Final = "instance"
 # What of handlers/ each package carries: the code every function shares, and its own kind's. A
 # function's zip holds no other kind's code (components/package.py).
 SHARED_SOURCES: Final = ("__init__.py", "contract.py", "runtime", "stores", "pipeline")
@@ -64,6 +66,7 @@ PACKAGE_SOURCES: Final = {
     "stage": (*SHARED_SOURCES, "stage_functions"),
     "imaging": (*SHARED_SOURCES, "imaging", "imaging_functions"),
     "web": (*SHARED_SOURCES, "web"),
+    INSTANCE_BUNDLE: (*SHARED_SOURCES, "web"),
 }
 
 # The bucket: uploads come in under one prefix, published variants go out under the other.

@@ -22,7 +22,7 @@ from components.package import (
     prune_sdk_data,
     requirement_texts,
 )
-from handlers.contract import PACKAGES, SDK_SERVICES
+from handlers.contract import INSTANCE_BUNDLE, PACKAGES, SDK_SERVICES
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -211,3 +211,17 @@ def test_a_package_is_rebuilt_when_a_requirements_file_it_includes_changes(sourc
     assert requirement_texts(tmp_path / "web.txt") == ["# the web's\n-r base.txt\n", ""]
     base.write_text("flask==3.1.3\n")
     assert _spec(sources, tmp_path / "web.txt").digest() != before
+
+
+def test_the_instance_bundle_carries_the_web_app_and_gunicorn_and_serves_alone(tmp_path):
+    """The instances tier's bundle: the web app's code and gunicorn, importable with nothing else."""
+    archive = build_package(handlers_spec(ROOT, "python3.11", "x86_64", INSTANCE_BUNDLE), CACHE)
+    names = zipfile.ZipFile(archive).namelist()
+    assert "handlers/web/environment.py" in names and "handlers/web/static/index.html" in names
+    assert any(n.startswith("gunicorn/") for n in names) and any(n.startswith("flask/") for n in names)
+    assert not [n for n in names if n.startswith(("handlers/imaging", "handlers/stage_functions", "PIL/"))]
+    zipfile.ZipFile(archive).extractall(tmp_path)
+    environment = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path), **HANDLER_ENVIRONMENT}
+    script = "import gunicorn.app.wsgiapp, handlers.web.environment; print(gunicorn.__version__)"
+    result = subprocess.run([sys.executable, "-S", "-c", script], env=environment, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-1500:]

@@ -6,60 +6,14 @@ from __future__ import annotations
 
 import sys
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from components.instance_boot import BootSpec, user_data
-from components.package import build_package, handlers_spec
-from handlers.contract import INSTANCE_BUNDLE, Env
-from harness import background
-from harness.aws import TEST_ENVIRONMENT, AwsTarget
+from handlers.contract import Env
 from harness.fleet.local_instance import BootFailed, boot, service_of, start
 from harness.polling import wait_until
 from tests.unit.conftest import free_port
-
-ROOT = Path(__file__).resolve().parents[4]
-CACHE = ROOT / "build" / "lambda-packages"
-
-
-@pytest.fixture(scope="module")
-def bundle_key(moto: AwsTarget) -> str:
-    """The instance bundle, built for x86_64 as the program builds it, in a bucket of the moto server."""
-    archive = build_package(handlers_spec(ROOT, "python3.11", "x86_64", INSTANCE_BUNDLE), CACHE)
-    moto.client("s3").create_bucket(Bucket="fleet-bundles")
-    moto.client("s3").upload_file(str(archive), "fleet-bundles", "bundles/web.zip")
-    return "bundles/web.zip"
-
-
-@pytest.fixture(scope="module")
-def app_environment(moto: AwsTarget) -> dict[str, str]:
-    """The web function's environment contract, pointing at the moto server's resources."""
-    secret = moto.client("secretsmanager").create_secret(Name="fleet-session-key")["ARN"]
-    return {
-        Env.IMAGES_TABLE: "fleet-images",
-        Env.USERS_TABLE: "fleet-users",
-        Env.SESSION_SECRET_ARN: secret,
-        Env.IMAGES_BUCKET: "fleet-bundles",
-        Env.MAX_UPLOAD_BYTES: "1000000",
-        Env.IMAGES_BASE_URL: "http://127.0.0.1:1",
-        "AWS_DEFAULT_REGION": moto.region,
-    }
-
-
-@pytest.fixture
-def reach(moto: AwsTarget) -> dict[str, str]:
-    """What an instance's metadata and role would give it: here, the way to the moto server."""
-    return {**TEST_ENVIRONMENT, "AWS_ENDPOINT_URL": moto.endpoint_url, "AWS_DEFAULT_REGION": moto.region}
-
-
-@pytest.fixture
-def processes() -> Iterator[list[int]]:
-    started: list[int] = []
-    yield started
-    for pid in started:
-        background.stop(pid, 5.0, family=True)
 
 
 def test_an_instance_boots_from_its_user_data_and_serves_the_app_from_the_bundle_alone(

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 DEFAULT_REGION = "us-east-1"
 EXECUTOR_NAME = "imagepipe-host"
-# What the pipeline uses; nothing else is loaded. dynamodbstreams pulls in kinesis (LocalStack's
+# What the stack uses; nothing else is loaded. dynamodbstreams pulls in kinesis (LocalStack's
 # own dependency), which stays idle.
 SERVICES = (
     "s3",
@@ -57,6 +57,11 @@ SERVICES = (
     "ssm",
     "secretsmanager",
     "events",
+    # the instances tier: EC2 (moto's, in LocalStack), ELBv2 and Auto Scaling (moto's, through our
+    # plugin: imagepipe_lambda_executor/moto_services.py)
+    "ec2",
+    "elbv2",
+    "autoscaling",
 )
 START_TIMEOUT = 90.0
 STOP_GRACE = 15.0
@@ -220,6 +225,8 @@ def emulator_environment(layout: Paths, port: int, base: dict[str, str] | None =
             # fetched from npm at first use) and loses records written right after CreateTable
             "PROVIDER_OVERRIDE_DYNAMODB": "v2",
             "PROVIDER_OVERRIDE_DYNAMODBSTREAMS": "v2",
+            "PROVIDER_OVERRIDE_ELBV2": "imagepipe",
+            "PROVIDER_OVERRIDE_AUTOSCALING": "imagepipe",
             "LAMBDA_RUNTIME_EXECUTOR": EXECUTOR_NAME,
             "LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT": "30",
             "LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC": "0.2",

@@ -58,3 +58,68 @@ def _covers_ssh(rule: Mapping[str, Any]) -> bool:
     if protocol not in ("tcp", "6"):
         return False
     return int(rule.get("fromPort", 0)) <= SSH_PORT <= int(rule.get("toPort", 65535))
+
+
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+
+
+def imdsv2_required(resources: Resources) -> list[str]:
+    """Every launch template requires IMDSv2 (session tokens) for the instance metadata."""
+    return [
+        f"{name} does not require IMDSv2"
+        for (kind, name), inputs in resources.items()
+        if kind == LAUNCH_TEMPLATE and (inputs.get("metadataOptions") or {}).get("httpTokens") != "required"
+    ]
+
+
+def encrypted_volumes(resources: Resources) -> list[str]:
+    """Every volume a launch template maps is encrypted, and it maps the root volume (else the AMI's
+    snapshot decides)."""
+    found = []
+    for (kind, name), inputs in resources.items():
+        if kind != LAUNCH_TEMPLATE:
+            continue
+        mappings = inputs.get("blockDeviceMappings") or []
+        if not mappings:
+            found.append(f"{name} leaves its volumes' encryption to the image")
+        found += [
+            f"{name} maps {mapping.get('deviceName')} unencrypted"
+            for mapping in mappings
+            if str((mapping.get("ebs") or {}).get("encrypted")).lower() != "true"
+        ]
+    return found
+
+
+def no_public_instance_addresses(resources: Resources) -> list[str]:
+    """No launch template gives its instances a public address or an SSH key."""
+    found = []
+    for (kind, name), inputs in resources.items():
+        if kind != LAUNCH_TEMPLATE:
+            continue
+        interfaces = inputs.get("networkInterfaces") or []
+        if not interfaces or any(str(i.get("associatePublicIpAddress")).lower() != "false" for i in interfaces):
+            found.append(f"{name} does not refuse its instances a public address")
+        if inputs.get("keyName"):
+            found.append(f"{name} names an SSH key")
+    return found
+
+
+def balancer_only_from_the_cdn(resources: Resources) -> list[str]:
+    """The balancer's security group (named `<component>-balancer`) lets in CloudFront's
+    origin-facing prefix list only, never an address range."""
+    return [
+        f"{name} lets in more than CloudFront"
+        for (kind, name), inputs in resources.items()
+        if kind == SECURITY_GROUP and name.endswith("-balancer")
+        for rule in inputs.get("ingress") or []
+        if rule.get("cidrBlocks") or rule.get("ipv6CidrBlocks") or not rule.get("prefixListIds")
+    ]
+
+
+FLEET_POLICIES: tuple[Policy, ...] = (
+    *NETWORK_POLICIES,
+    imdsv2_required,
+    encrypted_volumes,
+    no_public_instance_addresses,
+    balancer_only_from_the_cdn,
+)

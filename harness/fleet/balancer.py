@@ -21,6 +21,8 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from components.balancer import HealthCheckSettings
+
 HOST = "127.0.0.1"
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding",
@@ -30,14 +32,26 @@ HOP_BY_HOP = frozenset(
 
 @dataclass(frozen=True)
 class HealthCheck:
-    """A target group's health check (ALB's defaults are 30 s, 5 healthy, 2 unhealthy, 5 s)."""
+    """A target group's health check, as the stack declares it (components/balancer.py): the path,
+    seconds between checks, passes and failures in a row that count, seconds a check may take."""
 
-    path: str = "/api/health"
-    interval: float = 10.0
-    healthy_threshold: int = 2
-    unhealthy_threshold: int = 3
-    timeout: float = 5.0
+    path: str
+    interval: float
+    healthy_threshold: int
+    unhealthy_threshold: int
+    timeout: float
     matcher: int = 200
+
+    @classmethod
+    def declared(cls, settings: HealthCheckSettings) -> HealthCheck:
+        return cls(
+            settings.path,
+            settings.interval,
+            settings.healthy_threshold,
+            settings.unhealthy_threshold,
+            settings.timeout,
+            int(settings.matcher),
+        )
 
 
 @dataclass
@@ -65,7 +79,7 @@ class Target:
 class TargetGroup:
     """The targets and their health check; round robin over the healthy ones."""
 
-    check: HealthCheck = field(default_factory=HealthCheck)
+    check: HealthCheck = field(default_factory=lambda: HealthCheck.declared(HealthCheckSettings()))
     targets: dict[str, Target] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _turns: Iterator[int] = field(default_factory=itertools.count)

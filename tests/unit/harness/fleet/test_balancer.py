@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from components.balancer import HealthCheckSettings
 from harness.fleet.balancer import Balancer, HealthCheck, Target, TargetGroup
 from harness.polling import wait_until
 
-FAST = HealthCheck(interval=0.05, healthy_threshold=2, unhealthy_threshold=2, timeout=0.5)
+FAST = HealthCheck("/api/health", interval=0.05, healthy_threshold=2, unhealthy_threshold=2, timeout=0.5)
 
 
 class Backend:
@@ -99,7 +100,7 @@ def test_none_healthy_is_503(fleet):
 def lone_target() -> Iterator[Balancer]:
     """A balancer with one target counted healthy, checked only once a minute: its misbehaviour is
     answered, not yet noticed."""
-    group = TargetGroup(HealthCheck(interval=60, unhealthy_threshold=2))
+    group = TargetGroup(HealthCheck("/api/health", interval=60, healthy_threshold=2, unhealthy_threshold=2, timeout=5))
     balancer = Balancer(group, 0, idle_timeout=0.3)
     yield balancer
     balancer.stop()
@@ -132,3 +133,7 @@ def test_a_target_that_does_not_answer_in_time_is_504(lone_target):
     status, page = get(lone_target)
     slow.server.shutdown()
     assert status == 504 and "504 Gateway Time-out" in page
+
+
+def test_the_stand_in_checks_as_the_stack_declares():
+    assert HealthCheck.declared(HealthCheckSettings()) == HealthCheck("/api/health", 10, 2, 3, 5, 200)

@@ -19,7 +19,7 @@ from harness.fleet.keeper import Fleet, LaunchSpec
 from harness.polling import wait_until
 from tests.unit.conftest import free_port
 
-FAST = HealthCheck(interval=0.1, healthy_threshold=2, unhealthy_threshold=2, timeout=2.0)
+FAST = HealthCheck("/api/health", interval=0.1, healthy_threshold=2, unhealthy_threshold=2, timeout=2.0)
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_an_instance_unhealthy_past_its_grace_period_is_replaced(fleet):
     fleet.reconcile()
     (first,) = fleet.instances
     fleet.group.targets[first].healthy = False  # as if its checks had failed
-    fleet.group.check = HealthCheck(path="/nowhere", interval=0.1, healthy_threshold=2, unhealthy_threshold=2)
+    fleet.group.check = HealthCheck("/nowhere", interval=0.1, healthy_threshold=2, unhealthy_threshold=2, timeout=1)
     fleet.reconcile()
     assert first not in fleet.instances and len(fleet.instances) == 1
 

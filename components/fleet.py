@@ -22,11 +22,11 @@ import pulumi_aws as aws
 
 from components.iam import Statement, policy_document, service_assume_role_policy
 from components.instance_boot import APP_PORT
+from components.network import ANYWHERE
 
 SESSION_MANAGER_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 ARCHITECTURES = {"x86_64": "x86_64", "arm64": "arm64"}
-ANYWHERE = "0.0.0.0/0"
 
 
 @dataclass(frozen=True)

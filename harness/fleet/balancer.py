@@ -22,12 +22,9 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from components.balancer import HealthCheckSettings
+from harness.edge.exchange import HOP_BY_HOP
 
 HOST = "127.0.0.1"
-HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding",
-     "upgrade"}
-)  # fmt: skip
 
 
 @dataclass(frozen=True)

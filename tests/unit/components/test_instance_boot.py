@@ -21,18 +21,17 @@ from components.instance_boot import (
     systemd_unit,
     user_data,
 )
+from harness.fleet import local_instance
 
 SPEC = BootSpec(
     "imagepipe-dev-images",
     "bundles/web-1a2b3c.zip",
     {"IMAGES_TABLE": "imagepipe-dev-images", "IMAGES_BASE_URL": "https://d1.cloudfront.net", "ODD": 'a "b" \\ $c'},
 )
+# The harness's stand-ins (harness/fleet/local_instance.py), an S3 copy from a local file, and this Python.
 STANDINS = {
-    "dnf": 'echo "dnf $*" >> "$IMAGEPIPE_CALLS"',
-    "id": "exit 1",
-    "useradd": 'echo "useradd $*" >> "$IMAGEPIPE_CALLS"',
+    **local_instance.STANDINS,
     "aws": 'echo "aws $*" >> "$IMAGEPIPE_CALLS"; cp "$IMAGEPIPE_BUNDLE" "$4"',
-    "systemctl": 'echo "systemctl $*" >> "$IMAGEPIPE_CALLS"',
     "python3.11": f'exec {sys.executable} "$@"',
 }
 

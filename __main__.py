@@ -1,27 +1,31 @@
-"""imagepipe: a serverless image pipeline. Reads the stack's settings, composes the stages, exports
-what clients need. Every resource is declared in `components/`."""
+"""imagepipe: an image pipeline, its web app serverless or on instances (`imagepipe:webTier`).
+Reads the stack's settings, composes the stages, exports what clients need. Every resource is
+declared in `components/`."""
 
 from pathlib import Path
 
 import pulumi
 
-from components.alarms import Alarms, AlarmsArgs, ApiWatch
+from components.alarms import Alarms, AlarmsArgs, ApiWatch, WebWatch
 from components.api import Api, ApiArgs
-from components.cdn import Cdn, CdnArgs, CustomDomain
+from components.cdn import AppOrigin, Cdn, CdnArgs, CustomDomain
 from components.commands import Commands, CommandsArgs
 from components.config import StackConfig
 from components.enhance import Enhance, EnhanceArgs
 from components.filter import EventFilter, EventFilterArgs
 from components.function import LambdaSettings
 from components.ingest import Ingest, IngestArgs
-from components.network import APP_SERVICES, SESSION_MANAGER_SERVICES, Network, NetworkArgs
+from components.instance_boot import PYTHON as INSTANCE_PYTHON
+from components.instances_web import InstancesFleet, InstancesFleetArgs, InstancesFront, InstancesFrontArgs
 from components.notify import Notify, NotifyArgs
 from components.package import build_package, handlers_spec, package_names
 from components.removal import Removal, RemovalArgs
 from components.storage import Storage, StorageArgs
 from components.users import Users, UsersArgs
 from components.web import Web, WebArgs
+from components.web_app import WebAppArgs
 from components.wiring import PipelineWiring
+from handlers.contract import INSTANCE_BUNDLE
 
 ROOT = Path(__file__).resolve().parent
 
@@ -98,8 +102,16 @@ users = Users(
         session_secret_name=config.resource_name("session-key"),
     ),
 )
-# The API first: the CDN names it as an origin, and the web function is told the CDN's URL.
-api = Api("api", ApiArgs(api_name=config.resource_name("api")))
+# The web app's origin first: the CDN names it, and the app is told the CDN's URL.
+tier = config.web_tier
+if tier.instances:  # seed 003: the network and the balancer (components/instances_web.py)
+    front = InstancesFront(
+        "web", InstancesFrontArgs(config.name_prefix, config.account_wide_prefix, config.region, tier)
+    )
+    app_origin = front.origin
+else:
+    api = Api("api", ApiArgs(api_name=config.resource_name("api")))
+    app_origin = AppOrigin(api.origin_url)
 cdn = Cdn(
     "cdn",
     CdnArgs(
@@ -107,28 +119,42 @@ cdn = Cdn(
         bucket_id=storage.bucket_id,
         bucket_arn=storage.bucket_arn,
         bucket_regional_domain_name=storage.bucket_regional_domain_name,
-        api_invoke_url=api.origin_url,
+        app_origin=app_origin,
         custom_domain=CustomDomain.from_settings(config.cdn_aliases, config.cdn_certificate_arn),
         price_class=config.cdn_price_class,
         bucket_policy_after=[storage.public_access_block],
     ),
 )
-web = Web(
-    "web",
-    WebArgs(
-        function_name=config.resource_name("web"),
-        lambda_settings=lambda_settings,
-        api=api,
-        users=users,
-        images_table=storage.images_table,
-        bucket_name=storage.bucket_name,
-        bucket_arn=storage.bucket_arn,
-        max_upload_bytes=config.max_upload_bytes,
-        images_base_url=cdn.url,
-        site_url=cdn.url,
-        command_date_order=config.command_date_order,
-    ),
+app = WebAppArgs(
+    users=users,
+    images_table=storage.images_table,
+    bucket_name=storage.bucket_name,
+    bucket_arn=storage.bucket_arn,
+    max_upload_bytes=config.max_upload_bytes,
+    images_base_url=cdn.url,
+    site_url=cdn.url,
+    command_date_order=config.command_date_order,
 )
+if tier.instances:
+    bundle = build_package(
+        handlers_spec(ROOT, INSTANCE_PYTHON, tier.instance_architecture, INSTANCE_BUNDLE),
+        cache_dir=ROOT / "build" / "lambda-packages",
+    )
+    fleet = InstancesFleet(
+        "web",
+        InstancesFleetArgs(
+            config.name_prefix, config.account_wide_prefix, config.region, tier, front=front, app=app, bundle=bundle
+        ),
+    )
+    web_function: dict[str, pulumi.Output[str]] = {}
+    watched = WebWatch(balancers={"balancer": front.watch(fleet.fleet.group.name)})
+else:
+    web = Web(
+        "web",
+        WebArgs(function_name=config.resource_name("web"), lambda_settings=lambda_settings, api=api, app=app),
+    )
+    web_function = {"web": web.function_name}
+    watched = WebWatch(apis={"api": ApiWatch(api_name=api.rest_api.name, stage=api.stage_name)})
 notify = Notify(
     "notify",
     NotifyArgs(
@@ -163,7 +189,7 @@ alarms = Alarms(
             "notify": notify.function_name,
             "metadata": commands.metadata.function_name,
             "review": commands.review.function_name,
-            "web": web.function_name,
+            **web_function,
         },
         dead_letter_queues={
             "ingest-dlq": ingest.dead_letter_queue_name,
@@ -174,7 +200,7 @@ alarms = Alarms(
             "review-dlq": commands.review.dead_letter_queue_name,
         },
         rejection_queues={"command-rejections": commands.rejections_queue_name},
-        apis={"api": ApiWatch(api_name=api.rest_api.name, stage=api.stage_name)},
+        web=watched,
         alert_emails=config.alert_emails,
         period_seconds=config.alarm_period_seconds,
     ),
@@ -199,24 +225,15 @@ pulumi.export("review_queue_url", commands.review.queue_url)
 pulumi.export("command_rejections_url", commands.rejections_url)
 pulumi.export("metadata_function", commands.metadata.function_name)
 pulumi.export("review_function", commands.review.function_name)
-pulumi.export("region", api.region)
+pulumi.export("region", events.topic_arn.apply(lambda arn: arn.split(":")[3]))
 pulumi.export("users_table", users.table_name)
-pulumi.export("web_function", web.function_name)
-pulumi.export("api_url", web.api_url)
 pulumi.export("cdn_url", cdn.url)
 pulumi.export("cdn_distribution_id", cdn.distribution_id)
-pulumi.export("web_tier", config.web_tier.tier)
-
-if config.web_tier.instances:  # seed 003's tier: the network first; the balancer and fleet follow
-    tier = config.web_tier
-    network = Network(
-        "network",
-        NetworkArgs(
-            name_prefix=config.name_prefix,
-            region=config.region,
-            zones=tuple(tier.zones(config.region)),
-            nat_gateways=tier.nat_gateways,
-            interface_services=APP_SERVICES + (SESSION_MANAGER_SERVICES if tier.session_manager_endpoints else ()),
-        ),
-    )
-    pulumi.export("vpc_id", network.vpc.id)
+pulumi.export("web_tier", tier.tier)
+if tier.instances:
+    pulumi.export("load_balancer_url", front.load_balancer_url)
+    pulumi.export("vpc_id", front.network.vpc.id)
+    pulumi.export("instance_group", fleet.fleet.group.name)
+else:
+    pulumi.export("web_function", web.function_name)
+    pulumi.export("api_url", web.api_url)

@@ -3,8 +3,8 @@
 - `/images/*`: the published variants, read from the private images bucket through origin access
   control (the bucket policy lets this distribution, and nothing else, read `images/*`), cached as
   long as the variants' `Cache-Control` says (a year: their keys never change content);
-- `/api/*`: the web app's JSON API on the API's stage, never cached, with every cookie and query
-  string and the headers the app reads forwarded;
+- `/api/*`: the web app's JSON API (on the API's stage, or the instances tier's load balancer),
+  never cached, with every cookie and query string and the headers the app reads forwarded;
 - everything else (the dashboard's page shell and content-hashed assets): the same web app, cached
   only as its answers' `Cache-Control` allows (the shell says `no-cache`, assets a year), with no
   cookie forwarded.
@@ -50,7 +50,7 @@ APP_HEADERS: Final = ("Accept", "Accept-Language", "Content-Type", "Origin", "Re
 # Errors CloudFront would otherwise cache for 10 s and serve to the next viewer of the URL: the
 # app's answers are about the moment and the viewer (not signed in, not found yet), so none is kept.
 UNCACHED_ERRORS: Final = (400, 403, 404, 405, 500, 501, 502, 503, 504)
-# The distribution's origins: the images bucket and the web app (on the API's stage).
+# The distribution's origins: the images bucket and the web app (on the API's stage, or the balancer).
 IMAGES_ORIGIN: Final = "images"
 APP_ORIGIN: Final = "app"
 
@@ -79,8 +79,18 @@ class CustomDomain:
 
 
 @dataclass(frozen=True)
+class AppOrigin:
+    """Where the distribution reaches the web app: `url`, the API stage's invoke URL or the instances
+    tier's balancer at `http://<its DNS name>`; for a balancer reached as a CloudFront VPC origin,
+    also the VPC origin's id (CloudFront then connects as the VPC origin says, to the URL's host)."""
+
+    url: pulumi.Input[str]
+    vpc_origin_id: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
 class CdnArgs:
-    """The images bucket (its id, ARN and regional domain name), the API stage's invoke URL, and the
+    """The images bucket (its id, ARN and regional domain name), where the web app is, and the
     distribution's settings. `bucket_policy_after`: resources the bucket policy must wait for (the
     bucket's public access block: S3 refuses two changes of a bucket's access at once)."""
 
@@ -88,7 +98,7 @@ class CdnArgs:
     bucket_id: pulumi.Input[str]
     bucket_arn: pulumi.Input[str]
     bucket_regional_domain_name: pulumi.Input[str]
-    api_invoke_url: pulumi.Input[str]
+    app_origin: AppOrigin
     custom_domain: CustomDomain | None = None
     price_class: str = "PriceClass_100"
     bucket_policy_after: Sequence[pulumi.Resource] = ()
@@ -287,14 +297,23 @@ def _distribution(
 
 
 def _origins(args: CdnArgs, access: aws.cloudfront.OriginAccessControl) -> list[aws.cloudfront.DistributionOriginArgs]:
-    """The images bucket, read through `access`, and the web app at the API stage's invoke URL."""
-    app = pulumi.Output.from_input(args.api_invoke_url).apply(HttpOrigin.from_url)
+    """The images bucket, read through `access`, and the web app where `args.app_origin` says."""
+    app = pulumi.Output.from_input(args.app_origin.url).apply(HttpOrigin.from_url)
+    images = aws.cloudfront.DistributionOriginArgs(
+        origin_id=IMAGES_ORIGIN,
+        domain_name=args.bucket_regional_domain_name,
+        origin_access_control_id=access.id,
+    )
+    if args.app_origin.vpc_origin_id is not None:
+        vpc = aws.cloudfront.DistributionOriginVpcOriginConfigArgs(vpc_origin_id=args.app_origin.vpc_origin_id)
+        return [
+            images,
+            aws.cloudfront.DistributionOriginArgs(
+                origin_id=APP_ORIGIN, domain_name=app.domain_name, origin_path=app.origin_path, vpc_origin_config=vpc
+            ),
+        ]
     return [
-        aws.cloudfront.DistributionOriginArgs(
-            origin_id=IMAGES_ORIGIN,
-            domain_name=args.bucket_regional_domain_name,
-            origin_access_control_id=access.id,
-        ),
+        images,
         aws.cloudfront.DistributionOriginArgs(
             origin_id=APP_ORIGIN,
             domain_name=app.domain_name,

@@ -27,6 +27,7 @@ from components.network import ANYWHERE
 SESSION_MANAGER_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 ARCHITECTURES = {"x86_64": "x86_64", "arm64": "arm64"}
+GROUP_METRICS = ("GroupDesiredCapacity", "GroupInServiceInstances")
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,9 @@ class Fleet(pulumi.ComponentResource):
             target_group_arns=[args.target_group_arn],
             health_check_type="ELB",
             health_check_grace_period=args.grace_period,
+            # The group's own metrics, which the alarm on instances in service below desired reads.
+            enabled_metrics=[aws.autoscaling.Metric(metric) for metric in GROUP_METRICS],
+            metrics_granularity="1Minute",
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
                 id=self.launch_template.id, version=self.launch_template.latest_version.apply(str)
             ),

@@ -49,6 +49,7 @@ class NetworkArgs:
 
 
 class Network(pulumi.ComponentResource):
+    cidr_block: str
     vpc: aws.ec2.Vpc
     public_subnets: list[aws.ec2.Subnet]
     private_subnets: list[aws.ec2.Subnet]
@@ -58,6 +59,7 @@ class Network(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("imagepipe:network:Network", name, None, opts)
         self.child = pulumi.ResourceOptions(parent=self)
+        self.cidr_block = args.cidr_block
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
             cidr_block=args.cidr_block,

@@ -18,11 +18,7 @@ import pulumi_aws as aws
 
 from components.api import Api
 from components.function import LambdaSettings, StageFunction, StageFunctionArgs
-from components.iam import Statement, objects_under
-from components.users import Users
-from handlers.contract import UPLOAD_PREFIX, Env
-
-SERVICE = "web"
+from components.web_app import WebAppArgs, app_environment, app_statements, uploads_cors
 
 
 @dataclass(frozen=True)
@@ -32,25 +28,13 @@ class WebArgs:
     function_name: str
     lambda_settings: LambdaSettings
     api: Api
-    users: Users
-    images_table: aws.dynamodb.Table
-    bucket_name: pulumi.Input[str]
-    bucket_arn: pulumi.Input[str]
-    max_upload_bytes: int
-    images_base_url: pulumi.Input[str]  # where the variants are served: the CDN
-    site_url: pulumi.Input[str]  # where the dashboard is served (the CDN): its pages POST upload forms to the bucket
-    command_date_order: str  # how numeric dates in edits read, as in the commands' (handlers/contract.py DATE_ORDERS)
+    app: WebAppArgs
     memory_size: int = 512
 
 
 class Web(pulumi.ComponentResource):
-    """The web function with least privilege, the API's routes to it, and the deployed stage.
-
-    The function may read and edit image records (Query on the table's indexes, never Scan), read
-    and write users and their sign-in failures, read and once create the session key, sign upload
-    forms for `uploads/` (a presigned POST carries the signer's right to PutObject) and delete
-    uploads (the removal stage does the rest).
-    """
+    """The web function with the app's rights (components/web_app.py), the API's routes to it, and
+    the deployed stage."""
 
     function: StageFunction
     stage: aws.apigateway.Stage
@@ -70,7 +54,7 @@ class Web(pulumi.ComponentResource):
             deployment=deployment.id,
             opts=child,
         )
-        _uploads_cors(name, args, child)
+        uploads_cors(name, args.app, child)
 
         self.function_name = self.function.function.name
         self.api_url = self.stage.invoke_url
@@ -78,8 +62,7 @@ class Web(pulumi.ComponentResource):
 
 
 def _web_function(name: str, args: WebArgs, opts: pulumi.ResourceOptions) -> StageFunction:
-    """The function running the web app, with the rights and settings `_web_statements` and
-    `_web_environment` give it."""
+    """The function running the web app, with the app's rights and environment."""
     return StageFunction(
         f"{name}-function",
         StageFunctionArgs(
@@ -87,58 +70,13 @@ def _web_function(name: str, args: WebArgs, opts: pulumi.ResourceOptions) -> Sta
             handler="handlers.web.lambda_entry.handler",
             settings=args.lambda_settings,
             source=None,
-            statements=_web_statements(args),
-            environment=_web_environment(args),
+            statements=app_statements(args.app),
+            environment=app_environment(args.app),
             memory_size=args.memory_size,
             timeout_seconds=29,  # API Gateway's own limit for an integration
         ),
         opts=opts,
     )
-
-
-def _web_statements(args: WebArgs) -> list[Statement]:
-    """The web function's rights over image records, users, the session key and uploads (the
-    class's docstring says what for)."""
-    images, users = args.images_table, args.users
-    return [
-        Statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [images.arn]),
-        Statement(["dynamodb:Query"], [pulumi.Output.concat(images.arn, "/index/*")]),
-        Statement(
-            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-            [users.table_arn],
-        ),
-        # The key is made on first use (handlers/web/session_key.py): read, and when the
-        # secret has no value yet, DescribeSecret tells that apart from a missing secret.
-        Statement(
-            [
-                "secretsmanager:GetSecretValue",
-                "secretsmanager:DescribeSecret",
-                "secretsmanager:PutSecretValue",
-            ],
-            [users.session_secret_arn],
-        ),
-        Statement(["s3:PutObject", "s3:DeleteObject"], [objects_under(args.bucket_arn, UPLOAD_PREFIX)]),
-        # Whether an upload's name is in use already (a new name is numbered, not overwritten).
-        Statement(
-            ["s3:ListBucket"],
-            [args.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{UPLOAD_PREFIX}*"]}},
-        ),
-    ]
-
-
-def _web_environment(args: WebArgs) -> dict[str, pulumi.Input[str]]:
-    """The web function's environment: its tables, secret, bucket, limits and URLs."""
-    return {
-        Env.IMAGES_TABLE: args.images_table.name,
-        Env.USERS_TABLE: args.users.table_name,
-        Env.SESSION_SECRET_ARN: args.users.session_secret_arn,
-        Env.IMAGES_BUCKET: args.bucket_name,
-        Env.MAX_UPLOAD_BYTES: str(args.max_upload_bytes),
-        Env.IMAGES_BASE_URL: args.images_base_url,
-        Env.COMMAND_DATE_ORDER: args.command_date_order,
-        Env.SERVICE_NAME: SERVICE,
-    }
 
 
 def _routes(
@@ -201,27 +139,6 @@ def _deployment(
             "routes": declared_state(routes),
             "binary_media_types": rest_api.binary_media_types.apply(lambda types: ",".join(types or [])),
         },
-        opts=opts,
-    )
-
-
-def _uploads_cors(name: str, args: WebArgs, opts: pulumi.ResourceOptions) -> aws.s3.BucketCorsConfiguration:
-    """The bucket's CORS rule for the dashboard's upload forms: the dashboard's pages (another
-    origin than the bucket's) POST them straight to S3, reading the answer and the upload's
-    progress, so the browser asks first (a CORS preflight)."""
-    return aws.s3.BucketCorsConfiguration(
-        f"{name}-uploads-cors",
-        bucket=args.bucket_name,
-        cors_rules=[
-            aws.s3.BucketCorsConfigurationCorsRuleArgs(
-                id="dashboard-uploads",
-                allowed_methods=["POST"],
-                allowed_origins=[args.site_url],
-                allowed_headers=["*"],
-                expose_headers=["ETag", "Location"],
-                max_age_seconds=3000,
-            )
-        ],
         opts=opts,
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 
 from harness.deploy.inputs import DeployError, Inputs
+from harness.deploy.lookups import look_up
 from harness.deploy.provisioners import PROVISIONERS, Context
 from harness.deployed.stack_state import ResourceRecord, StackState
 
@@ -61,10 +62,13 @@ class ReplayMocks(pulumi.runtime.Mocks):
             raise Aborted(str(error)) from error
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        error = UnsupportedResource(f"the program calls {args.token}, which the replay deployer does not answer")
-        with self._lock:
-            self.error = self.error or error
-        raise error
+        """Answer a lookup the program makes (harness/deploy/lookups.py) from the emulator."""
+        try:
+            return look_up(self.ctx, args.token, dict(args.args)), None
+        except BaseException as error:
+            with self._lock:
+                self.error = self.error or error
+            raise
 
     def _provision(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if not args.custom:

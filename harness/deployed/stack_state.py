@@ -39,6 +39,10 @@ class StackState:
         data["resources"] = {urn: ResourceRecord(**r) for urn, r in data["resources"].items()}
         return cls(**data)
 
+    def of_type(self, type_token: str) -> list[ResourceRecord]:
+        """The records of one resource type, in the order they were created."""
+        return [record for record in self.resources.values() if record.type == type_token]
+
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")

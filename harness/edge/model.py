@@ -21,6 +21,8 @@ DISTRIBUTION_TYPE: Final = "aws:cloudfront/distribution:Distribution"
 CACHE_POLICY_TYPE: Final = "aws:cloudfront/cachePolicy:CachePolicy"
 ORIGIN_REQUEST_POLICY_TYPE: Final = "aws:cloudfront/originRequestPolicy:OriginRequestPolicy"
 ORIGIN_ACCESS_CONTROL_TYPE: Final = "aws:cloudfront/originAccessControl:OriginAccessControl"
+VPC_ORIGIN_TYPE: Final = "aws:cloudfront/vpcOrigin:VpcOrigin"
+LOAD_BALANCER_TYPE: Final = "aws:lb/loadBalancer:LoadBalancer"  # a VPC origin's endpoint, served locally
 
 
 @dataclass(frozen=True)
@@ -153,11 +155,32 @@ class OriginAccessControl:
 
 
 @dataclass(frozen=True)
+class VpcOrigin:
+    """A CloudFront VPC origin: the private endpoint (a load balancer's ARN) CloudFront connects to
+    inside the VPC, on which ports and in which protocol."""
+
+    id: str
+    endpoint_arn: str
+    http_port: int
+    https_port: int
+    protocol_policy: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> VpcOrigin:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class Origin:
     """Where a behaviour's requests go. An S3 origin (`s3_bucket` set: the bucket its domain name
     names) is read as its origin access control `access_control_id` allows, or anonymously without
     one; a custom origin is an HTTP server at `domain_name` on `http_port`/`https_port` per
-    `protocol_policy`. Every request's path is `origin_path` + the viewer's path."""
+    `protocol_policy`, and a VPC origin's (`vpc_origin_id` set) is where that VPC origin's endpoint
+    is served (harness/edge/stack.py finds it). Every request's path is `origin_path` + the
+    viewer's path."""
 
     id: str
     domain_name: str
@@ -173,6 +196,7 @@ class Origin:
     connection_attempts: int = 3
     connection_timeout: int = 10
     custom_headers: tuple[tuple[str, str], ...] = ()
+    vpc_origin_id: str | None = None
 
     @property
     def is_s3(self) -> bool:

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.deployed.loopback_ports import LOCAL_PORT_OUTPUT
 from harness.deployed.stack_state import StackState
 from harness.edge.app import Site
 from harness.edge.model import (
     CACHE_POLICY_TYPE,
     DISTRIBUTION_TYPE,
+    LOAD_BALANCER_TYPE,
     ORIGIN_ACCESS_CONTROL_TYPE,
     ORIGIN_REQUEST_POLICY_TYPE,
+    VPC_ORIGIN_TYPE,
     CachePolicy,
     Distribution,
     OriginAccessControl,
     OriginRequestPolicy,
+    VpcOrigin,
 )
+
+LOOPBACK = "127.0.0.1"
 
 
 class EdgeConfigError(ValueError):
@@ -55,9 +62,15 @@ def stack_of(state: StackState) -> EdgeStack:
     cache_policies = {p["id"]: CachePolicy.from_json(p) for p in recorded(CACHE_POLICY_TYPE)}
     request_policies = {p["id"]: OriginRequestPolicy.from_json(p) for p in recorded(ORIGIN_REQUEST_POLICY_TYPE)}
     access_controls = {a["id"]: OriginAccessControl.from_json(a) for a in recorded(ORIGIN_ACCESS_CONTROL_TYPE)}
+    vpc_origins = {v["id"]: VpcOrigin.from_json(v) for v in recorded(VPC_ORIGIN_TYPE)}
+    balancers = {
+        r.outputs["arn"]: int(r.outputs[LOCAL_PORT_OUTPUT])
+        for r in state.resources.values()
+        if r.type == LOAD_BALANCER_TYPE
+    }
     sites = []
     for data in recorded(DISTRIBUTION_TYPE):
-        distribution = Distribution.from_json(data)
+        distribution = _vpc_origins_served(Distribution.from_json(data), vpc_origins, balancers)
         _check_named(distribution, cache_policies, request_policies, access_controls)
         sites.append(Site(distribution, cache_policies, request_policies, access_controls))
     return EdgeStack(state.endpoint_url, state.session, tuple(sorted(sites, key=lambda s: s.distribution.port)))
@@ -83,3 +96,30 @@ def _check_named(
             f"distribution {distribution.id} names what the stack does not declare: {', '.join(missing)} "
             "(the edge serves the stack's own policies; AWS's managed ones are not known to it)"
         )
+
+
+def _vpc_origins_served(
+    distribution: Distribution, vpc_origins: dict[str, VpcOrigin], balancers: dict[str, int]
+) -> Distribution:
+    """`distribution` with each origin reached through a VPC origin sent where the harness serves
+    that VPC origin's load balancer (its loopback port), in the VPC origin's protocol."""
+    origins = []
+    for origin in distribution.origins:
+        if origin.vpc_origin_id is not None:
+            vpc_origin = vpc_origins.get(origin.vpc_origin_id)
+            if vpc_origin is None:
+                raise EdgeConfigError(
+                    f"distribution {distribution.id}: origin {origin.id} names VPC origin {origin.vpc_origin_id}, "
+                    "which the stack does not declare"
+                )
+            port = balancers.get(vpc_origin.endpoint_arn)
+            if port is None:
+                raise EdgeConfigError(
+                    f"distribution {distribution.id}: VPC origin {vpc_origin.id} reaches {vpc_origin.endpoint_arn}, "
+                    "a load balancer the stack does not declare"
+                )
+            origin = dataclasses.replace(
+                origin, domain_name=LOOPBACK, http_port=port, protocol_policy=vpc_origin.protocol_policy
+            )
+        origins.append(origin)
+    return dataclasses.replace(distribution, origins=tuple(origins))

@@ -8,6 +8,7 @@ from harness.deploy.provisioners import (
     apigateway,
     cloudfront,
     cloudfront_policies,
+    cloudfront_vpc_origin,
     cloudwatch,
     dynamodb,
     iam,
@@ -55,6 +56,7 @@ PROVISIONERS: dict[str, Provisioner[Any]] = {
         cloudfront_policies.OriginAccessControl(),
         cloudfront_policies.CachePolicy(),
         cloudfront_policies.OriginRequestPolicy(),
+        cloudfront_vpc_origin.VpcOrigin(),
         cloudfront.Distribution(),
     )
 }

@@ -155,6 +155,9 @@ def _origin(origin: Inputs) -> model.Origin:
         "custom_headers": tuple((h.take("name"), h.take("value")) for h in origin.each("customHeaders")),
     }
     access_control = origin.take("originAccessControlId", None)
+    vpc = origin.sub("vpcOriginConfig")
+    if vpc is not None:
+        return _vpc_origin(origin, vpc, common, access_control)
     custom = origin.sub("customOriginConfig")
     s3 = origin.sub("s3OriginConfig")
     if s3 is not None:
@@ -182,6 +185,22 @@ def _origin(origin: Inputs) -> model.Origin:
         protocol_policy=only(custom, "originProtocolPolicy", ("http-only", "https-only", "match-viewer")),
         read_timeout=custom.take("originReadTimeout", 30),
         keepalive_timeout=custom.take("originKeepaliveTimeout", 5),
+    )
+
+
+def _vpc_origin(origin: Inputs, vpc: Inputs, common: dict[str, Any], access_control: str | None) -> model.Origin:
+    """An origin reached through a CloudFront VPC origin (its id): no custom or S3 settings of its own."""
+    if access_control is not None or origin.sub("customOriginConfig") or origin.sub("s3OriginConfig"):
+        raise DeployError(
+            f"{origin.where}: input '{origin.path}': an origin with vpcOriginConfig has no customOriginConfig, "
+            "s3OriginConfig or originAccessControlId"
+        )
+    return model.Origin(
+        **common,
+        vpc_origin_id=vpc.take("vpcOriginId"),
+        protocol_policy="http-only",  # the VPC origin's, checked where the edge resolves it
+        read_timeout=vpc.take("originReadTimeout", 30),
+        keepalive_timeout=vpc.take("originKeepaliveTimeout", 5),
     )
 
 

@@ -15,6 +15,7 @@ from harness.deploy import Project
 from harness.mocked_program import main_of, run_mocked
 
 ROOT = Path(__file__).resolve().parents[3]
+PREFIX_LIST_ID = "pl-3b927c52"  # CloudFront's origin-facing addresses in us-east-1
 
 
 @dataclass
@@ -70,10 +71,20 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["invokeUrl"] = f"https://api-id.execute-api.us-east-1.amazonaws.com/{args.inputs['stageName']}"
         if args.typ == "aws:cloudfront/distribution:Distribution":
             outputs["domainName"] = "d111111abcdef8.cloudfront.net"
+        if args.typ == "aws:lb/loadBalancer:LoadBalancer":
+            outputs["arnSuffix"] = f"app/{physical}/50dc6c495c0c9188"
+            outputs["dnsName"] = f"internal-{physical}-1234567890.us-east-1.elb.amazonaws.com"
+        if args.typ == "aws:lb/targetGroup:TargetGroup":
+            outputs["arnSuffix"] = f"targetgroup/{physical}/73e2d6bc24d8a067"
+        if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            outputs["latestVersion"] = 1
         outputs.update(self.altered.get(args.typ, {}))
         return f"{physical}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        """AWS's answer to the one lookup the program makes: a managed prefix list (CloudFront's)."""
+        if args.token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            return {"id": PREFIX_LIST_ID, "name": args.args["name"], "addressFamily": "IPv4", "entries": []}
         raise AssertionError(f"the program should not call {args.token}")
 
 

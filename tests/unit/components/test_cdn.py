@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from components.cdn import (
     ALL_METHODS,
     APP_HEADERS,
+    AppOrigin,
     Cdn,
     CdnArgs,
     CustomDomain,
@@ -105,7 +106,7 @@ def cdn(invoke_url: str = AWS_INVOKE_URL, **settings: Any) -> Declared:
                 bucket_id="photos-bucket",
                 bucket_arn=BUCKET_ARN,
                 bucket_regional_domain_name="photos-bucket.s3.eu-west-1.amazonaws.com",
-                api_invoke_url=invoke_url,
+                app_origin=AppOrigin(invoke_url),
                 bucket_policy_after=[block],
                 **settings,
             ),

@@ -137,7 +137,7 @@ def app_origin() -> Iterator[AppOrigin]:
 
 
 CDN_PROGRAM = """
-    from components.cdn import Cdn, CdnArgs
+    from components.cdn import AppOrigin, Cdn, CdnArgs
 
     tiny = pulumi.Config("tiny")
     images = aws.s3.Bucket("images", bucket=tiny.require("bucket"))
@@ -150,7 +150,7 @@ CDN_PROGRAM = """
         bucket_id=images.id,
         bucket_arn=images.arn,
         bucket_regional_domain_name=images.bucket_regional_domain_name,
-        api_invoke_url=tiny.require("api"),
+        app_origin=AppOrigin(tiny.require("api")),
         bucket_policy_after=[private],
     ))
     pulumi.export("cdn_url", cdn.url)

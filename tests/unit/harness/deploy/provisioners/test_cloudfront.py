@@ -12,130 +12,35 @@ from typing import Any
 import pytest
 
 from harness.deploy.inputs import DeployError, Inputs, UnsupportedInput
-from harness.deploy.provisioners import Context, cloudfront, cloudfront_policies
+from harness.deploy.provisioners import Context, cloudfront
 from harness.deployed.loopback_ports import LoopbackPorts
 from harness.deployed.stack_state import ResourceRecord, StackState
 from harness.edge import model
 from tests.replaying import replay
+from tests.unit.harness.deploy.provisioners.cloudfront_inputs import (
+    ACCESS,
+    CACHE,
+    REQUESTS,
+    access_inputs,
+    cache_inputs,
+    distribution_inputs,
+    request_policy_inputs,
+)
 
-ACCESS = cloudfront_policies.OriginAccessControl.type_token
-CACHE = cloudfront_policies.CachePolicy.type_token
-REQUESTS = cloudfront_policies.OriginRequestPolicy.type_token
 DISTRIBUTION = cloudfront.Distribution.type_token
 CLOUDFRONT_ID = re.compile(r"^E[A-Z0-9]{13}$")
 ACCOUNT = "123456789012"  # moto's
 
 
-def _access(name: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "originAccessControlOriginType": "s3",
-        "signingBehavior": "always",
-        "signingProtocol": "sigv4",
-        **extra,
-    }
-
-
-def _cache_key(cookies="none", headers="none", query_strings="none", **encodings: bool) -> dict[str, Any]:
-    def config(kind: str, behavior: Any) -> dict[str, Any]:
-        if isinstance(behavior, tuple):
-            behavior, items = behavior
-            return {f"{kind}Behavior": behavior, f"{kind}s": {"items": list(items)}}
-        return {f"{kind}Behavior": behavior}
-
-    return {
-        "cookiesConfig": config("cookie", cookies),
-        "headersConfig": config("header", headers),
-        "queryStringsConfig": config("queryString", query_strings),
-        **{f"enableAcceptEncoding{name.capitalize()}": on for name, on in encodings.items()},
-    }
-
-
-def _cache(name: str, ttls=(0, 86400, 31536000), **key: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "minTtl": ttls[0],
-        "defaultTtl": ttls[1],
-        "maxTtl": ttls[2],
-        "parametersInCacheKeyAndForwardedToOrigin": _cache_key(**key),
-    }
-
-
-def _requests(name: str, headers: Any = ("whitelist", ("X-CSRF-Token",))) -> dict[str, Any]:
-    behavior, items = headers
-    return {
-        "name": name,
-        "cookiesConfig": {"cookieBehavior": "all"},
-        "queryStringsConfig": {"queryStringBehavior": "all"},
-        "headersConfig": {"headerBehavior": behavior, "headers": {"items": list(items)}},
-    }
-
-
-def _distribution(access: str, cache: str, requests: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "enabled": True,
-        "isIpv6Enabled": True,
-        "httpVersion": "http2",
-        "priceClass": "PriceClass_100",
-        "origins": [
-            {"originId": "images", "domainName": "photos.s3.us-east-1.amazonaws.com", "originAccessControlId": access},
-            {
-                "originId": "app",
-                "domainName": "127.0.0.1",
-                "originPath": "/_aws/execute-api/abc/local",
-                "customOriginConfig": {
-                    "httpPort": 4566,
-                    "httpsPort": 443,
-                    "originProtocolPolicy": "http-only",
-                    "originSslProtocols": ["TLSv1.2"],
-                },
-            },
-        ],
-        "orderedCacheBehaviors": [
-            {
-                "pathPattern": "/images/*",
-                "targetOriginId": "images",
-                "viewerProtocolPolicy": "redirect-to-https",
-                "allowedMethods": ["GET", "HEAD"],
-                "cachedMethods": ["GET", "HEAD"],
-                "cachePolicyId": cache,
-            }
-        ],
-        "defaultCacheBehavior": {
-            "targetOriginId": "app",
-            "viewerProtocolPolicy": "redirect-to-https",
-            "allowedMethods": list(model.ALL_METHODS),
-            "cachedMethods": ["GET", "HEAD"],
-            "cachePolicyId": cache,
-            "originRequestPolicyId": requests,
-            "compress": True,
-        },
-        "customErrorResponses": [{"errorCode": 404, "errorCachingMinTtl": 0}],
-        "restrictions": {"geoRestriction": {"restrictionType": "none"}},
-        "viewerCertificate": {"cloudfrontDefaultCertificate": True},
-        **extra,
-    }
-
-
-@pytest.fixture
-def policies(provisioned, unique) -> dict[str, str]:
-    """An origin access control, a cache policy and an origin request policy: their ids."""
-    return {
-        "access": provisioned.apply(ACCESS, "access", _access(unique("oac"))).id,
-        "cache": provisioned.apply(CACHE, "cache", _cache(unique("cache"))).id,
-        "requests": provisioned.apply(REQUESTS, "requests", _requests(unique("requests"))).id,
-    }
-
-
 def test_an_origin_access_control_is_recorded_as_cloudfront_answers(provisioned, unique):
     name = unique("oac")
-    access = provisioned.apply(ACCESS, "access", _access(name, description="reads images"))
+    access = provisioned.apply(ACCESS, "access", access_inputs(name, description="reads images"))
     assert CLOUDFRONT_ID.match(access.id) and CLOUDFRONT_ID.match(access.outputs["etag"])
     assert access.outputs["arn"] == f"arn:aws:cloudfront::{ACCOUNT}:origin-access-control/{access.id}"
     assert model.OriginAccessControl.from_json(access.outputs["edge"]) == model.OriginAccessControl(
         access.id, name, "s3", "always", "sigv4"
     )
-    renamed = provisioned.apply(ACCESS, "access", _access(unique("oac")))
+    renamed = provisioned.apply(ACCESS, "access", access_inputs(unique("oac")))
     assert renamed.id == access.id and renamed.outputs["etag"] != access.outputs["etag"]
     assert renamed.outputs["description"] == ""
     provisioned.delete(ACCESS, "access")
@@ -151,13 +56,15 @@ def test_an_origin_access_control_is_recorded_as_cloudfront_answers(provisioned,
 )
 def test_an_origin_access_control_input_not_applied_is_named(provisioned, unique, extra, named):
     with pytest.raises(UnsupportedInput, match=rf"^{re.escape(ACCESS)} 'strict': .*{re.escape(named)}"):
-        provisioned.apply(ACCESS, "strict", _access(unique("oac"), **extra))
+        provisioned.apply(ACCESS, "strict", access_inputs(unique("oac"), **extra))
 
 
 def test_a_cache_policy_records_its_key_and_ttls_and_is_updated_in_place(provisioned, unique):
     name = unique("cache")
     policy = provisioned.apply(
-        CACHE, "cache", _cache(name, (0, 0, 600), cookies=("whitelist", ("lang",)), query_strings="all", gzip=True)
+        CACHE,
+        "cache",
+        cache_inputs(name, (0, 0, 600), cookies=("whitelist", ("lang",)), query_strings="all", gzip=True),
     )
     assert uuid.UUID(policy.id) and policy.outputs["arn"] == f"arn:aws:cloudfront::{ACCOUNT}:cache-policy/{policy.id}"
     edge = model.CachePolicy.from_json(policy.outputs["edge"])
@@ -165,7 +72,7 @@ def test_a_cache_policy_records_its_key_and_ttls_and_is_updated_in_place(provisi
     assert edge.cookies == model.Selection("whitelist", ("lang",), case_sensitive=True)
     assert edge.query_strings.behavior == "all" and edge.headers == model.Selection(case_sensitive=False)
 
-    updated = provisioned.apply(CACHE, "cache", _cache(name, (0, 0, 0)))
+    updated = provisioned.apply(CACHE, "cache", cache_inputs(name, (0, 0, 0)))
     assert updated.id == policy.id and updated.outputs["etag"] != policy.outputs["etag"]
     assert model.CachePolicy.from_json(updated.outputs["edge"]).caching_disabled
 
@@ -173,12 +80,12 @@ def test_a_cache_policy_records_its_key_and_ttls_and_is_updated_in_place(provisi
 @pytest.mark.parametrize(
     ("policy", "refusal"),
     [
-        (_cache("p", (10, 5, 100)), "0 <= minTtl <= defaultTtl <= maxTtl"),
-        (_cache("p", (0, 0, 0), query_strings="all"), "disables caching"),
-        (_cache("p", (0, 0, 0), gzip=True), "disables caching"),
-        (_cache("p", headers=("whitelist", ("Accept-Encoding",))), "refuses Accept-Encoding in a cache policy"),
-        (_cache("p", cookies="whitelist"), "needs the names it lists"),
-        (_cache("p", cookies=("all", ("session",))), "lists no names"),
+        (cache_inputs("p", (10, 5, 100)), "0 <= minTtl <= defaultTtl <= maxTtl"),
+        (cache_inputs("p", (0, 0, 0), query_strings="all"), "disables caching"),
+        (cache_inputs("p", (0, 0, 0), gzip=True), "disables caching"),
+        (cache_inputs("p", headers=("whitelist", ("Accept-Encoding",))), "refuses Accept-Encoding in a cache policy"),
+        (cache_inputs("p", cookies="whitelist"), "needs the names it lists"),
+        (cache_inputs("p", cookies=("all", ("session",))), "lists no names"),
         ({"name": "p"}, "'parametersInCacheKeyAndForwardedToOrigin' is required"),
     ],
 )
@@ -191,12 +98,12 @@ def test_a_cache_policy_input_not_applied_is_named(provisioned, unique):
     with pytest.raises(
         UnsupportedInput, match=r"'parametersInCacheKeyAndForwardedToOrigin.headersConfig.headerBehavior'"
     ):
-        provisioned.apply(CACHE, "strict", _cache(unique("cache"), headers="allViewer"))
+        provisioned.apply(CACHE, "strict", cache_inputs(unique("cache"), headers="allViewer"))
 
 
 def test_an_origin_request_policy_records_what_it_forwards(provisioned, unique):
     headers = ("whitelist", ("Origin", "X-CSRF-Token", "CloudFront-Viewer-Address"))
-    policy = provisioned.apply(REQUESTS, "requests", _requests(unique("requests"), headers))
+    policy = provisioned.apply(REQUESTS, "requests", request_policy_inputs(unique("requests"), headers))
     edge = model.OriginRequestPolicy.from_json(policy.outputs["edge"])
     assert edge.cookies.behavior == edge.query_strings.behavior == "all"
     assert edge.headers.selects("x-csrf-token") and not edge.headers.selects("Host")
@@ -215,11 +122,11 @@ def test_an_origin_request_policy_the_edge_or_cloudfront_cannot_apply_is_refused
     provisioned, unique, headers, error, refusal
 ):
     with pytest.raises(error, match=re.escape(refusal)):
-        provisioned.apply(REQUESTS, "refused", _requests(unique("requests"), headers))
+        provisioned.apply(REQUESTS, "refused", request_policy_inputs(unique("requests"), headers))
 
 
-def test_a_distribution_is_recorded_with_its_edge_port_and_configuration(provisioned, policies):
-    made = provisioned.apply(DISTRIBUTION, "cdn", _distribution(**policies))
+def test_a_distribution_is_recorded_with_its_edge_port_and_configuration(provisioned, cdn_policies):
+    made = provisioned.apply(DISTRIBUTION, "cdn", distribution_inputs(**cdn_policies))
     outputs = made.outputs
     assert CLOUDFRONT_ID.match(made.id) and outputs["arn"] == f"arn:aws:cloudfront::{ACCOUNT}:distribution/{made.id}"
     first, last = cloudfront.EDGE_PORTS
@@ -231,7 +138,11 @@ def test_a_distribution_is_recorded_with_its_edge_port_and_configuration(provisi
     assert (served.id, served.arn, served.port) == (made.id, outputs["arn"], port)
     assert [(b.path_pattern, b.origin_id) for b in served.behaviours] == [("/images/*", "images"), ("*", "app")]
     images, app = served.origins
-    assert (images.s3_bucket, images.s3_region, images.access_control_id) == ("photos", "us-east-1", policies["access"])
+    assert (images.s3_bucket, images.s3_region, images.access_control_id) == (
+        "photos",
+        "us-east-1",
+        cdn_policies["access"],
+    )
     assert (app.domain_name, app.http_port, app.origin_path, app.protocol_policy) == (
         "127.0.0.1",
         4566,
@@ -240,12 +151,12 @@ def test_a_distribution_is_recorded_with_its_edge_port_and_configuration(provisi
     )
     assert (app.read_timeout, app.connection_attempts, app.connection_timeout) == (30, 3, 10)
     assert served.error_caching_min_ttl(404) == 0 and served.error_caching_min_ttl(503) is None
-    assert served.behaviours[1].origin_request_policy_id == policies["requests"]
+    assert served.behaviours[1].origin_request_policy_id == cdn_policies["requests"]
 
 
-def test_a_distribution_is_updated_in_place_keeping_its_id_and_port(provisioned, policies):
-    made = provisioned.apply(DISTRIBUTION, "cdn", _distribution(**policies))
-    changed = _distribution(**policies)
+def test_a_distribution_is_updated_in_place_keeping_its_id_and_port(provisioned, cdn_policies):
+    made = provisioned.apply(DISTRIBUTION, "cdn", distribution_inputs(**cdn_policies))
+    changed = distribution_inputs(**cdn_policies)
     changed["orderedCacheBehaviors"].insert(0, {**changed["orderedCacheBehaviors"][0], "pathPattern": "/api/*"})
     changed["orderedCacheBehaviors"][0]["targetOriginId"] = "app"
     again = provisioned.apply(DISTRIBUTION, "cdn", {**changed, "enabled": False})
@@ -260,20 +171,20 @@ def test_a_distribution_is_updated_in_place_keeping_its_id_and_port(provisioned,
     assert served.enabled is False
 
 
-def test_a_deleted_distribution_gives_its_port_back(provisioned, policies, moto_context):
-    port = provisioned.apply(DISTRIBUTION, "cdn", _distribution(**policies)).outputs["localPort"]
+def test_a_deleted_distribution_gives_its_port_back(provisioned, cdn_policies, moto_context):
+    port = provisioned.apply(DISTRIBUTION, "cdn", distribution_inputs(**cdn_policies)).outputs["localPort"]
     assert port in moto_context.ports.held()
     provisioned.delete(DISTRIBUTION, "cdn")
     assert port not in moto_context.ports.held()
 
 
-def test_two_distributions_get_two_ports_and_a_port_held_by_the_last_deploy_is_not_given_again(moto, policies):
+def test_two_distributions_get_two_ports_and_a_port_held_by_the_last_deploy_is_not_given_again(moto, cdn_policies):
     held = ResourceRecord(DISTRIBUTION, "old", "EOLD", "", {"localPort": cloudfront.EDGE_PORTS[0]})
     state = StackState("test", moto.endpoint_url, None, {"old": held})
     ctx = Context(moto, ports=LoopbackPorts.held_in(state))
     ports = []
     for name in ("one", "two"):
-        inputs = Inputs(_distribution(**policies), f"{DISTRIBUTION} {name!r}")
+        inputs = Inputs(distribution_inputs(**cdn_policies), f"{DISTRIBUTION} {name!r}")
         ports.append(cloudfront.Distribution().provision(ctx, name, inputs, None).outputs["localPort"])
     assert len(set(ports)) == 2 and cloudfront.EDGE_PORTS[0] not in ports
 
@@ -331,11 +242,11 @@ def _without(inputs: dict[str, Any], path: str) -> dict[str, Any]:
     ],
 )
 def test_a_distribution_the_edge_or_cloudfront_cannot_apply_is_refused_naming_why(
-    provisioned, policies, change, error, named, moto_context
+    provisioned, cdn_policies, change, error, named, moto_context
 ):
     held = moto_context.ports.held()
     with pytest.raises(error, match=re.escape(named)):
-        provisioned.apply(DISTRIBUTION, "refused", change(_distribution(**policies)))
+        provisioned.apply(DISTRIBUTION, "refused", change(distribution_inputs(**cdn_policies)))
     assert moto_context.ports.held() <= held  # a refused distribution holds no port
 
 
@@ -354,7 +265,7 @@ def test_an_s3_origin_is_known_by_its_rest_endpoint(domain, bucket):
 
 
 CDN_PROGRAM = """
-    from components.cdn import Cdn, CdnArgs
+    from components.cdn import AppOrigin, Cdn, CdnArgs
 
     images = aws.s3.Bucket("images", bucket=pulumi.Config("tiny").require("bucket"))
     private = aws.s3.BucketPublicAccessBlock(
@@ -366,7 +277,7 @@ CDN_PROGRAM = """
         bucket_id=images.id,
         bucket_arn=images.arn,
         bucket_regional_domain_name=images.bucket_regional_domain_name,
-        api_invoke_url="http://127.0.0.1:4566/_aws/execute-api/abc123/local",
+        app_origin=AppOrigin("http://127.0.0.1:4566/_aws/execute-api/abc123/local"),
         bucket_policy_after=[private],
     ))
     pulumi.export("cdn_url", cdn.url)
@@ -379,7 +290,7 @@ def test_the_cdn_component_is_replayed_whole_and_again_unchanged(moto, tiny_proj
     project, state = tiny_project(CDN_PROGRAM, {"tiny:bucket": bucket}), tmp_path / "state.json"
     first = replay(project, "test", moto.endpoint_url, state)
     assert first.get("error") is None, first
-    # bucket, access block; access control, 3 cache policies, request policy, distribution, bucket policy
+    # bucket, access block; access control, 3 cache cdn_policies, request policy, distribution, bucket policy
     assert first["created"] == 9
     url, arn = first["outputs"]["cdn_url"], first["outputs"]["distribution_arn"]
     assert re.fullmatch(r"http://127\.0\.0\.1:\d{4}", url)

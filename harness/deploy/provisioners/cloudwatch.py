@@ -1,5 +1,5 @@
 """CloudWatch: metric alarms on one metric with its dimensions, by a statistic (Sum, Average, ...) or
-an extended one (a percentile such as p95)."""
+an extended one (a percentile such as p95), or on a metric-math expression over metric queries."""
 
 from __future__ import annotations
 
@@ -27,10 +27,6 @@ class MetricAlarm(Provisioner[MetricAlarmSpec]):
         settings: dict[str, Any] = {
             "AlarmName": alarm,
             "AlarmDescription": inputs.take("alarmDescription", ""),
-            "Namespace": inputs.take("namespace"),
-            "MetricName": inputs.take("metricName"),
-            "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(inputs.take("dimensions", {}).items())],
-            "Period": inputs.take("period"),
             "EvaluationPeriods": inputs.take("evaluationPeriods"),
             "Threshold": float(inputs.take("threshold")),
             "ComparisonOperator": inputs.take("comparisonOperator"),
@@ -39,10 +35,11 @@ class MetricAlarm(Provisioner[MetricAlarmSpec]):
             "OKActions": inputs.take("okActions", []),
             "ActionsEnabled": inputs.take("actionsEnabled", True),
         }
-        statistic, extended = inputs.take("statistic", None), inputs.take("extendedStatistic", None)
-        if (statistic is None) == (extended is None):
-            raise DeployError(f"{inputs.where}: an alarm needs exactly one of statistic and extendedStatistic")
-        settings.update({"Statistic": statistic} if statistic else {"ExtendedStatistic": extended})
+        queries = [_metric_query(query) for query in inputs.each("metricQueries")]
+        if queries:
+            settings["Metrics"] = queries
+        else:
+            settings.update(_one_metric(inputs))
         return MetricAlarmSpec(alarm, settings)
 
     def apply(self, ctx: Context, spec: MetricAlarmSpec, previous: ResourceRecord | None) -> Applied:
@@ -55,3 +52,45 @@ class MetricAlarm(Provisioner[MetricAlarmSpec]):
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
         ctx.client("cloudwatch").delete_alarms(AlarmNames=[record.id])
+
+
+def _one_metric(inputs: Inputs) -> dict[str, Any]:
+    """An alarm's one metric: namespace, name, dimensions, period and (extended) statistic."""
+    metric: dict[str, Any] = {
+        "Namespace": inputs.take("namespace"),
+        "MetricName": inputs.take("metricName"),
+        "Dimensions": _dimensions(inputs.take("dimensions", {})),
+        "Period": inputs.take("period"),
+    }
+    statistic, extended = inputs.take("statistic", None), inputs.take("extendedStatistic", None)
+    if (statistic is None) == (extended is None):
+        raise DeployError(f"{inputs.where}: an alarm needs exactly one of statistic and extendedStatistic")
+    metric.update({"Statistic": statistic} if statistic else {"ExtendedStatistic": extended})
+    return metric
+
+
+def _metric_query(query: Inputs) -> dict[str, Any]:
+    """One metric query of a metric-math alarm: an expression, or a metric by its statistic."""
+    read: dict[str, Any] = {"Id": query.take("id"), "ReturnData": bool(query.take("returnData", False))}
+    if (label := query.take("label", None)) is not None:
+        read["Label"] = label
+    expression, metric = query.take("expression", None), query.sub("metric")
+    if expression is not None and metric is None:
+        read["Expression"] = expression
+        return read
+    if metric is None or expression is not None:
+        raise DeployError(f"{query.where}: input '{query.path}' needs exactly one of expression and metric")
+    read["MetricStat"] = {
+        "Metric": {
+            "Namespace": metric.take("namespace"),
+            "MetricName": metric.take("metricName"),
+            "Dimensions": _dimensions(metric.take("dimensions", {})),
+        },
+        "Period": metric.take("period"),
+        "Stat": metric.take("stat"),
+    }
+    return read
+
+
+def _dimensions(dimensions: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Name": name, "Value": value} for name, value in sorted(dimensions.items())]

@@ -104,3 +104,40 @@ def test_an_alarm_input_not_applied_stops_the_deploy_naming_it(moto, provisioned
     ):
         provisioned.apply(ALARM, "errors", _errors_alarm(name, topic, datapointsToAlarm=2))
     assert _alarm(moto, name) is None
+
+
+def _share_alarm(name: str, **expression: Any) -> dict[str, Any]:
+    def metric(metric_id: str, metric_name: str) -> dict[str, Any]:
+        stat = {"namespace": "AWS/ApplicationELB", "metricName": metric_name, "period": 60, "stat": "Sum"}
+        return {"id": metric_id, "metric": {**stat, "dimensions": {"LoadBalancer": "app/web/1"}}}
+
+    return {
+        "name": name,
+        "metricQueries": [
+            {"id": "e1", "expression": "errors / requests", "label": "5xx", "returnData": True, **expression},
+            metric("errors", "HTTPCode_Target_5XX_Count"),
+            metric("requests", "RequestCount"),
+        ],
+        "evaluationPeriods": 1,
+        "threshold": 0.05,
+        "comparisonOperator": "GreaterThanOrEqualToThreshold",
+        "treatMissingData": "notBreaching",
+    }
+
+
+def test_a_metric_math_alarm_is_created_with_its_queries(moto, provisioned, unique):
+    name = unique("share")
+    provisioned.apply(ALARM, "share", _share_alarm(name))
+    alarm = _alarm(moto, name)
+    assert alarm is not None and "MetricName" not in alarm
+    expression, errors, requests = alarm["Metrics"]
+    assert (expression["Id"], expression["Expression"], expression["ReturnData"]) == ("e1", "errors / requests", True)
+    assert errors["MetricStat"]["Metric"]["MetricName"] == "HTTPCode_Target_5XX_Count"
+    assert errors["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "LoadBalancer", "Value": "app/web/1"}]
+    assert (requests["MetricStat"]["Stat"], requests["ReturnData"]) == ("Sum", False)
+
+
+def test_a_metric_query_with_both_an_expression_and_a_metric_is_refused(provisioned, unique):
+    both = {"metric": {"namespace": "AWS/ApplicationELB", "metricName": "RequestCount", "period": 60, "stat": "Sum"}}
+    with pytest.raises(DeployError, match="needs exactly one of expression and metric"):
+        provisioned.apply(ALARM, "share", _share_alarm(unique("share"), **both))

@@ -11,8 +11,11 @@ BENCH_STAMP := $(VENV)/.bench-$(shell cksum requirements/bench.txt | cut -d' ' -
 
 .PHONY: demo test lint unit e2e browser chromium bench up down outputs status lock clean
 
+# STACK=local-instances: the 3-tier stack (the web app on instances behind a load balancer).
+STACK_ARG = $(if $(STACK),--stack $(STACK))
+
 demo: $(VENV_STAMP)
-	$(PY) -m harness demo
+	$(PY) -m harness demo $(STACK_ARG)
 
 # Lint and types first: a test run on code that does not pass them does not count.
 # The browser tests (tests/browser) need Debian's Chromium: installed here when it is missing.
@@ -44,16 +47,16 @@ bench: $(BENCH_STAMP)
 	$(PY) -m harness bench $(if $(ONLY),--only $(ONLY))
 
 up: $(VENV_STAMP)
-	$(PY) -m harness up $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+	$(PY) -m harness up $(STACK_ARG) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 down: $(VENV_STAMP)
-	$(PY) -m harness down
+	$(PY) -m harness down $(STACK_ARG)
 
 outputs: $(VENV_STAMP)
-	@$(PY) -m harness outputs
+	@$(PY) -m harness outputs $(STACK_ARG)
 
 status: $(VENV_STAMP)
-	@$(PY) -m harness status
+	@$(PY) -m harness status $(STACK_ARG)
 
 $(VENV_STAMP): requirements/dev.txt
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "imagepipe needs Python 3.11 (the Lambda runtime it targets); $(PYTHON) is %d.%d: run make PYTHON=python3.11" % v)'

@@ -26,12 +26,11 @@ from harness.aws import AwsTarget
 from harness.bench import SECTIONS, BenchError, run_bench
 from harness.demo import DemoFailed, run_demo
 from harness.deploy import DeployError, Project, destroy_stack, run_program
-from harness.deployed.stack_state import StackState
+from harness.deployed.stack_state import DEFAULT_STACK, StackState
 from harness.edge import serving as edge
 from harness.web_demo import run_web_demo
 
 PROJECT = Project(Path(__file__).resolve().parents[1])
-DEFAULT_STACK = "local"
 
 
 class HarnessError(RuntimeError):
@@ -72,7 +71,7 @@ def bring_up(stack: str, endpoint: str | None, port: int) -> tuple[dict[str, Any
             say(f"LocalStack already running at {running.endpoint_url} (pid {running.pid})")
     target = target_for(stack, running.endpoint_url)
     session = session_of(running.endpoint_url)
-    if edge.stop_if_stale(session):  # it served a restarted emulator's deploy: its ports are free again
+    if edge.stop_if_stale(session, stack=stack):  # it served a restarted emulator's deploy: its ports are free
         say("stopped the CDN edge of an earlier emulator session")
     say(f"deploying stack '{stack}' (replaying the Pulumi program into the emulator) …")
     result = run_program(PROJECT, stack, target, state_path(stack), session, progress=say)
@@ -111,15 +110,15 @@ def destroy_deployed(stack: str) -> None:
     state = StackState.load(state_path(stack))
     if state is None:
         raise HarnessError(f"stack '{stack}' is not deployed: nothing to destroy")
-    if edge.stop():
+    if edge.stop(stack=stack):
         say("CDN edge stopped")
     deleted = destroy_stack(target_for(stack, state.endpoint_url), state_path(stack), progress=say)
     say(f"destroyed stack '{stack}': {deleted} resources deleted")
 
 
 def take_down(port: int) -> None:
-    if edge.stop():
-        say("CDN edge stopped")
+    for stack in edge.stop_all():
+        say(f"CDN edge of stack '{stack}' stopped")
     stopped = emulator.stop(port=port)
     for path in (emulator.Paths.default().root / "stacks").glob("*.json"):
         path.unlink()
@@ -134,7 +133,7 @@ def show_status(stack: str, port: int) -> None:
         say(f"stack '{stack}': not deployed")
     else:
         say(f"stack '{stack}': {len(state.resources)} resources at {state.endpoint_url}")
-    served = edge.running()
+    served = edge.running(stack=stack)
     say(f"CDN edge: {'serving ' + ', '.join(served.urls) + f' (pid {served.pid})' if served else 'not running'}")
 
 

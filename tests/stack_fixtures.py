@@ -72,7 +72,7 @@ def emulator() -> Emulator:
         yield emu
     finally:
         if already is None:  # the session started it: it stops it, and the CDN edge `up` started
-            edge_process.stop()
+            edge_process.stop_all()
             embedded.stop(port)
 
 

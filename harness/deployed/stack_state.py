@@ -7,7 +7,9 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+
+DEFAULT_STACK: Final = "local"  # the stack `python -m harness` deploys unless told another
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.deployed.loopback_ports import LOCAL_PORT_OUTPUT
-from harness.deployed.stack_state import StackState
+from harness.deployed.stack_state import DEFAULT_STACK, StackState
 from harness.edge.app import Site
 from harness.edge.model import (
     CACHE_POLICY_TYPE,
@@ -38,6 +38,7 @@ class EdgeStack:
     endpoint_url: str
     session: str | None
     sites: tuple[Site, ...]
+    stack: str = DEFAULT_STACK
 
     @property
     def ports(self) -> tuple[int, ...]:
@@ -73,7 +74,9 @@ def stack_of(state: StackState) -> EdgeStack:
         distribution = _vpc_origins_served(Distribution.from_json(data), vpc_origins, balancers)
         _check_named(distribution, cache_policies, request_policies, access_controls)
         sites.append(Site(distribution, cache_policies, request_policies, access_controls))
-    return EdgeStack(state.endpoint_url, state.session, tuple(sorted(sites, key=lambda s: s.distribution.port)))
+    return EdgeStack(
+        state.endpoint_url, state.session, tuple(sorted(sites, key=lambda s: s.distribution.port)), state.stack
+    )
 
 
 def _check_named(

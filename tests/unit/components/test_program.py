@@ -512,14 +512,18 @@ def test_commands_are_handled_by_their_entry_points_and_park_in_the_rejections_q
 
 
 # pulumi-aws's endpoint keys of the services a module's resources call, where they differ from its name.
-ENDPOINT_KEYS = {"cloudwatch": {"cloudwatch", "logs"}}  # alarms and dashboards; log groups
+# The launch template resolves its image through SSM; the prefix-list lookup is EC2's.
+ENDPOINT_KEYS = {"cloudwatch": {"cloudwatch", "logs"}, "lb": {"elbv2"}, "ec2": {"ec2", "ssm"}}
 
 
-def test_the_local_stack_names_an_endpoint_for_every_service_the_program_uses(program):
+@pytest.mark.parametrize("stack", ["local", "local-instances"])
+def test_the_local_stacks_name_an_endpoint_for_every_service_the_program_uses(stack):
     """`pulumi up --stack local` sends each service's calls to the endpoint Pulumi.local.yaml names
     for it, or to AWS (issue 21, item 8: API Gateway, Secrets Manager and CloudFront had none)."""
-    (endpoints,) = json.loads(Project(ROOT).stack_config("local")["aws:endpoints"])
-    modules = {typ.split(":")[1].split("/")[0] for typ, _ in program.resources if typ.startswith("aws:")}
+    config = Project(ROOT).stack_config(stack)
+    (endpoints,) = json.loads(config["aws:endpoints"])
+    declared = run_program(config)
+    modules = {typ.split(":")[1].split("/")[0] for typ, _ in declared.resources if typ.startswith("aws:")}
     wanted = set().union(*(ENDPOINT_KEYS.get(module, {module}) for module in modules))
     assert wanted - set(endpoints) == set()
 

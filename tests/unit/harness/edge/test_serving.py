@@ -19,6 +19,8 @@ from harness.edge.stack import EdgeConfigError, load_stack, stack_of
 from harness.emulator.state_folder import Paths
 from tests.unit.harness.edge.conftest import VARIANT
 
+STACK = "test"  # the stack the `deployed` fixture replays
+
 
 def _get(url: str) -> tuple[int, dict[str, str], bytes]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -38,13 +40,13 @@ def _listening(port: int) -> bool:
 def layout(tmp_path: Path):
     paths = Paths(tmp_path / "home")
     yield paths
-    process.stop(layout=paths)
+    process.stop_all(paths)
 
 
 def test_the_edge_serves_the_deployed_distribution_until_stopped(deployed, layout):
     served = process.serve(deployed.state_path, layout=layout)
     assert served is not None and served.urls == [deployed.outputs["cdn_url"]]
-    assert process.running(layout) == served
+    assert process.running(layout, STACK) == served
     status, headers, body = _get(f"{served.urls[0]}/api/health?probe=1")
     assert status == 200 and headers["X-Cache"] == "Miss from edge"
     assert json.loads(body)["target"] == "/prod/api/health?probe=1"
@@ -56,9 +58,9 @@ def test_the_edge_serves_the_deployed_distribution_until_stopped(deployed, layou
     assert again is not None and again.pid != served.pid and again.ports == served.ports
     assert _get(f"{again.urls[0]}/api/health")[0] == 200
 
-    assert process.stop(layout=layout) is True
-    assert process.running(layout) is None and not _listening(served.ports[0])
-    assert process.stop(layout=layout) is False
+    assert process.stop(layout=layout, stack=STACK) is True
+    assert process.running(layout, STACK) is None and not _listening(served.ports[0])
+    assert process.stop(layout=layout, stack=STACK) is False
 
 
 def test_an_answer_has_one_server_and_one_date_the_origins_when_it_gave_them(deployed, layout):
@@ -78,8 +80,14 @@ def test_an_answer_has_one_server_and_one_date_the_origins_when_it_gave_them(dep
 def test_an_edge_of_another_emulator_session_is_stopped_before_a_redeploy(deployed, layout):
     served = process.serve(deployed.state_path, layout=layout)
     assert served is not None and served.session == "session-1"  # the replay's (tests/replaying.py)
-    assert process.stop_if_stale("session-1", layout=layout) is False and process.running(layout) is not None
-    assert process.stop_if_stale("after-restart", layout=layout) is True and process.running(layout) is None
+    assert (
+        process.stop_if_stale("session-1", layout=layout, stack=STACK) is False
+        and process.running(layout, STACK) is not None
+    )
+    assert (
+        process.stop_if_stale("after-restart", layout=layout, stack=STACK) is True
+        and process.running(layout, STACK) is None
+    )
 
 
 def test_a_stack_without_distributions_has_no_edge(deployed, layout, tmp_path):
@@ -87,7 +95,7 @@ def test_a_stack_without_distributions_has_no_edge(deployed, layout, tmp_path):
     StackState("test", "http://127.0.0.1:1", None).save(empty)
     process.serve(deployed.state_path, layout=layout)
     assert process.serve(empty, layout=layout) is None
-    assert process.running(layout) is None
+    assert process.running(layout, STACK) is None
 
 
 def test_a_port_another_program_holds_is_named(deployed, layout):
@@ -125,3 +133,16 @@ def test_the_deploy_state_gives_each_distribution_its_policies(deployed):
     images = site.distribution.origin("images")
     assert site.access_controls[images.access_control_id].signing_behavior == "always"
     assert load_stack(Path("/nonexistent/state.json")).sites == ()
+
+
+def test_each_stack_has_its_edge_and_a_port_another_stacks_edge_holds_is_named(deployed, layout, tmp_path):
+    served = process.serve(deployed.state_path, layout=layout)
+    assert served is not None and process.served_stacks(layout) == [STACK]
+    data = json.loads(deployed.state_path.read_text())
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**data, "stack": "other"}))  # its distribution on the same port
+    with pytest.raises(process.EdgeError, match=r"another program listens there \(the edge of stack 'test'\)"):
+        process.serve(other, layout=layout)
+    assert process.running(layout, STACK) == served  # the first stack's edge is kept
+    assert process.running(layout, "other") is None
+    assert process.stop_all(layout) == [STACK] and not _listening(served.ports[0])

@@ -10,6 +10,7 @@ from harness.deploy.provisioners import (
     cloudfront_policies,
     cloudwatch,
     dynamodb,
+    ec2_vpc,
     iam,
     lambda_,
     logs,
@@ -56,6 +57,11 @@ PROVISIONERS: dict[str, Provisioner[Any]] = {
         cloudfront_policies.CachePolicy(),
         cloudfront_policies.OriginRequestPolicy(),
         cloudfront.Distribution(),
+        ec2_vpc.Vpc(),
+        ec2_vpc.InternetGateway(),
+        ec2_vpc.Subnet(),
+        ec2_vpc.Eip(),
+        ec2_vpc.NatGateway(),
     )
 }
 

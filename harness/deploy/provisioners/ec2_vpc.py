@@ -42,12 +42,11 @@ def error_code(error: ClientError) -> str:
 
 @contextlib.contextmanager
 def unless_gone(*codes: str) -> Iterator[None]:
-    """Ignore the ClientError whose code says the thing is already gone (`…NotFound`, or one of `codes`)."""
+    """Ignore a ClientError with one of `codes`: those saying that what is deleted is gone already."""
     try:
         yield
     except ClientError as error:
-        code = error_code(error)
-        if not (code.endswith("NotFound") or code in codes):
+        if error_code(error) not in codes:
             raise
 
 
@@ -92,7 +91,7 @@ class Vpc(Provisioner[VpcSpec]):
         return Applied(vpc_id, _vpc_outputs(ctx, ec2, vpc_id))
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
-        with unless_gone():
+        with unless_gone("InvalidVpcID.NotFound"):
             ctx.client("ec2").delete_vpc(VpcId=record.id)
 
 
@@ -160,7 +159,7 @@ class InternetGateway(Provisioner[InternetGatewaySpec]):
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
         ec2 = ctx.client("ec2")
-        with unless_gone():
+        with unless_gone("InvalidInternetGatewayID.NotFound"):
             for attachment in _gateway(ec2, record.id).get("Attachments") or []:
                 ec2.detach_internet_gateway(InternetGatewayId=record.id, VpcId=attachment["VpcId"])
             ec2.delete_internet_gateway(InternetGatewayId=record.id)
@@ -227,7 +226,7 @@ class Subnet(Provisioner[SubnetSpec]):
         return Applied(subnet_id, outputs)
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
-        with unless_gone():
+        with unless_gone("InvalidSubnetID.NotFound"):
             ctx.client("ec2").delete_subnet(SubnetId=record.id)
 
 
@@ -275,7 +274,7 @@ class Eip(Provisioner[EipSpec]):
         return Applied(allocation_id, outputs)
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
-        with unless_gone():
+        with unless_gone("InvalidAllocationID.NotFound"):
             ctx.client("ec2").release_address(AllocationId=record.id)
 
 
@@ -332,7 +331,7 @@ class NatGateway(Provisioner[NatGatewaySpec]):
 
     def delete(self, ctx: Context, record: ResourceRecord) -> None:
         ec2 = ctx.client("ec2")
-        with unless_gone():
+        with unless_gone("NatGatewayNotFound"):
             ec2.delete_nat_gateway(NatGatewayId=record.id)
         wait_until(
             lambda: (gateway := _nat(ec2, record.id)) is None or gateway["State"] == "deleted",
@@ -344,7 +343,7 @@ class NatGateway(Provisioner[NatGatewaySpec]):
 def _free_address(ec2: Any, allocation_id: str, interface_id: str | None) -> None:
     """Disassociate the elastic IP from a deleted NAT gateway's interface if it still is associated:
     AWS frees it with the gateway, moto (so LocalStack) keeps it, and it could not be used again."""
-    with unless_gone():
+    with unless_gone("InvalidAllocationID.NotFound", "InvalidAssociationID.NotFound"):
         address = _address(ec2, allocation_id)
         if address.get("AssociationId") and address.get("NetworkInterfaceId") == interface_id:
             ec2.disassociate_address(AssociationId=address["AssociationId"])
@@ -355,7 +354,7 @@ def _nat(ec2: Any, gateway_id: str) -> dict[str, Any] | None:
     try:
         found = ec2.describe_nat_gateways(NatGatewayIds=[gateway_id])["NatGateways"]
     except ClientError as error:
-        if error_code(error).endswith("NotFound"):
+        if error_code(error) == "NatGatewayNotFound":
             return None
         raise
     return dict(found[0]) if found else None

@@ -10,6 +10,7 @@ from harness.deploy.provisioners import (
     cloudfront_policies,
     cloudwatch,
     dynamodb,
+    ec2_routing,
     ec2_vpc,
     iam,
     lambda_,
@@ -62,6 +63,10 @@ PROVISIONERS: dict[str, Provisioner[Any]] = {
         ec2_vpc.Subnet(),
         ec2_vpc.Eip(),
         ec2_vpc.NatGateway(),
+        ec2_routing.RouteTable(),
+        ec2_routing.Route(),
+        ec2_routing.RouteTableAssociation(),
+        ec2_routing.VpcEndpoint(),
     )
 }
 

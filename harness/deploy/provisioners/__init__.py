@@ -11,6 +11,7 @@ from harness.deploy.provisioners import (
     cloudwatch,
     dynamodb,
     ec2_routing,
+    ec2_security_groups,
     ec2_vpc,
     iam,
     lambda_,
@@ -67,6 +68,7 @@ PROVISIONERS: dict[str, Provisioner[Any]] = {
         ec2_routing.Route(),
         ec2_routing.RouteTableAssociation(),
         ec2_routing.VpcEndpoint(),
+        ec2_security_groups.SecurityGroup(),
     )
 }
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from harness.deploy.inputs import DeployError, UnsupportedInput
-from harness.deploy.provisioners import ec2_routing, ec2_vpc
+from harness.deploy.provisioners import ec2_routing, ec2_security_groups, ec2_vpc
+from harness.mocked_program import run_mocked
+from tests.unit.components.conftest import Recorded, RecordingMocks, run_program
+from tests.unit.components.test_instances_tier import PREFIX_LIST, declare
 
 VPC = ec2_vpc.Vpc.type_token
 SUBNET = ec2_vpc.Subnet.type_token
@@ -247,3 +250,71 @@ def test_an_endpoint_policy_is_refused_by_name(provisioned):
     inputs = {"vpcId": vpc.id, "serviceName": "com.amazonaws.us-east-1.s3", "policy": "{}"}
     with pytest.raises(UnsupportedInput, match=r"^aws:ec2/vpcEndpoint:VpcEndpoint 's3': .*'policy'"):
         provisioned.apply(ENDPOINT, "s3", inputs)
+
+
+# The mocks' id of a resource is `<logical name>-id`, and a subnet and its route table share a
+# logical name: which resource an id names is told by the input that refers to it.
+_REFERS_TO = {
+    "vpcId": VPC,
+    "subnetId": SUBNET,
+    "subnetIds": SUBNET,
+    "routeTableId": TABLE,
+    "routeTableIds": TABLE,
+    "gatewayId": GATEWAY,
+    "natGatewayId": NAT,
+    "allocationId": EIP,
+    "securityGroupIds": ec2_security_groups.SecurityGroup.type_token,
+    "securityGroups": ec2_security_groups.SecurityGroup.type_token,
+}
+OURS = {
+    VPC,
+    SUBNET,
+    GATEWAY,
+    EIP,
+    NAT,
+    TABLE,
+    ROUTE,
+    ASSOCIATION,
+    ENDPOINT,
+    ec2_security_groups.SecurityGroup.type_token,
+}
+
+
+def _real(value, ids, key=None):
+    """The wire inputs with the mocks' ids of other resources replaced by those applied."""
+    if isinstance(value, dict):
+        return {k: _real(v, ids, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_real(v, ids, key) for v in value]
+    return ids.get((_REFERS_TO.get(key or ""), value), value)
+
+
+def _declared_network(nat: str):
+    if nat != "none":
+        return run_program({"imagepipe:webTier": "instances", "imagepipe:natGateways": nat}), PREFIX_LIST
+    recorded = Recorded()  # the network without NAT, and the balancer's and the fleet's groups
+    run_mocked(declare, RecordingMocks(recorded), project="imagepipe", stack="test")
+    return recorded, PREFIX_LIST
+
+
+@pytest.mark.parametrize("nat", ["none", "single"])
+def test_the_network_the_program_declares_is_provisioned_as_declared_and_deleted(moto, provisioned, nat):
+    ec2 = moto.client("ec2")
+    recorded, mocked_prefix_list = _declared_network(nat)
+    # the balancer's group admits CloudFront's prefix list, as the emulator knows it
+    ids = {(None, mocked_prefix_list): _managed_prefix_list(ec2, "com.amazonaws.global.cloudfront.origin-facing")}
+    declared = [(t, n, inputs) for (t, n), inputs in recorded.resources.items() if t in OURS]
+    for type_token, name, inputs in declared:  # the program registers what a resource refers to first
+        ids[(type_token, f"{name}-id")] = provisioned.apply(type_token, name, _real(inputs, ids)).id
+
+    vpc_id = ids[(VPC, "network-vpc-id")]
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    assert len(ec2.describe_subnets(Filters=in_vpc)["Subnets"]) == 4
+    endpoints = ec2.describe_vpc_endpoints(Filters=in_vpc)["VpcEndpoints"]
+    assert len(endpoints) == (3 if nat == "none" else 2)
+    assert len(ec2.describe_nat_gateways(Filter=in_vpc)["NatGateways"]) == (0 if nat == "none" else 1)
+    groups = [g["GroupName"] for g in ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"]]
+    assert len(groups) == (4 if nat == "none" else 1)  # the VPC's default, and the endpoints', balancer's, fleet's
+    for type_token, name, _ in reversed(declared):
+        provisioned.delete(type_token, name)
+    assert ec2.describe_vpcs(Filters=in_vpc)["Vpcs"] == []

@@ -11,6 +11,9 @@ from harness.deploy.provisioners import (
     cloudfront_vpc_origin,
     cloudwatch,
     dynamodb,
+    ec2_routing,
+    ec2_security_groups,
+    ec2_vpc,
     iam,
     lambda_,
     logs,
@@ -58,6 +61,16 @@ PROVISIONERS: dict[str, Provisioner[Any]] = {
         cloudfront_policies.OriginRequestPolicy(),
         cloudfront_vpc_origin.VpcOrigin(),
         cloudfront.Distribution(),
+        ec2_vpc.Vpc(),
+        ec2_vpc.InternetGateway(),
+        ec2_vpc.Subnet(),
+        ec2_vpc.Eip(),
+        ec2_vpc.NatGateway(),
+        ec2_routing.RouteTable(),
+        ec2_routing.Route(),
+        ec2_routing.RouteTableAssociation(),
+        ec2_routing.VpcEndpoint(),
+        ec2_security_groups.SecurityGroup(),
     )
 }
 

@@ -111,10 +111,10 @@ def test_an_input_the_deployer_does_not_apply_stops_the_deploy_naming_it(moto, t
 
 
 def test_a_resource_type_the_deployer_does_not_know_stops_the_deploy_naming_it(moto, tiny_project, tmp_path):
-    project = tiny_project('aws.ec2.Vpc("network", cidr_block="10.0.0.0/16")\n')
+    project = tiny_project('aws.route53.Zone("zone", name="example.com")\n')
     result = replay(project, "test", moto.endpoint_url, tmp_path / "state.json")
     assert result["error"].startswith(
-        "aws:ec2/vpc:Vpc 'network': the replay deployer does not provision this resource type"
+        "aws:route53/zone:Zone 'zone': the replay deployer does not provision this resource type"
     )
 
 

@@ -314,7 +314,8 @@ def test_the_network_the_program_declares_is_provisioned_as_declared_and_deleted
     assert len(endpoints) == (3 if nat == "none" else 2)
     assert len(ec2.describe_nat_gateways(Filter=in_vpc)["NatGateways"]) == (0 if nat == "none" else 1)
     groups = [g["GroupName"] for g in ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"]]
-    assert len(groups) == (4 if nat == "none" else 1)  # the VPC's default, and the endpoints', balancer's, fleet's
+    # The VPC's default, the balancer's and the fleet's, and without NAT the endpoints'.
+    assert len(groups) == (4 if nat == "none" else 3)
     for type_token, name, _ in reversed(declared):
         provisioned.delete(type_token, name)
     assert ec2.describe_vpcs(Filters=in_vpc)["Vpcs"] == []

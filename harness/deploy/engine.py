@@ -61,10 +61,10 @@ class ReplayMocks(pulumi.runtime.Mocks):
                     self.error = error
             raise Aborted(str(error)) from error
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Answer a lookup the program makes (harness/deploy/lookups.py) from the emulator."""
         try:
-            return look_up(self.ctx, args.token, dict(args.args)), None
+            return look_up(self.ctx, args.token, dict(args.args)), []
         except BaseException as error:
             with self._lock:
                 self.error = self.error or error
@@ -119,9 +119,11 @@ def _fingerprint(inputs: dict[str, Any]) -> str:
 
 
 def _archive_digest(value: Any) -> Any:
-    if isinstance(value, pulumi.FileArchive):
+    """An archive's or a file's fingerprint: its path and its content's digest."""
+    if isinstance(value, pulumi.FileArchive | pulumi.FileAsset):
         path = Path(value.path)
-        return {"fileArchive": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        kind = "fileArchive" if isinstance(value, pulumi.FileArchive) else "fileAsset"
+        return {kind: str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     raise TypeError(f"cannot fingerprint input {value!r}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 
@@ -35,7 +36,9 @@ def free_port() -> int:
 def moto() -> Iterator[AwsTarget]:
     """A moto server on a loopback port for the whole session: real AWS APIs over HTTP, standing in
     for the emulator (the harness reaches it by its endpoint, as it reaches the emulator). Tests
-    sharing it keep apart by unique names."""
+    sharing it keep apart by unique names. AWS's managed policies are there, as in the emulator (the
+    instances' role attaches Session Manager's)."""
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     try:

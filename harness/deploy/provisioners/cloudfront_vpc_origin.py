@@ -50,8 +50,8 @@ class VpcOrigin(Provisioner[VpcOriginSpec]):
             inputs.where,
             config.take("name"),
             endpoint_arn,
-            config.take("httpPort"),
-            config.take("httpsPort"),
+            int(config.take("httpPort")),
+            int(config.take("httpsPort")),
             only(config, "originProtocolPolicy", ("http-only",)),
             protocols,
         )

@@ -1,4 +1,4 @@
-"""IAM: roles and their inline policies."""
+"""IAM: roles, their inline policies and managed policies attached, and instance profiles."""
 
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ class Role(Provisioner[RoleSpec]):
         iam = ctx.client("iam")
         for policy in iam.list_role_policies(RoleName=record.id)["PolicyNames"]:
             iam.delete_role_policy(RoleName=record.id, PolicyName=policy)
+        for attached in iam.list_attached_role_policies(RoleName=record.id)["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=record.id, PolicyArn=attached["PolicyArn"])
         iam.delete_role(RoleName=record.id)
 
 
@@ -76,3 +78,68 @@ class RolePolicy(Provisioner[RolePolicySpec]):
         iam = ctx.client("iam")
         with contextlib.suppress(iam.exceptions.NoSuchEntityException):  # gone with its role (a replaced one)
             iam.delete_role_policy(RoleName=record.outputs["role"], PolicyName=record.outputs["name"])
+
+
+@dataclass(frozen=True)
+class RolePolicyAttachmentSpec:
+    """A managed policy (by ARN; AWS's own, such as Session Manager's) attached to a role."""
+
+    role: str
+    policy_arn: str
+
+
+class RolePolicyAttachment(Provisioner[RolePolicyAttachmentSpec]):
+    type_token = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> RolePolicyAttachmentSpec:
+        return RolePolicyAttachmentSpec(inputs.take("role"), inputs.take("policyArn"))
+
+    def apply(self, ctx: Context, spec: RolePolicyAttachmentSpec, previous: ResourceRecord | None) -> Applied:
+        if previous is not None:
+            self.delete(ctx, previous)
+        ctx.client("iam").attach_role_policy(RoleName=spec.role, PolicyArn=spec.policy_arn)
+        return Applied(f"{spec.role}-{spec.policy_arn}", {"role": spec.role, "policyArn": spec.policy_arn})
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        iam = ctx.client("iam")
+        with contextlib.suppress(iam.exceptions.NoSuchEntityException):  # gone with its role
+            iam.detach_role_policy(RoleName=record.outputs["role"], PolicyArn=record.outputs["policyArn"])
+
+
+@dataclass(frozen=True)
+class InstanceProfileSpec:
+    """An instance profile (at path /) and the one role it passes to an instance."""
+
+    name: str
+    role: str
+
+
+class InstanceProfile(Provisioner[InstanceProfileSpec]):
+    type_token = "aws:iam/instanceProfile:InstanceProfile"
+
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> InstanceProfileSpec:
+        inputs.ignore("path", "/")
+        return InstanceProfileSpec(physical_name(inputs, name, previous, max_length=128), inputs.take("role"))
+
+    def apply(self, ctx: Context, spec: InstanceProfileSpec, previous: ResourceRecord | None) -> Applied:
+        iam = ctx.client("iam")
+        if previous is not None and previous.id != spec.name:
+            self.delete(ctx, previous)
+            previous = None
+        if previous is None:
+            iam.create_instance_profile(InstanceProfileName=spec.name)
+        elif previous.outputs["role"] != spec.role:
+            iam.remove_role_from_instance_profile(InstanceProfileName=spec.name, RoleName=previous.outputs["role"])
+        if previous is None or previous.outputs["role"] != spec.role:
+            iam.add_role_to_instance_profile(InstanceProfileName=spec.name, RoleName=spec.role)
+        profile = iam.get_instance_profile(InstanceProfileName=spec.name)["InstanceProfile"]
+        return Applied(
+            spec.name,
+            {"name": spec.name, "role": spec.role, "arn": profile["Arn"], "uniqueId": profile["InstanceProfileId"]},
+        )
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        iam = ctx.client("iam")
+        with contextlib.suppress(iam.exceptions.NoSuchEntityException):  # its role was removed with the role
+            iam.remove_role_from_instance_profile(InstanceProfileName=record.id, RoleName=record.outputs["role"])
+        iam.delete_instance_profile(InstanceProfileName=record.id)

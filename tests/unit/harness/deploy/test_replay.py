@@ -3,6 +3,7 @@ refusals that name what is not applied."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -70,6 +71,37 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     again = replay(ROOT, "local", moto.endpoint_url, state)
     assert (again["created"], again["updated"], again["unchanged"], again["deleted"]) == (0, 0, RESOURCES, 0)
     assert again["outputs"] == outputs
+
+
+INSTANCES_RESOURCES = 130  # the local-instances stack: no web function or REST API; network, balancer, fleet
+
+
+def test_the_instances_tier_is_provisioned_balancer_group_and_template_together(moto, tmp_path):
+    state = tmp_path / "local-instances.json"
+    result = replay(ROOT, "local-instances", moto.endpoint_url, state)
+    assert "error" not in result, result.get("error", "")
+    assert result["created"] == INSTANCES_RESOURCES
+    outputs = result["outputs"]
+    assert outputs["web_tier"] == "instances" and "api_url" not in outputs
+    assert re.fullmatch(r"http://127\.0\.0\.1:46[3-7][0-9]", outputs["load_balancer_url"])
+    elbv2, autoscaling = moto.client("elbv2"), moto.client("autoscaling")
+    (balancer,) = elbv2.describe_load_balancers(Names=["imagepipe-inst-web"])["LoadBalancers"]
+    assert balancer["Scheme"] == "internal" and balancer["VpcId"] == outputs["vpc_id"]
+    (listener,) = elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]
+    target_group = listener["DefaultActions"][0]["TargetGroupArn"]
+    (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[outputs["instance_group"]])[
+        "AutoScalingGroups"
+    ]
+    assert group["TargetGroupARNs"] == [target_group] and group["DesiredCapacity"] == 2
+    template = moto.client("ec2").describe_launch_template_versions(
+        LaunchTemplateId=group["LaunchTemplate"]["LaunchTemplateId"], Versions=["$Default"]
+    )["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    script = base64.b64decode(template["UserData"]).decode()
+    (bundle,) = moto.client("s3").list_objects_v2(Bucket="imagepipe-inst-images", Prefix="instances/")["Contents"]
+    assert f"s3://imagepipe-inst-images/{bundle['Key']}" in script
+
+    again = replay(ROOT, "local-instances", moto.endpoint_url, state)
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, INSTANCES_RESOURCES)
 
 
 QUEUES = """

@@ -131,3 +131,37 @@ def test_a_role_policy_input_not_applied_stops_the_deploy_naming_it(moto, provis
     with pytest.raises(UnsupportedInput, match=r"^aws:iam/rolePolicy:RolePolicy 'access': .*'namePrefix'"):
         provisioned.apply(ROLE_POLICY, "access", inputs)
     assert _inline_policies(moto, role) == []
+
+
+ATTACHMENT = iam.RolePolicyAttachment.type_token
+PROFILE = iam.InstanceProfile.type_token
+SESSION_MANAGER = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
+
+def test_a_managed_policy_is_attached_and_detached_and_a_role_deleted_with_one(moto, provisioned, unique):
+    name = unique("instances")
+    provisioned.apply(ROLE, "instances", {"name": name, "assumeRolePolicy": _trust("ec2.amazonaws.com")})
+    provisioned.apply(ATTACHMENT, "ssm", {"role": name, "policyArn": SESSION_MANAGER})
+    attached = moto.client("iam").list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    assert [policy["PolicyArn"] for policy in attached] == [SESSION_MANAGER]
+    provisioned.delete(ATTACHMENT, "ssm")
+    assert moto.client("iam").list_attached_role_policies(RoleName=name)["AttachedPolicies"] == []
+    provisioned.apply(ATTACHMENT, "ssm", {"role": name, "policyArn": SESSION_MANAGER})
+    provisioned.records.pop((ATTACHMENT, "ssm"))  # the role goes first, as when both leave the program
+    provisioned.delete(ROLE, "instances")
+    assert name not in _role_names(moto, name)
+
+
+def test_an_instance_profile_passes_its_role_and_moves_to_another(moto, provisioned, unique):
+    first, second, profile_name = unique("instances"), unique("instances"), unique("profile")
+    for role in (first, second):
+        provisioned.apply(ROLE, role, {"name": role, "assumeRolePolicy": _trust("ec2.amazonaws.com")})
+    profile = provisioned.apply(PROFILE, "profile", {"name": profile_name, "role": first})
+    described = moto.client("iam").get_instance_profile(InstanceProfileName=profile_name)["InstanceProfile"]
+    assert profile.outputs["arn"] == described["Arn"] and [r["RoleName"] for r in described["Roles"]] == [first]
+    provisioned.apply(PROFILE, "profile", {"name": profile_name, "role": second})
+    described = moto.client("iam").get_instance_profile(InstanceProfileName=profile_name)["InstanceProfile"]
+    assert [r["RoleName"] for r in described["Roles"]] == [second]
+    provisioned.delete(PROFILE, "profile")
+    profiles = moto.client("iam").list_instance_profiles()["InstanceProfiles"]
+    assert profile_name not in [p["InstanceProfileName"] for p in profiles]

@@ -1,11 +1,13 @@
 """`python -m harness`: bring the pipeline up in the embedded emulator, look at it, take it down.
 
 up [--endpoint URL] [--stack local]   start (or attach to) the emulator and deploy the program
-down                                  stop the emulator `up` started and forget the deploy
+down [--stack S]                      stop the emulator `up` started and forget the deploys (with --stack,
+                                      that stack only, the emulator kept while another is deployed)
 outputs [--stack local]               the deployed stack's outputs as one JSON object
 demo                                  up, push sample uploads through, print what became of them
 bench [--json PATH] [--only SECTION]  kernel, cold start, pipeline and API figures (see harness/bench)
 status                                whether the emulator runs and what is deployed
+instances [--stack S] [--json]        the instances tier's fleet: each instance, its health and its process
 users add|list|remove|set-password|sign-out    who may sign in to the web tier (see harness/users.py)
 """
 
@@ -28,7 +30,9 @@ from harness.demo import DemoFailed, run_demo
 from harness.deploy import DeployError, Project, destroy_stack, run_program
 from harness.deployed.stack_state import DEFAULT_STACK, StackState
 from harness.edge import serving as edge
-from harness.web_demo import run_web_demo
+from harness.fleet import serving as fleet
+from harness.fleet.listing import instance_rows, table
+from harness.web_demo import instances_how_to, run_web_demo
 
 PROJECT = Project(Path(__file__).resolve().parents[1])
 
@@ -79,6 +83,11 @@ def bring_up(stack: str, endpoint: str | None, port: int) -> tuple[dict[str, Any
         f"deployed in {result.seconds:.1f} s: {result.created} created, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.deleted} deleted"
     )
+    region = target.region
+    running_fleet = fleet.serve(state_path(stack), region, progress=say)  # the instances tier, if the stack has it
+    if running_fleet is not None:
+        rows = instance_rows(running_fleet)
+        say(f"fleet: {len(rows)} healthy instances behind {', '.join(b['url'] for b in running_fleet['balancers'])}")
     served = edge.serve(state_path(stack), progress=say)  # CloudFront's stand-in, with this deploy's config
     if served is not None:
         say(f"CDN edge serving {', '.join(served.urls)} (pid {served.pid}, log {served.log})")
@@ -112,13 +121,26 @@ def destroy_deployed(stack: str) -> None:
         raise HarnessError(f"stack '{stack}' is not deployed: nothing to destroy")
     if edge.stop(stack=stack):
         say("CDN edge stopped")
+    if fleet.stop(stack):
+        say("fleet stopped")
     deleted = destroy_stack(target_for(stack, state.endpoint_url), state_path(stack), progress=say)
     say(f"destroyed stack '{stack}': {deleted} resources deleted")
 
 
-def take_down(port: int) -> None:
-    for stack in edge.stop_all():
-        say(f"CDN edge of stack '{stack}' stopped")
+def take_down(port: int, stack: str | None = None) -> None:
+    """Stop the emulator and what serves the stacks deployed in it; with `stack`, only that stack
+    (destroyed), the emulator kept while another stack is deployed."""
+    deployed = sorted(path.stem for path in (emulator.Paths.default().root / "stacks").glob("*.json"))
+    others = [name for name in deployed if name != stack]
+    if stack is not None and others:
+        if stack in deployed:
+            destroy_deployed(stack)
+        say(f"the emulator keeps running for stack(s) {', '.join(others)}: `make down` stops it")
+        return
+    for name in edge.stop_all():
+        say(f"CDN edge of stack '{name}' stopped")
+    for name in fleet.stop_all():
+        say(f"fleet of stack '{name}' stopped")
     stopped = emulator.stop(port=port)
     for path in (emulator.Paths.default().root / "stacks").glob("*.json"):
         path.unlink()
@@ -135,6 +157,20 @@ def show_status(stack: str, port: int) -> None:
         say(f"stack '{stack}': {len(state.resources)} resources at {state.endpoint_url}")
     served = edge.running(stack=stack)
     say(f"CDN edge: {'serving ' + ', '.join(served.urls) + f' (pid {served.pid})' if served else 'not running'}")
+    shown = fleet.running(stack)
+    if shown is not None:
+        say(f"fleet: {len(instance_rows(shown))} instances (pid {shown['pid']}): `python -m harness instances`")
+
+
+def show_instances(stack: str, as_json: bool) -> None:
+    shown = fleet.running(stack)
+    if shown is None:
+        raise HarnessError(
+            f"stack '{stack}' runs no fleet: it is not deployed, or its web tier is serverless "
+            "(`make up STACK=local-instances` deploys the instances tier)"
+        )
+    rows = instance_rows(shown)
+    print(json.dumps(rows, indent=2) if as_json else table(rows))
 
 
 def measure(only: str | None, json_path: Path, port: int) -> None:
@@ -202,8 +238,9 @@ def _stack_commands(commands: Any) -> None:
     up.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
     destroy = commands.add_parser("destroy", help="delete every resource of the deployed stack (pulumi destroy)")
     destroy.add_argument("--stack", default=DEFAULT_STACK)
-    down = commands.add_parser("down", help="stop the emulator started by `up`")
+    down = commands.add_parser("down", help="stop the emulator started by `up` (with --stack: that stack only)")
     down.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
+    down.add_argument("--stack", help="take down this stack only; the emulator stops when no other is deployed")
     outputs = commands.add_parser("outputs", help="print the stack's outputs as JSON")
     outputs.add_argument("--stack", default=DEFAULT_STACK)
     demo = commands.add_parser("demo", help="up, then push sample uploads through and show the records")
@@ -217,6 +254,9 @@ def _stack_commands(commands: Any) -> None:
     status = commands.add_parser("status", help="is the emulator running, what is deployed")
     status.add_argument("--stack", default=DEFAULT_STACK)
     status.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
+    instances = commands.add_parser("instances", help="the instances tier's fleet: id, state, health, pid, url, …")
+    instances.add_argument("--stack", default=DEFAULT_STACK)
+    instances.add_argument("--json", action="store_true", help="as a JSON list of objects")
 
 
 def _users_command(commands: Any) -> None:
@@ -256,16 +296,19 @@ def _demo(args: argparse.Namespace) -> None:
     outputs, _ = bring_up(args.stack, args.endpoint, args.port)
     run_demo(outputs, say)
     run_web_demo(outputs, say)
+    if outputs.get("web_tier") == "instances":
+        say(instances_how_to(args.stack, outputs, fleet.running(args.stack)))
 
 
 RUN: dict[str, Callable[[argparse.Namespace], None]] = {
     "up": _up,
     "destroy": lambda args: destroy_deployed(args.stack),
-    "down": lambda args: take_down(args.port),
+    "down": lambda args: take_down(args.port, args.stack),
     "outputs": lambda args: print(json.dumps(stack_outputs(args.stack), indent=2, sort_keys=True)),
     "demo": _demo,
     "bench": lambda args: measure(args.only, args.json, args.port),
     "status": lambda args: show_status(args.stack, args.port),
+    "instances": lambda args: show_instances(args.stack, args.json),
     "users": manage_users,
 }
 """What each command does, with its parsed arguments."""
@@ -281,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         DeployError,
         emulator.EmulatorError,
         edge.EdgeError,
+        fleet.FleetError,
         DemoFailed,
         BenchError,
         user_admin.UsersError,

@@ -16,6 +16,7 @@ import requests
 
 from handlers.contract import PHOTOGRAPHER, REVIEWER
 from harness.demo import DEMO_OWNER, DemoFailed
+from harness.emulator.state_folder import Paths
 from harness.users import add_user, local_store, set_password
 
 DEMO_REVIEWER = f"{DEMO_OWNER}-reviewer"
@@ -87,3 +88,16 @@ cdn_url: {cdn}
   curl -c demo.cookies -H 'Content-Type: application/json' -d '{login}' {cdn}/api/session
   curl -b demo.cookies '{cdn}/api/images?limit=5'
   the API's description: {cdn}/api/openapi.json"""
+
+
+def instances_how_to(stack: str, outputs: dict[str, Any], listing: dict[str, Any] | None) -> str:
+    """Where to look at the instances tier of `stack`: its balancer, its fleet and their logs."""
+    rows = [row for b in (listing or {}).get("balancers", []) for g in b["groups"] for row in g["instances"]]
+    served = sum(row["requests"] for row in rows)
+    home = Paths.default().root
+    return f"""
+The instances tier (seed 003): the web app under gunicorn on {len(rows)} instances behind the balancer
+at {outputs["load_balancer_url"]} (the CDN's origin for /api/* and the pages; {served} requests served so far)
+  python -m harness instances --stack {stack}        each instance: id, state, health, pid, url, requests
+  instance logs: {home}/fleet/{stack}/<group>/<instance id>/service.log (its boot: .calls, .user-data)
+  the balancer and the group: {home}/logs/fleet-{stack}.log"""

@@ -17,9 +17,10 @@ import itertools
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from components.balancer import HealthCheckSettings
 from harness.edge.exchange import HOP_BY_HOP
@@ -115,7 +116,7 @@ class Balancer:
         self._server: BaseWSGIServer | None = None
 
     def start(self) -> None:
-        self._server = make_server(HOST, self.port, self.app, threaded=True)
+        self._server = make_server(HOST, self.port, self.app, threaded=True, request_handler=_PassThrough)
         self.port = self._server.server_port
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         threading.Thread(target=self._check_forever, daemon=True).start()
@@ -170,6 +171,15 @@ class Balancer:
         return headers
 
 
+class _PassThrough(WSGIRequestHandler):
+    """Answers with the target's own headers, as ALB does, without a Server and Date of its own
+    (its own answers, the 5xx, say `Server: awselb/2.0`)."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+
+
 def _passes(target: Target, check: HealthCheck) -> bool:
     connection = http.client.HTTPConnection(target.host, target.port, timeout=check.timeout)
     try:
@@ -189,6 +199,11 @@ def _failure(start_response: Any, status: int, reason: str) -> list[bytes]:
     body = f"{page}</center>\r\n</body>\r\n</html>\r\n".encode()
     start_response(
         f"{status} {reason}",
-        [("Server", "awselb/2.0"), ("Content-Type", "text/html"), ("Content-Length", str(len(body)))],
+        [
+            ("Server", "awselb/2.0"),
+            ("Date", formatdate(usegmt=True)),
+            ("Content-Type", "text/html"),
+            ("Content-Length", str(len(body))),
+        ],
     )
     return [body]

@@ -30,6 +30,7 @@ HOST = "127.0.0.1"
 MAX_TOKEN_TTL = 21_600
 TOKEN_TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds"
 TOKEN_HEADER = "X-aws-ec2-metadata-token"
+METADATA_ENDPOINT_VARIABLE = "AWS_EC2_METADATA_SERVICE_ENDPOINT"  # where botocore asks, instead of 169.254.169.254
 
 
 @dataclass(frozen=True)

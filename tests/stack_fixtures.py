@@ -45,6 +45,7 @@ from harness.cli import DEFAULT_STACK
 from harness.deploy import Project
 from harness.edge import serving as edge_process
 from harness.emulator import DEFAULT_PORT, Emulator, EmulatorError
+from harness.fleet import serving as fleet_process
 from harness.notice_tap import NoticeTap, sent_mail
 from harness.permissions import CallLog, PermissionCheck
 from tests.e2e.uploading import Uploads, new_owner
@@ -73,6 +74,7 @@ def emulator() -> Emulator:
     finally:
         if already is None:  # the session started it: it stops it, and the CDN edge `up` started
             edge_process.stop_all()
+            fleet_process.stop_all()
             embedded.stop(port)
 
 
@@ -82,10 +84,10 @@ class IamCheck:
 
     emulator: Emulator
     log: CallLog
-    role_prefix: str
+    role_prefixes: tuple[str, ...]  # the stacks' roles (their names start with the stack's prefix)
 
     def judge(self, ses_sandbox: bool) -> None:
-        check = PermissionCheck(self.emulator.client("iam"), self.role_prefix, ses_sandbox=ses_sandbox)
+        check = PermissionCheck(self.emulator.client("iam"), self.role_prefixes, ses_sandbox=ses_sandbox)
         refusals = check.refusals(self.log.read_new())
         if refusals:
             lines = "\n".join(f"- {refusal}" for refusal in refusals)
@@ -95,8 +97,8 @@ class IamCheck:
 @pytest.fixture(scope="session")
 def role_calls(emulator: Emulator) -> Iterator[IamCheck]:
     """The calls of the stack's roles from here on; the last ones are judged at the end."""
-    prefix = Project(ROOT).stack_config(DEFAULT_STACK)["imagepipe:namePrefix"]
-    check = IamCheck(emulator, CallLog(embedded.layout().role_calls(emulator.port)), f"{prefix}-")
+    prefixes = tuple(f"{Project(ROOT).stack_config(name)['imagepipe:namePrefix']}-" for name in WEB_STACKS)
+    check = IamCheck(emulator, CallLog(embedded.layout().role_calls(emulator.port)), prefixes)
     check.log.skip_to_end()  # an emulator left running holds calls judged (or not) by an earlier session
     yield check
     check.judge(ses_sandbox=False)
@@ -120,6 +122,7 @@ class DeployedStack:
 
     emulator: Emulator
     outputs: dict
+    name: str = DEFAULT_STACK
 
     @cached_property
     def target(self) -> AwsTarget:
@@ -158,10 +161,17 @@ def deploy(emu: Emulator) -> str:
     return harness("up", "--endpoint", emu.endpoint_url)
 
 
+# The stacks the web tier's suites run against (`pytest.mark.parametrize("stack", WEB_STACKS,
+# indirect=True)`): the serverless tier and the instances tier (seed 003), both in the one emulator.
+WEB_STACKS = (DEFAULT_STACK, "local-instances")
+
+
 @pytest.fixture(scope="session")
-def stack(emulator: Emulator) -> DeployedStack:
-    deploy(emulator)
-    return DeployedStack(emulator, json.loads(harness("outputs")))
+def stack(request: pytest.FixtureRequest, emulator: Emulator) -> DeployedStack:
+    """The stack deployed (`python -m harness up`): the default one, or the parameter's."""
+    name = getattr(request, "param", DEFAULT_STACK)
+    harness("up", "--endpoint", emulator.endpoint_url, "--stack", name)
+    return DeployedStack(emulator, json.loads(harness("outputs", "--stack", name)), name)
 
 
 @pytest.fixture

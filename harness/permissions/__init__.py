@@ -35,10 +35,10 @@ class Refusal:
 
 class PermissionCheck:
     """Judges calls against their roles' policies, read from `iam` (a boto3 IAM client) once per batch:
-    the calls of the roles whose names start with `role_prefix` (a stack's), in an account whose SES
+    the calls of the roles whose names start with `role_prefix` (a stack's; or one of several), in an account whose SES
     is in its sandbox or not."""
 
-    def __init__(self, iam: Any, role_prefix: str = "", *, ses_sandbox: bool = False) -> None:
+    def __init__(self, iam: Any, role_prefix: str | tuple[str, ...] = "", *, ses_sandbox: bool = False) -> None:
         self.iam = iam
         self.role_prefix = role_prefix
         self.ses_sandbox = ses_sandbox

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Page, Request, expect
 
 from handlers.contract import PROCESSED, REJECTED, REVIEWER, Record
@@ -33,6 +34,10 @@ from tests.browser.pages import (
     opener,
     sign_in,
 )
+from tests.stack_fixtures import WEB_STACKS
+
+# Both web tiers: the REST API and the web function, and the instances behind a load balancer.
+pytestmark = pytest.mark.parametrize("stack", WEB_STACKS, indirect=True)
 
 
 def test_a_wrong_password_is_refused_then_a_photographer_signs_in_and_out(cdn_url, upload, web_user, page, screenshot):

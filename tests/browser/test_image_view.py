@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import base64
 
+import pytest
 import requests
 from playwright.sync_api import Page, expect
 
 from handlers.contract import DELETED, PROCESSED, Record
 from harness.samples import photo_jpeg
 from tests.browser.pages import PIPELINE_MS, card, expect_thumbnail, grid, opener, sign_in
+from tests.stack_fixtures import WEB_STACKS
+
+# Both web tiers: the REST API and the web function, and the instances behind a load balancer.
+pytestmark = pytest.mark.parametrize("stack", WEB_STACKS, indirect=True)
 
 # Builds a DataTransfer holding one file, as a browser makes one for a drop from the desktop.
 DROPPED_FILE = """([name, type, base64]) => {

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import requests
 
 from handlers.contract import PROCESSED, REJECTED, REVIEWER, TERMINAL, Record
 from harness.polling import wait_until
 from harness.samples import pdf_document, photo_jpeg
 from tests.e2e.web_users import TIMEOUT, WebUser
+from tests.stack_fixtures import WEB_STACKS
+
+# Both web tiers: the REST API and the web function, and the instances behind a load balancer.
+pytestmark = pytest.mark.parametrize("stack", WEB_STACKS, indirect=True)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 

@@ -8,10 +8,15 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from handlers.stores.lockouts import LockoutPolicy
 from tests.e2e.web_users import TIMEOUT, WebUser
+from tests.stack_fixtures import WEB_STACKS
+
+# Both web tiers: the REST API and the web function, and the instances behind a load balancer.
+pytestmark = pytest.mark.parametrize("stack", WEB_STACKS, indirect=True)
 
 BURST = 12
 

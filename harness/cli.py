@@ -178,8 +178,8 @@ def measure(only: str | None, json_path: Path, port: int) -> None:
     after (one that was running already, or that another process started meanwhile, is left)."""
     started: list[emulator.Emulator] = []
 
-    def pipeline_stack() -> dict[str, Any]:
-        outputs, launched = bring_up(DEFAULT_STACK, None, port)
+    def pipeline_stack(stack: str) -> dict[str, Any]:
+        outputs, launched = bring_up(stack, None, port)
         if launched is not None:
             started.append(launched)
         return outputs
@@ -190,7 +190,8 @@ def measure(only: str | None, json_path: Path, port: int) -> None:
         for launched in started:
             current = emulator.running(port=port)
             if current is not None and current.pid == launched.pid:  # still ours, not a later one
-                edge.stop()  # it served that emulator's deploy
+                edge.stop_all()  # they served that emulator's deploys
+                fleet.stop_all()
                 emulator.stop(port=port)
                 say("stopped the emulator the benchmark started")
 

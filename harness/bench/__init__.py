@@ -3,7 +3,8 @@
 Five sections, each runnable alone (`--only`): the image kernel (`kernel.py`), the handlers' cold
 start, the web function's included (`coldstart.py`), the deployed pipeline in the emulator
 (`pipeline.py`), the largest image it takes at the functions' memory settings (`largest.py`) and
-the web tier's image list through the CDN edge (`api.py`).
+the web tier's image list through the CDN edge, serverless and on instances (`api.py`,
+`instances_api.py`).
 
 The kernel's libvips contender (pyvips) is not part of the project's environment: `make bench`
 installs it from requirements/bench.txt. Nothing here imports it; only the kernel's pyvips worker
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.bench.report import render, write_json
+from harness.deployed.stack_state import DEFAULT_STACK
 
 SECTIONS = ("kernel", "coldstart", "pipeline", "largest", "api")
 
@@ -29,17 +31,17 @@ def run_bench(
     sections: tuple[str, ...],
     json_path: Path,
     say: Callable[[str], None],
-    stack_outputs: Callable[[], dict[str, Any]],
+    stack_outputs: Callable[[str], dict[str, Any]],
 ) -> dict[str, Any]:
-    """Run `sections`, print the table, write the JSON; `stack_outputs` brings the stack up (once,
-    for the sections that need it)."""
+    """Run `sections`, print the table, write the JSON; `stack_outputs(name)` brings a stack up (once
+    each, for the sections that need it: the default stack, and the 3-tier one for the API's)."""
     results: dict[str, Any] = {}
-    outputs: list[dict[str, Any]] = []
+    outputs: dict[str, dict[str, Any]] = {}
 
-    def stack() -> dict[str, Any]:
-        if not outputs:
-            outputs.append(stack_outputs())
-        return outputs[0]
+    def stack(name: str = DEFAULT_STACK) -> dict[str, Any]:
+        if name not in outputs:
+            outputs[name] = stack_outputs(name)
+        return outputs[name]
 
     if "kernel" in sections:
         from harness.bench.kernel import run_kernel
@@ -58,9 +60,9 @@ def run_bench(
 
         results["largest"] = run_largest(stack(), say)
     if "api" in sections:
-        from harness.bench.api import run_api
+        from harness.bench.api import INSTANCES_STACK, run_api
 
-        results["api"] = run_api(stack(), say)
+        results["api"] = run_api(stack(), say, instances=stack(INSTANCES_STACK))
     say("\n" + render(results))
     write_json(results, json_path)
     say(f"\nfigures written to {json_path}")

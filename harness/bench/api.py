@@ -41,12 +41,14 @@ from handlers.stores.user_store import UserStore
 from handlers.web.records_api import DEFAULT_LIMIT
 from harness.aws import TEST_ENVIRONMENT, AwsTarget
 from harness.bench import BenchError
+from harness.bench.instances_api import boot_figures, one_instance_throughput, seed_instances_stack
 from harness.bench.seeding import THREADS, seed_copy, seed_stack, seeded_records
 from harness.bench.served_app import app_environment, deployed_app, served_app
 from harness.bench.stats import median, percentile
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 30  # seconds for one request (a cold web function starts within it)
+INSTANCES_STACK = "local-instances"  # the 3-tier stack measured beside the serverless one
 
 
 # -- the figures ---------------------------------------------------------------------------------
@@ -200,9 +202,11 @@ def run_api(
     rounds: int = 40,
     warmup: int = 3,
     token: str | None = None,
+    instances: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """{"cases": [a row per route, records and page], "ratios": {"page 1": …}, "seed_s", …} for the
-    stack whose outputs are given; the module's docstring says what is measured."""
+    stack whose outputs are given, and with `instances` (the 3-tier stack's outputs) its route
+    beside (harness/bench/instances_api.py); the module's docstring says what is measured."""
     check_sizes(sizes, page)
     small, large = sizes
     names = Names(token or secrets.token_hex(3))
@@ -215,7 +219,10 @@ def run_api(
         passwords = make_callers(
             UserStore(outputs["users_table"], dynamodb), [names.user(size) for size in sizes], cleanup
         )
-        notices = seed_stack(target, outputs, records[small], cleanup, progress)
+        notices = [seed_stack(target, outputs, records[small], cleanup, progress)]
+        if instances is not None:
+            owner = names.user(small)
+            notices.append(seed_instances_stack(instances, owner, passwords[owner], small, newest, cleanup, progress))
         seed_s = seed_copy(dynamodb, outputs["images_table"], names.table, records[small] + records[large], cleanup)
         progress(f"api: {small + large} records in a stream-less copy of it in {seed_s:.2f} s ({THREADS} threads)")
         app = deployed_app(target, outputs["web_function"], ROOT / "build" / "bench")
@@ -229,16 +236,15 @@ def run_api(
         app_url = cleanup.enter_context(served_app(app.code, environment))
         progress(f"api: the web app under gunicorn at {app_url}")
         routes = {("edge", small): outputs["cdn_url"], ("app", small): app_url, ("app", large): app_url}
-        cases: dict[Case, tuple[Caller, str | None, int]] = {}
-        for (route, size), base in routes.items():
-            caller = Caller(names.user(size), passwords[names.user(size)], base)
-            cleanup.callback(caller.http.close)
-            caller.sign_in()
-            for number in (1, page):
-                cases[Case(route, size, number)] = (caller, caller.cursor_to(number), expected_items(size, number))
-        notices.wait(small, progress)
+        if instances is not None:
+            routes[("instances", small)] = instances["cdn_url"]
+        cases = _signed_in_cases(routes, names, passwords, page, cleanup)
+        for notice in notices:
+            notice.wait(small, progress)
         rows = measure(cases, rounds, warmup, progress)
+        tier = _instances_figures(names.user(small), passwords[names.user(small)]) if instances is not None else None
     return {
+        **({"instances": tier} if tier is not None else {}),
         "page_size": DEFAULT_LIMIT,
         "page": page,
         "sizes": list(sizes),
@@ -247,6 +253,28 @@ def run_api(
         "seed_threads": THREADS,
         "cases": rows,
         "ratios": ratios(rows, "app", small, large),
+    }
+
+
+def _signed_in_cases(
+    routes: dict[tuple[str, int], str], names: Names, passwords: dict[str, str], page: int, cleanup: ExitStack
+) -> dict[Case, tuple[Caller, str | None, int]]:
+    """For each route and list size, its caller signed in there, and the first page and `page`."""
+    cases: dict[Case, tuple[Caller, str | None, int]] = {}
+    for (route, size), base in routes.items():
+        caller = Caller(names.user(size), passwords[names.user(size)], base)
+        cleanup.callback(caller.http.close)
+        caller.sign_in()
+        for number in (1, page):
+            cases[Case(route, size, number)] = (caller, caller.cursor_to(number), expected_items(size, number))
+    return cases
+
+
+def _instances_figures(name: str, password: str) -> dict[str, Any]:
+    """One instance's throughput and the fleet's boot figures (harness/bench/instances_api.py)."""
+    return {
+        "throughput": one_instance_throughput(lambda url: Caller(name, password, url), INSTANCES_STACK),
+        "boots": boot_figures(INSTANCES_STACK),
     }
 
 

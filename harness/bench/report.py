@@ -62,6 +62,7 @@ LARGEST_COLUMNS = (
 API_ROUTES = {
     "edge": "CDN edge → API Gateway → web function",
     "app": "web app under gunicorn, table copy",
+    "instances": "CDN edge → load balancer → instance",
 }
 
 
@@ -243,7 +244,26 @@ def render_api(api: dict[str, Any]) -> list[str]:
         f" (BatchWriteItem, {api['seed_threads']} threads)",
         "  the table copy has the stack table's keys and indexes but no stream: 10 000 records in the stack's",
         "  table would queue 10 000 outcome notices for the notify function (harness/bench/api.py says more)",
+        *render_instances(api.get("instances")),
     ]
+
+
+def render_instances(tier: dict[str, Any] | None) -> list[str]:
+    """The instances tier's own figures: one instance's throughput, its instances' boots."""
+    if tier is None:
+        return []
+    load = tier["throughput"]
+    boots = tier["boots"]
+    lines = [
+        f"  one instance (gunicorn, 2 workers), {load['clients']} clients for {load['seconds']} s:"
+        f" {load['per_second']} list requests/s ({load['requests']} answered)",
+    ]
+    for boot in boots:
+        lines.append(
+            f"  instance {boot['id']}: booted from the user data in {boot['boot_s']} s,"
+            f" healthy {boot['healthy_after_s']} s after launch (2 checks, 10 s apart)"
+        )
+    return lines
 
 
 def write_json(results: dict[str, Any], path: Path) -> None:

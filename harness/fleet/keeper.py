@@ -66,6 +66,8 @@ class Instance:
     launched_at: str  # ISO 8601, for people
     version: str = "1"  # of the launch template
     state: str = "running"
+    boot_s: float = 0.0  # the user data's run and the service's start
+    healthy_after_s: float | None = None  # from launch to the target group's first healthy
 
     @property
     def url(self) -> str:
@@ -90,6 +92,8 @@ class Fleet:
         for instance in list(self.instances.values()):
             if self._failing(instance):
                 self.terminate(instance.id)
+            elif instance.healthy_after_s is None and self._healthy(instance):
+                instance.healthy_after_s = round(self.clock() - instance.launched, 1)
         self._refresh_one()
         for instance in sorted(self.instances.values(), key=lambda i: i.launched, reverse=True)[self.desired :]:
             self.terminate(instance.id)  # the group was made smaller: the oldest go
@@ -136,6 +140,8 @@ class Fleet:
                     "launched_at": instance.launched_at,
                     "requests": target.requests if target else 0,
                     "version": instance.version,
+                    "boot_s": instance.boot_s,
+                    "healthy_after_s": instance.healthy_after_s,
                 }
             )
         return rows
@@ -174,6 +180,7 @@ class Fleet:
             )
             identity.service.add(metadata)
             reach[METADATA_ENDPOINT_VARIABLE] = identity.service.url_for(instance_id)
+        launched = self.clock()
         try:
             service = boot(self.launch.user_data, root, self.launch.python, reach)
         except BootFailed:
@@ -183,7 +190,8 @@ class Fleet:
         port = self.launch.free_port()
         process = start(service, port, root / "service.log", reach)
         now = datetime.now(UTC).isoformat(timespec="seconds")
+        booted = round(self.clock() - launched, 2)
         self.instances[instance_id] = Instance(
-            instance_id, process.pid, port, self.clock(), now, version=self.launch.version
+            instance_id, process.pid, port, launched, now, version=self.launch.version, boot_s=booted
         )
         self.group.register(Target(instance_id, port))

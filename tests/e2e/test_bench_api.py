@@ -4,6 +4,7 @@ a step fails."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import socket
 
@@ -12,7 +13,9 @@ import pytest
 from handlers.contract import ImagesTable
 from handlers.stores.user_store import UserStore
 from harness.bench import BenchError
-from harness.bench.api import Names, run_api
+from harness.bench.api import INSTANCES_STACK, Names, run_api
+from harness.bench.report import render_instances
+from tests.stack_fixtures import harness
 
 SIZES = (50, 80)  # page 2 of 50 is full at 24 a page
 
@@ -58,4 +61,28 @@ def test_a_run_that_fails_midway_still_removes_what_it_made(stack):
     outputs = {**stack.outputs, "cdn_url": nowhere}
     with pytest.raises(BenchError, match=f"nothing answers at {nowhere}"):
         run_api(outputs, progress=lambda _: None, sizes=SIZES, page=2, rounds=1, warmup=0, token=names.token)
+    assert leftovers(stack, names) == []
+
+
+def test_the_instances_tier_is_measured_beside_with_its_throughput_and_boots(stack):
+    harness("up", "--endpoint", stack.emulator.endpoint_url, "--stack", INSTANCES_STACK)
+    instances = json.loads(harness("outputs", "--stack", INSTANCES_STACK))
+    names = Names(f"e2e{secrets.token_hex(3)}")
+    figures = run_api(
+        stack.outputs,
+        progress=lambda _: None,
+        sizes=SIZES,
+        page=2,
+        rounds=2,
+        warmup=1,
+        token=names.token,
+        instances=instances,
+    )
+    cases = {(row["route"], row["records"], row["page"]) for row in figures["cases"]}
+    assert {("instances", 50, 1), ("instances", 50, 2)} <= cases
+    load = figures["instances"]["throughput"]
+    assert load["requests"] > 0 and load["per_second"] > 0
+    boots = figures["instances"]["boots"]
+    assert len(boots) == 2 and all(b["boot_s"] > 0 and b["healthy_after_s"] is not None for b in boots)
+    assert "one instance (gunicorn, 2 workers)" in "\n".join(render_instances(figures["instances"]))
     assert leftovers(stack, names) == []

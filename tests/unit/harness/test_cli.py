@@ -58,10 +58,14 @@ def emulators(monkeypatch: pytest.MonkeyPatch) -> FakeEmulators:
     monkeypatch.setattr(cli.edge, "serve", lambda *_, **__: None)
     monkeypatch.setattr(cli.edge, "stop_if_stale", lambda *_, **__: False)
     monkeypatch.setattr(cli.edge, "stop", lambda *_, **__: False)
+    monkeypatch.setattr(cli.edge, "stop_all", lambda *_, **__: [])
+    # So is the instances tier's fleet (tests/unit/harness/fleet): a serverless stack has none.
+    monkeypatch.setattr(cli.fleet, "serve", lambda *_, **__: None)
+    monkeypatch.setattr(cli.fleet, "stop_all", lambda *_, **__: [])
     return fake
 
 
-def _bench(monkeypatch: pytest.MonkeyPatch, section: Callable[[Callable[[], dict]], None]) -> None:
+def _bench(monkeypatch: pytest.MonkeyPatch, section: Callable[[Callable[[str], dict]], None]) -> None:
     """Run `measure` with `section` in place of the benchmark: it gets the stack_outputs callable."""
 
     def fake_run_bench(sections: tuple[str, ...], json_path: Path, say: Any, stack_outputs: Any) -> dict:
@@ -85,7 +89,7 @@ def test_the_emulator_the_pipeline_section_started_is_stopped_after(
     emulators: FakeEmulators, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outputs: list[dict] = []
-    _bench(monkeypatch, lambda stack_outputs: outputs.append(stack_outputs()))
+    _bench(monkeypatch, lambda stack_outputs: outputs.append(stack_outputs(cli.DEFAULT_STACK)))
     assert outputs == [{"stack": cli.DEFAULT_STACK}]
     assert emulators.stopped == [1001]
 
@@ -94,7 +98,7 @@ def test_the_emulator_the_pipeline_section_started_is_stopped_when_the_section_f
     emulators: FakeEmulators, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def failing(stack_outputs: Callable[[], dict]) -> None:
-        stack_outputs()
+        stack_outputs(cli.DEFAULT_STACK)
         raise cli.BenchError("an upload was not processed in time")
 
     with pytest.raises(cli.BenchError):
@@ -108,7 +112,7 @@ def test_an_emulator_started_elsewhere_just_before_the_pipeline_section_is_left_
     # nothing runs when the bench looks, but by the time it starts one another process has:
     # start() finds that one running and returns it, not launched by us
     emulators.on_start = lambda: emulators.launch(pid=3003, by_us=False)
-    _bench(monkeypatch, lambda stack_outputs: stack_outputs())
+    _bench(monkeypatch, lambda stack_outputs: stack_outputs(cli.DEFAULT_STACK))
     assert emulators.stopped == []
 
 
@@ -117,7 +121,7 @@ def test_a_running_emulator_the_pipeline_section_uses_is_left_running(
 ) -> None:
     emulators.launch(pid=4004, by_us=False)
     emulators.on_start = lambda: pytest.fail("nothing to start: one is running")
-    _bench(monkeypatch, lambda stack_outputs: stack_outputs())
+    _bench(monkeypatch, lambda stack_outputs: stack_outputs(cli.DEFAULT_STACK))
     assert emulators.stopped == []
 
 
@@ -125,7 +129,7 @@ def test_an_emulator_that_replaced_ours_during_the_bench_is_left_running(
     emulators: FakeEmulators, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def section(stack_outputs: Callable[[], dict]) -> None:
-        stack_outputs()  # ours (1001) starts, then dies; another process starts its own
+        stack_outputs(cli.DEFAULT_STACK)  # ours (1001) starts, then dies; another process starts its own
         emulators.launch(pid=5005, by_us=False)
 
     _bench(monkeypatch, section)

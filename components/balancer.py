@@ -1,10 +1,11 @@
 """Balancer (the instances tier's): an Application Load Balancer that only the CDN reaches, a target
 group on the app's port with its health check, and the listener forwarding to it.
 
-The balancer's security group lets in port 80 from CloudFront's origin-facing addresses only (the
-managed prefix list `com.amazonaws.global.cloudfront.origin-facing`), whether the balancer is
-internal, in the private subnets, reached as a CloudFront VPC origin, or internet-facing in the public
-subnets. It sends only to the app's port inside the VPC.
+The balancer's security group lets in its listener's port (80, or 443 in HTTPS when the stack gives
+a certificate) from CloudFront's origin-facing addresses only (the managed prefix list
+`com.amazonaws.global.cloudfront.origin-facing`), whether the balancer is internal, in the private
+subnets, reached as a CloudFront VPC origin, or internet-facing in the public subnets. It sends only
+to the app's port inside the VPC.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import pulumi_aws as aws
 from components.instance_boot import APP_PORT
 
 LISTENER_PORT = 80
+HTTPS_PORT = 443
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"  # TLS 1.3 and 1.2 only
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,11 @@ class BalancerArgs:
     cloudfront_prefix_list_id: pulumi.Input[str]
     app_port: int = APP_PORT
     health: HealthCheckSettings = HealthCheckSettings()
+    certificate_arn: str | None = None  # HTTPS on 443 with it, instead of HTTP on 80
+
+    @property
+    def port(self) -> int:
+        return HTTPS_PORT if self.certificate_arn else LISTENER_PORT
 
 
 class Balancer(pulumi.ComponentResource):
@@ -57,12 +65,12 @@ class Balancer(pulumi.ComponentResource):
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-balancer",
             vpc_id=args.vpc_id,
-            description="HTTP from CloudFront's origin-facing addresses only; to the app inside the VPC",
+            description="The listener from CloudFront's origin-facing addresses only; to the app inside the VPC",
             ingress=[
                 aws.ec2.SecurityGroupIngressArgs(
                     protocol="tcp",
-                    from_port=LISTENER_PORT,
-                    to_port=LISTENER_PORT,
+                    from_port=args.port,
+                    to_port=args.port,
                     prefix_list_ids=[args.cloudfront_prefix_list_id],
                 )
             ],
@@ -85,11 +93,14 @@ class Balancer(pulumi.ComponentResource):
             opts=child,
         )
         self.target_group = self._target_group(name, args, child)
+        secure = args.certificate_arn is not None
         self.listener = aws.lb.Listener(
-            f"{name}-http",
+            f"{name}-https" if secure else f"{name}-http",
             load_balancer_arn=self.load_balancer.arn,
-            port=LISTENER_PORT,
-            protocol="HTTP",
+            port=args.port,
+            protocol="HTTPS" if secure else "HTTP",
+            certificate_arn=args.certificate_arn,
+            ssl_policy=TLS_POLICY if secure else None,
             default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=self.target_group.arn)],
             opts=child,
         )

@@ -23,7 +23,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarms import BalancerWatch
-from components.balancer import LISTENER_PORT, Balancer, BalancerArgs
+from components.balancer import HTTPS_PORT, LISTENER_PORT, Balancer, BalancerArgs
 from components.cdn import AppOrigin
 from components.fleet import Fleet, FleetArgs
 from components.iam import Statement
@@ -69,10 +69,11 @@ class InstancesFront(pulumi.ComponentResource):
         )
         self.balancer = self._balancer(name, args, child)
         self.vpc_origin = self._vpc_origin(name, args, child) if tier.balancer_origin == VPC_ORIGIN else None
-        url = pulumi.Output.concat("http://", self.balancer.load_balancer.dns_name)
+        self.load_balancer_url = pulumi.Output.concat("http://", self.balancer.load_balancer.dns_name)
+        # In HTTPS the CDN connects to the stack's name for the balancer, which its certificate covers.
+        url = f"https://{tier.balancer_domain_name}" if tier.https else self.load_balancer_url
         self.origin = AppOrigin(url, self.vpc_origin.id if self.vpc_origin is not None else None)
-        self.load_balancer_url = url
-        self.register_outputs({"vpc_id": self.network.vpc.id, "load_balancer_url": url})
+        self.register_outputs({"vpc_id": self.network.vpc.id, "load_balancer_url": self.load_balancer_url})
 
     def watch(self, group_name: pulumi.Input[str]) -> BalancerWatch:
         """What the alarms watch of the balancer, with the group behind it."""
@@ -95,6 +96,7 @@ class InstancesFront(pulumi.ComponentResource):
                 subnet_ids=[subnet.id for subnet in subnets],
                 internal=internal,
                 cloudfront_prefix_list_id=prefix_list.id,
+                certificate_arn=args.tier.balancer_certificate_arn,
             ),
             opts=opts,
         )
@@ -102,16 +104,18 @@ class InstancesFront(pulumi.ComponentResource):
     def _vpc_origin(
         self, name: str, args: InstancesFrontArgs, opts: pulumi.ResourceOptions
     ) -> aws.cloudfront.VpcOrigin:
-        """CloudFront's way into the VPC to the internal balancer's listener, in plain HTTP (the
-        CDN ends TLS; between it and the balancer is AWS's network)."""
+        """CloudFront's way into the VPC to the internal balancer's listener: in HTTPS when the stack
+        gives the balancer a certificate, else in plain HTTP (between the CDN and the balancer is
+        then AWS's network only)."""
+        secure = args.tier.https
         return aws.cloudfront.VpcOrigin(
             f"{name}-vpc-origin",
             vpc_origin_endpoint_config=aws.cloudfront.VpcOriginVpcOriginEndpointConfigArgs(
                 name=f"{args.account_wide_prefix}-web",
                 arn=self.balancer.load_balancer.arn,
                 http_port=LISTENER_PORT,
-                https_port=443,
-                origin_protocol_policy="http-only",
+                https_port=HTTPS_PORT,
+                origin_protocol_policy="https-only" if secure else "http-only",
                 origin_ssl_protocols=aws.cloudfront.VpcOriginVpcOriginEndpointConfigOriginSslProtocolsArgs(
                     items=["TLSv1.2"], quantity=1
                 ),

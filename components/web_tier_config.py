@@ -42,6 +42,10 @@ class WebTierConfig:
     # Interface endpoints for Session Manager too when there is no NAT (shell access to the instances
     # without SSH: three more endpoints per zone, which cost more than one NAT gateway).
     session_manager_endpoints: bool = False
+    # HTTPS between the CDN and the balancer: a name of yours for the balancer (its DNS record is yours
+    # to make, a CNAME to the balancer's) and an ACM certificate in the stack's region covering it.
+    balancer_domain_name: str | None = None
+    balancer_certificate_arn: str | None = None
 
     def __post_init__(self) -> None:
         _check(self.tier in WEB_TIERS, "webTier", f"{self.tier!r} is not one of {', '.join(WEB_TIERS)}")
@@ -82,6 +86,22 @@ class WebTierConfig:
             f"must be true or false, not {self.session_manager_endpoints!r}",
         )
 
+        _check(
+            (self.balancer_domain_name is None) == (self.balancer_certificate_arn is None),
+            "balancerDomainName/balancerCertificateArn",
+            "set both (HTTPS from the CDN to the balancer) or neither",
+        )
+        _check(
+            self.balancer_certificate_arn is None or self.balancer_certificate_arn.startswith("arn:aws:acm:"),
+            "balancerCertificateArn",
+            f"{self.balancer_certificate_arn!r} is not an ACM certificate's ARN",
+        )
+
+    @property
+    def https(self) -> bool:
+        """Whether the CDN reaches the balancer in HTTPS."""
+        return self.balancer_certificate_arn is not None
+
     @property
     def instances(self) -> bool:
         return self.tier == INSTANCES
@@ -104,6 +124,8 @@ class WebTierConfig:
             "fleet_desired": config.get_int("fleetDesired"),
             "fleet_max": config.get_int("fleetMax"),
             "session_manager_endpoints": config.get_bool("sessionManagerEndpoints"),
+            "balancer_domain_name": config.get("balancerDomainName"),
+            "balancer_certificate_arn": config.get("balancerCertificateArn"),
         }
         return cls(**{name: getattr(defaults, name) if value is None else value for name, value in values.items()})
 

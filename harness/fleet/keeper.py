@@ -28,6 +28,7 @@ from harness.fleet.local_instance import BootFailed, boot, start
 from harness.fleet.metadata import METADATA_ENDPOINT_VARIABLE, Credentials, InstanceMetadata, MetadataService
 
 STOP_GRACE = 5.0
+KEPT_FAILURES = 20  # the last launch failures kept (a broken user data fails every pass)
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class Fleet:
             try:
                 self._launch()
             except BootFailed as failure:
-                self.launch_failures.append(str(failure))
+                self.launch_failures = [*self.launch_failures[-(KEPT_FAILURES - 1) :], str(failure)]
                 return
 
     def refresh(self, launch: LaunchSpec) -> None:

@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from components.config import ConfigError
 from components.policy_checks import FLEET_POLICIES, NETWORK_POLICIES, violations
 from handlers.contract import Env
 from tests.unit.components.conftest import PREFIX_LIST_ID, Recorded, run_program
@@ -108,3 +109,49 @@ def test_the_balancer_and_its_group_are_watched(instances):
     assert not {name for name in names if name.startswith("imagepipe-local-web-") or "-api-" in name}
     in_service = next(i for i in instances.of_type(ALARM).values() if i["name"].endswith("-in-service"))
     assert in_service["metricQueries"][0]["expression"] == "desired - inService"
+
+
+CERTIFICATE = "arn:aws:acm:us-east-1:000000000000:certificate/0f5cbe7d-5c45-4b57-a1b7-4d6e4a1c2b3f"
+
+
+@pytest.mark.parametrize("origin", ["vpcOrigin", "internetFacing"])
+def test_with_a_certificate_the_cdn_reaches_the_balancer_in_https_by_its_name(origin):
+    declared = run_program(
+        {
+            **INSTANCES,
+            "imagepipe:balancerOrigin": origin,
+            "imagepipe:balancerDomainName": "origin.photos.example.com",
+            "imagepipe:balancerCertificateArn": CERTIFICATE,
+        }
+    )
+    (listener,) = declared.of_type("aws:lb/listener:Listener").values()
+    assert (listener["protocol"], listener["port"], listener["certificateArn"]) == ("HTTPS", 443, CERTIFICATE)
+    assert listener["sslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+    group = declared.one(SECURITY_GROUP, "web-balancer")
+    assert [(rule["fromPort"], rule["prefixListIds"]) for rule in group["ingress"]] == [(443, [PREFIX_LIST_ID])]
+    app = _app_origin(declared)
+    assert app["domainName"] == "origin.photos.example.com"
+    if origin == "vpcOrigin":
+        (vpc_origin,) = declared.of_type(VPC_ORIGIN).values()
+        assert vpc_origin["vpcOriginEndpointConfig"]["originProtocolPolicy"] == "https-only"
+    else:
+        assert (app["customOriginConfig"]["httpsPort"], app["customOriginConfig"]["originProtocolPolicy"]) == (
+            443,
+            "https-only",
+        )
+    assert violations(declared.resources, (*NETWORK_POLICIES, *FLEET_POLICIES)) == []
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"imagepipe:balancerDomainName": "origin.example.com"}, "balancerDomainName/balancerCertificateArn"),
+        (
+            {"imagepipe:balancerDomainName": "origin.example.com", "imagepipe:balancerCertificateArn": "cert-1"},
+            "balancerCertificateArn",
+        ),
+    ],
+)
+def test_half_an_https_setting_stops_the_program_naming_it(settings, named):
+    with pytest.raises(ConfigError, match=f"imagepipe:{named}"):
+        run_program({**INSTANCES, **settings})

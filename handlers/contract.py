@@ -149,6 +149,8 @@ class Record:
     CAPTION: Final = "caption"
     PHOTOGRAPHER: Final = "photographer"
     DATE: Final = "date"  # the photo's date, ISO 8601
+    COPYRIGHT: Final = "copyright"  # the photo's copyright notice, read from it at ingest
+    KEYWORDS: Final = "keywords"  # a list of words, read from the photo at ingest
     REVIEW_STATUS: Final = "review_status"
     REVIEW_REASON: Final = "review_reason"
     REVIEWED_AT: Final = "reviewed_at"

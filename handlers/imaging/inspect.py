@@ -17,11 +17,14 @@ full-resolution pixels; the checks run in this order, each before anything costl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, field
+from typing import Final, cast
+
+from PIL import ImageFile, IptcImagePlugin
 
 from . import formats
 from ._pillow import decode_failure, open_image, pillow_guard
+from .credits import Credits, read_credits
 from .metadata import parse_exif, read_orientation, read_taken_at
 from .rejection import ImageRejected, too_large_reason, too_many_pixels_reason
 from .structure import PngLayout, check_image_data, check_png, corrupt, jpeg_layout, png_header, truncated
@@ -58,6 +61,7 @@ class ImageInfo:
     has_alpha: bool  # an alpha channel or a transparent colour is declared (it may be unused)
     byte_size: int
     taken_at: str | None = None  # when the photo was taken (EXIF), ISO 8601; None when it does not say
+    credits: Credits = field(default_factory=Credits)  # its caption, credits and keywords (XMP, IPTC, EXIF)
 
     @property
     def content_type(self) -> str:
@@ -146,6 +150,7 @@ def _inspect_jpeg(data: bytes, limits: Limits, reduced_decode: bool) -> ImageInf
             exif = parse_exif(im.info.get("exif"))
             orientation = read_orientation(exif, im.info.get("xmp"))
             taken_at = read_taken_at(exif)
+            said = read_credits(im.info.get("xmp"), IptcImagePlugin.getiptcinfo(cast(ImageFile.ImageFile, im)), exif)
             if reduced_decode:
                 im.draft(None, (1, 1))  # the smallest DCT scale libjpeg offers (1/8)
                 im.load()
@@ -155,7 +160,7 @@ def _inspect_jpeg(data: bytes, limits: Limits, reduced_decode: bool) -> ImageInf
             raise decode_failure("JPEG", error) from error
         finally:
             im.close()
-    return ImageInfo("JPEG", layout.width, layout.height, mode, orientation, False, len(data), taken_at)
+    return ImageInfo("JPEG", layout.width, layout.height, mode, orientation, False, len(data), taken_at, said)
 
 
 def _inspect_png(data: bytes, limits: Limits, defer_data: bool) -> tuple[ImageInfo, PngLayout]:
@@ -173,6 +178,7 @@ def _inspect_png(data: bytes, limits: Limits, defer_data: bool) -> tuple[ImageIn
                 exif = parse_exif(layout.exif)
                 orientation = read_orientation(exif, im.info.get("xmp"))
                 taken_at = read_taken_at(exif)
+                said = read_credits(im.info.get("xmp"), None, exif)
             except MemoryError:
                 raise
             except Exception as error:
@@ -183,5 +189,5 @@ def _inspect_png(data: bytes, limits: Limits, defer_data: bool) -> tuple[ImageIn
             if defer_data:
                 check_image_data(data, layout)  # ingest checks the image data before this parse
             raise
-    info = ImageInfo("PNG", header.width, header.height, mode, orientation, has_alpha, len(data), taken_at)
+    info = ImageInfo("PNG", header.width, header.height, mode, orientation, has_alpha, len(data), taken_at, said)
     return info, layout

@@ -15,7 +15,7 @@ from email.header import decode_header, make_header
 from typing import TYPE_CHECKING, Any, Final
 
 from handlers.contract import FAILED, PENDING, PHOTOGRAPHER_METADATA, REJECTED, Record, RejectionCode
-from handlers.imaging import ImageRejected, Limits, inspect_image
+from handlers.imaging import ImageInfo, ImageRejected, Limits, inspect_image
 from handlers.imaging.rejection import too_large_reason
 from handlers.imaging_functions.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
@@ -32,6 +32,20 @@ MAX_PHOTOGRAPHER: Final = 200  # characters; a longer metadata value is ignored 
 _UNPRINTABLE: Final = frozenset({"Cc", "Cs", "Zl", "Zp"})
 # S3 returns a non-ASCII user-metadata value as RFC 2047 encoded words: "=?UTF-8?B?...?=".
 _ENCODED_WORDS = re.compile(r"(?:=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=\s*)+")
+
+
+def photo_fields(info: ImageInfo, photographer: str) -> dict[str, Any]:
+    """What the photo says of itself, for its record: caption, photographer, date, copyright and
+    keywords from its XMP, IPTC and EXIF (handlers/imaging/credits.py); the date taken (EXIF) when
+    they give none, the uploader's or owner's name (`photographer`) when they name nobody."""
+    said = info.credits
+    fields: dict[str, Any] = {Record.PHOTOGRAPHER: said.photographer or photographer}
+    date = said.date or info.taken_at
+    optional = {Record.CAPTION: said.caption, Record.DATE: date, Record.COPYRIGHT: said.copyright}
+    fields.update({name: value for name, value in optional.items() if value is not None})
+    if said.keywords:
+        fields[Record.KEYWORDS] = list(said.keywords)
+    return fields
 
 
 def photographer_from(metadata: Mapping[str, str], owner: str) -> str:
@@ -85,9 +99,7 @@ class Intake:
         except ImageRejected as rejection:
             return self._reject(upload, placement, rejection.reason, rejection.code)
 
-        defaults: dict[str, Any] = {Record.PHOTOGRAPHER: photographer_from(uploaded.metadata, placement.owner)}
-        if info.taken_at is not None:
-            defaults[Record.DATE] = info.taken_at
+        defaults = photo_fields(info, photographer_from(uploaded.metadata, placement.owner))
         written = self.records.record_upload(
             upload,
             placement,

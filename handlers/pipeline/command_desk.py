@@ -42,6 +42,7 @@ from handlers.contract import (
     Record,
 )
 from handlers.pipeline.command_dates import DateRefused, command_date
+from handlers.pipeline.metadata_text import MAX_LENGTH, has_control_characters, has_lone_surrogates
 from handlers.pipeline.uploads import image_id_for
 from handlers.stores.image_record import ImageRecord, timestamp
 from handlers.stores.image_store import ImageStore
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
 
 APPLIED, STALE = "applied", "stale"
 METADATA, REVIEW = "metadata", "review"  # the two kinds of command, each with its queue and function
-MAX_LENGTH = {Record.CAPTION: 2000, Record.PHOTOGRAPHER: 200}
 MAX_REASON = 1000
 # Which pipeline statuses an edit or a verdict may land on.
 _EDITABLE = (PENDING, PROCESSED, FAILED)
@@ -187,9 +187,9 @@ def metadata_edit(
     else:
         if len(value) > MAX_LENGTH[field]:
             raise CommandRejected(f"the new {field} is {len(value)} characters long; at most {MAX_LENGTH[field]}")
-        if _has_control_characters(value, allow_newlines=field == Record.CAPTION):
+        if has_control_characters(value, allow_newlines=field == Record.CAPTION):
             raise CommandRejected(f"the new {field} contains control characters")
-    if _has_lone_surrogates(value):
+    if has_lone_surrogates(value):
         raise CommandRejected(f"the new {field} is not valid Unicode text (a lone surrogate escape)")
     return MetadataEdit(image_id, field, value, sent.order, sent.published_at)
 
@@ -212,7 +212,7 @@ def verdict(command: Any, sent: Sent, now: datetime | None = None, date_order: D
     reason = (reason or "").strip() or None
     if status == REJECTED and reason is None:
         raise CommandRejected("a rejection needs a reason the photographer can act on")
-    if reason is not None and _has_lone_surrogates(reason):
+    if reason is not None and has_lone_surrogates(reason):
         raise CommandRejected("the reason is not valid Unicode text (a lone surrogate escape)")
     if reason is not None and len(reason) > MAX_REASON:
         raise CommandRejected(f"the reason is {len(reason)} characters long; at most {MAX_REASON}")
@@ -301,7 +301,7 @@ def _image_id(body: dict[str, Any]) -> str:
     if not isinstance(given, str) or not given.strip():
         raise CommandRejected('the command does not say which image ("id": an image id or uploads/<owner>/<file>)')
     given = given.strip()
-    if _has_lone_surrogates(given):
+    if has_lone_surrogates(given):
         raise CommandRejected('the image "id" is not valid Unicode text (a lone surrogate escape)')
     return image_id_for(given) if given.startswith(UPLOAD_PREFIX) else given
 
@@ -310,17 +310,6 @@ def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
     return {dict: "an object", list: "a list", bool: "true/false", str: "text"}.get(type(value), "a number")
-
-
-def _has_lone_surrogates(text: str) -> bool:
-    """Whether `text` holds a lone UTF-16 surrogate (JSON can escape one, `"\\ud800"`): it cannot be
-    encoded, so it can be neither stored nor shown."""
-    return any(0xD800 <= ord(c) <= 0xDFFF for c in text)
-
-
-def _has_control_characters(text: str, allow_newlines: bool) -> bool:
-    allowed = {"\n", "\t"} if allow_newlines else set()
-    return any((ord(c) < 32 and c not in allowed) or 127 <= ord(c) < 160 for c in text)
 
 
 class RejectionQueue:

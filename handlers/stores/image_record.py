@@ -40,6 +40,8 @@ class ImageRecord(TypedDict, total=False):
     caption: str
     photographer: str
     date: str
+    copyright: str
+    keywords: list[str]
     review_status: str
     review_reason: str
     reviewed_at: str

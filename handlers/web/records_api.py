@@ -37,6 +37,8 @@ FIELDS: Final = (
     Record.CAPTION,
     Record.PHOTOGRAPHER,
     Record.DATE,
+    Record.COPYRIGHT,
+    Record.KEYWORDS,
     Record.REVIEW_STATUS,
     Record.REVIEW_REASON,
     Record.REVIEWED_AT,
@@ -55,6 +57,7 @@ def api_record(record: ImageRecord, images_base_url: str | None) -> dict[str, An
     stack serves no URL). Internal fields (orders, versions, etags, keys) are not shown."""
     fields = cast("dict[str, Any]", record)
     shown: dict[str, Any] = {name: fields.get(name) for name in FIELDS}
+    shown[Record.KEYWORDS] = list(fields.get(Record.KEYWORDS) or [])
     variants = fields.get(Record.VARIANTS)
     processed = record.get(Record.STATUS) == PROCESSED
     for name in VARIANT_NAMES:

@@ -23,7 +23,7 @@ def test_a_failing_invocation_raises_its_functions_alarm_on_the_alerts_topic(sta
     (name,) = [
         a["AlarmName"]
         for a in cloudwatch.describe_alarms()["MetricAlarms"]
-        if a["MetricName"] == "Errors" and a["Dimensions"] == [{"Name": "FunctionName", "Value": function}]
+        if a.get("MetricName") == "Errors" and a.get("Dimensions") == [{"Name": "FunctionName", "Value": function}]
     ]
     assert name.endswith("-ingest-errors")
     received = tap("alerts_topic_arn")
@@ -58,7 +58,7 @@ def test_the_apis_share_of_server_errors_raises_its_alarm_on_the_alerts_topic(st
     (alarm,) = [
         a
         for a in cloudwatch.describe_alarms()["MetricAlarms"]
-        if a["Namespace"] == "AWS/ApiGateway" and a["MetricName"] == "5XXError"
+        if a.get("Namespace") == "AWS/ApiGateway" and a.get("MetricName") == "5XXError"
     ]
     name, dimensions = alarm["AlarmName"], alarm["Dimensions"]
     assert {d["Name"] for d in dimensions} == {"ApiName", "Stage"}

@@ -100,6 +100,8 @@ function metadata(record, mine) {
     ["Date", record.date],
     ["Photographer", record.photographer],
     ["Caption", record.caption],
+    ["Copyright", record.copyright],
+    ["Keywords", record.keywords && record.keywords.length ? record.keywords.join(", ") : null],
     ["Owner", mine ? null : record.owner],
   ];
   return h(

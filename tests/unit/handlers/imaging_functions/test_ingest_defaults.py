@@ -1,5 +1,6 @@
 """The fields people edit later start at ingest with defaults from the upload itself: the photo's
-date from its EXIF, the photographer from the object's user metadata, else the owner."""
+caption, credits, date and keywords from its XMP, IPTC and EXIF, else the photographer from the
+object's user metadata, else the owner."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PIL import Image
 
 from handlers.contract import PHOTOGRAPHER_METADATA, Record
 from handlers.imaging_functions.intake import MAX_PHOTOGRAPHER, photographer_from
+from harness.photo_metadata import with_iptc, xmp_packet
 from harness.samples import graphic_png, photo_jpeg
 from tests import imagefactory as f
 from tests.unit.handlers.conftest import fresh, sqs_batch
@@ -106,3 +108,22 @@ def encoded_word(text: str) -> str:
 )
 def test_photographer_from(metadata, expected):
     assert photographer_from(metadata, "alice") == expected
+
+
+def test_the_photos_own_caption_credits_and_keywords_start_its_record(aws, ingest, context):
+    packet = xmp_packet("Dunes at low tide", ["Ann Lee"], "© 2025 Ann Lee", ["beach", "dunes"], "2025-05-01")
+    data = with_iptc(f.jpeg(Image.new("RGB", (64, 48), (90, 120, 200)), xmp=packet), [((2, 120), b"IPTC caption")])
+    event = aws.upload("uploads/alice/dunes.jpg", data, metadata={PHOTOGRAPHER_METADATA: "Uploader Name"})
+    ingest.handler(sqs_batch(event), context)
+    record = aws.record("uploads/alice/dunes.jpg")
+    assert record[Record.CAPTION] == "Dunes at low tide"  # XMP over IPTC
+    assert (record[Record.PHOTOGRAPHER], record[Record.DATE]) == ("Ann Lee", "2025-05-01")  # over the upload's
+    assert (record[Record.COPYRIGHT], record[Record.KEYWORDS]) == ("© 2025 Ann Lee", ["beach", "dunes"])
+
+
+def test_a_photo_without_credits_keeps_the_uploads_and_the_exif_date(aws, ingest, context, camera_jpeg):
+    event = aws.upload("uploads/alice/plain.jpg", camera_jpeg, metadata={PHOTOGRAPHER_METADATA: "Uploader Name"})
+    ingest.handler(sqs_batch(event), context)
+    record = aws.record("uploads/alice/plain.jpg")
+    assert record[Record.PHOTOGRAPHER] == "Uploader Name" and record[Record.DATE].startswith("2025-08-14T18:42:07")
+    assert Record.COPYRIGHT not in record and Record.KEYWORDS not in record

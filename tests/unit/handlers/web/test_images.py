@@ -33,9 +33,10 @@ ROLES = {"ann": PHOTOGRAPHER, "bob": PHOTOGRAPHER, "rita": REVIEWER}
 STATUSES = ("pending", "processed", "rejected", "failed", "deleted")
 VERDICTS = ("awaiting", "passed", "rejected")
 SHOWN = {
-    "image_id", "file_name", "status", "reason", "caption", "photographer", "date", "review_status",
-    "review_reason", "reviewed_at", "uploaded_at", "owner", "source_size", "source_width", "source_height",
-    "thumbnail_width", "thumbnail_height", "optimized_width", "optimized_height", "thumbnail_url", "optimized_url",
+    "image_id", "file_name", "status", "reason", "caption", "photographer", "date", "copyright", "keywords",
+    "review_status", "review_reason", "reviewed_at", "uploaded_at", "owner", "source_size", "source_width",
+    "source_height", "thumbnail_width", "thumbnail_height", "optimized_width", "optimized_height", "thumbnail_url",
+    "optimized_url",
 }  # fmt: skip
 
 
@@ -155,6 +156,12 @@ def test_the_api_record_shows_public_fields_and_hides_internal_ones():
     assert set(shown) == SHOWN
     assert (shown["thumbnail_url"], shown["optimized_url"]) == (None, None)  # no base URL: no URLs
     assert "thumbnail_key" not in shown and "upload_version" not in shown and "caption_order" not in shown
+    assert (shown["copyright"], shown["keywords"]) == (None, [])  # a record the photo gave none
+
+
+def test_the_api_record_carries_the_photos_copyright_and_keywords():
+    shown = api_record({**PROCESSED, "copyright": "© 2025 Ann Lee", "keywords": ["beach", "dunes"]}, None)
+    assert (shown["copyright"], shown["keywords"]) == ("© 2025 Ann Lee", ["beach", "dunes"])
 
 
 def test_the_api_record_carries_the_variants_urls_and_sizes_once_processed():

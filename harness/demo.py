@@ -158,6 +158,12 @@ def _describe(sample: Sample, record: ImageRecord | None, seconds: float) -> str
             lines.append(f"{'':31}{name:9} {size} {v['content_type']:10} {v['bytes'] / 1024:7.1f} KB  {v['key']}")
         taken, review = record.get(Record.DATE, "not in the photo"), record.get(Record.REVIEW_STATUS)
         lines.append(f"{'':31}photographer {record.get(Record.PHOTOGRAPHER)}, taken {taken}, review {review}")
+        if record.get(Record.COPYRIGHT) or record.get(Record.CAPTION):
+            keywords = ", ".join(record.get(Record.KEYWORDS) or []) or "none"
+            lines.append(
+                f"{'':31}caption {record.get(Record.CAPTION)!r} (read from the photo's XMP), keywords {keywords}"
+            )
+            lines.append(f"{'':31}copyright {record.get(Record.COPYRIGHT)}")
     else:
         lines.append(f"{'':31}reason: {record.get(Record.REASON)}")
     return "\n".join(lines)

@@ -24,6 +24,8 @@ from typing import Literal
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
+from harness.photo_metadata import IPTC_UTF8, with_iptc, xmp_packet
+
 __all__ = [
     "Sample",
     "alpha_png",
@@ -275,8 +277,32 @@ def text_file() -> bytes:
     )
 
 
+def credited_jpeg(jpeg: bytes) -> bytes:
+    """`jpeg` as a picture desk sends it: its caption, photographer, date, copyright and keywords in
+    an XMP packet (as Lightroom writes it) and in IPTC IIM (as Photo Mechanic does, for older
+    tools); ingest reads the XMP first (handlers/imaging/credits.py)."""
+    with Image.open(io.BytesIO(jpeg)) as im:
+        exif = im.info.get("exif", b"")
+        out = io.BytesIO()
+        packet = xmp_packet(
+            "Fishing boats leave the harbour at dawn",
+            ["Mara Quinn"],
+            "© 2025 Mara Quinn / North Desk. All rights reserved.",
+            ["harbour", "boats", "dawn"],
+            "2025-06-21T05:12:00+01:00",
+        )
+        im.save(out, "JPEG", quality=90, exif=exif, xmp=packet)
+    iptc = [IPTC_UTF8, ((2, 120), b"Fishing boats at dawn"), ((2, 80), b"M. Quinn"), ((2, 116), b"(c) 2025 Mara Quinn")]
+    return with_iptc(out.getvalue(), iptc)
+
+
 def demo_samples() -> list[Sample]:
     """The files ``make demo`` pushes through the pipeline, with the outcome each must reach."""
+    return [*_published_samples(), *_refused_samples()]
+
+
+def _published_samples() -> list[Sample]:
+    """The demo's images the pipeline publishes."""
     return [
         Sample(
             "beach walk.jpg",
@@ -285,6 +311,14 @@ def demo_samples() -> list[Sample]:
             "processed",
             None,
             "2400×1600 photo-like JPEG with camera EXIF and GPS (stripped in the outputs)",
+        ),
+        Sample(
+            "harbour at dawn.jpg",
+            credited_jpeg(photo_jpeg(1800, 1200, orientation=1, seed=6)),
+            "image/jpeg",
+            "processed",
+            None,
+            "a picture desk's photo: caption, credit, copyright and keywords in its XMP and IPTC",
         ),
         Sample(
             "portrait+rotated.jpg",
@@ -310,6 +344,12 @@ def demo_samples() -> list[Sample]:
             None,
             "RGBA PNG logo with transparency (published as PNG, alpha kept)",
         ),
+    ]
+
+
+def _refused_samples() -> list[Sample]:
+    """The demo's files the pipeline refuses, each with its reason."""
+    return [
         Sample(
             "invoice.pdf",
             pdf_document(),

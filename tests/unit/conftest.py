@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
 from moto import mock_aws
-from moto.server import ThreadedMotoServer
 
 from harness.aws import AwsTarget
+from harness.polling import wait_until
 
 # moto accepts any credentials; these keep boto3 from looking for real ones.
 FAKE_AWS = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -36,12 +38,25 @@ def free_port() -> int:
 def moto() -> Iterator[AwsTarget]:
     """A moto server on a loopback port for the whole session: real AWS APIs over HTTP, standing in
     for the emulator (the harness reaches it by its endpoint, as it reaches the emulator). Tests
-    sharing it keep apart by unique names. AWS's managed policies are there, as in the emulator (the
-    instances' role attaches Session Manager's)."""
-    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
+    sharing it keep apart by unique names. It runs in a process of its own with AWS's managed
+    policies loaded, as the emulator has them (the instances' role attaches Session Manager's):
+    that setting is moto's process-wide, and would make every in-process `mock_aws` load them too
+    (seconds per test)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        yield AwsTarget(f"http://127.0.0.1:{server.get_host_and_port()[1]}")
+        wait_until(lambda: server.poll() is None and _listening(port), timeout=30, what="the moto server")
+        yield AwsTarget(f"http://127.0.0.1:{port}")
     finally:
-        server.stop()
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0

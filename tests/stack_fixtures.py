@@ -167,15 +167,13 @@ WEB_STACKS = (DEFAULT_STACK, "local-instances")
 
 
 @pytest.fixture(scope="session")
-def stack(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[DeployedStack]:
-    """The stack deployed (`python -m harness up`): the default one, or the parameter's, which is
-    taken down (`down --stack`) once the tests that want it have run: its pollers and its fleet
-    would keep the machine busy for every test after."""
+def stack(request: pytest.FixtureRequest, emulator: Emulator) -> DeployedStack:
+    """The stack deployed (`python -m harness up`): the default one, or the parameter's. Both stay
+    up for the session: destroying one would take the SES identities both stacks declare (the same
+    sender and owners' addresses in one account) from the other."""
     name = getattr(request, "param", DEFAULT_STACK)
     harness("up", "--endpoint", emulator.endpoint_url, "--stack", name)
-    yield DeployedStack(emulator, json.loads(harness("outputs", "--stack", name)), name)
-    if name != DEFAULT_STACK:
-        harness("down", "--stack", name)
+    return DeployedStack(emulator, json.loads(harness("outputs", "--stack", name)), name)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import requests
 from handlers.contract import PHOTOGRAPHER, REVIEWER
 from harness.demo import DEMO_OWNER, DemoFailed
 from harness.emulator.state_folder import Paths
+from harness.fleet.listing import instance_rows
 from harness.users import add_user, local_store, set_password
 
 DEMO_REVIEWER = f"{DEMO_OWNER}-reviewer"
@@ -92,7 +93,7 @@ cdn_url: {cdn}
 
 def instances_how_to(stack: str, outputs: dict[str, Any], listing: dict[str, Any] | None) -> str:
     """Where to look at the instances tier of `stack`: its balancer, its fleet and their logs."""
-    rows = [row for b in (listing or {}).get("balancers", []) for g in b["groups"] for row in g["instances"]]
+    rows = instance_rows(listing) if listing is not None else []
     served = sum(row["requests"] for row in rows)
     home = Paths.default().root
     return f"""

@@ -8,7 +8,6 @@ import hashlib
 import io
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import zipfile
@@ -22,13 +21,8 @@ import requests
 from harness import background
 from harness.aws import AwsTarget
 from harness.bench import BenchError
+from harness.deployed.loopback_ports import free_port
 from harness.polling import wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def app_environment(

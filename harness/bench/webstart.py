@@ -27,7 +27,7 @@ from handlers.contract import Env, ImagesTable, UsersTable
 from handlers.stores.user_store import UserStore
 from harness.aws import AwsTarget
 from harness.bench.seeding import put_records, seeded_records
-from harness.bench.served_app import free_port
+from harness.deployed.loopback_ports import free_port
 
 HANDLER = "handlers.web.lambda_entry"
 USER, PASSWORD = "bench-photographer", "a bench password, long enough"

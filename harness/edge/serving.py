@@ -15,7 +15,6 @@ The state folder holds `edge.json` (pid, ports, deploy state, the emulator sessi
 from __future__ import annotations
 
 import json
-import socket
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -23,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import background
-from harness.deployed.loopback_ports import bindable
+from harness.deployed.loopback_ports import answers, bindable
 from harness.deployed.stack_state import DEFAULT_STACK
 from harness.edge.stack import EdgeConfigError, load_stack
 from harness.emulator.state_folder import REPO_ROOT, Paths
@@ -122,7 +121,7 @@ def serve(
             state_file(layout, name).unlink(missing_ok=True)
             tail = background.log_tail(log_path, 20)
             raise EdgeError(f"the CDN edge exited at start (exit {process.returncode}); the end of {log_path}:\n{tail}")
-        return all(_answers(port) for port in stack.ports)
+        return all(answers(port) for port in stack.ports)
 
     try:
         wait_until(ready, timeout=START_TIMEOUT, interval=0.05, what="the CDN edge to listen")
@@ -174,9 +173,3 @@ def _held_by_other_stacks(layout: Paths, stack: str, ports: list[int]) -> str:
         if other != stack and edge is not None and set(ports) & set(edge.ports):
             holders.append(other)
     return f" (the edge of stack {', '.join(repr(h) for h in holders)})" if holders else ""
-
-
-def _answers(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0

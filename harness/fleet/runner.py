@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.aws import TEST_ENVIRONMENT, AwsTarget
+from harness.deployed.loopback_ports import free_port
 from harness.deployed.stack_state import StackState
 from harness.fleet.balancer import HOST, Balancer, TargetGroup
 from harness.fleet.deployed import DeployedBalancer, DeployedGroup, TierError, read_tier
@@ -157,7 +157,7 @@ class TierRunner:
             self.python,
             reach,
             self.folder / group.name,
-            _free_port,
+            free_port,
             version=group.version,
             identity=identity,
         )
@@ -172,10 +172,3 @@ def _group_listing(name: str, fleet: Fleet) -> dict[str, Any]:
         "launch_failures": fleet.launch_failures[-5:],
         "instances": fleet.listing(),
     }
-
-
-def _free_port() -> int:
-    """A loopback port nothing listens on now, for an instance's gunicorn."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])

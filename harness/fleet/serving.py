@@ -12,13 +12,14 @@ process's listing of balancers, groups and instances, rewritten every second), `
 from __future__ import annotations
 
 import json
-import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness import background
+from harness.deployed.loopback_ports import answers
 from harness.deployed.stack_state import DEFAULT_STACK, StackState
 from harness.edge.model import LOAD_BALANCER_TYPE
 from harness.emulator.state_folder import REPO_ROOT, Paths
@@ -78,7 +79,7 @@ def serve(
             tail = background.log_tail(log, 20)
             raise FleetError(f"the fleet exited at start (exit {process.returncode}); the end of {log}:\n{tail}")
         shown = running(stack, layout)
-        return shown is not None and all(_answers(b["url"]) for b in shown["balancers"])
+        return shown is not None and all(answers(urlsplit(b["url"]).port or 80) for b in shown["balancers"])
 
     try:
         wait_until(listening, timeout=LISTEN_TIMEOUT, interval=0.1, what="the fleet's balancers to listen")
@@ -122,10 +123,3 @@ def _healthy(stack: str, layout: Paths) -> dict[str, Any] | None:
         sum(1 for row in group["instances"] if row["health"] == "healthy") >= group["desired"] for group in groups
     )
     return shown if healthy else None
-
-
-def _answers(url: str) -> bool:
-    host, _, port = url.removeprefix("http://").partition(":")
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex((host, int(port))) == 0

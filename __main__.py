@@ -79,6 +79,9 @@ enhance = Enhance(
         wiring=wiring,
         optimized_edge=config.optimized_edge,
         thumbnail_edge=config.thumbnail_edge,
+        image_formats=config.image_formats,
+        srcset_widths=config.srcset_widths,
+        keep_copyright=config.keep_copyright,
     ),
 )
 ingest = Ingest(

@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 import pulumi
 
 from components.web_tier_config import WebTierConfig, WebTierError
-from handlers.contract import DATE_ORDERS, DAY_FIRST
+from handlers.contract import (
+    DATE_ORDERS,
+    DAY_FIRST,
+    DEFAULT_FORMATS,
+    DEFAULT_SRCSET_WIDTHS,
+    MAX_SRCSET_WIDTHS,
+    MODERN_FORMATS,
+)
 
 NAMESPACE = "imagepipe"
 
@@ -58,6 +65,11 @@ class StackConfig:
     max_pixels: int = 50_000_000
     optimized_edge: int = 1600
     thumbnail_edge: int = 256
+    # Published besides JPEG/PNG: these formats, and the optimized image in these narrower widths
+    # (for srcset); each variant keeps the photo's copyright notice (and nothing else) when asked.
+    image_formats: tuple[str, ...] = DEFAULT_FORMATS
+    srcset_widths: tuple[int, ...] = DEFAULT_SRCSET_WIDTHS
+    keep_copyright: bool = True
     max_receive_count: int = 3
     log_retention_days: int = 14
     # Commands: how a numeric date in a review or a Date command reads (01/05/2025 is 1 May day-first,
@@ -88,6 +100,7 @@ class StackConfig:
         _check_names(self)
         _check_lambda(self)
         _check_limits(self)
+        _check_variants(self)
         _check_commands(self)
         _check_mail(self)
         _check_alarms(self)
@@ -122,6 +135,9 @@ class StackConfig:
                 max_pixels=_or(config.get_int("maxPixels"), defaults.max_pixels),
                 optimized_edge=_or(config.get_int("optimizedEdge"), defaults.optimized_edge),
                 thumbnail_edge=_or(config.get_int("thumbnailEdge"), defaults.thumbnail_edge),
+                image_formats=_listed(config, "imageFormats", defaults.image_formats),
+                srcset_widths=_listed(config, "srcsetWidths", defaults.srcset_widths),
+                keep_copyright=_boolean(config.get("keepCopyright"), defaults.keep_copyright),
                 max_receive_count=_or(config.get_int("maxReceiveCount"), defaults.max_receive_count),
                 log_retention_days=_or(config.get_int("logRetentionDays"), defaults.log_retention_days),
                 command_date_order=config.get("commandDateOrder") or defaults.command_date_order,
@@ -201,6 +217,29 @@ def _check_limits(config: StackConfig) -> None:
         config.log_retention_days in _RETENTION_DAYS,
         "logRetentionDays",
         f"{config.log_retention_days} is not a CloudWatch Logs retention period",
+    )
+
+
+def _check_variants(config: StackConfig) -> None:
+    """The formats and widths the variants are published in, and the copyright notice's keeping."""
+    formats = config.image_formats
+    _check(
+        all(name in MODERN_FORMATS for name in formats) and len(set(formats)) == len(formats),
+        "imageFormats",
+        f"{list(formats)} must list each of {', '.join(MODERN_FORMATS)} at most once (JPEG/PNG are always published)",
+    )
+    widths = config.srcset_widths
+    _check(
+        all(isinstance(w, int) and not isinstance(w, bool) and 16 <= w < config.optimized_edge for w in widths)
+        and len(set(widths)) == len(widths) <= MAX_SRCSET_WIDTHS,
+        "srcsetWidths",
+        f"{list(widths)} must be at most {MAX_SRCSET_WIDTHS} different widths in px, each 16 or more and below "
+        f"optimizedEdge ({config.optimized_edge}: the optimized image itself is the widest)",
+    )
+    _check(
+        isinstance(config.keep_copyright, bool),
+        "keepCopyright",
+        f"must be true or false, not {config.keep_copyright!r}",
     )
 
 
@@ -345,6 +384,16 @@ def _boolean(value: str | None, default: bool) -> Any:
     if value is None:
         return default
     return {"true": True, "false": False}.get(value.strip().lower(), value)
+
+
+def _listed(config: pulumi.Config, key: str, default: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A list setting as a tuple (the default when unset); anything but a list stops the program."""
+    value = _object(config, key)
+    if value is None:
+        return default
+    if not isinstance(value, list):
+        raise ConfigError(f"{NAMESPACE}:{key}: must be a list, not {value!r}")
+    return tuple(value)
 
 
 def _or(value: T | None, default: T) -> T:

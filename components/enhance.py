@@ -1,5 +1,6 @@
 """Enhance: the stage that turns an accepted upload into its published variants, an optimized image
-and a thumbnail, oriented and mildly enhanced, under `images/`."""
+(in a few widths) and a thumbnail, oriented and mildly enhanced, in JPEG/PNG and the stack's modern
+formats, under `images/`."""
 
 from __future__ import annotations
 
@@ -16,12 +17,16 @@ from handlers.contract import PUBLIC_PREFIX, UPLOAD_PREFIX, Env
 
 @dataclass(frozen=True)
 class EnhanceArgs:
-    """The sizes of the published variants."""
+    """The sizes of the published variants, their formats and narrower widths, and whether they keep
+    the copyright notice."""
 
     function_name: str
     wiring: PipelineWiring
     optimized_edge: int
     thumbnail_edge: int
+    image_formats: tuple[str, ...]
+    srcset_widths: tuple[int, ...]
+    keep_copyright: bool
 
 
 class Enhance(QueuedStage):
@@ -53,6 +58,9 @@ class Enhance(QueuedStage):
                 **wiring.limits_environment(),
                 Env.OPTIMIZED_EDGE: str(args.optimized_edge),
                 Env.THUMBNAIL_EDGE: str(args.thumbnail_edge),
+                Env.IMAGE_FORMATS: ",".join(args.image_formats),
+                Env.SRCSET_WIDTHS: ",".join(str(width) for width in args.srcset_widths),
+                Env.KEEP_COPYRIGHT: "true" if args.keep_copyright else "false",
             },
             opts=opts,
         )

@@ -32,6 +32,9 @@ class Env:
     MAX_PIXELS: Final = "MAX_PIXELS"
     OPTIMIZED_EDGE: Final = "OPTIMIZED_EDGE"  # enhance: the long edges of the variants
     THUMBNAIL_EDGE: Final = "THUMBNAIL_EDGE"
+    IMAGE_FORMATS: Final = "IMAGE_FORMATS"  # enhance: the formats besides JPEG/PNG, comma-separated (MODERN_FORMATS)
+    SRCSET_WIDTHS: Final = "SRCSET_WIDTHS"  # enhance: the optimized image's narrower widths, comma-separated
+    KEEP_COPYRIGHT: Final = "KEEP_COPYRIGHT"  # enhance: "true" keeps the copyright notice in the variants
     # Read by Powertools itself: the service name in logs and metrics, and the metrics namespace.
     SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
@@ -75,6 +78,16 @@ UPLOAD_PREFIX: Final = "uploads/"  # uploads/<owner>/<file name>
 # <cdn_url>/images/... (a CloudFront origin cannot drop a path prefix, only add one).
 PUBLIC_PREFIX: Final = "images/"
 VARIANTS: Final = ("optimized", "thumbnail")
+# Each variant is published as JPEG (PNG when transparent), and in the stack's modern formats: a
+# variant's format is one of these, its key's extension says which (images/<variant>/<id>-<version>
+# [-w<width>].<extension>; -w<width> for the optimized image's narrower widths, for `srcset`).
+ImageFormat = Literal["jpeg", "png", "webp", "avif"]
+IMAGE_FORMATS: Final[tuple[ImageFormat, ...]] = get_args(ImageFormat)
+MODERN_FORMATS: Final[tuple[ImageFormat, ...]] = ("webp", "avif")  # the ones a stack may choose
+DEFAULT_FORMATS: Final[tuple[ImageFormat, ...]] = MODERN_FORMATS
+DEFAULT_SRCSET_WIDTHS: Final = (480, 960)  # the optimized image's own width (≤ its long edge) is the widest
+MAX_SRCSET_WIDTHS: Final = 8
+EXTENSIONS: Final[dict[ImageFormat, str]] = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif"}
 
 
 class ImagesTable:
@@ -154,7 +167,7 @@ class Record:
     REVIEW_STATUS: Final = "review_status"
     REVIEW_REASON: Final = "review_reason"
     REVIEWED_AT: Final = "reviewed_at"
-    VARIANTS: Final = "variants"  # variant name (VARIANTS) -> its key, bytes, width, height, content type
+    VARIANTS: Final = "variants"  # a list: each variant's name (VARIANTS), format, key, bytes, width, height
     OPTIMIZED_KEY: Final = "optimized_key"  # the variants' keys in the bucket (see key_of)
     THUMBNAIL_KEY: Final = "thumbnail_key"
 

@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from handlers.contract import PROCESSED, TERMINAL, VARIANTS, Record
+from handlers.contract import PROCESSED, TERMINAL, Record
 from handlers.pipeline.uploads import image_id_for
-from handlers.stores.image_record import ImageRecord, timestamp
+from handlers.stores.image_record import ImageRecord, VariantFields, listed_variants, timestamp
 from handlers.stores.image_store import ImageStore
 from harness import commands
 from harness.aws import AwsTarget
@@ -152,10 +152,7 @@ def _describe(sample: Sample, record: ImageRecord | None, seconds: float) -> str
         return f"{head}no terminal state after {seconds:.0f} s (expected {sample.expected})"
     lines = [f"{head}{record[Record.STATUS]:9} in {seconds:4.1f} s   {sample.description}"]
     if record[Record.STATUS] == PROCESSED:
-        for name in VARIANTS:
-            v = record[Record.VARIANTS][name]
-            size = f"{v['width']:>4}×{v['height']:<4}"
-            lines.append(f"{'':31}{name:9} {size} {v['content_type']:10} {v['bytes'] / 1024:7.1f} KB  {v['key']}")
+        lines.extend(f"{'':31}{line}" for line in _variant_lines(listed_variants(record)))
         taken, review = record.get(Record.DATE, "not in the photo"), record.get(Record.REVIEW_STATUS)
         lines.append(f"{'':31}photographer {record.get(Record.PHOTOGRAPHER)}, taken {taken}, review {review}")
         if record.get(Record.COPYRIGHT) or record.get(Record.CAPTION):
@@ -167,6 +164,19 @@ def _describe(sample: Sample, record: ImageRecord | None, seconds: float) -> str
     else:
         lines.append(f"{'':31}reason: {record.get(Record.REASON)}")
     return "\n".join(lines)
+
+
+def _variant_lines(variants: list[VariantFields]) -> list[str]:
+    """A line per variant and size: its formats and their bytes, and its key with the extension open."""
+    sizes: dict[tuple[str, int, int], list[VariantFields]] = {}
+    for variant in variants:
+        sizes.setdefault((variant["name"], variant["width"], variant["height"]), []).append(variant)
+    lines = []
+    for (name, width, height), formats in sizes.items():
+        encoded = ", ".join(f"{v['format']} {v['bytes'] / 1024:.1f} KB" for v in formats)
+        stem = formats[0]["key"].rsplit(".", 1)[0]
+        lines.append(f"{name:9} {width:>4}×{height:<4} {encoded:42} {stem}.*")
+    return lines
 
 
 def _look_further(outputs: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@
   "pixel bombs" whose headers claim huge sizes at a tiny byte cost.
 - :func:`camera_exif`, :func:`raw_exif`: EXIF with the dates a camera writes (through Pillow), and
   hand-built EXIF whose date tags hold exactly the bytes given (anything an uploader can put there).
+- :func:`soft_cutout`: a photo with a soft-edged transparent surround (noise, gradients, flat alpha).
 - :func:`swapped_primaries_icc`: an RGB ICC profile whose red and green are exchanged, to prove
   that a profile is honoured (the tagged red comes out green).
 """
@@ -18,9 +19,9 @@ import struct
 import zlib
 from collections.abc import Iterable
 
-from PIL import Image, ImageStat
+from PIL import Image, ImageDraw, ImageFilter, ImageStat
 
-from harness.samples import INVERSE_OF_TAG
+from harness.samples import INVERSE_OF_TAG, photo_jpeg
 
 QUADRANT_COLOURS = {
     "top_left": (230, 30, 30),
@@ -326,3 +327,13 @@ def swapped_primaries_icc() -> bytes:
     data[g_off : g_off + g_size] = red
     data[84:100] = bytes(16)  # profile ID: "not computed"
     return bytes(data).replace("sRGB".encode("utf-16-be"), "SWAP".encode("utf-16-be")).replace(b"sRGB", b"SWAP")
+
+
+def soft_cutout(mode: str, size: tuple[int, int]) -> Image.Image:
+    """A photo (RGBA, or LA) with a soft-edged elliptical alpha mask: noise, gradients and flat
+    transparency."""
+    photo = Image.open(io.BytesIO(photo_jpeg(*size, seed=7))).convert("RGB" if mode == "RGBA" else "L")
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).ellipse((size[0] // 8, size[1] // 8, size[0] * 7 // 8, size[1] * 7 // 8), fill=255)
+    photo.putalpha(mask.filter(ImageFilter.GaussianBlur(4)))
+    return photo

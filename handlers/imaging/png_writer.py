@@ -6,7 +6,7 @@ Pillow writes the PNG at ``compress_level=0`` (its filters
 chosen as at any level, the image data in deflate's stored blocks), and :class:`_Redeflated`
 inflates those blocks as they arrive and deflates them again with zlib-ng.
 
-The render stage (:mod:`handlers.imaging.render`) and the kernel benchmark's floor contender use it.
+The encoder of the variants (:mod:`handlers.imaging.encoding`) and the kernel benchmark's floor contender use it.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from zlib_ng import zlib_ng
 __all__ = ["encode_png"]
 
 
-def encode_png(im: Image.Image, level: int) -> bytes:
+def encode_png(im: Image.Image, level: int, **options: Any) -> bytes:
     """``im`` as PNG: Pillow's encoder picks each row's filter, zlib-ng deflates at ``level``
     (Pillow's own deflate is the system's zlib, several times slower). Whatever ``im.info`` holds
-    that Pillow writes (an ICC profile, text) is written too: clear it first for none."""
+    that Pillow writes (an ICC profile, text) is written too: clear it first for none; `options`
+    are Pillow's PNG save options of the other chunks (``pnginfo``, ``exif``)."""
     out = _Redeflated(level)
-    im.save(cast(IO[bytes], out), "PNG", compress_level=0)
+    im.save(cast(IO[bytes], out), "PNG", compress_level=0, **options)
     return out.getvalue()
 
 

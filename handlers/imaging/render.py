@@ -15,9 +15,11 @@
    :func:`auto_level`, and a light :func:`sharpen` (on luminance) of each variant that was
    downscaled. PNG sources (screenshots, diagrams, logos, cut-outs) are only resampled: they
    keep their exact colours, and their hard edges get no sharpening halos;
-7. makes the thumbnail from the optimized-size pixels, and encodes both without any metadata:
-   transparent → PNG with alpha; everything else → progressive JPEG, quality 82, optimized
-   Huffman tables, 4:2:0 chroma.
+7. makes the thumbnail from the optimized-size pixels, and the optimized image's narrower widths
+   (each sharpened as the optimized image is), and encodes each (:mod:`.encoding`): transparent →
+   PNG with alpha; everything else → progressive JPEG, quality 82, optimized Huffman tables, 4:2:0
+   chroma; and each in the stack's modern formats (WebP, AVIF). No metadata but the copyright
+   notice, when there is one.
 
 What it costs, and why it is done this way (``python -m harness bench --only kernel`` measures
 it against libvips and naive Pillow):
@@ -64,20 +66,21 @@ from typing import Any, Final, cast
 
 from PIL import Image
 
+from handlers.contract import ImageFormat
+
 from ._pillow import decode_failure, open_image, pillow_guard
+from .encoding import Outputs, Variant, encode
 from .enhancement import auto_level, sharpen_for_jpeg
 from .inspect import ImageInfo, Limits, render_checks
-from .png_writer import encode_png
 from .rejection import ImageRejected
 from .structure import STORED_MAX, PngLayout, check_image_data, stored_png
 
-__all__ = ["Rendition", "Variant", "VariantSizes", "fit", "render"]
+__all__ = ["Rendition", "VariantSizes", "fit", "render"]
 
-JPEG_QUALITY: Final = 82
-PNG_COMPRESS_LEVEL: Final = 6
 REDUCING_GAP: Final = 2.0  # reduce() by whole factors while >= 2x too large, then RESAMPLE
 RESAMPLE: Final = Image.Resampling.BICUBIC
 _MAX_JPEG_SIDE: Final = 65_500
+NARROWER_SHARE: Final = 0.8  # a narrower width is made when at most this share of the optimized one
 
 # What to do to stored pixels so they display upright, for EXIF orientations 2..8.
 UPRIGHT: Final[dict[int, Image.Transpose]] = {
@@ -106,23 +109,20 @@ class VariantSizes:
 
 
 @dataclass(frozen=True)
-class Variant:
-    """One encoded output image, ready to store."""
-
-    data: bytes
-    format: str  # "JPEG" or "PNG"
-    content_type: str  # "image/jpeg" or "image/png"
-    extension: str  # "jpg" or "png"
-    width: int
-    height: int
-
-
-@dataclass(frozen=True)
 class Rendition:
-    """The two variants the enhance stage publishes for one upload."""
+    """What the enhance stage publishes for one upload: the optimized image and the thumbnail as
+    JPEG/PNG, and `more` (the same in the modern formats, and the optimized image's narrower
+    widths in every format)."""
 
     optimized: Variant
     thumbnail: Variant
+    more: tuple[Variant, ...] = ()
+
+    @property
+    def variants(self) -> tuple[Variant, ...]:
+        """Every variant: the optimized image (each width, widest first), then the thumbnail."""
+        ranked = sorted((self.optimized, self.thumbnail, *self.more), key=lambda v: (v.name != "optimized", -v.width))
+        return tuple(ranked)
 
 
 def fit(width: int, height: int, long_edge: int) -> tuple[int, int]:
@@ -135,8 +135,15 @@ def fit(width: int, height: int, long_edge: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def render(data: bytes, limits: Limits = Limits(), sizes: VariantSizes = VariantSizes()) -> Rendition:
-    """Decode, orient, enhance and encode the optimized and thumbnail variants of an upload.
+def render(
+    data: bytes,
+    limits: Limits = Limits(),
+    sizes: VariantSizes = VariantSizes(),
+    outputs: Outputs = Outputs(),
+    notice: str | None = None,
+) -> Rendition:
+    """Decode, orient, enhance and encode the optimized and thumbnail variants of an upload, as
+    `outputs` says, with the copyright `notice` in each (None: no metadata at all).
 
     Raises :class:`~handlers.imaging.rejection.ImageRejected` for everything
     :func:`~handlers.imaging.inspect.inspect_image` rejects (same code, same reason), and for
@@ -174,7 +181,38 @@ def render(data: bytes, limits: Limits = Limits(), sizes: VariantSizes = Variant
             thumb = optimized
         elif photo:
             thumb = sharpen_for_jpeg(thumb)
-        return Rendition(_encode(optimized, transparent), _encode(thumb, transparent))
+        narrower = [_resize(im, size) for size in _narrower(im.size, outputs.widths)]
+        if photo:
+            narrower = [sharpen_for_jpeg(pixels) for pixels in narrower]
+        return _encoded(optimized, thumb, narrower, Encoding(transparent, outputs.formats, notice))
+
+
+def _narrower(size: tuple[int, int], widths: tuple[int, ...]) -> list[tuple[int, int]]:
+    """The sizes of the optimized image's narrower widths, widest first: each width at most
+    NARROWER_SHARE of its own (a width just below it would cost bytes and save a browser none)."""
+    width, height = size
+    return [(w, max(1, round(height * w / width))) for w in sorted(widths, reverse=True) if w <= width * NARROWER_SHARE]
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """How the pixels of one upload are encoded: JPEG (PNG when `transparent`) and `formats`, each
+    with the copyright `notice` if there is one."""
+
+    transparent: bool
+    formats: tuple[ImageFormat, ...]
+    notice: str | None
+
+    def each(self, pixels: Image.Image, **variant: Any) -> list[Variant]:
+        base: ImageFormat = "png" if self.transparent else "jpeg"
+        return [encode(pixels, name, self.notice, **variant) for name in (base, *self.formats)]
+
+
+def _encoded(optimized: Image.Image, thumb: Image.Image, narrower: list[Image.Image], encoding: Encoding) -> Rendition:
+    best, *other_optimized = encoding.each(optimized)
+    smallest, *other_thumbnails = encoding.each(thumb, name="thumbnail")
+    widths = [variant for pixels in narrower for variant in encoding.each(pixels, narrower=True)]
+    return Rendition(best, smallest, (*other_optimized, *widths, *other_thumbnails))
 
 
 def _lowest_alpha(im: Image.Image) -> int:
@@ -314,15 +352,3 @@ def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             pass
     return im.convert("RGB") if im.mode == "CMYK" else im
-
-
-def _encode(im: Image.Image, transparent: bool) -> Variant:
-    """Encode without metadata: no EXIF, XMP, comments, text chunks or ICC profile."""
-    im.info = {}  # Pillow falls back to im.info for some of these (PNG ICC, JPEG comment)
-    if transparent:
-        return Variant(encode_png(im, PNG_COMPRESS_LEVEL), "PNG", "image/png", "png", im.width, im.height)
-    out = io.BytesIO()
-    # Colour: 4:2:0 chroma, libjpeg's default, named since sharpen_for_jpeg relies on it.
-    chroma = {} if im.mode == "L" else {"subsampling": "4:2:0"}
-    im.save(out, "JPEG", quality=JPEG_QUALITY, progressive=True, optimize=True, **chroma)
-    return Variant(out.getvalue(), "JPEG", "image/jpeg", "jpg", im.width, im.height)

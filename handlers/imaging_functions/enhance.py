@@ -7,7 +7,7 @@ On a message's last attempt a failure is recorded first, so the upload does not 
 
 from __future__ import annotations
 
-from handlers.imaging_functions.imaging_settings import ImagingSettings
+from handlers.imaging_functions.imaging_settings import EnhanceSettings
 from handlers.imaging_functions.publishing import Publisher
 from handlers.pipeline.uploads import requested_uploads
 from handlers.runtime.queue_steps import FinalFailure, QueueStep, queue_handler
@@ -15,14 +15,14 @@ from handlers.runtime.stage import Clients, Stage
 from handlers.stores.image_store import ImageStore
 
 
-def build_publisher(settings: ImagingSettings, clients: Clients) -> Publisher:
+def build_publisher(settings: EnhanceSettings, clients: Clients) -> Publisher:
     return Publisher(
-        ImageStore(settings.images_table, clients("dynamodb")), clients("s3"), settings.limits, settings.sizes
+        ImageStore(settings.images_table, clients("dynamodb")), clients("s3"), settings.limits, settings.publishing
     )
 
 
 # A misconfigured function fails at import, not on its first upload.
-stage = Stage(ImagingSettings.from_environment(), build_publisher)
+stage = Stage(EnhanceSettings.from_environment(), build_publisher)
 handler = queue_handler(
     stage,
     QueueStep(

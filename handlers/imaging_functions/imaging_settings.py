@@ -1,41 +1,34 @@
-"""The imaging functions' settings: every stage's, the limits uploads are held to and the sizes of
-the variants (the imaging defaults where the stack sets none), and, for ingest, where accepted uploads
-go. Out of range, a limit or size fails the function at import rather than on its first upload."""
+"""The imaging functions' settings: every stage's and the limits uploads are held to (the imaging
+defaults where the stack sets none); for ingest, where accepted uploads go; for enhance, how uploads
+are published (the variants' sizes, formats and widths, and whether they keep the copyright notice).
+Out of range, a setting fails the function at import rather than on its first upload."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from handlers.contract import Env
-from handlers.imaging import Limits, VariantSizes
+from handlers.contract import Env, ImageFormat
+from handlers.imaging import Limits, Outputs, VariantSizes
+from handlers.imaging_functions.publishing import Publishing
 from handlers.runtime.settings import SettingMissing, StageSettings, number_setting, required_setting
+
+_FLAGS = {"true": True, "false": False}
 
 
 @dataclass(frozen=True, kw_only=True)
 class ImagingSettings(StageSettings):
     limits: Limits = field(default_factory=Limits)
-    sizes: VariantSizes = field(default_factory=VariantSizes)
 
     @classmethod
     def read_environment(cls) -> dict[str, Any]:
-        given = {
-            name: value
-            for name, value in (
-                ("max_bytes", number_setting(Env.MAX_UPLOAD_BYTES)),
-                ("max_pixels", number_setting(Env.MAX_PIXELS)),
-                ("optimized", number_setting(Env.OPTIMIZED_EDGE)),
-                ("thumbnail", number_setting(Env.THUMBNAIL_EDGE)),
-            )
-            if value is not None
-        }
+        given = _numbers(max_bytes=Env.MAX_UPLOAD_BYTES, max_pixels=Env.MAX_PIXELS)
         try:
-            limits = Limits(**{name: given[name] for name in ("max_bytes", "max_pixels") if name in given})
-            sizes = VariantSizes(**{name: given[name] for name in ("optimized", "thumbnail") if name in given})
+            limits = Limits(**given)
         except ValueError as error:
-            names = (Env.MAX_UPLOAD_BYTES, Env.MAX_PIXELS, Env.OPTIMIZED_EDGE, Env.THUMBNAIL_EDGE)
-            raise SettingMissing(f"{', '.join(names[:-1])} or {names[-1]} is out of range: {error}") from None
-        return {**super().read_environment(), "limits": limits, "sizes": sizes}
+            raise SettingMissing(f"{Env.MAX_UPLOAD_BYTES} or {Env.MAX_PIXELS} is out of range: {error}") from None
+        return {**super().read_environment(), "limits": limits}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,3 +38,48 @@ class IngestSettings(ImagingSettings):
     @classmethod
     def read_environment(cls) -> dict[str, Any]:
         return {**super().read_environment(), "enhance_queue_url": required_setting(Env.ENHANCE_QUEUE_URL)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnhanceSettings(ImagingSettings):
+    publishing: Publishing = field(default_factory=Publishing)
+
+    @classmethod
+    def read_environment(cls) -> dict[str, Any]:
+        given = _numbers(optimized=Env.OPTIMIZED_EDGE, thumbnail=Env.THUMBNAIL_EDGE)
+        try:
+            sizes = VariantSizes(**given)
+        except ValueError as error:
+            raise SettingMissing(f"{Env.OPTIMIZED_EDGE} or {Env.THUMBNAIL_EDGE} is out of range: {error}") from None
+        formats, widths = _listed(Env.IMAGE_FORMATS), _listed(Env.SRCSET_WIDTHS)
+        defaults = Outputs()
+        try:
+            chosen = Outputs(
+                defaults.formats if formats is None else tuple(cast("ImageFormat", name) for name in formats),
+                defaults.widths if widths is None else tuple(_whole(width, Env.SRCSET_WIDTHS) for width in widths),
+            )
+        except ValueError as error:
+            raise SettingMissing(f"{Env.IMAGE_FORMATS} or {Env.SRCSET_WIDTHS} is wrong: {error}") from None
+        keep = os.environ.get(Env.KEEP_COPYRIGHT, "true")
+        if keep not in _FLAGS:
+            raise SettingMissing(f"environment variable {Env.KEEP_COPYRIGHT} should be true or false, not {keep!r}")
+        return {**super().read_environment(), "publishing": Publishing(sizes, chosen, _FLAGS[keep])}
+
+
+def _numbers(**names: str) -> dict[str, int]:
+    """The whole numbers set in the environment variables `names` (field → variable) that are set."""
+    return {name: value for name, variable in names.items() if (value := number_setting(variable)) is not None}
+
+
+def _listed(variable: str) -> list[str] | None:
+    """The comma-separated items of `variable` (an empty setting: none), or None when it is not set."""
+    value = os.environ.get(variable)
+    if value is None:
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _whole(item: str, variable: str) -> int:
+    if not item.isdigit():
+        raise SettingMissing(f"environment variable {variable} should list whole numbers, not {item!r}")
+    return int(item)

@@ -1,12 +1,14 @@
-"""Publishing (the enhance stage's logic): render an accepted upload into its optimized image and
-thumbnail, write them under `images/`, and record the image `processed`."""
+"""Publishing (the enhance stage's logic): render an accepted upload into its optimized image (and its
+narrower widths) and thumbnail, in JPEG/PNG and the stack's modern formats, write them under
+`images/`, and record the image `processed`, listing every variant."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handlers.contract import AWAITING, FAILED, PENDING, PROCESSED, PUBLIC_PREFIX, REJECTED, VARIANTS, Record
-from handlers.imaging import ImageRejected, Limits, Rendition, Variant, VariantSizes, render
+from handlers.imaging import ImageRejected, Limits, Outputs, Rendition, Variant, VariantSizes, render
 from handlers.imaging_functions.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
 from handlers.pipeline.uploads import Upload
@@ -24,24 +26,42 @@ def variant_prefix(variant: str, image_id: str) -> str:
     return f"{PUBLIC_PREFIX}{variant}/{image_id}-"
 
 
-def published_fields(published: dict[str, VariantRecord], now: str) -> dict[str, Any]:
-    """What the record of an upload published `now` as the variants `published` says of them; each
-    processed upload awaits its own review."""
-    fields: dict[str, Any] = {Record.key_of(name): variant.key for name, variant in published.items()}
-    fields[Record.VARIANTS] = {name: variant.fields() for name, variant in published.items()}
+def variant_key(upload: Upload, variant: Variant) -> str:
+    """images/<variant>/<image id>-<upload version>[-w<width>].<extension>"""
+    narrower = f"-w{variant.width}" if variant.narrower else ""
+    return f"{variant_prefix(variant.name, upload.image_id)}{upload.version}{narrower}.{variant.extension}"
+
+
+def published_fields(published: list[VariantRecord], now: str) -> dict[str, Any]:
+    """What the record of an upload published `now` as the variants `published` (of each name, the
+    JPEG/PNG one first) says of them; each processed upload awaits its own review."""
+    fields: dict[str, Any] = {}
+    for variant in published:
+        fields.setdefault(Record.key_of(variant.name), variant.key)
+    fields[Record.VARIANTS] = [variant.fields() for variant in published]
     fields[Record.PROCESSED_AT] = now
     fields[Record.REVIEW_STATUS] = AWAITING
     return fields
 
 
-class Publisher:
-    """Renders pending uploads with `sizes` and publishes them to the bucket they came from."""
+@dataclass(frozen=True)
+class Publishing:
+    """How uploads are published: the variants' `sizes`, what `outputs` they are made in, and
+    whether each keeps the photo's copyright notice (`keep_copyright`)."""
 
-    def __init__(self, records: ImageStore, s3: S3Client, limits: Limits, sizes: VariantSizes) -> None:
+    sizes: VariantSizes = field(default_factory=VariantSizes)
+    outputs: Outputs = field(default_factory=Outputs)
+    keep_copyright: bool = True
+
+
+class Publisher:
+    """Renders pending uploads as `publishing` says and publishes them to the bucket they came from."""
+
+    def __init__(self, records: ImageStore, s3: S3Client, limits: Limits, publishing: Publishing) -> None:
         self.records = records
         self.s3 = s3
         self.limits = limits
-        self.sizes = sizes
+        self.publishing = publishing
 
     def enhance(self, upload: Upload) -> Outcome:
         record = self.records.get(upload.image_id)
@@ -55,8 +75,10 @@ class Publisher:
             data = read_upload(self.s3, upload).data
         except UploadChanged as change:
             return Outcome(upload.image_id, change.outcome)
+        publishing = self.publishing
+        notice = record.get(Record.COPYRIGHT) if publishing.keep_copyright else None
         try:
-            rendition = render(data, self.limits, self.sizes)
+            rendition = render(data, self.limits, publishing.sizes, publishing.outputs, notice)
         except ImageRejected as rejection:
             if self.records.finish(upload, REJECTED, rejected(rejection.reason, rejection.code)):
                 self.s3.delete_object(Bucket=upload.bucket, Key=upload.key)
@@ -64,7 +86,7 @@ class Publisher:
             return Outcome(upload.image_id, STALE)
 
         published = self._publish(upload, rendition)
-        current = [variant.key for variant in published.values()]
+        current = [variant.key for variant in published]
         if self.records.finish(upload, PROCESSED, published_fields(published, timestamp())) is None:
             self._remove(upload.bucket, current)  # a newer upload of the key took over meanwhile
             return Outcome(upload.image_id, STALE)
@@ -75,11 +97,10 @@ class Publisher:
         """Record that enhancing `upload` failed for good (its message goes to the dead-letter queue)."""
         self.records.finish(upload, FAILED, {Record.REASON: reason})
 
-    def _publish(self, upload: Upload, rendition: Rendition) -> dict[str, VariantRecord]:
-        published = {}
-        for name in VARIANTS:
-            variant: Variant = getattr(rendition, name)
-            key = f"{variant_prefix(name, upload.image_id)}{upload.version}.{variant.extension}"
+    def _publish(self, upload: Upload, rendition: Rendition) -> list[VariantRecord]:
+        published = []
+        for variant in rendition.variants:
+            key = variant_key(upload, variant)
             self.s3.put_object(
                 Bucket=upload.bucket,
                 Key=key,
@@ -87,7 +108,17 @@ class Publisher:
                 ContentType=variant.content_type,
                 CacheControl=IMMUTABLE,
             )
-            published[name] = VariantRecord(key, len(variant.data), variant.width, variant.height, variant.content_type)
+            published.append(
+                VariantRecord(
+                    variant.name,
+                    variant.image_format,
+                    key,
+                    len(variant.data),
+                    variant.width,
+                    variant.height,
+                    variant.content_type,
+                )
+            )
         return published
 
     def _remove_superseded(self, upload: Upload, current: list[str]) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from handlers.contract import AWAITING, DELETED, Record
 from handlers.pipeline.outcome import STALE, Outcome
 from handlers.pipeline.uploads import Removal
+from handlers.stores.image_record import listed_variants
 from handlers.stores.image_store import ImageStore
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ class Remover:
             return Outcome(removal.image_id, STALE)
         if before.get(Record.REVIEW_STATUS) == AWAITING:
             self.records.withdraw_from_review(removal.image_id)
-        variants = [variant["key"] for variant in before.get(Record.VARIANTS, {}).values()]
+        variants = [variant["key"] for variant in listed_variants(before)]
         if variants:
             self.s3.delete_objects(
                 Bucket=removal.bucket, Delete={"Objects": [{"Key": key} for key in variants], "Quiet": True}

@@ -4,9 +4,10 @@ holds to these keys), the published variants it lists, and the one way records w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from handlers.contract import Record, RejectionCode
 
@@ -14,6 +15,8 @@ from handlers.contract import Record, RejectionCode
 class VariantFields(TypedDict):
     """A published variant as its record lists it (`Record.VARIANTS`)."""
 
+    name: str  # handlers.contract.VARIANTS
+    format: str  # handlers.contract.IMAGE_FORMATS
     key: str
     bytes: int
     width: int
@@ -45,7 +48,7 @@ class ImageRecord(TypedDict, total=False):
     review_status: str
     review_reason: str
     reviewed_at: str
-    variants: dict[str, VariantFields]
+    variants: list[VariantFields]
     optimized_key: str
     thumbnail_key: str
     source_bucket: str
@@ -64,8 +67,10 @@ class ImageRecord(TypedDict, total=False):
 
 @dataclass(frozen=True)
 class VariantRecord:
-    """A published rendition of an image: where it is and what it is."""
+    """A published rendition of an image: which, where it is and what it is."""
 
+    name: str
+    format: str
     key: str
     bytes: int
     width: int
@@ -74,8 +79,29 @@ class VariantRecord:
 
     def fields(self) -> VariantFields:
         return VariantFields(
-            key=self.key, bytes=self.bytes, width=self.width, height=self.height, content_type=self.content_type
+            name=self.name,
+            format=self.format,
+            key=self.key,
+            bytes=self.bytes,
+            width=self.width,
+            height=self.height,
+            content_type=self.content_type,
         )
+
+
+def listed_variants(record: Mapping[str, Any]) -> list[VariantFields]:
+    """The variants `record` lists, in its order. A record published before the modern formats
+    lists them as a map of name to fields: read as the same list (its JPEG/PNG variants, by name)."""
+    listed = record.get(Record.VARIANTS)
+    if isinstance(listed, dict):
+        listed = [
+            {"name": name, "format": str(fields.get("content_type", "")).removeprefix("image/"), **fields}
+            for name, fields in listed.items()
+            if isinstance(fields, dict)
+        ]
+    if not isinstance(listed, list):
+        return []
+    return [cast(VariantFields, fields) for fields in listed if isinstance(fields, dict) and "key" in fields]
 
 
 def rejected(reason: str, code: RejectionCode) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from itsdangerous import BadData, URLSafeSerializer
 
 from handlers.contract import PROCESSED, VARIANTS, ImagesTable, Record
+from handlers.stores.image_record import listed_variants
 from handlers.stores.image_store import ImageList, ImageStore, IndexKey
 from handlers.web.errors import BadInput
 
@@ -49,28 +50,33 @@ FIELDS: Final = (
     Record.SOURCE_HEIGHT,
 )
 VARIANT_NAMES: Final = tuple(reversed(VARIANTS))  # thumbnail, optimized
+VARIANT_PARTS: Final = ("name", "format", "width", "height", "bytes")  # what `variants` shows of each, with its URL
 
 
 def api_record(record: ImageRecord, images_base_url: str | None) -> dict[str, Any]:
-    """The record as the API shows it: its public fields (None where absent), the variants'
-    dimensions, and their URLs under `images_base_url` once processed (None before, or when the
-    stack serves no URL). Internal fields (orders, versions, etags, keys) are not shown."""
+    """The record as the API shows it: its public fields (None where absent), the JPEG/PNG variants'
+    dimensions and URLs under `images_base_url`, and every variant (`variants`: each format and
+    width) once processed (None, or no variants, before, and no URL when the stack serves none).
+    Internal fields (orders, versions, etags, keys) are not shown."""
     fields = cast("dict[str, Any]", record)
     shown: dict[str, Any] = {name: fields.get(name) for name in FIELDS}
     shown[Record.KEYWORDS] = list(fields.get(Record.KEYWORDS) or [])
-    variants = fields.get(Record.VARIANTS)
     processed = record.get(Record.STATUS) == PROCESSED
+    variants = listed_variants(record) if processed else []
+    base = images_base_url.rstrip("/") if images_base_url else None
+
+    def url(key: object) -> str | None:
+        return f"{base}/{key}" if processed and isinstance(key, str) and base else None
+
     for name in VARIANT_NAMES:
-        variant = variants.get(name) if isinstance(variants, dict) and processed else None
-        variant = variant if isinstance(variant, dict) else {}
-        shown[f"{name}_width"] = variant.get("width")
-        shown[f"{name}_height"] = variant.get("height")
+        first: dict[str, Any] = next((dict(variant) for variant in variants if variant.get("name") == name), {})
+        shown[f"{name}_width"] = first.get("width")
+        shown[f"{name}_height"] = first.get("height")
     for name in VARIANT_NAMES:
-        key = fields.get(Record.key_of(name))
-        url = None
-        if processed and isinstance(key, str) and images_base_url:
-            url = f"{images_base_url.rstrip('/')}/{key}"
-        shown[f"{name}_url"] = url
+        shown[f"{name}_url"] = url(fields.get(Record.key_of(name)))
+    shown[Record.VARIANTS] = [
+        {**{part: variant.get(part) for part in VARIANT_PARTS}, "url": url(variant["key"])} for variant in variants
+    ]
     return shown
 
 

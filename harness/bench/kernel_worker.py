@@ -31,8 +31,8 @@ of a busy machine. Contenders (see :data:`CONTENDERS`):
   beyond what the bench's cases need.
 
 Every contender encodes as the pipeline does: an image with real transparency as PNG
-(``compress_level`` of :data:`handlers.imaging.render.PNG_COMPRESS_LEVEL`, no metadata), anything
-else as progressive JPEG, quality :data:`~handlers.imaging.render.JPEG_QUALITY`, optimized
+(``compress_level`` of :data:`handlers.imaging.encoding.PNG_COMPRESS_LEVEL`, no metadata), anything
+else as progressive JPEG, quality :data:`~handlers.imaging.encoding.JPEG_QUALITY`, optimized
 Huffman tables, no metadata. (The values are copied here, not imported, so the pyvips and naive
 processes load nothing of ours, and the floor only our PNG codec paths; a unit test keeps them equal.)
 
@@ -61,8 +61,8 @@ from pathlib import Path
 from typing import TextIO, cast
 
 EDGES = (1600, 256)
-JPEG_QUALITY = 82  # == handlers.imaging.render.JPEG_QUALITY
-PNG_COMPRESS_LEVEL = 6  # == handlers.imaging.render.PNG_COMPRESS_LEVEL
+JPEG_QUALITY = 82  # == handlers.imaging.encoding.JPEG_QUALITY
+PNG_COMPRESS_LEVEL = 6  # == handlers.imaging.encoding.PNG_COMPRESS_LEVEL
 REDUCING_GAP = 2.0  # == handlers.imaging.render.REDUCING_GAP
 ORIENTATION_TAG = 0x0112  # EXIF Orientation
 
@@ -81,12 +81,12 @@ def fit(width: int, height: int, long_edge: int) -> tuple[int, int]:
 
 
 def ours() -> Renderer:
-    from handlers.imaging import Limits, VariantSizes, render
+    from handlers.imaging import Limits, Outputs, VariantSizes, render
 
-    limits, sizes = Limits(), VariantSizes(*EDGES)
+    limits, sizes, jpeg_or_png = Limits(), VariantSizes(*EDGES), Outputs((), ())
 
     def run(data: bytes) -> list[Output]:
-        rendition = render(data, limits, sizes)
+        rendition = render(data, limits, sizes, jpeg_or_png)
         return [(v.data, v.format, v.width, v.height) for v in (rendition.optimized, rendition.thumbnail)]
 
     return run

@@ -16,7 +16,15 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-from handlers.contract import PROCESSED, UPLOAD_PREFIX, VARIANTS, ImagesTable, Record
+from handlers.contract import (
+    DEFAULT_FORMATS,
+    DEFAULT_SRCSET_WIDTHS,
+    EXTENSIONS,
+    PROCESSED,
+    UPLOAD_PREFIX,
+    ImagesTable,
+    Record,
+)
 from handlers.imaging_functions.publishing import published_fields, variant_prefix
 from handlers.pipeline.uploads import Upload, placement_of
 from handlers.stores.image_record import VariantRecord, timestamp
@@ -30,7 +38,8 @@ BATCH = 25  # BatchWriteItem's most
 THREADS = 8  # writers at once: the emulator's gateway is the limit (8 write about 10 % faster than 4 here)
 # What the pipeline records for a processed 2 MP JPEG (harness/bench/pipeline.py uploads the same size).
 SOURCE_SIZE, OPTIMIZED_SIZE, THUMBNAIL_SIZE = (1732, 1155), (1600, 1067), (256, 171)
-VARIANT_BYTES = {"optimized": 212_000, "thumbnail": 14_800}
+VARIANT_BYTES = {"optimized": 212_000, "thumbnail": 14_800}  # as JPEG; the other formats, about this share of it:
+FORMAT_SHARE = {"jpeg": 1.0, "webp": 0.55, "avif": 0.45}
 TAKEN_BEFORE_UPLOAD = timedelta(days=2, hours=3)  # the photo's date, from its EXIF (camera photos carry one)
 
 
@@ -47,17 +56,23 @@ def seeded_record(owner: str, number: int, bucket: str, uploaded: datetime) -> d
         size=source_bytes,
         etag=hashlib.md5(key.encode(), usedforsecurity=False).hexdigest(),
     )
-    sizes = {"optimized": OPTIMIZED_SIZE, "thumbnail": THUMBNAIL_SIZE}
-    variants = {
-        name: VariantRecord(
-            key=f"{variant_prefix(name, upload.image_id)}{upload.version}.jpg",
-            bytes=VARIANT_BYTES[name],
-            width=sizes[name][0],
-            height=sizes[name][1],
-            content_type="image/jpeg",
+    variants = [
+        VariantRecord(
+            name=name,
+            format=image_format,
+            key=f"{variant_prefix(name, upload.image_id)}{upload.version}{suffix}.{EXTENSIONS[image_format]}",
+            bytes=round(VARIANT_BYTES[name] * FORMAT_SHARE[image_format] * (width / size[0]) ** 2),
+            width=width,
+            height=round(size[1] * width / size[0]),
+            content_type=f"image/{image_format}",
         )
-        for name in VARIANTS
-    }
+        for name, size in (("optimized", OPTIMIZED_SIZE), ("thumbnail", THUMBNAIL_SIZE))
+        for width, suffix in (
+            (size[0], ""),
+            *((w, f"-w{w}") for w in sorted(DEFAULT_SRCSET_WIDTHS, reverse=True) if name == "optimized"),
+        )
+        for image_format in ("jpeg", *DEFAULT_FORMATS)
+    ]
     created, processed = uploaded + timedelta(milliseconds=240), uploaded + timedelta(milliseconds=610)
     return {
         **upload_fields(upload, placement_of(key), PROCESSED, timestamp(created)),

@@ -9,25 +9,53 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import ExifTags, Image
 
 from handlers.contract import PROCESSED, PUBLIC_PREFIX, REJECTED
 from handlers.imaging import ImageRejected, inspect_image, render
-from harness.samples import alpha_png, graphic_png, pdf_document, photo_jpeg, text_file, truncated_jpeg
+from handlers.imaging.credits import Credits, from_xmp
+from handlers.stores.image_record import listed_variants
+from harness.samples import (
+    alpha_png,
+    credited_jpeg,
+    graphic_png,
+    pdf_document,
+    photo_jpeg,
+    text_file,
+    truncated_jpeg,
+)
 from tests.imagefactory import jpeg, png, quadrants, stored_for, to_mode
 
 
-def test_a_sideways_photo_comes_out_upright_optimized_and_thumbnailed(stack, upload):
+def test_a_sideways_photo_comes_out_upright_in_every_format_and_width(stack, upload):
     record = upload("portrait.jpg", photo_jpeg(1800, 2400, orientation=6, seed=11), "image/jpeg")
     assert record["status"] == PROCESSED
-    for name, edge in (("optimized", 1600), ("thumbnail", 256)):
-        variant = record["variants"][name]
-        image = Image.open(io.BytesIO(stack.read(variant["key"])))
-        assert image.format == "JPEG" and image.size == (variant["width"], variant["height"])
-        assert max(image.size) == edge and image.height > image.width  # upright portrait
-        assert not image.getexif()
-    assert record["optimized_key"].startswith(f"{PUBLIC_PREFIX}optimized/")
+    s3 = stack.target.client("s3")
+    published = set()
+    for variant in listed_variants(record):
+        stored = s3.get_object(Bucket=stack.bucket, Key=variant["key"])
+        image = Image.open(io.BytesIO(stored["Body"].read()))
+        assert (image.format.lower(), stored["ContentType"]) == (variant["format"], f"image/{variant['format']}")
+        assert image.size == (variant["width"], variant["height"]) and image.height > image.width  # upright
+        assert stored["CacheControl"].endswith("immutable") and not image.getexif() and "xmp" not in image.info
+        published.add((variant["name"], variant["format"], image.width if variant["name"] == "optimized" else 0))
+    assert published == {  # 1600 px high is 1200 px wide: the 480 and 960 px wide copies for srcset
+        (name, image_format, width)
+        for name, widths in (("optimized", (1200, 960, 480)), ("thumbnail", (0,)))
+        for width in widths
+        for image_format in ("jpeg", "webp", "avif")
+    }
+    assert record["optimized_key"] == f"{PUBLIC_PREFIX}optimized/{record['image_id']}-{record['upload_version']}.jpg"
     assert record["thumbnail_key"].startswith(f"{PUBLIC_PREFIX}thumbnail/")
+
+
+def test_a_credited_photo_keeps_its_copyright_notice_and_nothing_else_in_every_variant(stack, upload):
+    record = upload("credited.jpg", credited_jpeg(photo_jpeg(1200, 800, seed=12)), "image/jpeg")
+    assert record["status"] == PROCESSED and record["copyright"].startswith("© 2025 Mara Quinn")
+    for variant in listed_variants(record):
+        image = Image.open(io.BytesIO(stack.read(variant["key"])))
+        assert from_xmp(image.info["xmp"]) == Credits(copyright=record["copyright"]), variant["key"]
+        assert not image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
     assert stack.exists(upload.key("portrait.jpg"))  # the original stays
 
 
@@ -107,7 +135,7 @@ def test_every_upload_ends_processed_or_rejected_as_the_image_logic_says(upload,
     record = upload(f"generated-{uuid.uuid4().hex[:8]}", data)  # each example a key of its own
     assert record["status"] == expected, record
     if expected == PROCESSED:
-        for name, edge in (("optimized", 1600), ("thumbnail", 256)):
-            assert 1 <= max(record["variants"][name]["width"], record["variants"][name]["height"]) <= edge
+        for variant in listed_variants(record):
+            assert 1 <= max(variant["width"], variant["height"]) <= (1600 if variant["name"] == "optimized" else 256)
     else:
         assert record["reason"]

@@ -17,6 +17,7 @@ from typing import Any
 
 from handlers.contract import DELETED, PUBLIC_PREFIX, TERMINAL, UPLOAD_PREFIX, ImagesTable, Record
 from handlers.pipeline.uploads import image_id_for
+from handlers.stores.image_record import listed_variants
 from handlers.stores.image_store import ImageStore
 from harness.polling import TimedOut, wait_until
 
@@ -154,7 +155,7 @@ class Uploads:
         image_id = image_id_for(key)
         record = self.record(key) or {}
         variants = {record[field] for field in ("optimized_key", "thumbnail_key") if record.get(field)}
-        variants |= {v["key"] for v in (record.get("variants") or {}).values() if v.get("key")}
+        variants |= {v["key"] for v in listed_variants(record)}
         variants |= self._published_for(image_id)  # also what an earlier upload of the key left
         outside = [variant for variant in variants if not variant.startswith(PUBLIC_PREFIX)]
         assert not outside, f"the record of {key} names variants outside {PUBLIC_PREFIX}: {outside}"

@@ -17,6 +17,7 @@ def test_defaults_are_the_documented_ones():
     assert (config.alarm_period_seconds, config.alert_emails) == (60, ())
     assert config.lambda_snap_start is False
     assert config.command_date_order == "day-first"  # numeric dates in commands as the seed-001 family writes them
+    assert (config.image_formats, config.srcset_widths, config.keep_copyright) == (("webp", "avif"), (480, 960), True)
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,18 @@ def test_defaults_are_the_documented_ones():
         ({"max_upload_bytes": 0}, "imagepipe:maxUploadBytes"),
         ({"max_pixels": -1}, "imagepipe:maxPixels"),
         ({"thumbnail_edge": 2000}, "imagepipe:thumbnailEdge/optimizedEdge"),
+        (
+            {"image_formats": ("webp", "jxl")},
+            "imagepipe:imageFormats: \\['webp', 'jxl'\\] must list each of webp, avif",
+        ),
+        ({"image_formats": ("avif", "avif")}, "imagepipe:imageFormats"),
+        ({"image_formats": ("jpeg",)}, "imagepipe:imageFormats.*JPEG/PNG are always published"),
+        ({"srcset_widths": (480, 1600)}, "imagepipe:srcsetWidths.*below optimizedEdge \\(1600"),
+        ({"srcset_widths": (8,)}, "imagepipe:srcsetWidths"),
+        ({"srcset_widths": ("480",)}, "imagepipe:srcsetWidths"),
+        ({"srcset_widths": (480, 480)}, "imagepipe:srcsetWidths"),
+        ({"srcset_widths": tuple(range(100, 1000, 100))}, "imagepipe:srcsetWidths: .* at most 8"),
+        ({"keep_copyright": "yes"}, "imagepipe:keepCopyright"),
         ({"max_receive_count": 0}, "imagepipe:maxReceiveCount"),
         ({"log_retention_days": 10}, "imagepipe:logRetentionDays"),
         ({"sender_email": "not an address"}, "imagepipe:senderEmail"),

@@ -304,6 +304,9 @@ def test_functions_get_the_settings_the_handlers_read(program):
     assert ingest["environment"]["variables"][Env.ENHANCE_QUEUE_URL].endswith("/imagepipe-local-enhance")
     assert enhance["environment"]["variables"][Env.OPTIMIZED_EDGE] == "1600"
     assert enhance["environment"]["variables"][Env.THUMBNAIL_EDGE] == "256"
+    published = {name: enhance["environment"]["variables"][name] for name in (Env.IMAGE_FORMATS, Env.SRCSET_WIDTHS)}
+    assert published == {Env.IMAGE_FORMATS: "webp,avif", Env.SRCSET_WIDTHS: "480,960"}
+    assert enhance["environment"]["variables"][Env.KEEP_COPYRIGHT] == "true"
 
 
 def test_the_records_table_is_keyed_by_image_and_indexed_by_owner_and_by_review(program):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import importlib
 import io
-import zlib
 
 import pytest
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps, ImageStat
+from PIL import Image, ImageChops, ImageOps, ImageStat
 
 from handlers.imaging import Limits, Rendition, Variant, VariantSizes, render
-from handlers.imaging.png_writer import encode_png
 from handlers.imaging.render import fit
 from harness import samples
 from tests import imagefactory as f
@@ -316,84 +314,8 @@ def test_an_srgb_profile_changes_little() -> None:
     assert _mean_abs_diff(with_profile, without) < 1
 
 
-# --------------------------------------------------------------------------------------------
-# metadata
-
-
-def test_all_metadata_is_stripped() -> None:
-    from PIL import ImageCms
-
-    exif = f.exif_with_orientation(1)
-    gps = exif.get_ifd(0x8825)
-    gps[1] = "N"
-    gps[2] = (52.0, 22.0, 12.5)
-    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description dc:creator="someone"/></x:xmpmeta>'
-    photo = f.jpeg(f.quadrants(2000, 1200), exif=exif, icc_profile=icc, xmp=xmp, comment=b"secret comment")
-    from PIL import PngImagePlugin
-
-    text = PngImagePlugin.PngInfo()
-    text.add_text("Comment", "secret comment")
-    text.add_itxt("XML:com.adobe.xmp", xmp.decode())
-    graphic = f.png(f.quadrants(40, 40).convert("RGBA"), exif=exif, icc_profile=icc, pnginfo=text)
-    transparent = f.png(Image.new("RGBA", (40, 40), (1, 2, 3, 4)), exif=exif, icc_profile=icc, pnginfo=text)
-    for data in (photo, graphic, transparent):
-        for variant in (render(data).optimized, render(data).thumbnail):
-            out = _open(variant)
-            assert not out.getexif()
-            for key in ("exif", "icc_profile", "xmp", "XML:com.adobe.xmp", "comment", "Comment"):
-                assert key not in out.info, (variant.format, key)
-            for marker in (
-                b"Exif",
-                b"ICC_PROFILE",
-                b"http://ns.adobe.com/xap",
-                b"secret",
-                b"eXIf",
-                b"iCCP",
-                b"tEXt",
-                b"iTXt",
-            ):
-                assert marker not in variant.data, (variant.format, marker)
-
-
-def _png_image_data(data: bytes) -> bytes:
-    """The inflated IDAT stream of a PNG: its rows with their filter bytes."""
-    return zlib.decompress(b"".join(data[o + 8 : o + 8 + n] for o, ctype, n in f.png_chunks(data) if ctype == b"IDAT"))
-
-
-def _soft_cutout(mode: str, size: tuple[int, int]) -> Image.Image:
-    """A photo with a soft-edged elliptical alpha mask: noise, gradients and flat transparency."""
-    photo = Image.open(io.BytesIO(samples.photo_jpeg(*size, seed=7))).convert("RGB" if mode == "RGBA" else "L")
-    mask = Image.new("L", size, 0)
-    ImageDraw.Draw(mask).ellipse((size[0] // 8, size[1] // 8, size[0] * 7 // 8, size[1] * 7 // 8), fill=255)
-    photo.putalpha(mask.filter(ImageFilter.GaussianBlur(4)))
-    return photo
-
-
-@pytest.mark.parametrize(
-    "im",
-    [
-        _soft_cutout("RGBA", (640, 480)),
-        _soft_cutout("LA", (333, 250)),
-        Image.new("RGBA", (1, 1), (1, 2, 3, 4)),
-        Image.new("LA", (3000, 2), (9, 200)),
-    ],
-    ids=["rgba", "la", "one-pixel", "wide"],
-)
-def test_png_encoding_is_pillows_filters_deflated_by_zlib_ng(im: Image.Image) -> None:
-    data = encode_png(im, render_module.PNG_COMPRESS_LEVEL)
-    assert [ctype for _, ctype, _ in f.png_chunks(data)] == [b"IHDR", b"IDAT", b"IEND"]
-    out = Image.open(io.BytesIO(data))
-    assert (out.mode, out.size, out.tobytes()) == (im.mode, im.size, im.tobytes())  # lossless
-    reference = io.BytesIO()
-    im.save(reference, "PNG", compress_level=render_module.PNG_COMPRESS_LEVEL)
-    # The same filter on every row as Pillow's own encoder, and about the same size.
-    assert _png_image_data(data) == _png_image_data(reference.getvalue())
-    assert len(data) <= 1.05 * len(reference.getvalue()) + 64
-
-
 def test_thumbnail_from_premultiplied_pixels_matches_one_from_the_optimized() -> None:
-    source = _soft_cutout("RGBA", (2000, 1500))
+    source = f.soft_cutout("RGBA", (2000, 1500))
     rendition = render(f.png(source))
     optimized, thumb = _open(rendition.optimized), _open(rendition.thumbnail)
     assert thumb.size == (256, 192) and thumb.mode == "RGBA"
@@ -403,14 +325,6 @@ def test_thumbnail_from_premultiplied_pixels_matches_one_from_the_optimized() ->
     assert diff.getextrema()[3] == (0, 0)  # the same alpha
     assert max(high for _, high in diff.getextrema()) <= 3  # colours: rounding, where nearly transparent
     assert sum(ImageStat.Stat(diff).mean) / 4 < 0.05
-
-
-def test_jpeg_outputs_are_progressive_with_optimized_tables() -> None:
-    rendition = render(samples.photo_jpeg(900, 600, seed=3))
-    for variant in (rendition.optimized, rendition.thumbnail):
-        im = _open(variant)
-        assert im.info.get("progressive") or im.info.get("progression")
-        assert b"\xff\xc2" in variant.data  # SOF2: progressive DCT
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from PIL import Image
 
-from handlers.contract import PUBLIC_PREFIX
-from harness.samples import alpha_png, photo_jpeg
+from handlers.contract import EXTENSIONS, PUBLIC_PREFIX, Env
+from handlers.imaging.credits import Credits, from_xmp
+from harness.samples import alpha_png, credited_jpeg, photo_jpeg
 from tests.unit.handlers.conftest import BUCKET, fresh, s3_event, sqs_batch
 
 
@@ -33,28 +34,59 @@ def test_a_pending_photo_is_published_upright_bounded_and_stripped(aws, stages, 
 
     record = aws.record(key)
     assert record["status"] == "processed"
-    optimized, thumbnail = record["variants"]["optimized"], record["variants"]["thumbnail"]
-    assert (optimized["width"], optimized["height"]) == (1067, 1600)  # portrait, as the EXIF tag says
-    assert max(thumbnail["width"], thumbnail["height"]) == 256
-    for variant in (optimized, thumbnail):
-        assert variant["key"].startswith((f"{PUBLIC_PREFIX}optimized/", f"{PUBLIC_PREFIX}thumbnail/"))
+    stem = f"{record['image_id']}-{record['upload_version']}"
+    # Portrait, as the EXIF tag says: 1067 px wide, so the 960 px width would save nothing (> 80 %).
+    assert [(v["name"], v["format"], v["width"], v["height"], v["key"]) for v in record["variants"]] == [
+        (name, image_format, width, height, f"{PUBLIC_PREFIX}{name}/{stem}{suffix}.{EXTENSIONS[image_format]}")
+        for name, width, height, suffix in (
+            ("optimized", 1067, 1600, ""),
+            ("optimized", 480, 720, "-w480"),
+            ("thumbnail", 171, 256, ""),
+        )
+        for image_format in ("jpeg", "webp", "avif")
+    ]
+    for variant in record["variants"]:
         obj = aws.s3.get_object(Bucket=BUCKET, Key=variant["key"])
-        assert obj["ContentType"] == "image/jpeg"
-        assert obj["ContentLength"] == variant["bytes"]
+        assert (obj["ContentType"], obj["ContentLength"]) == (f"image/{variant['format']}", variant["bytes"])
+        assert obj["CacheControl"] == "public, max-age=31536000, immutable"
         image = Image.open(io.BytesIO(obj["Body"].read()))
         assert image.size == (variant["width"], variant["height"])
-        assert not image.getexif() and "icc_profile" not in image.info
-    assert record["optimized_key"] == optimized["key"] and record["thumbnail_key"] == thumbnail["key"]
+        assert not image.getexif() and "icc_profile" not in image.info and "xmp" not in image.info
+    assert (record["optimized_key"], record["thumbnail_key"]) == (
+        f"{PUBLIC_PREFIX}optimized/{stem}.jpg",
+        f"{PUBLIC_PREFIX}thumbnail/{stem}.jpg",
+    )
+
+
+@pytest.mark.parametrize("keep", ["true", "false"])
+def test_the_photos_copyright_notice_is_kept_in_every_variant_unless_the_stack_says_not(
+    aws, context, monkeypatch, keep
+):
+    monkeypatch.setenv(Env.KEEP_COPYRIGHT, keep)
+    stages = fresh("handlers.imaging_functions.ingest"), fresh("handlers.imaging_functions.enhance")
+    key = "uploads/alice/credited.jpg"
+    stages[1].handler(
+        sqs_batch(_ingest(aws, stages, context, key, credited_jpeg(photo_jpeg(900, 600, seed=2)))), context
+    )
+    record = aws.record(key)
+    kept = Credits(copyright=record["copyright"]) if keep == "true" else Credits()
+    assert record["copyright"] == "© 2025 Mara Quinn / North Desk. All rights reserved."
+    for variant in record["variants"]:
+        image = Image.open(io.BytesIO(aws.s3.get_object(Bucket=BUCKET, Key=variant["key"])["Body"].read()))
+        assert from_xmp(image.info.get("xmp")) == kept
+        assert not image.getexif()  # the notice is not ASCII: XMP alone carries it
 
 
 def test_transparency_is_kept_as_png(aws, stages, context):
     key = "uploads/alice/logo.png"
     request = _ingest(aws, stages, context, key, alpha_png(400, 300, seed=1))
     stages[1].handler(sqs_batch(request), context)
-    thumbnail = aws.record(key)["variants"]["thumbnail"]
-    image = Image.open(io.BytesIO(aws.s3.get_object(Bucket=BUCKET, Key=thumbnail["key"])["Body"].read()))
-    assert image.format == "PNG" and image.mode == "RGBA"
-    assert image.getextrema()[3][0] < 255
+    thumbnails = [v for v in aws.record(key)["variants"] if v["name"] == "thumbnail"]
+    assert [v["format"] for v in thumbnails] == ["png", "webp", "avif"]
+    for thumbnail in thumbnails:
+        image = Image.open(io.BytesIO(aws.s3.get_object(Bucket=BUCKET, Key=thumbnail["key"])["Body"].read()))
+        assert image.format == thumbnail["format"].upper() and image.mode == "RGBA"
+        assert image.getextrema()[3][0] < 255
 
 
 def test_a_redelivered_request_publishes_once(aws, stages, context):
@@ -64,7 +96,8 @@ def test_a_redelivered_request_publishes_once(aws, stages, context):
     first = aws.record(key)
     stages[1].handler(sqs_batch(request), context)
     assert aws.record(key) == first
-    assert aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=PUBLIC_PREFIX)["KeyCount"] == 2
+    published = aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=PUBLIC_PREFIX)["KeyCount"]
+    assert published == len(first["variants"]) == 9  # 640 px wide: a 480 px width besides
 
 
 def test_a_reupload_replaces_the_published_variants(aws, stages, context):
@@ -79,9 +112,9 @@ def test_a_reupload_replaces_the_published_variants(aws, stages, context):
     enhance.handler(sqs_batch(request), context)
     new = aws.record(key)
     assert new["status"] == "processed" and new["optimized_key"] != old["optimized_key"]
-    assert new["variants"]["optimized"]["width"] == 800
+    assert new["variants"][0]["width"] == 800
     keys = {o["Key"] for o in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=PUBLIC_PREFIX)["Contents"]}
-    assert keys == {new["optimized_key"], new["thumbnail_key"]}
+    assert keys == {v["key"] for v in new["variants"]} and not keys & {v["key"] for v in old["variants"]}
 
 
 def test_a_request_for_an_upload_that_was_replaced_is_stale(aws, stages, context):

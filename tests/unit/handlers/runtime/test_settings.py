@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from handlers.contract import Env
-from handlers.imaging import Limits, VariantSizes
-from handlers.imaging_functions.imaging_settings import ImagingSettings, IngestSettings
+from handlers.imaging import Limits, Outputs, VariantSizes
+from handlers.imaging_functions.imaging_settings import EnhanceSettings, ImagingSettings, IngestSettings
+from handlers.imaging_functions.publishing import Publishing
 from handlers.runtime.settings import SettingMissing, StageSettings
 from handlers.stage_functions.stage_settings import CommandSettings
 from handlers.web.environment import WebFunctionSettings
@@ -18,6 +19,9 @@ OPTIONAL = (
     Env.MAX_PIXELS,
     Env.OPTIMIZED_EDGE,
     Env.THUMBNAIL_EDGE,
+    Env.IMAGE_FORMATS,
+    Env.SRCSET_WIDTHS,
+    Env.KEEP_COPYRIGHT,
     Env.ENHANCE_QUEUE_URL,
     Env.MAX_RECEIVE_COUNT,
     Env.COMMAND_DATE_ORDER,
@@ -41,9 +45,10 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_defaults_apply_where_the_stack_sets_nothing(environment):
-    settings = ImagingSettings.from_environment()
+    settings = EnhanceSettings.from_environment()
     assert (settings.images_table, settings.idempotency_table) == ("images", "idempotency")
-    assert settings.limits == Limits() and settings.sizes == VariantSizes()
+    assert settings.limits == Limits() and settings.publishing == Publishing(VariantSizes(), Outputs(), True)
+    assert settings.publishing.outputs == Outputs(("webp", "avif"), (480, 960))
     assert settings.max_receive_count == 3
     for name, value in COMMANDS.items():
         environment.setenv(name, value)
@@ -61,8 +66,42 @@ def test_numbers_are_read(environment):
     environment.setenv(Env.MAX_UPLOAD_BYTES, "1000")
     environment.setenv(Env.THUMBNAIL_EDGE, "128")
     environment.setenv(Env.MAX_RECEIVE_COUNT, "5")
-    settings = ImagingSettings.from_environment()
-    assert (settings.limits.max_bytes, settings.sizes.thumbnail, settings.max_receive_count) == (1000, 128, 5)
+    settings = EnhanceSettings.from_environment()
+    assert (settings.limits.max_bytes, settings.publishing.sizes.thumbnail, settings.max_receive_count) == (
+        1000,
+        128,
+        5,
+    )
+
+
+@pytest.mark.parametrize(
+    ("formats", "widths", "keep", "publishing"),
+    [
+        ("avif", "320, 640", "false", Publishing(VariantSizes(), Outputs(("avif",), (320, 640)), False)),
+        ("", "", "true", Publishing(VariantSizes(), Outputs((), ()), True)),  # JPEG/PNG alone
+    ],
+)
+def test_the_formats_widths_and_copyright_are_read(environment, formats, widths, keep, publishing):
+    environment.setenv(Env.IMAGE_FORMATS, formats)
+    environment.setenv(Env.SRCSET_WIDTHS, widths)
+    environment.setenv(Env.KEEP_COPYRIGHT, keep)
+    assert EnhanceSettings.from_environment().publishing == publishing
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "wrong"),
+    [
+        (Env.IMAGE_FORMATS, "webp,gif", "IMAGE_FORMATS or SRCSET_WIDTHS is wrong: Outputs.formats: 'gif' is not one"),
+        (Env.SRCSET_WIDTHS, "480,wide", "SRCSET_WIDTHS should list whole numbers, not 'wide'"),
+        (Env.SRCSET_WIDTHS, "4", "IMAGE_FORMATS or SRCSET_WIDTHS is wrong: Outputs.widths"),
+        (Env.KEEP_COPYRIGHT, "yes", "KEEP_COPYRIGHT should be true or false, not 'yes'"),
+    ],
+)
+def test_wrong_formats_widths_or_copyright_are_named(environment, name, value, wrong):
+    environment.setenv(name, value)
+    ImagingSettings.from_environment()  # ingest does not read them
+    with pytest.raises(SettingMissing, match=wrong):
+        EnhanceSettings.from_environment()
 
 
 @pytest.mark.parametrize("name", sorted(REQUIRED))
@@ -80,11 +119,11 @@ def test_a_number_that_is_not_one_is_named_with_its_value(environment):
 
 def test_image_settings_out_of_range_are_named(environment):
     environment.setenv(Env.OPTIMIZED_EDGE, "0")
-    StageSettings.from_environment()  # a stage that handles no pixels does not care
+    ImagingSettings.from_environment()  # a stage that publishes no variants does not care
     with pytest.raises(
         SettingMissing, match=r"OPTIMIZED_EDGE or THUMBNAIL_EDGE is out of range: VariantSizes\.optimized"
     ):
-        ImagingSettings.from_environment()
+        EnhanceSettings.from_environment()
 
 
 def test_settings_load_no_pillow():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 
 from handlers.contract import PUBLIC_PREFIX
 from harness.samples import pdf_document, photo_jpeg
@@ -33,7 +34,8 @@ def _public_keys(aws) -> list[str]:
 def test_deleting_a_processed_upload_removes_its_variants_and_marks_it_deleted(aws, stages, context):
     key = "uploads/alice/gone-soon.jpg"
     before = _processed(aws, stages, context, key)
-    assert sorted(_public_keys(aws)) == sorted([before["optimized_key"], before["thumbnail_key"]])
+    assert sorted(_public_keys(aws)) == sorted(v["key"] for v in before["variants"])
+    assert len(before["variants"]) == 6  # the optimized image and the thumbnail, each as JPEG, WebP, AVIF
     aws.s3.delete_object(Bucket=BUCKET, Key=key)
 
     assert stages[2].handler(sqs_batch(s3_removed_event(key)), context) == {"batchItemFailures": []}
@@ -42,6 +44,25 @@ def test_deleting_a_processed_upload_removes_its_variants_and_marks_it_deleted(a
     assert record["optimized_key"] == before["optimized_key"]  # what it was, for the history
     assert _public_keys(aws) == []
     assert before["review_status"] == "awaiting" and "review_status" not in record  # no longer to review
+
+
+def test_a_record_published_before_the_modern_formats_has_its_two_variants_removed(aws, stages, context):
+    key = "uploads/alice/older.jpg"
+    before = _processed(aws, stages, context, key)
+    two = {
+        v["name"]: {part: v[part] for part in ("key", "bytes", "width", "height", "content_type")}
+        for v in before["variants"]
+        if v["format"] == "jpeg"
+    }
+    aws.dynamodb.update_item(  # as a record of a stack before issue 20 lists its variants
+        TableName="images",
+        Key={"image_id": {"S": before["image_id"]}},
+        UpdateExpression="SET variants = :two",
+        ExpressionAttributeValues={":two": TypeSerializer().serialize(two)},
+    )
+    aws.s3.delete_object(Bucket=BUCKET, Key=key)
+    stages[2].handler(sqs_batch(s3_removed_event(key)), context)
+    assert sorted(_public_keys(aws)) == sorted(v["key"] for v in before["variants"] if v["format"] != "jpeg")
 
 
 def test_a_verdict_given_before_the_deletion_stays_on_the_record(aws, stages, context):
@@ -71,7 +92,7 @@ def test_a_deletion_older_than_the_recorded_upload_changes_nothing(aws, stages, 
     before = _processed(aws, stages, context, key)  # uploaded at 10:00:00
     stages[2].handler(sqs_batch(s3_removed_event(key, event_time="2026-11-22T09:59:59.000Z")), context)
     assert aws.record(key) == before
-    assert len(_public_keys(aws)) == 2
+    assert len(_public_keys(aws)) == len(before["variants"])
 
 
 def test_a_deletion_of_what_was_never_recorded_and_a_redelivery_change_nothing(aws, stages, context):

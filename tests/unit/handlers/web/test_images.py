@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from handlers.contract import PHOTOGRAPHER, REVIEWER, UsersTable
+from handlers.contract import EXTENSIONS, PHOTOGRAPHER, REVIEWER, UsersTable
 from handlers.stores import image_store
 from handlers.stores.image_store import ImageStore
 from handlers.stores.user_store import UserStore
@@ -36,7 +36,7 @@ SHOWN = {
     "image_id", "file_name", "status", "reason", "caption", "photographer", "date", "copyright", "keywords",
     "review_status", "review_reason", "reviewed_at", "uploaded_at", "owner", "source_size", "source_width",
     "source_height", "thumbnail_width", "thumbnail_height", "optimized_width", "optimized_height", "thumbnail_url",
-    "optimized_url",
+    "optimized_url", "variants",
 }  # fmt: skip
 
 
@@ -164,14 +164,48 @@ def test_the_api_record_carries_the_photos_copyright_and_keywords():
     assert (shown["copyright"], shown["keywords"]) == ("© 2025 Ann Lee", ["beach", "dunes"])
 
 
-def test_the_api_record_carries_the_variants_urls_and_sizes_once_processed():
-    variants = {"thumbnail": {"width": 256, "height": 171}, "optimized": {"width": 1600, "height": 1067}}
-    shown = api_record({**PROCESSED, "variants": variants}, "https://cdn.example/")
+def _variant(name: str, image_format: str, width: int, height: int, suffix: str = "") -> dict:
+    extension = EXTENSIONS[image_format]
+    key = f"images/{name}/i1-v1{suffix}.{extension}"
+    return {"name": name, "format": image_format, "key": key, "bytes": width, "width": width, "height": height}
+
+
+VARIANTS = [
+    _variant("optimized", "jpeg", 1600, 1067),
+    _variant("optimized", "avif", 1600, 1067),
+    _variant("optimized", "webp", 480, 320, "-w480"),
+    _variant("thumbnail", "jpeg", 256, 171),
+    _variant("thumbnail", "avif", 256, 171),
+]
+
+
+def test_the_api_record_carries_every_variants_url_format_and_size_once_processed():
+    shown = api_record({**PROCESSED, "variants": VARIANTS}, "https://cdn.example/")
     assert shown["thumbnail_url"] == "https://cdn.example/images/thumbnail/i1-v1.jpg"
     assert shown["optimized_url"] == "https://cdn.example/images/optimized/i1-v1.jpg"
     assert (shown["thumbnail_width"], shown["optimized_height"]) == (256, 1067)
-    pending = api_record({**PROCESSED, "status": "deleted", "variants": variants}, "https://cdn.example")
-    assert (pending["thumbnail_url"], pending["thumbnail_width"]) == (None, None)
+    assert shown["variants"] == [
+        {
+            **{part: v[part] for part in ("name", "format", "width", "height", "bytes")},
+            "url": f"https://cdn.example/{v['key']}",
+        }
+        for v in VARIANTS
+    ]
+    assert shown["variants"][2]["url"] == "https://cdn.example/images/optimized/i1-v1-w480.webp"
+    pending = api_record({**PROCESSED, "status": "deleted", "variants": VARIANTS}, "https://cdn.example")
+    assert (pending["thumbnail_url"], pending["thumbnail_width"], pending["variants"]) == (None, None, [])
+
+
+def test_the_api_record_of_an_image_published_before_the_modern_formats_lists_its_two_variants():
+    earlier = {v["name"]: {**v, "content_type": "image/jpeg"} for v in VARIANTS if v["format"] == "jpeg"}
+    for fields in earlier.values():
+        del fields["name"], fields["format"]
+    shown = api_record({**PROCESSED, "variants": earlier}, None)
+    assert [(v["name"], v["format"], v["width"], v["url"]) for v in shown["variants"]] == [
+        ("optimized", "jpeg", 1600, None),
+        ("thumbnail", "jpeg", 256, None),
+    ]
+    assert (shown["optimized_width"], shown["thumbnail_height"]) == (1600, 171)
 
 
 def test_the_review_is_shown_as_review_status_and_reason():

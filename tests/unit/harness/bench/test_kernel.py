@@ -26,6 +26,7 @@ from harness.emulator.state_folder import REPO_ROOT
 from tests import imagefactory as f
 
 render_module = importlib.import_module("handlers.imaging.render")
+encoding = importlib.import_module("handlers.imaging.encoding")
 
 REQUIRED = {"case", "megapixels", "ours_ms", "pyvips_ms", "naive_ms", "ours_peak_mb", "pyvips_peak_mb", "psnr_db"}
 # The contenders the project's own environment can run (pyvips is in requirements/bench.txt).
@@ -253,8 +254,8 @@ def test_the_floor_encodes_a_transparent_image_as_ours_does() -> None:
 
 
 def test_the_worker_encodes_with_the_pipelines_settings() -> None:
-    assert kernel_worker.JPEG_QUALITY == render_module.JPEG_QUALITY
-    assert kernel_worker.PNG_COMPRESS_LEVEL == render_module.PNG_COMPRESS_LEVEL
+    assert kernel_worker.JPEG_QUALITY == encoding.JPEG_QUALITY
+    assert kernel_worker.PNG_COMPRESS_LEVEL == encoding.PNG_COMPRESS_LEVEL
     assert kernel_worker.REDUCING_GAP == render_module.REDUCING_GAP
     assert render_module.RESAMPLE == Image.Resampling.BICUBIC  # what the floor resizes with
     for size in [(1, 1), (300, 200), (1, 5000), (4000, 3000), (1600, 1601), (6000, 4000)]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,9 +11,9 @@ import boto3
 import pytest
 
 from handlers.contract import AWAITING, PROCESSED, ImagesTable
-from handlers.imaging import Limits, VariantSizes
+from handlers.imaging import Limits
 from handlers.imaging_functions.intake import Intake
-from handlers.imaging_functions.publishing import Publisher
+from handlers.imaging_functions.publishing import Publisher, Publishing
 from handlers.pipeline.uploads import Upload, image_id_for
 from handlers.stores.image_store import ImageStore
 from handlers.web.records_api import api_record
@@ -22,6 +23,9 @@ from harness.samples import photo_jpeg
 from tests.unit.tables import create_images_table
 
 UPLOADED = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
+
+
+TAIL = re.compile(r"(-w\d+)?\.\w+$")
 
 
 @pytest.fixture
@@ -36,7 +40,7 @@ def pipeline_record(mocked_aws: None) -> dict[str, Any]:
     upload = Upload("images", key, "0055AED6DCD90281E5", "2026-11-30T09:15:00.000Z", len(data), etag)
     records = ImageStore("images", dynamodb)
     Intake(records, s3, sqs, queue, Limits()).ingest(upload)
-    Publisher(records, s3, Limits(), VariantSizes()).enhance(upload)
+    Publisher(records, s3, Limits(), Publishing()).enhance(upload)
     record = records.get(upload.image_id)
     assert record is not None and record["status"] == PROCESSED
     return record
@@ -48,10 +52,12 @@ def test_a_seeded_record_has_the_fields_the_pipeline_writes_and_no_others(pipeli
     assert {name: type(value) for name, value in seeded.items()} == {
         name: type(value) for name, value in pipeline_record.items()
     }
-    for name in ("optimized", "thumbnail"):
-        ours, theirs = seeded["variants"][name], pipeline_record["variants"][name]
+    assert len(seeded["variants"]) == len(pipeline_record["variants"])
+    for ours, theirs in zip(seeded["variants"], pipeline_record["variants"], strict=True):
         assert set(ours) == set(theirs)
+        assert (ours["name"], ours["format"]) == (theirs["name"], theirs["format"])
         assert (ours["width"], ours["height"]) == (theirs["width"], theirs["height"])  # the same 2 MP photo
+        assert TAIL.search(ours["key"]).group() == TAIL.search(theirs["key"]).group()  # [-w<width>].<extension>
     for name in ("source_width", "source_height", "format", "content_type", "status", "review_status", "owner"):
         assert seeded[name] == pipeline_record[name]
     for name in ("date", "uploaded_at", "processed_at"):  # the same forms of time
@@ -66,7 +72,11 @@ def test_a_seeded_record_is_keyed_and_named_as_the_pipeline_keys_its_upload():
     assert seeded["upload_order"].endswith("|2026-11-30T09:15:00.000Z")
     version = seeded["upload_version"]
     assert seeded["thumbnail_key"] == f"images/thumbnail/{seeded[ImagesTable.KEY]}-{version}.jpg"
-    assert seeded["optimized_key"] == seeded["variants"]["optimized"]["key"]
+    assert (
+        seeded["optimized_key"]
+        == seeded["variants"][0]["key"]
+        == f"images/optimized/{seeded['image_id']}-{version}.jpg"
+    )
     assert seeded["created_at"] < seeded["processed_at"] == seeded["updated_at"]
     assert seeded["review_status"] == AWAITING
 

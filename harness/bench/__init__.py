@@ -1,6 +1,7 @@
 """`make bench`: what an image costs in our pipeline, against libvips and naive Pillow.
 
-Five sections, each runnable alone (`--only`): the image kernel (`kernel.py`), the handlers' cold
+Six sections, each runnable alone (`--only`): the image kernel (`kernel.py`), the modern formats'
+encoding against libvips's and their cost in the enhance stage (`formats.py`), the handlers' cold
 start, the web function's included (`coldstart.py`), the deployed pipeline in the emulator
 (`pipeline.py`), the largest image it takes at the functions' memory settings (`largest.py`) and
 the web tier's image list through the CDN edge, serverless and on instances (`api.py`,
@@ -19,7 +20,7 @@ from typing import Any
 from harness.bench.report import render, write_json
 from harness.deployed.stack_state import DEFAULT_STACK
 
-SECTIONS = ("kernel", "coldstart", "pipeline", "largest", "api")
+SECTIONS = ("kernel", "formats", "coldstart", "pipeline", "largest", "api")
 
 
 class BenchError(RuntimeError):
@@ -47,6 +48,10 @@ def run_bench(
         from harness.bench.kernel import run_kernel
 
         results["kernel"] = run_kernel(say)
+    if "formats" in sections:
+        from harness.bench.formats import run_formats
+
+        results["formats"] = run_formats(say)
     if "coldstart" in sections:
         from harness.bench.coldstart import run_coldstart
 

@@ -99,6 +99,7 @@ def render(results: dict[str, Any]) -> str:
     """The results as printed by `make bench`: each section the run measured, in this order."""
     sections: list[tuple[str, Callable[[Any], list[str]]]] = [
         ("kernel", _render_kernel),
+        ("formats", _render_formats),
         ("coldstart", _render_coldstart),
         ("packages", _render_packages),
         ("pipeline", _render_pipeline),
@@ -165,6 +166,45 @@ def _render_packages(packages: list[dict[str, Any]]) -> list[str]:
         table(packages, PACKAGE_COLUMNS),
         "  loaded: what of its package the function's cold start imported (the rest is never loaded)",
     ]
+
+
+FORMAT_COLUMNS = (
+    ("case", "case", "{}"),
+    ("format", "format", "{}"),
+    ("quality", "Q", "{:d}"),
+    ("ours_ms", "ours ms", "{:.0f}"),
+    ("pyvips_ms", "pyvips ms", "{:.0f}"),
+    ("ours_bytes", "ours KB", "{:,.0f}"),
+    ("pyvips_matched_bytes", "pyvips KB at our SSIM", "{:,.0f}"),
+    ("ours_ssim", "ours SSIM", "{:.4f}"),
+    ("ours_psnr_db", "ours PSNR", "{:.1f}"),
+    ("pyvips_psnr_db", "pyvips PSNR", "{:.1f}"),
+)
+ENHANCE_COLUMNS = (
+    ("outputs", "outputs", "{}"),
+    ("variants", "files", "{:d}"),
+    ("render_ms", "render ms", "{:.0f}"),
+    ("usd_per_1000", "$ per 1000 (render, 1 GB)", "{:.4f}"),
+)
+
+
+def _render_formats(formats: dict[str, Any]) -> list[str]:
+    rows = [
+        {**row, "ours_bytes": row["ours_bytes"] / 1024, "pyvips_matched_bytes": row["pyvips_matched_bytes"] / 1024}
+        for row in formats["formats"]
+    ]
+    parts = ["Formats: our WebP and AVIF against libvips's, the same 1600 px pixels (medians, one CPU)"]
+    parts.append(table(rows, FORMAT_COLUMNS))
+    for row in formats["formats"]:
+        time = row["ours_ms"] / row["pyvips_ms"]
+        size = row["ours_bytes"] / row["pyvips_matched_bytes"] - 1
+        parts.append(
+            f"  {row['case']} {row['format']}: ours {time:.2f}× pyvips time, {size:+.1%} bytes at matched SSIM"
+        )
+    parts.append("  targets: no slower than pyvips, bytes within 5 % at matched quality (SSIM on luma, 8×8 blocks)")
+    parts.append("Enhance: a 12 MP photo rendered, JPEG alone and with the default formats and widths (one CPU)")
+    parts.append(table(formats["enhance"], ENHANCE_COLUMNS))
+    return parts
 
 
 def _render_pipeline(p: dict[str, Any]) -> list[str]:

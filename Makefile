@@ -6,20 +6,23 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed-$(shell cksum requirements/dev.txt | cut -d' ' -f1)
 # The browser the browser tests drive: Debian's package (Playwright's own download fails offline).
 CHROMIUM := /usr/bin/chromium
+# The CDN edge runs the stack's CloudFront Functions under node: Debian's nodejs.
+NODE := /usr/bin/node
 # The benchmark's contenders go into the same venv, only for `make bench`.
 BENCH_STAMP := $(VENV)/.bench-$(shell cksum requirements/bench.txt | cut -d' ' -f1)
 
-.PHONY: demo test lint unit e2e browser chromium bench up down outputs status lock clean
+.PHONY: demo test lint unit e2e browser chromium node bench up down outputs status lock clean
 
 # STACK=local-instances: the 3-tier stack (the web app on instances behind a load balancer).
 STACK_ARG = $(if $(STACK),--stack $(STACK))
 
-demo: $(VENV_STAMP)
+demo: $(VENV_STAMP) $(NODE)
 	$(PY) -m harness demo $(STACK_ARG)
 
 # Lint and types first: a test run on code that does not pass them does not count.
-# The browser tests (tests/browser) need Debian's Chromium: installed here when it is missing.
-test: lint $(CHROMIUM)
+# The browser tests (tests/browser) need Debian's Chromium, the edge Debian's nodejs: installed here
+# when missing.
+test: lint $(CHROMIUM) $(NODE)
 	$(PY) -m pytest
 
 # Ruff (lint, the complexity limits, format check) over the whole tree; mypy (strict) on handlers/,
@@ -30,23 +33,25 @@ lint: $(VENV_STAMP)
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q tests/unit/test_code_size.py
 
-unit: $(VENV_STAMP)
+unit: $(VENV_STAMP) $(NODE)
 	$(PY) -m pytest tests/unit
 
-e2e: $(VENV_STAMP)
+e2e: $(VENV_STAMP) $(NODE)
 	$(PY) -m pytest tests/e2e
 
 # Playwright driving Debian's Chromium through the CDN edge; screenshots land in build/screenshots/.
-browser: $(VENV_STAMP) $(CHROMIUM)
+browser: $(VENV_STAMP) $(CHROMIUM) $(NODE)
 	$(PY) -m pytest tests/browser
 
 chromium: $(CHROMIUM)
+
+node: $(NODE)
 
 # Kernel (vs pyvips and naive Pillow), cold start, pipeline and API figures; ONLY=kernel|coldstart|pipeline|api
 bench: $(BENCH_STAMP)
 	$(PY) -m harness bench $(if $(ONLY),--only $(ONLY))
 
-up: $(VENV_STAMP)
+up: $(VENV_STAMP) $(NODE)
 	$(PY) -m harness up $(STACK_ARG) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 down: $(VENV_STAMP)
@@ -73,15 +78,23 @@ $(BENCH_STAMP): requirements/bench.txt $(VENV_STAMP)
 		|| { tail -n 20 $(VENV)/install.log; echo "installing the benchmark's contenders failed; full log: $(VENV)/install.log"; exit 1; }
 	@touch $@
 
-# Debian's chromium, once per machine (about a minute): apt-get needs root.
-$(CHROMIUM):
-	@command -v apt-get >/dev/null 2>&1 || { echo "the browser tests need Chromium at $@ and this machine has no apt-get: install Debian's (or Ubuntu's) chromium package so that $@ runs it, then run make again"; exit 1; }
-	@[ "$$(id -u)" = 0 ] || { echo "the browser tests need Chromium at $@; installing it takes root: run 'sudo apt-get update && sudo apt-get install -y chromium' (or make chromium as root), then run make again"; exit 1; }
-	@echo "installing Debian's chromium for the browser tests (first run: about a minute) …"
+# Debian's packages, once per machine (about a minute): apt-get needs root.
+# $(call apt_install,<package>,<what needs it>) makes the rule's target, the program it installs.
+define apt_install
+	@command -v apt-get >/dev/null 2>&1 || { echo "$(2) need $@ and this machine has no apt-get: install Debian's (or Ubuntu's) $(1) package so that $@ runs it, then run make again"; exit 1; }
+	@[ "$$(id -u)" = 0 ] || { echo "$(2) need $@; installing it takes root: run 'sudo apt-get update && sudo apt-get install -y $(1)' (or make $(notdir $@) as root), then run make again"; exit 1; }
+	@echo "installing Debian's $(1) for $(2) (first run: about a minute) …"
 	@mkdir -p build
-	@{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } >build/chromium-install.log 2>&1 \
-		|| { tail -n 20 build/chromium-install.log; echo "installing chromium with apt-get failed; full log: build/chromium-install.log"; exit 1; }
-	@test -x $@ || { echo "apt-get installed chromium but $@ is not there; see build/chromium-install.log"; exit 1; }
+	@{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(1); } >build/$(1)-install.log 2>&1 \
+		|| { tail -n 20 build/$(1)-install.log; echo "installing $(1) with apt-get failed; full log: build/$(1)-install.log"; exit 1; }
+	@test -x $@ || { echo "apt-get installed $(1) but $@ is not there; see build/$(1)-install.log"; exit 1; }
+endef
+
+$(CHROMIUM):
+	$(call apt_install,chromium,the browser tests)
+
+$(NODE):
+	$(call apt_install,nodejs,the CDN edge's CloudFront Functions)
 
 # Re-lock requirements/dev.txt from requirements/dev.in (run after changing dev.in).
 lock:

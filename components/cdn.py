@@ -1,5 +1,9 @@
 """CDN: one CloudFront distribution in front of the stack.
 
+- `/images/auto/*`: a variant in the format the browser takes best (AVIF, else WebP, else its
+  JPEG/PNG): a CloudFront Function on the viewer request (cdn_functions/image_format.js) rewrites
+  the URI to that format's published key, before the cache is looked in, so the cache is keyed on
+  the format (the Accept header normalised to one of three values), then as `/images/*`;
 - `/images/*`: the published variants, read from the private images bucket through origin access
   control (the bucket policy lets this distribution, and nothing else, read `images/*`), cached as
   long as the variants' `Cache-Control` says (a year: their keys never change content);
@@ -18,8 +22,8 @@ and sends it on every hit: harness/edge/README.md, "Cookies, Set-Cookie and Cach
 Viewers are redirected to HTTPS. The bucket has exactly one policy and this component owns it: it
 needs the distribution's ARN, and it also refuses every request to the bucket that is not over TLS.
 
-The policies are the stack's own (not AWS's managed ones) so that what they do is declared here,
-where the harness's edge reads it too.
+The policies are the stack's own (not AWS's managed ones: components/cdn_policies.py) so that what
+they do is declared in the program, where the harness's edge reads it too.
 """
 
 from __future__ import annotations
@@ -34,19 +38,21 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_aws as aws
 
+from components.cdn_policies import (
+    CachePolicies,
+    app_request_policy,
+    cache_policies,
+    image_format_function,
+    images_access,
+)
 from components.config import PRICE_CLASSES
-from handlers.contract import PUBLIC_PREFIX
+from handlers.contract import NEGOTIATED_PREFIX, PUBLIC_PREFIX
 
 IMAGES_PATH: Final = f"/{PUBLIC_PREFIX}*"  # the URL path is the object's key: /images/<variant>/<file>
+NEGOTIATED_PATH: Final = f"/{NEGOTIATED_PREFIX}*"
 API_PATH: Final = "/api/*"
-ONE_DAY: Final = 86_400
-ONE_YEAR: Final = 31_536_000
 ALL_METHODS: Final = ("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE")
 READ_METHODS: Final = ("GET", "HEAD")
-# What the web app reads of a request beyond its path, cookies (the session) and query string:
-# content negotiation, CORS and CSRF checks (handlers/web/auth.py: X-CSRF-Token). Not Host: API
-# Gateway answers only to its own host name, which CloudFront sends when Host is not forwarded.
-APP_HEADERS: Final = ("Accept", "Accept-Language", "Content-Type", "Origin", "Referer", "X-CSRF-Token")
 # Errors CloudFront would otherwise cache for 10 s and serve to the next viewer of the URL: the
 # app's answers are about the moment and the viewer (not signed in, not found yet), so none is kept.
 UNCACHED_ERRORS: Final = (400, 403, 404, 405, 500, 501, 502, 503, 504)
@@ -165,10 +171,11 @@ class Cdn(pulumi.ComponentResource):
         super().__init__("imagepipe:cdn:Cdn", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        access = _images_access(name, args.name_prefix, child)
-        policies = _cache_policies(name, args.name_prefix, child)
-        app_requests = _app_request_policy(name, args.name_prefix, child)
-        self.distribution = _distribution(name, args, access, policies, app_requests, child)
+        access = images_access(name, args.name_prefix, child)
+        policies = cache_policies(name, args.name_prefix, child)
+        app_requests = app_request_policy(name, args.name_prefix, child)
+        self.image_format = image_format_function(name, args.name_prefix, child)
+        self.distribution = _distribution(name, args, access, policies, app_requests, self.image_format, child)
         self.bucket_policy = _images_bucket_policy(
             name,
             args,
@@ -185,83 +192,13 @@ class Cdn(pulumi.ComponentResource):
         )
 
 
-@dataclass(frozen=True)
-class _CachePolicies:
-    """The distribution's cache policies, one per behaviour: the variants, the API, the dashboard."""
-
-    images: aws.cloudfront.CachePolicy
-    api: aws.cloudfront.CachePolicy
-    pages: aws.cloudfront.CachePolicy
-
-
-def _images_access(name: str, prefix: str, opts: pulumi.ResourceOptions) -> aws.cloudfront.OriginAccessControl:
-    """The origin access control through which the distribution reads the images bucket."""
-    return aws.cloudfront.OriginAccessControl(
-        f"{name}-images-access",
-        name=f"{prefix}-images",
-        description="The CDN reads the images bucket, signing each request",
-        origin_access_control_origin_type="s3",
-        signing_behavior="always",
-        signing_protocol="sigv4",
-        opts=opts,
-    )
-
-
-def _cache_policies(name: str, prefix: str, opts: pulumi.ResourceOptions) -> _CachePolicies:
-    """The cache policies of the variants (as long as they say), the API (never) and the dashboard
-    (only what its answers allow)."""
-    images = _cache_policy(
-        f"{name}-images-cache",
-        name=f"{prefix}-images",
-        comment="Variants: as long as their Cache-Control says (a year), a day if it says nothing",
-        ttls=(0, ONE_DAY, ONE_YEAR),
-        query_strings="none",
-        compressed=False,
-        opts=opts,
-    )
-    api = _cache_policy(
-        f"{name}-api-cache",
-        name=f"{prefix}-api",
-        comment="The API: never cached",
-        ttls=(0, 0, 0),
-        query_strings="none",
-        compressed=False,
-        opts=opts,
-    )
-    pages = _cache_policy(
-        f"{name}-pages-cache",
-        name=f"{prefix}-pages",
-        comment="The dashboard: only what its Cache-Control allows (assets), nothing by default",
-        ttls=(0, 0, ONE_YEAR),
-        query_strings="all",
-        compressed=True,
-        opts=opts,
-    )
-    return _CachePolicies(images=images, api=api, pages=pages)
-
-
-def _app_request_policy(name: str, prefix: str, opts: pulumi.ResourceOptions) -> aws.cloudfront.OriginRequestPolicy:
-    """The origin request policy of the API: every cookie and query string, and `APP_HEADERS`."""
-    return aws.cloudfront.OriginRequestPolicy(
-        f"{name}-app-requests",
-        name=f"{prefix}-app",
-        comment="The web app's API: every cookie and query string, and the headers it reads",
-        cookies_config=aws.cloudfront.OriginRequestPolicyCookiesConfigArgs(cookie_behavior="all"),
-        query_strings_config=aws.cloudfront.OriginRequestPolicyQueryStringsConfigArgs(query_string_behavior="all"),
-        headers_config=aws.cloudfront.OriginRequestPolicyHeadersConfigArgs(
-            header_behavior="whitelist",
-            headers=aws.cloudfront.OriginRequestPolicyHeadersConfigHeadersArgs(items=list(APP_HEADERS)),
-        ),
-        opts=opts,
-    )
-
-
 def _distribution(
     name: str,
     args: CdnArgs,
     access: aws.cloudfront.OriginAccessControl,
-    policies: _CachePolicies,
+    policies: CachePolicies,
     app_requests: aws.cloudfront.OriginRequestPolicy,
+    image_format: aws.cloudfront.Function,
     opts: pulumi.ResourceOptions,
 ) -> aws.cloudfront.Distribution:
     """The distribution: its two origins, a behaviour per path, no error cached, HTTPS for viewers."""
@@ -275,7 +212,7 @@ def _distribution(
         price_class=args.price_class,
         aliases=list(custom.aliases) if custom else None,
         origins=_origins(args, access),
-        ordered_cache_behaviors=_path_behaviors(policies, app_requests),
+        ordered_cache_behaviors=_path_behaviors(policies, app_requests, image_format),
         default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
             target_origin_id=APP_ORIGIN,
             viewer_protocol_policy="redirect-to-https",
@@ -329,18 +266,26 @@ def _origins(args: CdnArgs, access: aws.cloudfront.OriginAccessControl) -> list[
 
 
 def _path_behaviors(
-    policies: _CachePolicies, app_requests: aws.cloudfront.OriginRequestPolicy
+    policies: CachePolicies, app_requests: aws.cloudfront.OriginRequestPolicy, image_format: aws.cloudfront.Function
 ) -> list[aws.cloudfront.DistributionOrderedCacheBehaviorArgs]:
-    """The behaviours of `IMAGES_PATH` (the bucket, read only) and `API_PATH` (the app, uncached)."""
+    """The behaviours of `NEGOTIATED_PATH` and `IMAGES_PATH` (the bucket, read only; the first
+    through the format function) and `API_PATH` (the app, uncached)."""
+    negotiate = aws.cloudfront.DistributionOrderedCacheBehaviorFunctionAssociationArgs(
+        event_type="viewer-request", function_arn=image_format.arn
+    )
     return [
-        aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
-            path_pattern=IMAGES_PATH,
-            target_origin_id=IMAGES_ORIGIN,
-            viewer_protocol_policy="redirect-to-https",
-            allowed_methods=list(READ_METHODS),
-            cached_methods=list(READ_METHODS),
-            cache_policy_id=policies.images.id,
-            compress=False,
+        *(
+            aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                path_pattern=path,
+                target_origin_id=IMAGES_ORIGIN,
+                viewer_protocol_policy="redirect-to-https",
+                allowed_methods=list(READ_METHODS),
+                cached_methods=list(READ_METHODS),
+                cache_policy_id=policies.images.id,
+                compress=False,
+                function_associations=functions,
+            )
+            for path, functions in ((NEGOTIATED_PATH, [negotiate]), (IMAGES_PATH, None))
         ),
         aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
             path_pattern=API_PATH,
@@ -409,41 +354,3 @@ def bucket_policy(bucket_arn: str, distribution_arn: str) -> str:
         },
     ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
-
-
-def _cache_policy(
-    resource_name: str,
-    *,
-    name: str,
-    comment: str,
-    ttls: tuple[int, int, int],
-    query_strings: str,
-    compressed: bool,
-    opts: pulumi.ResourceOptions,
-) -> aws.cloudfront.CachePolicy:
-    """A cache policy keyed on the path (and the query string when `query_strings` is "all"), never
-    on cookies or headers; `ttls` are (min, default, max) seconds; `compressed`: gzip and brotli
-    answers are cached apart (and made by CloudFront for behaviours that compress)."""
-    min_ttl, default_ttl, max_ttl = ttls
-    return aws.cloudfront.CachePolicy(
-        resource_name,
-        name=name,
-        comment=comment,
-        min_ttl=min_ttl,
-        default_ttl=default_ttl,
-        max_ttl=max_ttl,
-        parameters_in_cache_key_and_forwarded_to_origin=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginArgs(
-            cookies_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfigArgs(
-                cookie_behavior="none"
-            ),
-            headers_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
-                header_behavior="none"
-            ),
-            query_strings_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfigArgs(
-                query_string_behavior=query_strings
-            ),
-            enable_accept_encoding_gzip=compressed,
-            enable_accept_encoding_brotli=compressed,
-        ),
-        opts=opts,
-    )

@@ -78,6 +78,10 @@ UPLOAD_PREFIX: Final = "uploads/"  # uploads/<owner>/<file name>
 # <cdn_url>/images/... (a CloudFront origin cannot drop a path prefix, only add one).
 PUBLIC_PREFIX: Final = "images/"
 VARIANTS: Final = ("optimized", "thumbnail")
+# images/auto/<formats>/<variant>/<file>.<jpg|png>: the URL of a variant in whichever format the
+# browser takes best of <formats> (the modern ones published, joined by "-", e.g. "avif-webp"): the
+# CDN's function (cdn_functions/image_format.js) rewrites it to that format's own key.
+NEGOTIATED_PREFIX: Final = f"{PUBLIC_PREFIX}auto/"
 # Each variant is published as JPEG (PNG when transparent), and in the stack's modern formats: a
 # variant's format is one of these, its key's extension says which (images/<variant>/<id>-<version>
 # [-w<width>].<extension>; -w<width> for the optimized image's narrower widths, for `srcset`).
@@ -171,6 +175,7 @@ class Record:
     OPTIMIZED_KEY: Final = "optimized_key"  # the variants' keys in the bucket (see key_of)
     THUMBNAIL_KEY: Final = "thumbnail_key"
 
+    FINGERPRINT: Final = "fingerprint"  # the upright pixels' perceptual hash (handlers/imaging/fingerprint.py)
     SOURCE_BUCKET: Final = "source_bucket"
     SOURCE_ETAG: Final = "source_etag"
     UPLOAD_ORDER: Final = "upload_order"  # orders uploads of one key (handlers/pipeline/uploads.py)

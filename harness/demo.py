@@ -14,9 +14,10 @@ from handlers.stores.image_store import ImageStore
 from harness import commands
 from harness.aws import AwsTarget
 from harness.emulator import Paths
+from harness.format_demo import show_formats
 from harness.notice_tap import NoticeTap, sent_mail
 from harness.polling import TimedOut, wait_until
-from harness.samples import Sample, demo_samples
+from harness.samples import CREDITED_SAMPLE, Sample, demo_samples
 
 DEMO_OWNER = "demo"
 
@@ -69,6 +70,11 @@ def run_demo(outputs: dict[str, Any], say: Callable[[str], None]) -> None:
             raise DemoFailed(f"these samples did not reach the state they should: {', '.join(mismatches)}")
         if len(notices) != len(samples):
             raise DemoFailed(f"{len(notices)} notices were published for {len(samples)} uploads, not one each")
+        credited = ImageStore(table, target.client("dynamodb")).get(
+            image_id_for(f"uploads/{DEMO_OWNER}/{CREDITED_SAMPLE}")
+        )
+        if credited is not None and (wrong := show_formats(outputs["cdn_url"], credited, say)):
+            raise DemoFailed("; ".join(wrong))
         run_commands(outputs, tap, say)
     mail = sent_mail(outputs["endpoint_url"])
     if mail is not None and mail_before is not None:

@@ -277,6 +277,9 @@ def text_file() -> bytes:
     )
 
 
+CREDITED_SAMPLE = "harbour at dawn.jpg"  # the demo's picture-desk photo (credited_jpeg)
+
+
 def credited_jpeg(jpeg: bytes) -> bytes:
     """`jpeg` as a picture desk sends it: its caption, photographer, date, copyright and keywords in
     an XMP packet (as Lightroom writes it) and in IPTC IIM (as Photo Mechanic does, for older
@@ -313,7 +316,7 @@ def _published_samples() -> list[Sample]:
             "2400×1600 photo-like JPEG with camera EXIF and GPS (stripped in the outputs)",
         ),
         Sample(
-            "harbour at dawn.jpg",
+            CREDITED_SAMPLE,
             credited_jpeg(photo_jpeg(1800, 1200, orientation=1, seed=6)),
             "image/jpeg",
             "processed",

@@ -71,6 +71,7 @@ from handlers.contract import ImageFormat
 from ._pillow import decode_failure, open_image, pillow_guard
 from .encoding import Outputs, Variant, encode
 from .enhancement import auto_level, sharpen_for_jpeg
+from .fingerprint import fingerprint
 from .inspect import ImageInfo, Limits, render_checks
 from .rejection import ImageRejected
 from .structure import STORED_MAX, PngLayout, check_image_data, stored_png
@@ -117,6 +118,7 @@ class Rendition:
     optimized: Variant
     thumbnail: Variant
     more: tuple[Variant, ...] = ()
+    fingerprint: str = ""  # of the upright pixels (handlers/imaging/fingerprint.py)
 
     @property
     def variants(self) -> tuple[Variant, ...]:
@@ -175,6 +177,7 @@ def render(
         thumb_size = _oriented(stored_thumb, info.orientation)
         thumb = _resize(im, thumb_size) if thumb_size != im.size else None
         im = _unpremultiplied(im)
+        print_ = fingerprint(im)  # of the upright pixels, for the duplicates' lookup
         # (sharpened RGB comes back as the YCbCr the JPEG encoder then takes as it is)
         optimized = sharpen_for_jpeg(im) if photo and downscaled else im
         if thumb is None:
@@ -184,7 +187,7 @@ def render(
         narrower = [_resize(im, size) for size in _narrower(im.size, outputs.widths)]
         if photo:
             narrower = [sharpen_for_jpeg(pixels) for pixels in narrower]
-        return _encoded(optimized, thumb, narrower, Encoding(transparent, outputs.formats, notice))
+        return _encoded(optimized, thumb, narrower, Encoding(transparent, outputs.formats, notice), print_)
 
 
 def _narrower(size: tuple[int, int], widths: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -208,11 +211,13 @@ class Encoding:
         return [encode(pixels, name, self.notice, **variant) for name in (base, *self.formats)]
 
 
-def _encoded(optimized: Image.Image, thumb: Image.Image, narrower: list[Image.Image], encoding: Encoding) -> Rendition:
+def _encoded(
+    optimized: Image.Image, thumb: Image.Image, narrower: list[Image.Image], encoding: Encoding, print_: str
+) -> Rendition:
     best, *other_optimized = encoding.each(optimized)
     smallest, *other_thumbnails = encoding.each(thumb, name="thumbnail")
     widths = [variant for pixels in narrower for variant in encoding.each(pixels, narrower=True)]
-    return Rendition(best, smallest, (*other_optimized, *widths, *other_thumbnails))
+    return Rendition(best, smallest, (*other_optimized, *widths, *other_thumbnails), print_)
 
 
 def _lowest_alpha(im: Image.Image) -> int:

@@ -32,10 +32,11 @@ def variant_key(upload: Upload, variant: Variant) -> str:
     return f"{variant_prefix(variant.name, upload.image_id)}{upload.version}{narrower}.{variant.extension}"
 
 
-def published_fields(published: list[VariantRecord], now: str) -> dict[str, Any]:
+def published_fields(published: list[VariantRecord], now: str, print_: str) -> dict[str, Any]:
     """What the record of an upload published `now` as the variants `published` (of each name, the
-    JPEG/PNG one first) says of them; each processed upload awaits its own review."""
-    fields: dict[str, Any] = {}
+    JPEG/PNG one first), its pixels' fingerprint `print_`, says of them; each processed upload awaits
+    its own review."""
+    fields: dict[str, Any] = {Record.FINGERPRINT: print_}
     for variant in published:
         fields.setdefault(Record.key_of(variant.name), variant.key)
     fields[Record.VARIANTS] = [variant.fields() for variant in published]
@@ -87,7 +88,10 @@ class Publisher:
 
         published = self._publish(upload, rendition)
         current = [variant.key for variant in published]
-        if self.records.finish(upload, PROCESSED, published_fields(published, timestamp())) is None:
+        if (
+            self.records.finish(upload, PROCESSED, published_fields(published, timestamp(), rendition.fingerprint))
+            is None
+        ):
             self._remove(upload.bucket, current)  # a newer upload of the key took over meanwhile
             return Outcome(upload.image_id, STALE)
         self._remove_superseded(upload, current)

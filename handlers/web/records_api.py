@@ -16,8 +16,16 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from itsdangerous import BadData, URLSafeSerializer
 
-from handlers.contract import PROCESSED, VARIANTS, ImagesTable, Record
-from handlers.stores.image_record import listed_variants
+from handlers.contract import (
+    MODERN_FORMATS,
+    NEGOTIATED_PREFIX,
+    PROCESSED,
+    PUBLIC_PREFIX,
+    VARIANTS,
+    ImagesTable,
+    Record,
+)
+from handlers.stores.image_record import VariantFields, listed_variants
 from handlers.stores.image_store import ImageList, ImageStore, IndexKey
 from handlers.web.errors import BadInput
 
@@ -73,11 +81,28 @@ def api_record(record: ImageRecord, images_base_url: str | None) -> dict[str, An
         shown[f"{name}_width"] = first.get("width")
         shown[f"{name}_height"] = first.get("height")
     for name in VARIANT_NAMES:
-        shown[f"{name}_url"] = url(fields.get(Record.key_of(name)))
+        shown[f"{name}_url"] = url(negotiated_key(variants, name) or fields.get(Record.key_of(name)))
     shown[Record.VARIANTS] = [
         {**{part: variant.get(part) for part in VARIANT_PARTS}, "url": url(variant["key"])} for variant in variants
     ]
     return shown
+
+
+def negotiated_key(variants: list[VariantFields], name: str) -> str | None:
+    """The CDN path of variant `name` in the format the browser takes best: `images/auto/<its modern
+    formats>/<its JPEG/PNG key past images/>` (cdn_functions/image_format.js); None when it has no
+    modern format (its JPEG/PNG URL is then the one)."""
+    full = [v for v in variants if v.get("name") == name]
+    if not full:
+        return None
+    base = full[0]
+    formats = sorted(
+        {v["format"] for v in full if (v["width"], v["height"]) == (base["width"], base["height"])}
+        & set(MODERN_FORMATS)
+    )
+    if not formats or not base["key"].startswith(PUBLIC_PREFIX):
+        return None
+    return f"{NEGOTIATED_PREFIX}{'-'.join(formats)}/{base['key'].removeprefix(PUBLIC_PREFIX)}"
 
 
 @dataclass(frozen=True)

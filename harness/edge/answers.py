@@ -15,7 +15,12 @@ from harness.edge.caching import Headers, header
 from harness.edge.exchange import OriginResponse
 
 SERVER: Final = "imagepipe-edge"
-X_CACHE: Final = {"hit": "Hit from edge", "miss": "Miss from edge", "error": "Error from edge"}
+X_CACHE: Final = {
+    "hit": "Hit from edge",
+    "miss": "Miss from edge",
+    "error": "Error from edge",
+    "function": "FunctionGeneratedResponse from edge",  # a viewer-request function answered itself
+}
 # What CloudFront compresses (a selection of its list) and between which sizes.
 COMPRESSIBLE: Final = (
     "text/",
@@ -35,6 +40,7 @@ COMPRESS_SIZES: Final = (1_000, 10_000_000)
 _REASONS: Final = {
     403: "Forbidden",
     502: "Bad Gateway",
+    503: "Service Unavailable",
     504: "Gateway Timeout",
 }
 

@@ -3,16 +3,19 @@
 1. A disabled distribution answers 403.
 2. The behaviour is the first whose path pattern matches (harness/edge/path_patterns.py); a method it does
    not allow answers 403, as CloudFront does.
-3. GET and HEAD (and OPTIONS where cached) are looked up in the cache under the cache policy's key;
+3. The behaviour's viewer-request function, if it has one, runs (harness/edge/functions.py): it
+   answers itself (`FunctionGeneratedResponse`), or the request it returns goes on in the viewer's
+   place (its URI is what the cache is keyed on and the origin is asked for); one that fails: 503.
+4. GET and HEAD (and OPTIONS where cached) are looked up in the cache under the cache policy's key;
    a fresh answer is served from it (`X-Cache: Hit from edge`, `Age`).
-4. Otherwise the origin answers (`Miss from edge`): an S3 origin read as its origin access control
+5. Otherwise the origin answers (`Miss from edge`): an S3 origin read as its origin access control
    allows, a custom origin sent what the policies forward; no answer: 502 or 504 (`Error from edge`).
    A HEAD that may be cached is fetched as a GET, so the answer kept serves both.
-5. `Set-Cookie` removed when the behaviour forwards no cookie (harness/edge/cookies.py); compressed
+6. `Set-Cookie` removed when the behaviour forwards no cookie (harness/edge/cookies.py); compressed
    with gzip where the behaviour compresses; kept as long as the cache policy says, without the
    fields the origin's `no-cache="…"` names (a `Set-Cookie` kept is sent on every hit, as CloudFront
    sends it).
-6. Conditional GET and HEAD (If-None-Match, If-Modified-Since) get 304, one byte range 206, from the
+7. Conditional GET and HEAD (If-None-Match, If-Modified-Since) get 304, one byte range 206, from the
    whole answer.
 """
 
@@ -21,11 +24,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from harness.edge import answers, cookies
+from harness.edge import answers, cookies, functions
 from harness.edge.caching import (
     Cache,
     CacheKey,
@@ -37,7 +40,15 @@ from harness.edge.caching import (
 )
 from harness.edge.exchange import OriginFailed, OriginResponse, ViewerRequest, end_to_end
 from harness.edge.forwarding import origin_request, query_pairs
-from harness.edge.model import Behaviour, CachePolicy, Distribution, OriginAccessControl, OriginRequestPolicy
+from harness.edge.functions import FunctionRuntime
+from harness.edge.model import (
+    Behaviour,
+    CachePolicy,
+    Distribution,
+    EdgeFunction,
+    OriginAccessControl,
+    OriginRequestPolicy,
+)
 from harness.edge.origins import HttpOrigins, S3Origins
 from harness.edge.path_patterns import select
 
@@ -57,6 +68,7 @@ class Site:
     cache_policies: Mapping[str, CachePolicy]
     request_policies: Mapping[str, OriginRequestPolicy]
     access_controls: Mapping[str, OriginAccessControl]
+    functions: Mapping[str, EdgeFunction] = field(default_factory=dict)  # by ARN
 
 
 @dataclass(frozen=True)
@@ -78,10 +90,12 @@ class EdgeApp:
         http: HttpOrigins | None = None,
         cache: Cache | None = None,
         clock: Callable[[], float] = time.monotonic,
+        functions: FunctionRuntime | None = None,
     ) -> None:
         self.site = site
         self.s3 = s3
         self.http = http or HttpOrigins()
+        self.functions = functions or FunctionRuntime()
         self.cache = cache or Cache(clock=clock)
         self.clock = clock
         self.via = f"1.1 {site.distribution.id.lower()}.edge.localhost (imagepipe edge)"
@@ -116,6 +130,11 @@ class EdgeApp:
         behaviour = select(distribution.behaviours, viewer.path)
         if viewer.method not in behaviour.allowed_methods:
             return Served(answers.error_page(403, METHOD_NOT_ALLOWED, request_id), answers.X_CACHE["error"])
+        if behaviour.viewer_request_function is not None:
+            changed = self._viewer_request_function(behaviour.viewer_request_function, viewer, request_id)
+            if isinstance(changed, Served):
+                return changed
+            viewer = changed
         policy = self.site.cache_policies[behaviour.cache_policy_id]
         encoding = accepted_encoding(policy, viewer.header("Accept-Encoding"), brotli_available=False)
         cacheable = viewer.method in behaviour.cached_methods and not policy.caching_disabled
@@ -144,6 +163,21 @@ class EdgeApp:
             self.cache.put(key, answer.status, answer.reason, stored_headers(answer.headers), answer.body, ttl)
         label = answers.X_CACHE["miss"] if answer.status < 400 else answers.X_CACHE["error"]
         return Served(_for_viewer(answer, viewer), label)
+
+    def _viewer_request_function(self, arn: str, viewer: ViewerRequest, request_id: str) -> ViewerRequest | Served:
+        """The request `viewer`'s becomes through the function `arn`, or the answer it makes."""
+        distribution = self.site.distribution
+        function = self.site.functions[arn]
+        event = functions.viewer_event(viewer, distribution.id, f"127.0.0.1:{distribution.port}", request_id)
+        try:
+            changed = functions.outcome(viewer, event, self.functions.run(function, event))
+        except functions.FunctionFailed as failure:
+            log.warning("%s %s: %s", viewer.method, viewer.path, failure)
+            why = f"The CloudFront function associated with the distribution failed ({failure.kind}): {failure.why}"
+            return Served(answers.error_page(503, why, request_id), f"{failure.kind} from edge")
+        if isinstance(changed, OriginResponse):
+            return Served(changed, answers.X_CACHE["function"])
+        return changed
 
     def _key(self, behaviour: Behaviour, policy: CachePolicy, viewer: ViewerRequest, encoding: str | None) -> CacheKey:
         return cache_key(

@@ -22,6 +22,7 @@ CACHE_POLICY_TYPE: Final = "aws:cloudfront/cachePolicy:CachePolicy"
 ORIGIN_REQUEST_POLICY_TYPE: Final = "aws:cloudfront/originRequestPolicy:OriginRequestPolicy"
 ORIGIN_ACCESS_CONTROL_TYPE: Final = "aws:cloudfront/originAccessControl:OriginAccessControl"
 VPC_ORIGIN_TYPE: Final = "aws:cloudfront/vpcOrigin:VpcOrigin"
+FUNCTION_TYPE: Final = "aws:cloudfront/function:Function"
 LOAD_BALANCER_TYPE: Final = "aws:lb/loadBalancer:LoadBalancer"  # a VPC origin's endpoint, served locally
 
 
@@ -174,6 +175,25 @@ class VpcOrigin:
 
 
 @dataclass(frozen=True)
+class EdgeFunction:
+    """A CloudFront Function as it is published (its LIVE stage): its name, ARN, runtime
+    (`cloudfront-js-1.0` or `-2.0`) and JavaScript code."""
+
+    name: str
+    arn: str
+    runtime: str
+    code: str
+    etag: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EdgeFunction:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class Origin:
     """Where a behaviour's requests go. An S3 origin (`s3_bucket` set: the bucket its domain name
     names) is read as its origin access control `access_control_id` allows, or anonymously without
@@ -222,6 +242,7 @@ class Behaviour:
     cache_policy_id: str
     origin_request_policy_id: str | None = None
     compress: bool = False
+    viewer_request_function: str | None = None  # the ARN of the CloudFront Function run on each request
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,6 +9,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from harness.edge.app import EdgeApp
+from harness.edge.functions import FunctionRuntime
 from harness.edge.origins import HttpOrigins, S3Origins
 from harness.edge.stack import EdgeStack
 
@@ -61,7 +62,10 @@ class EdgeServer:
         self.stack = stack
         self.s3 = S3Origins(stack.endpoint_url, region)
         self.http = HttpOrigins(aws_endpoint=stack.endpoint_url)
-        self.apps = {site.distribution.port: EdgeApp(site, self.s3, self.http) for site in stack.sites}
+        self.functions = FunctionRuntime()  # one node for every distribution's functions
+        self.apps = {
+            site.distribution.port: EdgeApp(site, self.s3, self.http, functions=self.functions) for site in stack.sites
+        }
         self._servers: list[BaseWSGIServer] = []
         self._threads: list[threading.Thread] = []
 
@@ -87,6 +91,7 @@ class EdgeServer:
         for thread in self._threads:
             thread.join(timeout=5)
         self._servers, self._threads = [], []
+        self.functions.close()
 
     @property
     def urls(self) -> list[str]:

@@ -13,12 +13,14 @@ from harness.edge.app import Site
 from harness.edge.model import (
     CACHE_POLICY_TYPE,
     DISTRIBUTION_TYPE,
+    FUNCTION_TYPE,
     LOAD_BALANCER_TYPE,
     ORIGIN_ACCESS_CONTROL_TYPE,
     ORIGIN_REQUEST_POLICY_TYPE,
     VPC_ORIGIN_TYPE,
     CachePolicy,
     Distribution,
+    EdgeFunction,
     OriginAccessControl,
     OriginRequestPolicy,
     VpcOrigin,
@@ -64,6 +66,7 @@ def stack_of(state: StackState) -> EdgeStack:
     request_policies = {p["id"]: OriginRequestPolicy.from_json(p) for p in recorded(ORIGIN_REQUEST_POLICY_TYPE)}
     access_controls = {a["id"]: OriginAccessControl.from_json(a) for a in recorded(ORIGIN_ACCESS_CONTROL_TYPE)}
     vpc_origins = {v["id"]: VpcOrigin.from_json(v) for v in recorded(VPC_ORIGIN_TYPE)}
+    functions = {f["arn"]: EdgeFunction.from_json(f) for f in recorded(FUNCTION_TYPE)}
     balancers = {
         r.outputs["arn"]: int(r.outputs[LOCAL_PORT_OUTPUT])
         for r in state.resources.values()
@@ -72,8 +75,8 @@ def stack_of(state: StackState) -> EdgeStack:
     sites = []
     for data in recorded(DISTRIBUTION_TYPE):
         distribution = _vpc_origins_served(Distribution.from_json(data), vpc_origins, balancers)
-        _check_named(distribution, cache_policies, request_policies, access_controls)
-        sites.append(Site(distribution, cache_policies, request_policies, access_controls))
+        _check_named(distribution, cache_policies, request_policies, access_controls, functions)
+        sites.append(Site(distribution, cache_policies, request_policies, access_controls, functions))
     return EdgeStack(
         state.endpoint_url, state.session, tuple(sorted(sites, key=lambda s: s.distribution.port)), state.stack
     )
@@ -84,6 +87,7 @@ def _check_named(
     cache_policies: dict[str, CachePolicy],
     request_policies: dict[str, OriginRequestPolicy],
     access_controls: dict[str, OriginAccessControl],
+    functions: dict[str, EdgeFunction],
 ) -> None:
     missing = []
     for behaviour in distribution.behaviours:
@@ -91,6 +95,8 @@ def _check_named(
             missing.append(f"cache policy {behaviour.cache_policy_id} ({behaviour.path_pattern})")
         if behaviour.origin_request_policy_id and behaviour.origin_request_policy_id not in request_policies:
             missing.append(f"origin request policy {behaviour.origin_request_policy_id} ({behaviour.path_pattern})")
+        if behaviour.viewer_request_function and behaviour.viewer_request_function not in functions:
+            missing.append(f"function {behaviour.viewer_request_function} ({behaviour.path_pattern})")
     for origin in distribution.origins:
         if origin.access_control_id and origin.access_control_id not in access_controls:
             missing.append(f"origin access control {origin.access_control_id} (origin {origin.id})")

@@ -69,13 +69,19 @@ def test_a_photographer_uploads_with_forms_and_follows_each_outcome_through_the_
     assert listed["next"] is None
 
     thumbnail = processed["thumbnail_url"]
-    assert thumbnail.startswith(f"{stack.outputs['cdn_url']}/images/thumbnail/")
+    assert thumbnail.startswith(f"{stack.outputs['cdn_url']}/images/auto/avif-webp/thumbnail/")
     first, second = requests.get(thumbnail, timeout=TIMEOUT), requests.get(thumbnail, timeout=TIMEOUT)
     assert first.status_code == second.status_code == 200
-    assert first.headers["Content-Type"] == "image/jpeg" and first.content == second.content
+    assert first.headers["Content-Type"] == "image/jpeg" and first.content == second.content  # no Accept
     assert first.headers["Cache-Control"] == IMMUTABLE
     assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("Miss from edge", "Hit from edge")
-    assert requests.get(processed["optimized_url"], timeout=TIMEOUT).status_code == 200
+    # The CDN picks the format the browser takes best; each variant's own URL is its own format.
+    for accept, served in (("image/avif,image/webp,*/*", "image/avif"), ("image/webp,*/*", "image/webp")):
+        negotiated = requests.get(processed["optimized_url"], headers={"Accept": accept}, timeout=TIMEOUT)
+        assert (negotiated.status_code, negotiated.headers["Content-Type"]) == (200, served)
+    for variant in processed["variants"]:
+        own = requests.get(variant["url"], headers={"Accept": "image/avif,image/webp"}, timeout=TIMEOUT)
+        assert own.headers["Content-Type"] == f"image/{variant['format']}" and len(own.content) == variant["bytes"]
 
 
 def test_an_edit_and_a_review_reach_the_record_and_the_photographers_mail(stack, upload, web_user, mailbox):

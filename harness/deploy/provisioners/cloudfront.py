@@ -240,7 +240,21 @@ def _behaviour(behaviour: Inputs, path_pattern: str) -> model.Behaviour:
         cache_policy_id=cache_policy,
         origin_request_policy_id=behaviour.take("originRequestPolicyId", None),
         compress=bool(behaviour.take("compress", False)),
+        viewer_request_function=_viewer_request_function(behaviour),
     )
+
+
+def _viewer_request_function(behaviour: Inputs) -> str | None:
+    """The ARN of the behaviour's viewer-request CloudFront Function (the edge runs no other kind)."""
+    arns = []
+    for association in behaviour.each("functionAssociations"):
+        event = only(association, "eventType", ("viewer-request", "viewer-response"))
+        if event != "viewer-request":
+            raise UnsupportedInput(f"{association.where}: a {event} function: the edge runs viewer-request ones only")
+        arns.append(association.take("functionArn"))
+    if len(arns) > 1:
+        raise DeployError(f"{behaviour.where}: CloudFront takes one function per event type, not {len(arns)}")
+    return arns[0] if arns else None
 
 
 def _error_caching(error: Inputs) -> tuple[int, int]:

@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -17,7 +18,6 @@ from hypothesis import strategies as st
 
 from components.cdn import (
     ALL_METHODS,
-    APP_HEADERS,
     AppOrigin,
     Cdn,
     CdnArgs,
@@ -25,6 +25,7 @@ from components.cdn import (
     HttpOrigin,
     distribution_url,
 )
+from components.cdn_policies import APP_HEADERS
 from components.config import ConfigError, StackConfig
 from harness.mocked_program import run_mocked
 
@@ -33,6 +34,9 @@ CACHE_POLICY = "aws:cloudfront/cachePolicy:CachePolicy"
 REQUEST_POLICY = "aws:cloudfront/originRequestPolicy:OriginRequestPolicy"
 ACCESS_CONTROL = "aws:cloudfront/originAccessControl:OriginAccessControl"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+FUNCTION = "aws:cloudfront/function:Function"
+FUNCTION_ARN = "arn:aws:cloudfront::000000000000:function/imagepipe-test-image-format"
+ROOT = Path(__file__).resolve().parents[3]
 
 BUCKET_ARN = "arn:aws:s3:::photos-bucket"
 DISTRIBUTION_ARN = "arn:aws:cloudfront::000000000000:distribution/E2QWRUHAPOMQZL"
@@ -72,6 +76,8 @@ class CloudMocks(pulumi.runtime.Mocks):
             self.declared.resources[(args.typ, args.name)] = dict(args.inputs)
         if args.typ == DISTRIBUTION:
             return "E2QWRUHAPOMQZL", {**args.inputs, "arn": DISTRIBUTION_ARN, "domainName": DOMAIN}
+        if args.typ == FUNCTION:
+            return args.inputs["name"], {**args.inputs, "arn": FUNCTION_ARN}
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
@@ -128,17 +134,21 @@ def _origins(distribution: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_behaviours_are_images_then_api_then_the_web_app_by_default(declared):
     distribution = declared.one(DISTRIBUTION)
     ordered = distribution["orderedCacheBehaviors"]
-    assert [(b["pathPattern"], b["targetOriginId"]) for b in ordered] == [("/images/*", "images"), ("/api/*", "app")]
+    assert [(b["pathPattern"], b["targetOriginId"]) for b in ordered] == [
+        ("/images/auto/*", "images"),
+        ("/images/*", "images"),
+        ("/api/*", "app"),
+    ]
     assert distribution["defaultCacheBehavior"]["targetOriginId"] == "app"
     assert set(_origins(distribution)) == {"images", "app"}
 
 
 def test_every_behaviour_redirects_viewers_to_https_and_the_images_take_reads_only(declared):
     distribution = declared.one(DISTRIBUTION)
-    images, api = distribution["orderedCacheBehaviors"]
+    negotiated, images, api = distribution["orderedCacheBehaviors"]
     default = distribution["defaultCacheBehavior"]
-    assert {b["viewerProtocolPolicy"] for b in (images, api, default)} == {"redirect-to-https"}
-    assert sorted(images["allowedMethods"]) == ["GET", "HEAD"]
+    assert {b["viewerProtocolPolicy"] for b in (negotiated, images, api, default)} == {"redirect-to-https"}
+    assert sorted(images["allowedMethods"]) == sorted(negotiated["allowedMethods"]) == ["GET", "HEAD"]
     assert sorted(api["allowedMethods"]) == sorted(default["allowedMethods"]) == sorted(ALL_METHODS)
     assert {tuple(sorted(b["cachedMethods"])) for b in (images, api, default)} == {("GET", "HEAD")}
     assert (distribution["enabled"], distribution["isIpv6Enabled"], distribution["httpVersion"]) == (
@@ -248,15 +258,16 @@ def test_the_api_is_never_cached_and_gets_every_cookie_query_string_and_the_apps
     assert requests["headersConfig"]["headerBehavior"] == "whitelist"
     assert set(headers) == set(APP_HEADERS) and "X-CSRF-Token" in headers
     assert not {h.lower() for h in headers} & {"host", "authorization"}
-    _, api_behaviour = distribution["orderedCacheBehaviors"]
+    _, _, api_behaviour = distribution["orderedCacheBehaviors"]
     assert api_behaviour["cachePolicyId"] == "cdn-api-cache-id"
     assert api_behaviour["originRequestPolicyId"] == "cdn-app-requests-id"
 
 
 def test_variants_are_cached_as_their_cache_control_says_keyed_on_the_path_alone(declared):
-    images_behaviour, _ = declared.one(DISTRIBUTION)["orderedCacheBehaviors"]
-    assert images_behaviour["cachePolicyId"] == "cdn-images-cache-id"
-    assert "originRequestPolicyId" not in images_behaviour and images_behaviour["compress"] is False
+    negotiated, images_behaviour, _ = declared.one(DISTRIBUTION)["orderedCacheBehaviors"]
+    for behaviour in (negotiated, images_behaviour):
+        assert behaviour["cachePolicyId"] == "cdn-images-cache-id"
+        assert "originRequestPolicyId" not in behaviour and behaviour["compress"] is False
     images = declared.named(CACHE_POLICY)["imagepipe-test-images"]
     assert images["minTtl"] == 0 and images["maxTtl"] >= 31_536_000  # a year's max-age is honoured
     key = images["parametersInCacheKeyAndForwardedToOrigin"]
@@ -265,6 +276,15 @@ def test_variants_are_cached_as_their_cache_control_says_keyed_on_the_path_alone
         key["headersConfig"]["headerBehavior"],
         key["queryStringsConfig"]["queryStringBehavior"],
     ) == ("none", "none", "none")
+
+
+def test_the_negotiated_images_go_through_the_published_format_function_on_the_viewer_request(declared):
+    negotiated, images, _ = declared.one(DISTRIBUTION)["orderedCacheBehaviors"]
+    (function,) = declared.named(FUNCTION).values()
+    assert (function["runtime"], function["publish"]) == ("cloudfront-js-2.0", True)
+    assert function["code"] == (ROOT / "cdn_functions" / "image_format.js").read_text()
+    assert negotiated["functionAssociations"] == [{"eventType": "viewer-request", "functionArn": FUNCTION_ARN}]
+    assert "functionAssociations" not in images  # a variant's own URL is served as it is
 
 
 def test_pages_are_cached_only_when_their_cache_control_allows(declared):

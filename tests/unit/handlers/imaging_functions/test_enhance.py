@@ -52,6 +52,7 @@ def test_a_pending_photo_is_published_upright_bounded_and_stripped(aws, stages, 
         image = Image.open(io.BytesIO(obj["Body"].read()))
         assert image.size == (variant["width"], variant["height"])
         assert not image.getexif() and "icc_profile" not in image.info and "xmp" not in image.info
+    assert len(record["fingerprint"]) == 32  # for the duplicates' lookup
     assert (record["optimized_key"], record["thumbnail_key"]) == (
         f"{PUBLIC_PREFIX}optimized/{stem}.jpg",
         f"{PUBLIC_PREFIX}thumbnail/{stem}.jpg",

@@ -181,8 +181,9 @@ VARIANTS = [
 
 def test_the_api_record_carries_every_variants_url_format_and_size_once_processed():
     shown = api_record({**PROCESSED, "variants": VARIANTS}, "https://cdn.example/")
-    assert shown["thumbnail_url"] == "https://cdn.example/images/thumbnail/i1-v1.jpg"
-    assert shown["optimized_url"] == "https://cdn.example/images/optimized/i1-v1.jpg"
+    # The CDN's format function serves these in the format the browser takes best (AVIF here).
+    assert shown["thumbnail_url"] == "https://cdn.example/images/auto/avif/thumbnail/i1-v1.jpg"
+    assert shown["optimized_url"] == "https://cdn.example/images/auto/avif/optimized/i1-v1.jpg"
     assert (shown["thumbnail_width"], shown["optimized_height"]) == (256, 1067)
     assert shown["variants"] == [
         {
@@ -194,6 +195,20 @@ def test_the_api_record_carries_every_variants_url_format_and_size_once_processe
     assert shown["variants"][2]["url"] == "https://cdn.example/images/optimized/i1-v1-w480.webp"
     pending = api_record({**PROCESSED, "status": "deleted", "variants": VARIANTS}, "https://cdn.example")
     assert (pending["thumbnail_url"], pending["thumbnail_width"], pending["variants"]) == (None, None, [])
+
+
+@pytest.mark.parametrize(
+    ("formats", "url"),
+    [
+        (("jpeg", "webp", "avif"), "https://cdn.example/images/auto/avif-webp/optimized/i1-v1.jpg"),
+        (("jpeg", "webp"), "https://cdn.example/images/auto/webp/optimized/i1-v1.jpg"),
+        (("jpeg",), "https://cdn.example/images/optimized/i1-v1.jpg"),  # nothing to choose from
+    ],
+)
+def test_the_negotiated_url_names_the_modern_formats_the_image_was_published_in(formats, url):
+    variants = [_variant("optimized", image_format, 1600, 1067) for image_format in formats]
+    variants.append(_variant("optimized", "avif", 480, 320, "-w480"))  # a narrower width's formats do not count
+    assert api_record({**PROCESSED, "variants": variants}, "https://cdn.example")["optimized_url"] == url
 
 
 def test_the_api_record_of_an_image_published_before_the_modern_formats_lists_its_two_variants():

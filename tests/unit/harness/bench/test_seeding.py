@@ -84,7 +84,7 @@ def test_a_seeded_record_is_keyed_and_named_as_the_pipeline_keys_its_upload():
 def test_the_api_shows_a_seeded_record_as_a_processed_image_on_the_cdn():
     shown = api_record(seeded_record("ann", 7, "images", UPLOADED), "http://127.0.0.1:4580")
     assert shown["status"] == PROCESSED and shown["owner"] == "ann"
-    assert shown["thumbnail_url"].startswith("http://127.0.0.1:4580/images/thumbnail/")
+    assert shown["thumbnail_url"].startswith("http://127.0.0.1:4580/images/auto/avif-webp/thumbnail/")
     assert (shown["thumbnail_width"], shown["thumbnail_height"]) == (256, 171)
 
 

@@ -19,6 +19,7 @@ from werkzeug.test import Client
 
 from harness.aws import AwsTarget
 from harness.edge.app import EdgeApp, Site
+from harness.edge.functions import FunctionRuntime
 from harness.edge.origins import S3Origins
 from harness.edge.stack import load_stack
 from tests.replaying import replay, write_project
@@ -205,7 +206,15 @@ def s3_origins(deployed: DeployedCdn, moto: AwsTarget) -> S3Origins:
     return PolicyAside(moto.endpoint_url, {deployed.bucket: deployed.policy})
 
 
+@pytest.fixture(scope="session")
+def functions() -> Iterator[FunctionRuntime]:
+    """The node runtime of the edges' CloudFront Functions, stopped when the tests end."""
+    runtime = FunctionRuntime()
+    yield runtime
+    runtime.close()
+
+
 @pytest.fixture
-def edge(deployed: DeployedCdn, s3_origins: S3Origins) -> Client:
+def edge(deployed: DeployedCdn, s3_origins: S3Origins, functions: FunctionRuntime) -> Client:
     """A viewer of the deployed distribution through a fresh edge (an empty cache)."""
-    return Client(EdgeApp(deployed.site, s3_origins), use_cookies=False)
+    return Client(EdgeApp(deployed.site, s3_origins, functions=functions), use_cookies=False)

@@ -34,6 +34,37 @@ def test_a_variant_is_read_from_the_bucket_then_served_from_the_cache(edge, depl
     assert int(head.headers["Content-Length"]) == len(VARIANT_BYTES)
 
 
+FORMATS = {"jpg": VARIANT_BYTES, "webp": b"RIFF\x00\x00\x00\x00WEBPVP8 ", "avif": b"\x00\x00\x00\x1cftypavif"}
+
+
+def test_a_negotiated_url_serves_the_best_format_the_browser_takes_each_cached_apart(edge, deployed, moto):
+    stem = VARIANT.removesuffix(".jpg")
+    for extension, body in FORMATS.items():
+        if extension != "jpg":
+            moto.client("s3").put_object(
+                Bucket=deployed.bucket, Key=f"{stem}.{extension}", Body=body, ContentType=f"image/{extension}"
+            )
+    negotiated = f"/images/auto/avif-webp/{VARIANT.removeprefix('images/')}"
+    served = {}
+    for accept in ("image/avif,image/webp,*/*", "image/webp,*/*", "*/*", "image/avif,image/webp,*/*"):
+        answer = edge.get(negotiated, headers={"Accept": accept})
+        assert answer.status_code == 200
+        served.setdefault(accept, []).append((answer.get_data(), answer.headers["X-Cache"]))
+    assert served == {
+        "image/avif,image/webp,*/*": [(FORMATS["avif"], "Miss from edge"), (FORMATS["avif"], "Hit from edge")],
+        "image/webp,*/*": [(FORMATS["webp"], "Miss from edge")],
+        "*/*": [(VARIANT_BYTES, "Miss from edge")],
+    }
+    # A variant's own URL is its own format, whatever the browser takes.
+    assert edge.get(f"/{stem}.webp", headers={"Accept": "image/avif"}).get_data() == FORMATS["webp"]
+
+
+def test_a_malformed_negotiated_url_is_the_functions_404_never_the_bucket(edge):
+    answer = edge.get("/images/auto/avif/../uploads/alice/raw.jpg", headers={"Accept": "image/avif"})
+    assert (answer.status_code, answer.headers["X-Cache"]) == (404, "FunctionGeneratedResponse from edge")
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
 def test_a_missing_variant_is_s3s_access_denied_since_the_cdn_may_not_list_the_bucket(edge):
     response = edge.get("/images/thumbnail/missing-1.jpg")
     assert response.status_code == 403 and response.headers["X-Cache"] == "Error from edge"

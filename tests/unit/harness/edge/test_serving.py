@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.deployed.stack_state import StackState
+from harness.edge import model
 from harness.edge import serving as process
 from harness.edge.stack import EdgeConfigError, load_stack, stack_of
 from harness.emulator.state_folder import Paths
@@ -116,6 +117,10 @@ def test_a_distribution_naming_a_policy_the_stack_lacks_is_refused_naming_it(dep
     missing = state.resources.pop(key).id
     with pytest.raises(EdgeConfigError, match=f"origin request policy {missing} \\(/api/\\*\\)"):
         stack_of(state)
+    function = next(key for key, record in state.resources.items() if record.type == model.FUNCTION_TYPE)
+    arn = state.resources.pop(function).outputs["arn"]
+    with pytest.raises(EdgeConfigError, match=f"function {arn} \\(/images/auto/\\*\\)"):
+        stack_of(state)
     broken = tmp_path / "broken.json"
     state.save(broken)
     with pytest.raises(process.EdgeError, match="AWS's managed ones are not known"):
@@ -125,8 +130,11 @@ def test_a_distribution_naming_a_policy_the_stack_lacks_is_refused_naming_it(dep
 def test_the_deploy_state_gives_each_distribution_its_policies(deployed):
     (site,) = load_stack(deployed.state_path).sites
     behaviours = {b.path_pattern: b for b in site.distribution.behaviours}
-    assert list(behaviours) == ["/images/*", "/api/*", "*"]
+    assert list(behaviours) == ["/images/auto/*", "/images/*", "/api/*", "*"]
     assert site.cache_policies[behaviours["/api/*"].cache_policy_id].caching_disabled
+    negotiated = site.functions[behaviours["/images/auto/*"].viewer_request_function]
+    assert (negotiated.runtime, "function handler(event)" in negotiated.code) == ("cloudfront-js-2.0", True)
+    assert {b.viewer_request_function for p, b in behaviours.items() if p != "/images/auto/*"} == {None}
     assert site.cache_policies[behaviours["/images/*"].cache_policy_id].max_ttl == 31_536_000
     assert site.request_policies[behaviours["/api/*"].origin_request_policy_id].cookies.behavior == "all"
     assert behaviours["*"].origin_request_policy_id is None  # the dashboard takes no cookie

@@ -212,10 +212,28 @@ def _without(inputs: dict[str, Any], path: str) -> dict[str, Any]:
         (
             lambda d: (
                 d
-                | {"defaultCacheBehavior": {**d["defaultCacheBehavior"], "functionAssociations": [{"eventType": "x"}]}}
+                | {
+                    "defaultCacheBehavior": {
+                        **d["defaultCacheBehavior"],
+                        "functionAssociations": [{"eventType": "viewer-response", "functionArn": "arn:f"}],
+                    }
+                }
             ),
             UnsupportedInput,
-            "'defaultCacheBehavior.functionAssociations'",
+            "a viewer-response function: the edge runs viewer-request ones only",
+        ),
+        (
+            lambda d: (
+                d
+                | {
+                    "defaultCacheBehavior": {
+                        **d["defaultCacheBehavior"],
+                        "functionAssociations": [{"eventType": "origin-request", "functionArn": "arn:f"}],
+                    }
+                }
+            ),
+            UnsupportedInput,
+            "'defaultCacheBehavior.functionAssociations[0].eventType' = 'origin-request'",
         ),
         (
             lambda d: d | {"customErrorResponses": [{"errorCode": 404, "responsePagePath": "/404.html"}]},
@@ -290,8 +308,9 @@ def test_the_cdn_component_is_replayed_whole_and_again_unchanged(moto, tiny_proj
     project, state = tiny_project(CDN_PROGRAM, {"tiny:bucket": bucket}), tmp_path / "state.json"
     first = replay(project, "test", moto.endpoint_url, state)
     assert first.get("error") is None, first
-    # bucket, access block; access control, 3 cache cdn_policies, request policy, distribution, bucket policy
-    assert first["created"] == 9
+    # bucket, access block; access control, 3 cache policies, request policy, format function, distribution,
+    # bucket policy
+    assert first["created"] == 10
     url, arn = first["outputs"]["cdn_url"], first["outputs"]["distribution_arn"]
     assert re.fullmatch(r"http://127\.0\.0\.1:\d{4}", url)
     policy = json.loads(moto.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])

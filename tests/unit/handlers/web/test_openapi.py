@@ -103,6 +103,41 @@ def test_operation_ids_are_unique() -> None:
     assert len(ids) == len(set(ids))
 
 
+def _operations() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each operation by its id: (path, the operation)."""
+    return {operation["operationId"]: (path, operation) for path, _, operation in operations()}
+
+
+def _schema(response: dict[str, Any]) -> dict[str, Any]:
+    return resolved(response["content"]["application/json"]["schema"])
+
+
+def test_an_upload_leads_to_every_operation_on_its_image_by_links() -> None:
+    operations = _operations()
+    _, upload = operations["createUpload"]
+    linked = {link["operationId"] for link in upload["responses"]["200"]["links"].values()}
+    assert linked == {"getImage", "editImage", "reviewImage", "deleteImage"}
+    for operation_id in ("getImage", "editImage", "reviewImage"):  # and from the image, to the others
+        _, operation = operations[operation_id]
+        followed = {link["operationId"] for link in operation["responses"]["200"]["links"].values()}
+        assert followed == linked - {operation_id}
+
+
+def test_every_link_names_an_operation_and_fills_its_parameters_from_a_field_the_answer_always_has() -> None:
+    count = 0
+    for path, operation in _operations().values():
+        for status, response in operation["responses"].items():
+            for name, link in response.get("links", {}).items():
+                count += 1
+                target_path, target = _operations()[link["operationId"]]
+                declared = {p["name"] for p in target.get("parameters", [])} | set(re.findall(r"{(\w+)}", target_path))
+                for parameter, expression in link["parameters"].items():
+                    assert parameter in declared, (path, status, name, parameter)
+                    field = expression.removeprefix("$response.body#/")
+                    assert field in _schema(response)["required"], (path, status, name, expression)
+    assert count >= 13
+
+
 def test_the_served_document_is_the_file_and_needs_no_session() -> None:
     response = bare_app().test_client().get("/api/openapi.json")
     assert (response.status_code, response.mimetype) == (200, "application/json")

@@ -129,6 +129,15 @@ def test_a_caption_saved_in_the_image_view_is_there_after_a_reload(cdn_url, uplo
 
     opener(page, "pier.jpg").click()
     expect(page.get_by_role("heading", level=2)).to_have_text("pier.jpg")
+    # A <picture> of every format and width: Chromium decodes AVIF, so it shows the AVIF file.
+    shown = page.locator("figure.picture img")
+    expect(shown).to_have_js_property("complete", True)
+    assert shown.evaluate("img => img.currentSrc").endswith(".avif")
+    assert shown.evaluate("img => img.naturalWidth") > 0
+    sources = page.locator("figure.picture source")
+    expect(sources).to_have_count(2)
+    assert [sources.nth(i).get_attribute("type") for i in range(2)] == ["image/avif", "image/webp"]
+    assert "480w" in (sources.first.get_attribute("srcset") or "")
     page.get_by_label("Caption", exact=True).fill("Pier at dusk")
     with page.expect_response(lambda r: r.request.method == "PATCH" and "/api/images/" in r.url) as saved:
         page.get_by_role("button", name="Save caption").click()

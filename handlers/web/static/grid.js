@@ -7,6 +7,7 @@ import { h, uniqueId } from "./dom.js";
 import { Watcher } from "./follow.js";
 import { altText } from "./format.js";
 import { Pager } from "./pager.js";
+import { picture, THUMBNAIL_SIZES } from "./picture.js";
 import { imagePath, setQuery } from "./router.js";
 import { session } from "./session.js";
 import { guardPageFromDrops, onUploadRecord, uploadPanel } from "./upload.js";
@@ -132,13 +133,18 @@ function emptyText(filters) {
 export function card(record) {
   const thumbnail =
     record.status === "processed" && record.thumbnail_url
-      ? h("img", {
-          src: record.thumbnail_url,
-          alt: altText(record),
-          loading: "lazy",
-          width: record.thumbnail_width,
-          height: record.thumbnail_height,
-        })
+      ? picture(
+          record,
+          "thumbnail",
+          {
+            src: record.thumbnail_url,
+            alt: altText(record),
+            loading: "lazy",
+            width: record.thumbnail_width,
+            height: record.thumbnail_height,
+          },
+          THUMBNAIL_SIZES,
+        )
       : h("span", { class: "placeholder", "aria-hidden": "true" }, record.status === "pending" ? "Processing…" : "No image");
   return h(
     "li",

@@ -6,6 +6,7 @@ import { deleteImage, editImage, getImage } from "./api.js";
 import { announce, h, showFieldError, uniqueId } from "./dom.js";
 import { Watcher } from "./follow.js";
 import { altText, bytes, dimensions, moment } from "./format.js";
+import { picture as responsive } from "./picture.js";
 import { navigate } from "./router.js";
 import { session } from "./session.js";
 
@@ -72,12 +73,17 @@ function picture(record) {
     return h(
       "figure",
       { class: "picture" },
-      h("img", {
-        src: record.optimized_url,
-        alt: altText(record),
-        width: record.optimized_width,
-        height: record.optimized_height,
-      }),
+      responsive(
+        record,
+        "optimized",
+        {
+          src: record.optimized_url,
+          alt: altText(record),
+          width: record.optimized_width,
+          height: record.optimized_height,
+        },
+        "(min-width: 60rem) 60vw, 100vw",
+      ),
     );
   }
   const why = {

@@ -6,6 +6,7 @@ import { listImages, reviewImage } from "./api.js";
 import { announce, h, showFieldError, uniqueId } from "./dom.js";
 import { altText } from "./format.js";
 import { Pager } from "./pager.js";
+import { picture, THUMBNAIL_SIZES } from "./picture.js";
 import { imagePath } from "./router.js";
 
 const PAGE_SIZE = 24;
@@ -60,13 +61,18 @@ function reviewItem(record, onSettled) {
     "li",
     { class: "review-item", "data-image-id": record.image_id },
     record.thumbnail_url
-      ? h("img", {
-          src: record.thumbnail_url,
-          alt: altText(record),
-          loading: "lazy",
-          width: record.thumbnail_width,
-          height: record.thumbnail_height,
-        })
+      ? picture(
+          record,
+          "thumbnail",
+          {
+            src: record.thumbnail_url,
+            alt: altText(record),
+            loading: "lazy",
+            width: record.thumbnail_width,
+            height: record.thumbnail_height,
+          },
+          THUMBNAIL_SIZES,
+        )
       : null,
     h(
       "div",

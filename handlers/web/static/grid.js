@@ -5,9 +5,8 @@
 import { listImages } from "./api.js";
 import { h, uniqueId } from "./dom.js";
 import { Watcher } from "./follow.js";
-import { altText } from "./format.js";
 import { Pager } from "./pager.js";
-import { picture, THUMBNAIL_SIZES } from "./picture.js";
+import { thumbnail as thumbnailPicture } from "./picture.js";
 import { imagePath, setQuery } from "./router.js";
 import { session } from "./session.js";
 import { guardPageFromDrops, onUploadRecord, uploadPanel } from "./upload.js";
@@ -133,18 +132,7 @@ function emptyText(filters) {
 export function card(record) {
   const thumbnail =
     record.status === "processed" && record.thumbnail_url
-      ? picture(
-          record,
-          "thumbnail",
-          {
-            src: record.thumbnail_url,
-            alt: altText(record),
-            loading: "lazy",
-            width: record.thumbnail_width,
-            height: record.thumbnail_height,
-          },
-          THUMBNAIL_SIZES,
-        )
+      ? thumbnailPicture(record)
       : h("span", { class: "placeholder", "aria-hidden": "true" }, record.status === "pending" ? "Processing…" : "No image");
   return h(
     "li",

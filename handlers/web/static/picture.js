@@ -3,10 +3,10 @@
 // screen's density. The record's `variants` give every published file with its own URL.
 
 import { h } from "./dom.js";
+import { altText } from "./format.js";
 
 const MODERN = ["avif", "webp"]; // best first: the browser takes the first <source> it can decode
-/** How wide a thumbnail is shown (the grid's cards, the review queue's items). */
-export const THUMBNAIL_SIZES = "16rem";
+const THUMBNAIL_SIZES = "16rem"; // how wide a thumbnail is shown (the grid's cards, the review queue)
 
 /** `record`'s variant `name` ("optimized" or "thumbnail") as a <picture> whose <img> has `img`'s
  * attributes (its `src`, the fallback, included), each format's widths in a `srcset` for `sizes`. */
@@ -27,4 +27,16 @@ export function picture(record, name, img, sizes) {
     ),
     h("img", { ...img, srcset: base ? srcset(base) : null, sizes: base ? sizes : null }),
   );
+}
+
+/** `record`'s thumbnail as a lazily loaded <picture>, its text alternative the caption or file name. */
+export function thumbnail(record) {
+  const img = {
+    src: record.thumbnail_url,
+    alt: altText(record),
+    loading: "lazy",
+    width: record.thumbnail_width,
+    height: record.thumbnail_height,
+  };
+  return picture(record, "thumbnail", img, THUMBNAIL_SIZES);
 }

@@ -4,9 +4,8 @@
 
 import { listImages, reviewImage } from "./api.js";
 import { announce, h, showFieldError, uniqueId } from "./dom.js";
-import { altText } from "./format.js";
 import { Pager } from "./pager.js";
-import { picture, THUMBNAIL_SIZES } from "./picture.js";
+import { thumbnail as thumbnailPicture } from "./picture.js";
 import { imagePath } from "./router.js";
 
 const PAGE_SIZE = 24;
@@ -61,18 +60,7 @@ function reviewItem(record, onSettled) {
     "li",
     { class: "review-item", "data-image-id": record.image_id },
     record.thumbnail_url
-      ? picture(
-          record,
-          "thumbnail",
-          {
-            src: record.thumbnail_url,
-            alt: altText(record),
-            loading: "lazy",
-            width: record.thumbnail_width,
-            height: record.thumbnail_height,
-          },
-          THUMBNAIL_SIZES,
-        )
+      ? thumbnailPicture(record)
       : null,
     h(
       "div",

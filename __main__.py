@@ -52,6 +52,7 @@ storage = Storage(
         bucket_name=config.images_bucket_name,
         images_table_name=config.resource_name("images"),
         idempotency_table_name=config.resource_name("idempotency"),
+        fingerprints_table_name=config.resource_name("fingerprints"),
         force_destroy=config.force_destroy,
     ),
 )
@@ -68,6 +69,7 @@ wiring = PipelineWiring(
     bucket_arn=storage.bucket_arn,
     images_table=storage.images_table,
     idempotency_table=storage.idempotency_table,
+    fingerprints_table=storage.fingerprints_table,
     max_upload_bytes=config.max_upload_bytes,
     max_pixels=config.max_pixels,
     max_receive_count=config.max_receive_count,
@@ -82,6 +84,7 @@ enhance = Enhance(
         image_formats=config.image_formats,
         srcset_widths=config.srcset_widths,
         keep_copyright=config.keep_copyright,
+        duplicates_across=config.duplicates_across,
     ),
 )
 ingest = Ingest(

@@ -20,6 +20,7 @@ from handlers.contract import (
     DAY_FIRST,
     DEFAULT_FORMATS,
     DEFAULT_SRCSET_WIDTHS,
+    DUPLICATE_SCOPES,
     MAX_SRCSET_WIDTHS,
     MODERN_FORMATS,
 )
@@ -70,6 +71,8 @@ class StackConfig:
     image_formats: tuple[str, ...] = DEFAULT_FORMATS
     srcset_widths: tuple[int, ...] = DEFAULT_SRCSET_WIDTHS
     keep_copyright: bool = True
+    # Whose earlier images an upload is compared with to flag it a duplicate: its owner's, or all.
+    duplicates_across: str = "owner"
     max_receive_count: int = 3
     log_retention_days: int = 14
     # Commands: how a numeric date in a review or a Date command reads (01/05/2025 is 1 May day-first,
@@ -138,6 +141,7 @@ class StackConfig:
                 image_formats=_listed(config, "imageFormats", defaults.image_formats),
                 srcset_widths=_listed(config, "srcsetWidths", defaults.srcset_widths),
                 keep_copyright=_boolean(config.get("keepCopyright"), defaults.keep_copyright),
+                duplicates_across=config.get("duplicatesAcross") or defaults.duplicates_across,
                 max_receive_count=_or(config.get_int("maxReceiveCount"), defaults.max_receive_count),
                 log_retention_days=_or(config.get_int("logRetentionDays"), defaults.log_retention_days),
                 command_date_order=config.get("commandDateOrder") or defaults.command_date_order,
@@ -240,6 +244,12 @@ def _check_variants(config: StackConfig) -> None:
         isinstance(config.keep_copyright, bool),
         "keepCopyright",
         f"must be true or false, not {config.keep_copyright!r}",
+    )
+    _check(
+        config.duplicates_across in DUPLICATE_SCOPES,
+        "duplicatesAcross",
+        f"{config.duplicates_across!r} is not one of {', '.join(DUPLICATE_SCOPES)} (whose earlier images an "
+        "upload is compared with: its owner's, or every owner's)",
     )
 
 

@@ -17,8 +17,8 @@ from handlers.contract import PUBLIC_PREFIX, UPLOAD_PREFIX, Env
 
 @dataclass(frozen=True)
 class EnhanceArgs:
-    """The sizes of the published variants, their formats and narrower widths, and whether they keep
-    the copyright notice."""
+    """The sizes of the published variants, their formats and narrower widths, whether they keep the
+    copyright notice, and whose earlier images an upload is compared with."""
 
     function_name: str
     wiring: PipelineWiring
@@ -27,6 +27,7 @@ class EnhanceArgs:
     image_formats: tuple[str, ...]
     srcset_widths: tuple[int, ...]
     keep_copyright: bool
+    duplicates_across: str  # whose earlier images an upload is compared with: "owner" or "all"
 
 
 class Enhance(QueuedStage):
@@ -51,6 +52,11 @@ class Enhance(QueuedStage):
                 # gone before enhance reads it, S3 answers 404 only to a role that may list there.
                 listing_under(wiring.bucket_arn, PUBLIC_PREFIX, UPLOAD_PREFIX),
                 Statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [wiring.images_table.arn]),
+                # The earlier images an upload looks like: found by band, filed, and stale ones forgotten.
+                Statement(
+                    ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"],
+                    [wiring.fingerprints_table.arn],
+                ),
                 wiring.idempotency_statement(),
             ],
             environment={
@@ -61,6 +67,8 @@ class Enhance(QueuedStage):
                 Env.IMAGE_FORMATS: ",".join(args.image_formats),
                 Env.SRCSET_WIDTHS: ",".join(str(width) for width in args.srcset_widths),
                 Env.KEEP_COPYRIGHT: "true" if args.keep_copyright else "false",
+                Env.FINGERPRINTS_TABLE: wiring.fingerprints_table.name,
+                Env.DUPLICATES_SCOPE: args.duplicates_across,
             },
             opts=opts,
         )

@@ -1,5 +1,5 @@
-"""Removal: the stage that hears of deleted uploads, removes their published variants and marks
-their records deleted."""
+"""Removal: the stage that hears of deleted uploads, removes their published variants, forgets their
+fingerprints and marks their records deleted."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from components.routes import UPLOADS_REMOVED
 from components.stage import QueuedStage
 from components.stage_queue import Subscription
 from components.wiring import PipelineWiring
-from handlers.contract import PUBLIC_PREFIX
+from handlers.contract import PUBLIC_PREFIX, Env
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,9 @@ class Removal(QueuedStage):
             statements=[
                 Statement(["s3:DeleteObject"], [objects_under(wiring.bucket_arn, PUBLIC_PREFIX)]),
                 Statement(["dynamodb:UpdateItem"], [wiring.images_table.arn]),
+                Statement(["dynamodb:BatchWriteItem"], [wiring.fingerprints_table.arn]),
                 wiring.idempotency_statement(),
             ],
-            environment=wiring.environment("removal"),
+            environment={**wiring.environment("removal"), Env.FINGERPRINTS_TABLE: wiring.fingerprints_table.name},
             opts=opts,
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from handlers.contract import IdempotencyTable, ImagesTable
+from handlers.contract import FingerprintsTable, IdempotencyTable, ImagesTable
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class StorageArgs:
     bucket_name: str | None
     images_table_name: str
     idempotency_table_name: str
+    fingerprints_table_name: str
     force_destroy: bool = False
 
 
@@ -26,13 +27,14 @@ class Storage(pulumi.ComponentResource):
     Records are keyed by `image_id`; the owner index lists one owner's images newest first, the
     review index every owner's images by review status (the reviewers' lists); their stream carries
     each change to the notify stage. The idempotency table lets Powertools recognise a redelivered
-    message.
+    message. The fingerprints table finds the earlier images an upload looks like.
     """
 
     bucket: aws.s3.Bucket
     public_access_block: aws.s3.BucketPublicAccessBlock
     images_table: aws.dynamodb.Table
     idempotency_table: aws.dynamodb.Table
+    fingerprints_table: aws.dynamodb.Table
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("imagepipe:storage:Storage", name, None, opts)
@@ -58,6 +60,7 @@ class Storage(pulumi.ComponentResource):
 
         self.images_table = _images_table(name, args.images_table_name, child)
         self.idempotency_table = _idempotency_table(name, args.idempotency_table_name, child)
+        self.fingerprints_table = _fingerprints_table(name, args.fingerprints_table_name, child)
 
         self.bucket_id = self.bucket.id
         self.bucket_arn = self.bucket.arn
@@ -91,6 +94,22 @@ def _images_table(name: str, table_name: str, opts: pulumi.ResourceOptions) -> a
         # Every change, before and after: the notify stage tells owners their uploads' outcomes.
         stream_enabled=True,
         stream_view_type="NEW_AND_OLD_IMAGES",
+        opts=opts,
+    )
+
+
+def _fingerprints_table(name: str, table_name: str, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table:
+    """The published images' fingerprints by band (handlers/contract.py, FingerprintsTable)."""
+    return aws.dynamodb.Table(
+        f"{name}-fingerprints",
+        name=table_name,
+        billing_mode="PAY_PER_REQUEST",
+        hash_key=FingerprintsTable.KEY,
+        range_key=FingerprintsTable.SORT,
+        attributes=[
+            aws.dynamodb.TableAttributeArgs(name=name, type="S")
+            for name in (FingerprintsTable.KEY, FingerprintsTable.SORT)
+        ],
         opts=opts,
     )
 

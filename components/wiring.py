@@ -20,6 +20,7 @@ class PipelineWiring:
     bucket_arn: pulumi.Input[str]
     images_table: aws.dynamodb.Table
     idempotency_table: aws.dynamodb.Table
+    fingerprints_table: aws.dynamodb.Table
     max_upload_bytes: int
     max_pixels: int
     max_receive_count: int

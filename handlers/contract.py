@@ -35,6 +35,8 @@ class Env:
     IMAGE_FORMATS: Final = "IMAGE_FORMATS"  # enhance: the formats besides JPEG/PNG, comma-separated (MODERN_FORMATS)
     SRCSET_WIDTHS: Final = "SRCSET_WIDTHS"  # enhance: the optimized image's narrower widths, comma-separated
     KEEP_COPYRIGHT: Final = "KEEP_COPYRIGHT"  # enhance: "true" keeps the copyright notice in the variants
+    FINGERPRINTS_TABLE: Final = "FINGERPRINTS_TABLE"  # enhance and removal: where duplicates are found
+    DUPLICATES_SCOPE: Final = "DUPLICATES_SCOPE"  # enhance: whose earlier images count (DUPLICATE_SCOPES)
     # Read by Powertools itself: the service name in logs and metrics, and the metrics namespace.
     SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
@@ -109,6 +111,21 @@ class ImagesTable:
     REVIEW_INDEX: Final = "review-index"
 
 
+class FingerprintsTable:
+    """Where published images are found by their fingerprint's bands (handlers/imaging/fingerprint.py),
+    to flag an upload that looks like an earlier one: an item per band of each published image, keyed
+    by the band within its scope, then by upload time and image id, so a Query of a band lists its
+    candidates oldest first. Items carry the image id, its whole fingerprint and its file name."""
+
+    KEY: Final = "band"  # <scope>#<band>: the scope `owner:<owner>`, or `all` across owners
+    SORT: Final = "placed"  # <uploaded_at>#<image id>
+
+
+# Whose earlier images an upload is compared with (`imagepipe:duplicatesAcross`).
+DuplicateScope = Literal["owner", "all"]
+DUPLICATE_SCOPES: Final[tuple[DuplicateScope, ...]] = get_args(DuplicateScope)
+
+
 class UsersTable:
     """The people who sign in to the web tier: keyed by user name."""
 
@@ -175,6 +192,7 @@ class Record:
     OPTIMIZED_KEY: Final = "optimized_key"  # the variants' keys in the bucket (see key_of)
     THUMBNAIL_KEY: Final = "thumbnail_key"
 
+    DUPLICATE_OF: Final = "duplicate_of"  # the earliest earlier image it looks like, or None (once processed)
     FINGERPRINT: Final = "fingerprint"  # the upright pixels' perceptual hash (handlers/imaging/fingerprint.py)
     SOURCE_BUCKET: Final = "source_bucket"
     SOURCE_ETAG: Final = "source_etag"

@@ -12,12 +12,17 @@ from handlers.imaging_functions.publishing import Publisher
 from handlers.pipeline.uploads import requested_uploads
 from handlers.runtime.queue_steps import FinalFailure, QueueStep, queue_handler
 from handlers.runtime.stage import Clients, Stage
+from handlers.stores.fingerprint_store import FingerprintStore
 from handlers.stores.image_store import ImageStore
 
 
 def build_publisher(settings: EnhanceSettings, clients: Clients) -> Publisher:
+    dynamodb = clients("dynamodb")
+    fingerprints = FingerprintStore(
+        settings.fingerprints_table, dynamodb, across_owners=settings.duplicates_across_owners
+    )
     return Publisher(
-        ImageStore(settings.images_table, clients("dynamodb")), clients("s3"), settings.limits, settings.publishing
+        ImageStore(settings.images_table, dynamodb), clients("s3"), settings.limits, settings.publishing, fingerprints
     )
 
 

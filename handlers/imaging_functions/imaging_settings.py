@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from handlers.contract import Env, ImageFormat
+from handlers.contract import DUPLICATE_SCOPES, Env, ImageFormat
 from handlers.imaging import Limits, Outputs, VariantSizes
 from handlers.imaging_functions.publishing import Publishing
 from handlers.runtime.settings import SettingMissing, StageSettings, number_setting, required_setting
@@ -42,7 +42,9 @@ class IngestSettings(ImagingSettings):
 
 @dataclass(frozen=True, kw_only=True)
 class EnhanceSettings(ImagingSettings):
+    fingerprints_table: str  # where the images an upload may look like are found
     publishing: Publishing = field(default_factory=Publishing)
+    duplicates_across_owners: bool = False
 
     @classmethod
     def read_environment(cls) -> dict[str, Any]:
@@ -63,7 +65,17 @@ class EnhanceSettings(ImagingSettings):
         keep = os.environ.get(Env.KEEP_COPYRIGHT, "true")
         if keep not in _FLAGS:
             raise SettingMissing(f"environment variable {Env.KEEP_COPYRIGHT} should be true or false, not {keep!r}")
-        return {**super().read_environment(), "publishing": Publishing(sizes, chosen, _FLAGS[keep])}
+        scope = os.environ.get(Env.DUPLICATES_SCOPE) or "owner"
+        if scope not in DUPLICATE_SCOPES:
+            raise SettingMissing(
+                f"environment variable {Env.DUPLICATES_SCOPE} should be {' or '.join(DUPLICATE_SCOPES)}, not {scope!r}"
+            )
+        return {
+            **super().read_environment(),
+            "fingerprints_table": required_setting(Env.FINGERPRINTS_TABLE),
+            "publishing": Publishing(sizes, chosen, _FLAGS[keep]),
+            "duplicates_across_owners": scope == "all",
+        }
 
 
 def _numbers(**names: str) -> dict[str, int]:

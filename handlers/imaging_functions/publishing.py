@@ -12,6 +12,7 @@ from handlers.imaging import ImageRejected, Limits, Outputs, Rendition, Variant,
 from handlers.imaging_functions.objects import UploadChanged, read_upload
 from handlers.pipeline.outcome import STALE, Outcome
 from handlers.pipeline.uploads import Upload
+from handlers.stores.fingerprint_store import FingerprintStore, published_image
 from handlers.stores.image_record import VariantRecord, rejected, timestamp
 from handlers.stores.image_store import ImageStore
 
@@ -56,13 +57,17 @@ class Publishing:
 
 
 class Publisher:
-    """Renders pending uploads as `publishing` says and publishes them to the bucket they came from."""
+    """Renders pending uploads as `publishing` says, publishes them to the bucket they came from, and
+    flags each that looks like an earlier image (`fingerprints`)."""
 
-    def __init__(self, records: ImageStore, s3: S3Client, limits: Limits, publishing: Publishing) -> None:
+    def __init__(
+        self, records: ImageStore, s3: S3Client, limits: Limits, publishing: Publishing, fingerprints: FingerprintStore
+    ) -> None:
         self.records = records
         self.s3 = s3
         self.limits = limits
         self.publishing = publishing
+        self.fingerprints = fingerprints
 
     def enhance(self, upload: Upload) -> Outcome:
         record = self.records.get(upload.image_id)
@@ -88,14 +93,23 @@ class Publisher:
 
         published = self._publish(upload, rendition)
         current = [variant.key for variant in published]
-        if (
-            self.records.finish(upload, PROCESSED, published_fields(published, timestamp(), rendition.fingerprint))
-            is None
-        ):
+        fields = published_fields(published, timestamp(), rendition.fingerprint)
+        filed = published_image({**record, **fields})
+        fields[Record.DUPLICATE_OF] = self.fingerprints.earliest_match(filed, self._current) if filed else None
+        if self.records.finish(upload, PROCESSED, fields) is None:
             self._remove(upload.bucket, current)  # a newer upload of the key took over meanwhile
             return Outcome(upload.image_id, STALE)
+        if filed is not None:
+            self.fingerprints.add(filed)
         self._remove_superseded(upload, current)
         return Outcome(upload.image_id, PROCESSED)
+
+    def _current(self, image_id: str, print_: str) -> bool:
+        """Whether image `image_id` is published with fingerprint `print_` (not replaced or deleted)."""
+        record = self.records.get(image_id)
+        return (
+            record is not None and record.get(Record.STATUS) == PROCESSED and record.get(Record.FINGERPRINT) == print_
+        )
 
     def fail(self, upload: Upload, reason: str) -> None:
         """Record that enhancing `upload` failed for good (its message goes to the dead-letter queue)."""

@@ -1,5 +1,6 @@
-"""Removal (the removal stage's logic): an owner deleted an upload, so its published variants go
-and its record says `deleted`.
+"""Removal (the removal stage's logic): an owner deleted an upload, so its published variants go,
+its fingerprint is forgotten (no later upload is flagged as looking like it) and its record says
+`deleted`.
 
 A deletion counts only when it is newer than the upload its record is about (an older delete event
 arriving late changes nothing), and never for a rejected upload (the rejection itself removed the
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from handlers.contract import AWAITING, DELETED, Record
 from handlers.pipeline.outcome import STALE, Outcome
 from handlers.pipeline.uploads import Removal
+from handlers.stores.fingerprint_store import FingerprintStore, published_image
 from handlers.stores.image_record import listed_variants
 from handlers.stores.image_store import ImageStore
 
@@ -22,11 +24,12 @@ if TYPE_CHECKING:
 
 
 class Remover:
-    """Marks records deleted and removes their variants from the bucket."""
+    """Marks records deleted, removes their variants from the bucket and forgets their fingerprints."""
 
-    def __init__(self, records: ImageStore, s3: S3Client) -> None:
+    def __init__(self, records: ImageStore, s3: S3Client, fingerprints: FingerprintStore) -> None:
         self.records = records
         self.s3 = s3
+        self.fingerprints = fingerprints
 
     def remove(self, removal: Removal) -> Outcome:
         before = self.records.mark_deleted(removal.image_id, removal.order)
@@ -39,4 +42,6 @@ class Remover:
             self.s3.delete_objects(
                 Bucket=removal.bucket, Delete={"Objects": [{"Key": key} for key in variants], "Quiet": True}
             )
+        if (filed := published_image(before)) is not None:
+            self.fingerprints.remove(filed)
         return Outcome(removal.image_id, DELETED)

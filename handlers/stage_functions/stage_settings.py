@@ -30,6 +30,15 @@ class NotifySettings(StageSettings):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RemovalSettings(StageSettings):
+    fingerprints_table: str  # a deleted image's fingerprint is forgotten there
+
+    @classmethod
+    def read_environment(cls) -> dict[str, Any]:
+        return {**super().read_environment(), "fingerprints_table": required_setting(Env.FINGERPRINTS_TABLE)}
+
+
+@dataclass(frozen=True, kw_only=True)
 class CommandSettings(StageSettings):
     command_rejections_url: str
     command_date_order: DateOrder = DAY_FIRST  # how numeric dates read

@@ -51,6 +51,7 @@ class ImageRecord(TypedDict, total=False):
     variants: list[VariantFields]
     optimized_key: str
     thumbnail_key: str
+    duplicate_of: str | None
     fingerprint: str
     source_bucket: str
     source_etag: str

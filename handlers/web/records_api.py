@@ -48,6 +48,7 @@ FIELDS: Final = (
     Record.DATE,
     Record.COPYRIGHT,
     Record.KEYWORDS,
+    Record.DUPLICATE_OF,
     Record.REVIEW_STATUS,
     Record.REVIEW_REASON,
     Record.REVIEWED_AT,

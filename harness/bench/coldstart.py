@@ -86,6 +86,7 @@ FUNCTION_ENVIRONMENT = {
     "AWS_LAMBDA_FUNCTION_NAME": "imagepipe-bench",
     Env.IMAGES_TABLE: "imagepipe-bench-images",
     Env.IDEMPOTENCY_TABLE: "imagepipe-bench-idempotency",
+    Env.FINGERPRINTS_TABLE: "imagepipe-bench-fingerprints",
     Env.ENHANCE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/imagepipe-bench-enhance",
     Env.NOTIFICATIONS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:imagepipe-bench-notifications",
     Env.COMMAND_REJECTIONS_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/imagepipe-bench-command-rejections",

@@ -84,6 +84,7 @@ def seeded_record(owner: str, number: int, bucket: str, uploaded: datetime) -> d
         Record.PHOTOGRAPHER: owner,
         Record.DATE: (uploaded - TAKEN_BEFORE_UPLOAD).strftime("%Y-%m-%dT%H:%M:%S"),  # as EXIF gives it
         **published_fields(variants, timestamp(processed), f"{number:032x}"),
+        Record.DUPLICATE_OF: None,
     }
 
 

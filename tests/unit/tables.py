@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.contract import IdempotencyTable, ImagesTable, UsersTable
+from handlers.contract import FingerprintsTable, IdempotencyTable, ImagesTable, UsersTable
 
 
 def create_images_table(dynamodb: Any, name: str) -> None:
@@ -48,4 +48,19 @@ def create_idempotency_table(dynamodb: Any, name: str) -> None:
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": IdempotencyTable.KEY, "AttributeType": "S"}],
         KeySchema=[{"AttributeName": IdempotencyTable.KEY, "KeyType": "HASH"}],
+    )
+
+
+def create_fingerprints_table(dynamodb: Any, name: str) -> None:
+    """The published images' fingerprints by band, then upload time and image id."""
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": key, "AttributeType": "S"} for key in (FingerprintsTable.KEY, FingerprintsTable.SORT)
+        ],
+        KeySchema=[
+            {"AttributeName": FingerprintsTable.KEY, "KeyType": "HASH"},
+            {"AttributeName": FingerprintsTable.SORT, "KeyType": "RANGE"},
+        ],
     )

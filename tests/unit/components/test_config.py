@@ -18,6 +18,7 @@ def test_defaults_are_the_documented_ones():
     assert config.lambda_snap_start is False
     assert config.command_date_order == "day-first"  # numeric dates in commands as the seed-001 family writes them
     assert (config.image_formats, config.srcset_widths, config.keep_copyright) == (("webp", "avif"), (480, 960), True)
+    assert config.duplicates_across == "owner"
 
 
 @pytest.mark.parametrize(
@@ -44,6 +45,7 @@ def test_defaults_are_the_documented_ones():
         ({"srcset_widths": (480, 480)}, "imagepipe:srcsetWidths"),
         ({"srcset_widths": tuple(range(100, 1000, 100))}, "imagepipe:srcsetWidths: .* at most 8"),
         ({"keep_copyright": "yes"}, "imagepipe:keepCopyright"),
+        ({"duplicates_across": "team"}, "imagepipe:duplicatesAcross: 'team' is not one of owner, all"),
         ({"max_receive_count": 0}, "imagepipe:maxReceiveCount"),
         ({"log_retention_days": 10}, "imagepipe:logRetentionDays"),
         ({"sender_email": "not an address"}, "imagepipe:senderEmail"),

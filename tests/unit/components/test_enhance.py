@@ -10,7 +10,7 @@ from handlers.contract import Env
 from tests.unit.components.conftest import Recorded, run_program
 
 FUNCTION = "aws:lambda/function:Function"
-PUBLISHING = (Env.IMAGE_FORMATS, Env.SRCSET_WIDTHS, Env.KEEP_COPYRIGHT)
+PUBLISHING = (Env.IMAGE_FORMATS, Env.SRCSET_WIDTHS, Env.KEEP_COPYRIGHT, Env.DUPLICATES_SCOPE)
 
 
 def _publishing(program: Recorded) -> dict[str, dict[str, str]]:
@@ -25,16 +25,31 @@ def _publishing(program: Recorded) -> dict[str, dict[str, str]]:
 
 def test_by_default_enhance_publishes_webp_and_avif_two_narrower_widths_and_keeps_the_copyright(program):
     assert _publishing(program) == {
-        "enhance": {Env.IMAGE_FORMATS: "webp,avif", Env.SRCSET_WIDTHS: "480,960", Env.KEEP_COPYRIGHT: "true"}
+        "enhance": {
+            Env.IMAGE_FORMATS: "webp,avif",
+            Env.SRCSET_WIDTHS: "480,960",
+            Env.KEEP_COPYRIGHT: "true",
+            Env.DUPLICATES_SCOPE: "owner",
+        }
     }
 
 
-def test_a_stack_may_choose_jpeg_alone_no_widths_and_no_notice():
+def test_a_stack_may_choose_jpeg_alone_no_widths_no_notice_and_duplicates_across_owners():
     chosen = run_program(
-        {"imagepipe:imageFormats": "[]", "imagepipe:srcsetWidths": "[]", "imagepipe:keepCopyright": "false"}
+        {
+            "imagepipe:imageFormats": "[]",
+            "imagepipe:srcsetWidths": "[]",
+            "imagepipe:keepCopyright": "false",
+            "imagepipe:duplicatesAcross": "all",
+        }
     )
     assert _publishing(chosen) == {
-        "enhance": {Env.IMAGE_FORMATS: "", Env.SRCSET_WIDTHS: "", Env.KEEP_COPYRIGHT: "false"}
+        "enhance": {
+            Env.IMAGE_FORMATS: "",
+            Env.SRCSET_WIDTHS: "",
+            Env.KEEP_COPYRIGHT: "false",
+            Env.DUPLICATES_SCOPE: "all",
+        }
     }
 
 

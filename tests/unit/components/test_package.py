@@ -95,7 +95,7 @@ HANDLER_ENVIRONMENT = {
     "USERS_TABLE": "users", "SESSION_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:key",
     "IMAGES_BUCKET": "images", "IMAGES_BASE_URL": "https://cdn.example", "MAX_UPLOAD_BYTES": "1000",
     "ENHANCE_QUEUE_URL": "https://sqs.example/enhance", "NOTIFICATIONS_TOPIC_ARN": "arn:aws:sns:us-east-1:0:n",
-    "COMMAND_REJECTIONS_URL": "https://sqs.example/rejections",
+    "COMMAND_REJECTIONS_URL": "https://sqs.example/rejections", "FINGERPRINTS_TABLE": "fingerprints",
 }  # fmt: skip
 
 

@@ -177,6 +177,7 @@ def test_enhance_may_do_exactly_what_it_needs(program):
     grants = _grants(program, "enhance")
     images = ARN.format(service="dynamodb", name="imagepipe-local-images")
     idempotency = ARN.format(service="dynamodb", name="imagepipe-local-idempotency")
+    fingerprints = ARN.format(service="dynamodb", name="imagepipe-local-fingerprints")
     bucket = "arn:aws:s3:::imagepipe-local-images"
     assert grants == {
         "logs:CreateLogStream": {COMMON["logs:CreateLogStream"].format(stage="enhance")},
@@ -192,7 +193,9 @@ def test_enhance_may_do_exactly_what_it_needs(program):
         "dynamodb:GetItem": {images, idempotency},
         "dynamodb:UpdateItem": {images, idempotency},
         "dynamodb:PutItem": {idempotency},
-        "dynamodb:DeleteItem": {idempotency},
+        "dynamodb:DeleteItem": {idempotency, fingerprints},
+        "dynamodb:Query": {fingerprints},  # by band, never a Scan
+        "dynamodb:BatchWriteItem": {fingerprints},
     }
     document = json.loads(program.one(ROLE_POLICY, "enhance-policy")["policy"])
     (listing,) = [s for s in document["Statement"] if s["Action"] == ["s3:ListBucket"]]
@@ -215,6 +218,7 @@ def test_removal_may_do_exactly_what_it_needs(program):
         "dynamodb:GetItem": {ARN.format(service="dynamodb", name="imagepipe-local-idempotency")},
         "dynamodb:PutItem": {ARN.format(service="dynamodb", name="imagepipe-local-idempotency")},
         "dynamodb:DeleteItem": {ARN.format(service="dynamodb", name="imagepipe-local-idempotency")},
+        "dynamodb:BatchWriteItem": {ARN.format(service="dynamodb", name="imagepipe-local-fingerprints")},
     }
 
 

@@ -16,10 +16,16 @@ import pytest
 
 from handlers.contract import PHOTOGRAPHER, REVIEWER, Env, UsersTable
 from handlers.stores.user_store import UserStore, _scrypt
-from tests.unit.tables import create_idempotency_table, create_images_table, create_users_table
+from tests.unit.tables import (
+    create_fingerprints_table,
+    create_idempotency_table,
+    create_images_table,
+    create_users_table,
+)
 
 BUCKET = "images"
 IMAGES_TABLE, IDEMPOTENCY_TABLE, USERS_TABLE = "images", "idempotency", "users"
+FINGERPRINTS_TABLE = "fingerprints"
 PASSWORD = "correct horse battery staple"
 
 
@@ -42,6 +48,7 @@ class Aws:
     dynamodb: Any
     sqs: Any
     enhance_queue_url: str
+    uploads: int = 0  # made so far: each is announced a millisecond after the one before
 
     def record(self, key: str) -> dict[str, Any] | None:
         from handlers.pipeline.uploads import image_id_for
@@ -58,7 +65,8 @@ class Aws:
         notification announcing it."""
         extra = {"Metadata": metadata} if metadata is not None else {}
         etag = self.s3.put_object(Bucket=BUCKET, Key=key, Body=data, **extra)["ETag"].strip('"')
-        return s3_event(key, len(data), etag)
+        self.uploads += 1
+        return s3_event(key, len(data), etag, event_time=f"2026-11-22T10:00:00.{self.uploads:03d}Z")
 
 
 def s3_event(key: str, size: int, etag: str, event_time: str = "2026-11-22T10:00:00.000Z") -> dict[str, Any]:
@@ -116,6 +124,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, mocked_aws: None) -> Aws:
     for name, value in {
         Env.IMAGES_TABLE: IMAGES_TABLE,
         Env.IDEMPOTENCY_TABLE: IDEMPOTENCY_TABLE,
+        Env.FINGERPRINTS_TABLE: FINGERPRINTS_TABLE,
         Env.SERVICE_NAME: "test",
         Env.METRICS_NAMESPACE: "imagepipe-test",
         "AWS_LAMBDA_FUNCTION_NAME": "imagepipe-test",
@@ -126,6 +135,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, mocked_aws: None) -> Aws:
     dynamodb = boto3.client("dynamodb")
     create_images_table(dynamodb, IMAGES_TABLE)
     create_idempotency_table(dynamodb, IDEMPOTENCY_TABLE)
+    create_fingerprints_table(dynamodb, FINGERPRINTS_TABLE)
     sqs = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="enhance")["QueueUrl"]
     monkeypatch.setenv(Env.ENHANCE_QUEUE_URL, queue_url)

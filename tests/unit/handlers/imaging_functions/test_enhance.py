@@ -11,7 +11,7 @@ from PIL import Image
 from handlers.contract import EXTENSIONS, PUBLIC_PREFIX, Env
 from handlers.imaging.credits import Credits, from_xmp
 from harness.samples import alpha_png, credited_jpeg, photo_jpeg
-from tests.unit.handlers.conftest import BUCKET, fresh, s3_event, sqs_batch
+from tests.unit.handlers.conftest import BUCKET, fresh, s3_event, s3_removed_event, sqs_batch
 
 
 @pytest.fixture
@@ -143,3 +143,47 @@ def test_the_last_failed_attempt_records_the_image_failed(aws, stages, context, 
     record = aws.record(key)
     assert record["status"] == "failed"
     assert record["reason"] == "enhancing the image failed 3 times; last error: MemoryError: out of memory"
+
+
+def _processed(aws, stages, context, key: str, data: bytes) -> dict:
+    stages[1].handler(sqs_batch(_ingest(aws, stages, context, key, data)), context)
+    record = aws.record(key)
+    assert record["status"] == "processed"
+    return record
+
+
+def test_a_copy_of_an_earlier_image_names_it_and_others_name_none(aws, stages, context):
+    original = _processed(aws, stages, context, "uploads/alice/boat.jpg", photo_jpeg(1200, 800, seed=21))
+    smaller = Image.open(io.BytesIO(photo_jpeg(1200, 800, seed=21))).resize((600, 400))
+    out = io.BytesIO()
+    smaller.save(out, "JPEG", quality=60)
+    copy = _processed(aws, stages, context, "uploads/alice/boat-small.jpg", out.getvalue())
+    other = _processed(aws, stages, context, "uploads/alice/hills.jpg", photo_jpeg(1200, 800, seed=22))
+    theirs = _processed(aws, stages, context, "uploads/bob/boat.jpg", photo_jpeg(1200, 800, seed=21))
+    assert original["duplicate_of"] is None and other["duplicate_of"] is None
+    assert copy["duplicate_of"] == original["image_id"]
+    assert theirs["duplicate_of"] is None  # another owner's: the stack compares each owner's own
+
+
+def test_a_deleted_or_replaced_image_is_no_longer_what_a_copy_looks_like(aws, stages, context):
+    removal = fresh("handlers.stage_functions.removal")
+    first = _processed(aws, stages, context, "uploads/alice/a.jpg", photo_jpeg(900, 600, seed=31))
+    second = _processed(aws, stages, context, "uploads/alice/b.jpg", photo_jpeg(900, 600, seed=32))
+    aws.s3.delete_object(Bucket=BUCKET, Key="uploads/alice/a.jpg")
+    removal.handler(sqs_batch(s3_removed_event("uploads/alice/a.jpg")), context)
+    assert (
+        _processed(aws, stages, context, "uploads/alice/a-again.jpg", photo_jpeg(900, 600, seed=31))["duplicate_of"]
+        is None
+    )
+    # b.jpg uploaded again with another picture: its old fingerprint no longer counts.
+    ingest, enhance = stages
+    data = photo_jpeg(900, 600, seed=33)
+    etag = aws.s3.put_object(Bucket=BUCKET, Key="uploads/alice/b.jpg", Body=data)["ETag"].strip('"')
+    ingest.handler(
+        sqs_batch(s3_event("uploads/alice/b.jpg", len(data), etag, event_time="2026-11-22T10:00:09.000Z")), context
+    )
+    (request,) = aws.enhance_requests()
+    enhance.handler(sqs_batch(request), context)
+    assert aws.record("uploads/alice/b.jpg")["fingerprint"] != second["fingerprint"]
+    copy = _processed(aws, stages, context, "uploads/alice/b-again.jpg", photo_jpeg(900, 600, seed=32))
+    assert copy["duplicate_of"] is None and first["duplicate_of"] is None

@@ -9,10 +9,11 @@ from handlers.imaging import Limits, Outputs, VariantSizes
 from handlers.imaging_functions.imaging_settings import EnhanceSettings, ImagingSettings, IngestSettings
 from handlers.imaging_functions.publishing import Publishing
 from handlers.runtime.settings import SettingMissing, StageSettings
-from handlers.stage_functions.stage_settings import CommandSettings
+from handlers.stage_functions.stage_settings import CommandSettings, RemovalSettings
 from handlers.web.environment import WebFunctionSettings
 
 REQUIRED = {Env.IMAGES_TABLE: "images", Env.IDEMPOTENCY_TABLE: "idempotency"}
+FINGERPRINTS = {Env.FINGERPRINTS_TABLE: "fingerprints"}  # enhance's and removal's
 COMMANDS = {Env.COMMAND_REJECTIONS_URL: "https://sqs.example/rejections"}
 OPTIONAL = (
     Env.MAX_UPLOAD_BYTES,
@@ -22,6 +23,7 @@ OPTIONAL = (
     Env.IMAGE_FORMATS,
     Env.SRCSET_WIDTHS,
     Env.KEEP_COPYRIGHT,
+    Env.DUPLICATES_SCOPE,
     Env.ENHANCE_QUEUE_URL,
     Env.MAX_RECEIVE_COUNT,
     Env.COMMAND_DATE_ORDER,
@@ -39,7 +41,7 @@ WEB = {
 def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in OPTIONAL:
         monkeypatch.delenv(name, raising=False)
-    for name, value in REQUIRED.items():
+    for name, value in {**REQUIRED, **FINGERPRINTS}.items():
         monkeypatch.setenv(name, value)
     return monkeypatch
 
@@ -53,6 +55,23 @@ def test_defaults_apply_where_the_stack_sets_nothing(environment):
     for name, value in COMMANDS.items():
         environment.setenv(name, value)
     assert CommandSettings.from_environment().command_date_order == "day-first"
+
+
+@pytest.mark.parametrize("kind", [EnhanceSettings, RemovalSettings])
+def test_enhance_and_removal_cannot_do_without_the_fingerprints_table(environment, kind):
+    environment.delenv(Env.FINGERPRINTS_TABLE)
+    ImagingSettings.from_environment()  # ingest does not need it
+    with pytest.raises(SettingMissing, match="environment variable FINGERPRINTS_TABLE is not set"):
+        kind.from_environment()
+
+
+def test_whose_earlier_images_count_is_the_owners_unless_the_stack_says_all(environment):
+    assert EnhanceSettings.from_environment().duplicates_across_owners is False
+    environment.setenv(Env.DUPLICATES_SCOPE, "all")
+    assert EnhanceSettings.from_environment().duplicates_across_owners is True
+    environment.setenv(Env.DUPLICATES_SCOPE, "everyone")
+    with pytest.raises(SettingMissing, match="DUPLICATES_SCOPE should be owner or all, not 'everyone'"):
+        EnhanceSettings.from_environment()
 
 
 @pytest.mark.parametrize("kind", [IngestSettings, CommandSettings])

@@ -28,6 +28,7 @@ STAGE_ENVIRONMENT = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     Env.IMAGES_TABLE: "images",
     Env.IDEMPOTENCY_TABLE: "idempotency",
+    Env.FINGERPRINTS_TABLE: "fingerprints",
     Env.SERVICE_NAME: "test",
     Env.METRICS_NAMESPACE: "imagepipe-test",
 }

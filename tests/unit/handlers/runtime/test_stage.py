@@ -21,6 +21,7 @@ ENVIRONMENT = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     Env.IMAGES_TABLE: "images",
     Env.IDEMPOTENCY_TABLE: "idempotency",
+    Env.FINGERPRINTS_TABLE: "fingerprints",
     Env.ENHANCE_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/enhance",
     Env.SERVICE_NAME: "test",
     Env.METRICS_NAMESPACE: "imagepipe-test",

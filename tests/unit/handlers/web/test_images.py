@@ -36,7 +36,7 @@ SHOWN = {
     "image_id", "file_name", "status", "reason", "caption", "photographer", "date", "copyright", "keywords",
     "review_status", "review_reason", "reviewed_at", "uploaded_at", "owner", "source_size", "source_width",
     "source_height", "thumbnail_width", "thumbnail_height", "optimized_width", "optimized_height", "thumbnail_url",
-    "optimized_url", "variants",
+    "optimized_url", "variants", "duplicate_of",
 }  # fmt: skip
 
 

@@ -15,12 +15,13 @@ from handlers.imaging import Limits
 from handlers.imaging_functions.intake import Intake
 from handlers.imaging_functions.publishing import Publisher, Publishing
 from handlers.pipeline.uploads import Upload, image_id_for
+from handlers.stores.fingerprint_store import FingerprintStore
 from handlers.stores.image_store import ImageStore
 from handlers.web.records_api import api_record
 from harness.bench import BenchError
 from harness.bench.seeding import batches, put_records, seeded_record, seeded_records, streamless_copy, write_batch
 from harness.samples import photo_jpeg
-from tests.unit.tables import create_images_table
+from tests.unit.tables import create_fingerprints_table, create_images_table
 
 UPLOADED = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
 
@@ -34,13 +35,14 @@ def pipeline_record(mocked_aws: None) -> dict[str, Any]:
     s3, dynamodb, sqs = boto3.client("s3"), boto3.client("dynamodb"), boto3.client("sqs")
     s3.create_bucket(Bucket="images")
     create_images_table(dynamodb, "images")
+    create_fingerprints_table(dynamodb, "fingerprints")
     queue = sqs.create_queue(QueueName="enhance")["QueueUrl"]
     key, data = "uploads/ann/bench-00007.jpg", photo_jpeg(1732, 1155, seed=7)
     etag = s3.put_object(Bucket="images", Key=key, Body=data)["ETag"].strip('"')
     upload = Upload("images", key, "0055AED6DCD90281E5", "2026-11-30T09:15:00.000Z", len(data), etag)
     records = ImageStore("images", dynamodb)
     Intake(records, s3, sqs, queue, Limits()).ingest(upload)
-    Publisher(records, s3, Limits(), Publishing()).enhance(upload)
+    Publisher(records, s3, Limits(), Publishing(), FingerprintStore("fingerprints", dynamodb)).enhance(upload)
     record = records.get(upload.image_id)
     assert record is not None and record["status"] == PROCESSED
     return record

@@ -10,7 +10,7 @@ import re
 from components.routes import ROUTES
 from tests.replaying import ROOT, replay
 
-RESOURCES = 112  # what the program declares for the local stack (components/, __main__.py)
+RESOURCES = 113  # what the program declares for the local stack (components/, __main__.py)
 
 
 def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
@@ -73,7 +73,7 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     assert again["outputs"] == outputs
 
 
-INSTANCES_RESOURCES = 131  # the local-instances stack: no web function or REST API; network, balancer, fleet
+INSTANCES_RESOURCES = 132  # the local-instances stack: no web function or REST API; network, balancer, fleet
 
 
 def test_the_instances_tier_is_provisioned_balancer_group_and_template_together(moto, tmp_path):

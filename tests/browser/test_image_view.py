@@ -44,6 +44,11 @@ def test_a_file_dropped_on_the_drop_zone_is_uploaded_and_processed(cdn_url, uplo
     screenshot(page, "dropped")
 
 
+def _shared(cdn_url: str, record: dict) -> str:
+    """The link the image view gives: the optimized image in the format the browser takes best."""
+    return f"{cdn_url}/images/auto/avif-webp/{record['optimized_key'].removeprefix('images/')}"
+
+
 def test_an_image_is_shared_by_its_link_and_deleted_only_once_confirmed(cdn_url, upload, web_user, page, screenshot):
     ann = web_user(upload.owner)
     record = upload("lighthouse.jpg", photo_jpeg(640, 480, seed=112), "image/jpeg")
@@ -53,9 +58,11 @@ def test_an_image_is_shared_by_its_link_and_deleted_only_once_confirmed(cdn_url,
     expect(page.get_by_role("heading", level=2)).to_have_text("lighthouse.jpg")
 
     link = page.get_by_label("Share link")
-    expect(link).to_have_value(f"{cdn_url}/{record['optimized_key']}")
-    shared = requests.get(link.input_value(), timeout=30)  # anyone with the link sees the image
-    assert shared.status_code == 200 and shared.headers["Content-Type"] == "image/jpeg"
+    expect(link).to_have_value(_shared(cdn_url, record))
+    # Anyone with the link sees the image, in the format their browser takes best.
+    for accept, served in (("image/avif,image/webp,*/*", "image/avif"), ("*/*", "image/jpeg")):
+        shared = requests.get(link.input_value(), headers={"Accept": accept}, timeout=30)
+        assert shared.status_code == 200 and shared.headers["Content-Type"] == served
     screenshot(page, "shared")
 
     page.get_by_role("button", name="Delete").click()
@@ -82,7 +89,7 @@ def test_a_session_that_ends_returns_to_sign_in_and_then_to_the_same_page(
     opener(page, "harbour-wall.jpg").click()
     expect(page).to_have_url(f"{cdn_url}/view/{record['image_id']}")
     # Loaded (an answer still on its way would set the session cookie again after it is cleared).
-    expect(page.get_by_label("Share link")).to_have_value(f"{cdn_url}/{record['optimized_key']}")
+    expect(page.get_by_label("Share link")).to_have_value(_shared(cdn_url, record))
     page.wait_for_load_state("networkidle")
 
     page.context.clear_cookies()  # the session is gone (expired, or signed out in another tab)

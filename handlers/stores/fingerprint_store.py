@@ -58,14 +58,21 @@ class FingerprintStore:
         self.table_name = table_name
         self.client = client
         self.across_owners = across_owners
-        self.reads = 0  # items read by lookups: what they cost (the benchmark reports it)
+        self.reads = 0  # items read by lookups so far: what they cost
 
     def earliest_match(self, image: Published, current: Callable[[str, str], bool]) -> str | None:
         """The id of the earliest image of `image`'s scope, published before it, that it looks like;
         `current(image_id, fingerprint)`: whether that image is published with that fingerprint."""
         found: str | None = None
+        known: dict[tuple[str, str], bool] = {}  # one image turns up in each band it shares: asked once
+
+        def current_once(image_id: str, print_: str) -> bool:
+            if (image_id, print_) not in known:
+                known[image_id, print_] = current(image_id, print_)
+            return known[image_id, print_]
+
         for band in bands(image.fingerprint):
-            first = self._first_match(self._band(image.owner, band), image, current)
+            first = self._first_match(self._band(image.owner, band), image, current_once)
             if first is not None and (found is None or first < found):
                 found = first
         return found.split("#", 1)[1] if found is not None else None

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import statistics
 import sys
@@ -27,23 +26,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final, cast
 
-from PIL import Image, ImageChops, ImageMath, ImageStat
+from PIL import Image, ImageMath
 
 from handlers.contract import MODERN_FORMATS, ImageFormat
 from handlers.imaging import Outputs, render
 from handlers.imaging.encoding import AVIF_QUALITY, AVIF_SPEED, WEBP_METHOD, WEBP_QUALITY, encode
 from harness import samples
+from harness.bench.kernel import psnr
 
 ROUNDS: Final = 5
-PSNR_CAP: Final = 100.0
 FORMATS: Final[tuple[ImageFormat, ...]] = MODERN_FORMATS
-
-
-def psnr(a: Image.Image, b: Image.Image) -> float:
-    """PSNR (dB) of `b` against `a` over every channel, 8 bits; PSNR_CAP for identical images."""
-    difference = ImageChops.difference(a, b.convert(a.mode))
-    mse = statistics.fmean(value**2 for value in ImageStat.Stat(difference).rms)
-    return PSNR_CAP if mse == 0 else round(min(PSNR_CAP, 10 * math.log10(255**2 / mse)), 2)
 
 
 def _median_ms(run: Callable[[], bytes]) -> tuple[float, bytes]:

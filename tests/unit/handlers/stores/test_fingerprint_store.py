@@ -74,3 +74,11 @@ def test_a_removed_image_is_no_longer_found_and_reads_stay_with_the_band(store):
     assert fingerprints.reads - before <= 8  # one item of each band it shares, not the owner's 39 images
     fingerprints.remove(_published("a", 1))
     assert fingerprints.earliest_match(_published("b", 50, NEAR), _always) is None
+
+
+def test_a_candidate_in_several_bands_is_checked_once_per_lookup(store):
+    fingerprints = store()
+    fingerprints.add(_published("a", 1))
+    asked = []
+    assert fingerprints.earliest_match(_published("b", 2, NEAR), lambda i, p: asked.append(i) or True) == "a"
+    assert asked == ["a"]  # NEAR shares 7 of its 8 bands with it: one record read, not 7

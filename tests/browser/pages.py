@@ -1,5 +1,6 @@
 """What the browser tests do on the dashboard's pages, found by the accessible names of its UI
-contract: sign in, find the grid, an image's card and opener, wait for a thumbnail to load."""
+contract: sign in, find the grid, an image's card and opener, an image awaiting review, wait for a
+thumbnail to load."""
 
 from __future__ import annotations
 
@@ -41,6 +42,11 @@ def opener(page: Page, file_name: str) -> Locator:
 def card(page: Page, file_name: str) -> Locator:
     """The grid's item for `file_name`."""
     return grid(page).get_by_role("listitem").filter(has=opener(page, file_name))
+
+
+def awaiting(page: Page, file_name: str) -> Locator:
+    """The review queue's item for `file_name`."""
+    return page.get_by_role("list", name="Awaiting review").get_by_role("listitem").filter(has_text=file_name)
 
 
 def expect_thumbnail(page: Page, alt: str) -> None:

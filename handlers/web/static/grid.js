@@ -1,9 +1,11 @@
 // My images: the upload panel, the filters (status, verdict; kept in the URL's query), and the grid
-// of the user's images, newest first, a page at a time as the list scrolls. Images still pending,
-// and images this page asked to delete, are read again until the pipeline is done with them.
+// of the user's images, newest first, a page at a time as the list scrolls, a near-copy saying which
+// image it looks like. Images still pending, and images this page asked to delete, are read again
+// until the pipeline is done with them.
 
 import { listImages } from "./api.js";
 import { h, uniqueId } from "./dom.js";
+import { Likenesses } from "./duplicate.js";
 import { Watcher } from "./follow.js";
 import { Pager } from "./pager.js";
 import { thumbnail as thumbnailPicture } from "./picture.js";
@@ -25,6 +27,7 @@ export function showGrid(main, query) {
   const grid = h("ul", { class: "grid", role: "list", "aria-label": "My images" });
   const message = h("p", { class: "list-message", role: "status" });
   const watcher = new Watcher((record) => update(record));
+  const likenesses = new Likenesses();
 
   const pager = new Pager(
     (cursor) => listImages({ ...filters, cursor, limit: PAGE_SIZE }),
@@ -35,7 +38,7 @@ export function showGrid(main, query) {
       }
       for (const record of records) {
         if (items.has(record.image_id)) continue;
-        const item = card(record);
+        const item = card(record, likenesses);
         items.set(record.image_id, item);
         grid.append(item);
         watchIfUnfinished(record);
@@ -58,11 +61,11 @@ export function showGrid(main, query) {
     if (record.status === "deleted") session.deleting.delete(record.image_id);
     const shown = items.get(record.image_id);
     if (shown) {
-      const replacement = card(record);
+      const replacement = card(record, likenesses);
       shown.replaceWith(replacement);
       items.set(record.image_id, replacement);
     } else if (matches(record, filters)) {
-      const item = card(record); // a new upload: the newest of all
+      const item = card(record, likenesses); // a new upload: the newest of all
       items.set(record.image_id, item);
       grid.prepend(item);
       message.textContent = "";
@@ -127,9 +130,9 @@ function emptyText(filters) {
   return filters.status || filters.verdict ? "No images match these filters." : "No images yet: upload some above.";
 }
 
-/** One image of the grid: thumbnail (once processed), file name (the link to it), caption, status,
- * verdict, and the reason of a rejection or failure. */
-export function card(record) {
+/** One image of the grid: thumbnail (once processed), file name (the link to it), caption, the image
+ * it looks like (read through `likenesses`), status, verdict, and the reason of a rejection or failure. */
+export function card(record, likenesses) {
   const thumbnail =
     record.status === "processed" && record.thumbnail_url
       ? thumbnailPicture(record)
@@ -140,6 +143,7 @@ export function card(record) {
     h("div", { class: "thumb" }, thumbnail),
     h("h3", { class: "card-title" }, h("a", { href: imagePath(record.image_id), "data-route": true }, record.file_name)),
     record.caption ? h("p", { class: "caption" }, record.caption) : null,
+    likenesses.line(record),
     h("p", { class: "status" }, h("span", { class: "label" }, "Status: "), record.status),
     record.review_status
       ? h(

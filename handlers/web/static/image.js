@@ -1,9 +1,11 @@
-// One image: the optimized image, its metadata, the caption, date and photographer edited in place
-// (each saved on its own; the API's reason shown next to the field), the link to share, and
-// deletion after a confirmation. A pending image is read again until the pipeline is done with it.
+// One image: the optimized image, its metadata and the image it looks like (a near-copy), the
+// caption, date and photographer edited in place (each saved on its own; the API's reason shown next
+// to the field), the link to share, and deletion after a confirmation. A pending image is read again
+// until the pipeline is done with it.
 
 import { deleteImage, editImage, getImage } from "./api.js";
 import { announce, h, showFieldError, uniqueId } from "./dom.js";
+import { Likenesses } from "./duplicate.js";
 import { Watcher } from "./follow.js";
 import { altText, bytes, dimensions, moment } from "./format.js";
 import { picture as responsive } from "./picture.js";
@@ -29,6 +31,7 @@ export function showImage(main, id) {
   const body = h("div", { class: "image-view" }, status, Object.values(slots));
   main.replaceChildren(h("p", {}, back), heading, body);
   const watcher = new Watcher((record) => show(record));
+  const likenesses = new Likenesses();
   const drawn = {};
 
   function draw(name, key, make) {
@@ -45,7 +48,7 @@ export function showImage(main, id) {
     const editable = mine && TAKES_EDITS.has(record.status);
     const deletable = mine && record.status !== "deleted" && record.status !== "rejected";
     draw("picture", `${record.status}|${record.optimized_url}|${altText(record)}`, () => picture(record));
-    draw("metadata", JSON.stringify(record), () => metadata(record, mine));
+    draw("metadata", JSON.stringify(record), () => metadata(record, mine, likenesses));
     draw("editor", editable ? "editable" : null, () => editor(record, show));
     draw("share", record.optimized_url ?? "", () => share(record));
     draw("deletion", deletable ? "deletable" : null, () => deletion(record));
@@ -95,7 +98,7 @@ function picture(record) {
   return h("p", { class: "picture placeholder" }, why[record.status] ?? "There is no image to show yet.");
 }
 
-function metadata(record, mine) {
+function metadata(record, mine, likenesses) {
   const rows = [
     ["Status", record.status],
     ["Reason", record.status === "rejected" || record.status === "failed" ? record.reason : null],
@@ -114,6 +117,7 @@ function metadata(record, mine) {
     "section",
     { class: "metadata", "aria-labelledby": "metadata-heading" },
     h("h3", { id: "metadata-heading" }, "Details"),
+    likenesses.line(record),
     h(
       "dl",
       {},

@@ -47,7 +47,8 @@ chromium: $(CHROMIUM)
 
 node: $(NODE)
 
-# Kernel (vs pyvips and naive Pillow), cold start, pipeline and API figures; ONLY=kernel|coldstart|pipeline|api
+# Kernel (vs pyvips and naive Pillow), cold start, pipeline, API and duplicate lookup figures;
+# ONLY=kernel|formats|coldstart|pipeline|largest|api|duplicates
 bench: $(BENCH_STAMP)
 	$(PY) -m harness bench $(if $(ONLY),--only $(ONLY))
 

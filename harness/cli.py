@@ -5,7 +5,7 @@ down [--stack S]                      stop the emulator `up` started and forget 
                                       that stack only, the emulator kept while another is deployed)
 outputs [--stack local]               the deployed stack's outputs as one JSON object
 demo                                  up, push sample uploads through, print what became of them
-bench [--json PATH] [--only SECTION]  kernel, cold start, pipeline and API figures (see harness/bench)
+bench [--json PATH] [--only SECTION]  kernel, cold start, pipeline, API and duplicate lookup figures (see harness/bench)
 status                                whether the emulator runs and what is deployed
 instances [--stack S] [--json]        the instances tier's fleet: each instance, its health and its process
 users add|list|remove|set-password|sign-out    who may sign in to the web tier (see harness/users.py)

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from handlers.contract import FingerprintsTable, ImagesTable, Record
 from handlers.pipeline.likeness import bands, matches
+from handlers.stores.batch_writes import write_all
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-BATCH: Final = 25  # BatchWriteItem's most
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,9 @@ class FingerprintStore:
         self.table_name = table_name
         self.client = client
         self.across_owners = across_owners
-        self.reads = 0  # items read by lookups so far: what they cost
+        self.reads = 0  # items read by lookups so far
+        self.queries = 0  # the Queries they made
+        self.read_units = 0.0  # the read capacity those Queries consumed, as DynamoDB reports it
 
     def earliest_match(self, image: Published, current: Callable[[str, str], bool]) -> str | None:
         """The id of the earliest image of `image`'s scope, published before it, that it looks like;
@@ -79,26 +80,30 @@ class FingerprintStore:
 
     def add(self, image: Published) -> None:
         """File `image` under each of its bands."""
-        self._write(
-            [
-                {
-                    "PutRequest": {
-                        "Item": {
-                            FingerprintsTable.KEY: {"S": band},
-                            FingerprintsTable.SORT: {"S": image.placed},
-                            ImagesTable.KEY: {"S": image.image_id},
-                            Record.FINGERPRINT: {"S": image.fingerprint},
-                            Record.FILE_NAME: {"S": image.file_name},
-                        }
+        write_all(self.client, self.table_name, self.put_requests(image))
+
+    def put_requests(self, image: Published) -> list[dict[str, Any]]:
+        """The BatchWriteItem PutRequests that file `image` under each of its bands."""
+        return [
+            {
+                "PutRequest": {
+                    "Item": {
+                        FingerprintsTable.KEY: {"S": band},
+                        FingerprintsTable.SORT: {"S": image.placed},
+                        ImagesTable.KEY: {"S": image.image_id},
+                        Record.FINGERPRINT: {"S": image.fingerprint},
+                        Record.FILE_NAME: {"S": image.file_name},
                     }
                 }
-                for band in self._bands(image)
-            ]
-        )
+            }
+            for band in self._bands(image)
+        ]
 
     def remove(self, image: Published) -> None:
         """Forget `image` (deleted, or replaced by a new upload of its key)."""
-        self._write(
+        write_all(
+            self.client,
+            self.table_name,
             [
                 {
                     "DeleteRequest": {
@@ -106,7 +111,7 @@ class FingerprintStore:
                     }
                 }
                 for band in self._bands(image)
-            ]
+            ],
         )
 
     def _bands(self, image: Published) -> list[str]:
@@ -123,9 +128,12 @@ class FingerprintStore:
             "KeyConditionExpression": "#band = :band AND #placed < :placed",
             "ExpressionAttributeNames": {"#band": FingerprintsTable.KEY, "#placed": FingerprintsTable.SORT},
             "ExpressionAttributeValues": {":band": {"S": band}, ":placed": {"S": image.placed}},
+            "ReturnConsumedCapacity": "TOTAL",
         }
         while True:
             response = self.client.query(**request)
+            self.queries += 1
+            self.read_units += response.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)
             for item in response.get("Items", []):
                 self.reads += 1
                 other, print_ = item[ImagesTable.KEY]["S"], item[Record.FINGERPRINT]["S"]
@@ -138,9 +146,3 @@ class FingerprintStore:
             if "LastEvaluatedKey" not in response:
                 return None
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-    def _write(self, requests: list[dict[str, Any]]) -> None:
-        for start in range(0, len(requests), BATCH):
-            pending: dict[str, Any] = {self.table_name: requests[start : start + BATCH]}
-            while pending:
-                pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}

@@ -1,11 +1,11 @@
 """`make bench`: what an image costs in our pipeline, against libvips and naive Pillow.
 
-Six sections, each runnable alone (`--only`): the image kernel (`kernel.py`), the modern formats'
+Seven sections, each runnable alone (`--only`): the image kernel (`kernel.py`), the modern formats'
 encoding against libvips's and their cost in the enhance stage (`formats.py`), the handlers' cold
 start, the web function's included (`coldstart.py`), the deployed pipeline in the emulator
-(`pipeline.py`), the largest image it takes at the functions' memory settings (`largest.py`) and
+(`pipeline.py`), the largest image it takes at the functions' memory settings (`largest.py`),
 the web tier's image list through the CDN edge, serverless and on instances (`api.py`,
-`instances_api.py`).
+`instances_api.py`), and the duplicate lookup's DynamoDB reads per ingest (`duplicates.py`).
 
 The kernel's libvips contender (pyvips) is not part of the project's environment: `make bench`
 installs it from requirements/bench.txt. Nothing here imports it; only the kernel's pyvips worker
@@ -20,7 +20,7 @@ from typing import Any
 from harness.bench.report import render, write_json
 from harness.deployed.stack_state import DEFAULT_STACK
 
-SECTIONS = ("kernel", "formats", "coldstart", "pipeline", "largest", "api")
+SECTIONS = ("kernel", "formats", "coldstart", "pipeline", "largest", "api", "duplicates")
 
 
 class BenchError(RuntimeError):
@@ -68,6 +68,10 @@ def run_bench(
         from harness.bench.api import INSTANCES_STACK, run_api
 
         results["api"] = run_api(stack(), say, instances=stack(INSTANCES_STACK))
+    if "duplicates" in sections:
+        from harness.bench.duplicates import run_duplicates
+
+        results["duplicates"] = run_duplicates(say)
     say("\n" + render(results))
     write_json(results, json_path)
     say(f"\nfigures written to {json_path}")

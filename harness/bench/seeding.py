@@ -109,20 +109,25 @@ def write_batch(client: Any, table: str, requests_: list[dict[str, Any]], attemp
     raise BenchError(f"DynamoDB left {len(pending[table])} writes to {table} unprocessed after {attempts} tries")
 
 
+def write_requests(client: Any, table: str, requests_: Sequence[dict[str, Any]], threads: int = THREADS) -> float:
+    """Send `requests_` (BatchWriteItem's PutRequests and DeleteRequests) in batches on `threads`
+    threads; the seconds it took."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda batch: write_batch(client, table, batch), batches(requests_)))
+    return time.perf_counter() - started
+
+
 def put_records(client: Any, table: str, records: Sequence[dict[str, Any]], threads: int = THREADS) -> float:
     """Write `records` with BatchWriteItem on `threads` threads; the seconds it took."""
     serialize = TypeSerializer().serialize
     puts = [{"PutRequest": {"Item": {k: serialize(v) for k, v in record.items()}}} for record in records]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(lambda batch: write_batch(client, table, batch), batches(puts)))
-    return time.perf_counter() - started
+    return write_requests(client, table, puts, threads)
 
 
 def delete_records(client: Any, table: str, image_ids: Sequence[str], threads: int = THREADS) -> None:
     deletes = [{"DeleteRequest": {"Key": {ImagesTable.KEY: {"S": image_id}}}} for image_id in image_ids]
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(lambda batch: write_batch(client, table, batch), batches(deletes)))
+    write_requests(client, table, deletes, threads)
 
 
 def streamless_copy(description: dict[str, Any], name: str) -> dict[str, Any]:

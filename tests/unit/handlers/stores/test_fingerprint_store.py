@@ -7,6 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from handlers.pipeline.likeness import BANDS, bands
 from handlers.stores.fingerprint_store import FingerprintStore, Published
 from tests.unit.conftest import FAKE_AWS
 from tests.unit.tables import create_fingerprints_table
@@ -82,3 +83,24 @@ def test_a_candidate_in_several_bands_is_checked_once_per_lookup(store):
     asked = []
     assert fingerprints.earliest_match(_published("b", 2, NEAR), lambda i, p: asked.append(i) or True) == "a"
     assert asked == ["a"]  # NEAR shares 7 of its 8 bands with it: one record read, not 7
+
+
+def test_a_lookup_counts_its_queries_and_the_read_capacity_they_consumed(store):
+    fingerprints = store()
+    fingerprints.add(_published("a", 1))
+    assert (fingerprints.queries, fingerprints.read_units) == (0, 0.0)
+    assert fingerprints.earliest_match(_published("b", 2, NEAR), _always) == "a"
+    assert fingerprints.queries == BANDS  # one per band: each band's items fit one page
+    assert fingerprints.read_units > 0  # as DynamoDB reports them (ReturnConsumedCapacity)
+    fingerprints.earliest_match(_published("c", 3, FAR), _always)
+    assert fingerprints.queries == 2 * BANDS
+
+
+def test_the_put_requests_file_an_image_under_each_of_its_bands():
+    image = _published("a", 1)
+    requests = FingerprintStore("fingerprints", client=None, across_owners=True).put_requests(image)
+    items = [request["PutRequest"]["Item"] for request in requests]
+    assert [item["band"]["S"] for item in items] == [f"all#{band}" for band in bands(PRINT)]
+    assert {(item["placed"]["S"], item["image_id"]["S"], item["fingerprint"]["S"]) for item in items} == {
+        (image.placed, "a", PRINT)
+    }

@@ -172,6 +172,8 @@ notify = Notify(
         images_base_url=cdn.url,
         users_table=users.table,
         ses_sandbox=config.ses_sandbox,
+        digest_seconds=config.mail_digest_seconds,
+        sending_rate=config.mail_sending_rate,
     ),
 )
 commands = Commands(
@@ -193,6 +195,7 @@ alarms = Alarms(
             "enhance": enhance.function_name,
             "removal": removal.function_name,
             "notify": notify.function_name,
+            **({"mail": notify.mail.function_name} if notify.mail else {}),
             "metadata": commands.metadata.function_name,
             "review": commands.review.function_name,
             **web_function,
@@ -202,6 +205,7 @@ alarms = Alarms(
             "enhance-dlq": enhance.dead_letter_queue_name,
             "removal-dlq": removal.dead_letter_queue_name,
             "notify-failures": notify.failures_queue_name,
+            **({"mail-dlq": notify.mail.dead_letter_queue_name} if notify.mail else {}),
             "metadata-dlq": commands.metadata.dead_letter_queue_name,
             "review-dlq": commands.review.dead_letter_queue_name,
         },
@@ -225,6 +229,10 @@ pulumi.export("enhance_function", enhance.function_name)
 pulumi.export("removal_function", removal.function_name)
 pulumi.export("notify_function", notify.function_name)
 pulumi.export("notify_failures_url", notify.failures_url)
+if notify.mail:
+    pulumi.export("mail_function", notify.mail.function_name)
+    pulumi.export("mail_queue_url", notify.mail.stage.queue_url)
+    pulumi.export("mail_outbox_table", notify.mail.outbox.name)
 pulumi.export("ses_sandbox", config.ses_sandbox)  # the mail checks refuse what SES's sandbox would
 pulumi.export("metadata_queue_url", commands.metadata.queue_url)
 pulumi.export("review_queue_url", commands.review.queue_url)

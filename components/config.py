@@ -24,6 +24,7 @@ from handlers.contract import (
     MAX_SRCSET_WIDTHS,
     MODERN_FORMATS,
 )
+from handlers.pipeline.mail_digest import MAX_DIGEST_SECONDS
 
 NAMESPACE = "imagepipe"
 
@@ -37,6 +38,9 @@ _RUNTIMES = ("python3.11", "python3.12", "python3.13")
 SNAP_START_RUNTIMES = ("python3.12", "python3.13")  # Lambda SnapStart for Python starts at 3.12
 _ARCHITECTURES = ("x86_64", "arm64")
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+# SES's sending rate for an account (mails a second): in its sandbox, and once out of it at first.
+SANDBOX_SENDING_RATE = 1.0
+SENDING_RATE = 14.0
 # A name the CDN answers to: DNS labels, the first one possibly a wildcard (`*.example.com`).
 _ALIAS = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # CloudFront takes certificates from ACM in us-east-1 only.
@@ -85,6 +89,11 @@ class StackConfig:
     # addresses only: the stack then verifies the owners' addresses too, and may send to any
     # identity of the account (a web user's address, once verified).
     ses_sandbox: bool = True
+    # An owner's mails within this many seconds go out as one digest (0: each at once; an upload's
+    # rejection always goes at once), sent at most `mail_rate` a second (SES's sending rate: 1 in the
+    # sandbox, 14 for a new account out of it, when not set).
+    mail_digest_seconds: int = 60
+    mail_rate: float | None = None
     # Alarms: evaluated over this many seconds, each state change sent to the alerts topic and
     # (through SNS e-mail subscriptions) to these addresses.
     alarm_period_seconds: int = 60
@@ -112,6 +121,13 @@ class StackConfig:
     def resource_name(self, suffix: str) -> str:
         """The physical name of one of this stack's resources, e.g. `imagepipe-dev-ingest`."""
         return f"{self.name_prefix}-{suffix}"
+
+    @property
+    def mail_sending_rate(self) -> float:
+        """Mails a second the stack sends at most: `mail_rate`, else SES's default for the account."""
+        if self.mail_rate is not None:
+            return self.mail_rate
+        return SANDBOX_SENDING_RATE if self.ses_sandbox else SENDING_RATE
 
     @property
     def account_wide_prefix(self) -> str:
@@ -148,6 +164,8 @@ class StackConfig:
                 sender_email=config.get("senderEmail"),
                 owner_emails=_or(_object(config, "ownerEmails"), {}),
                 ses_sandbox=_boolean(config.get("sesSandbox"), defaults.ses_sandbox),
+                mail_digest_seconds=_or(config.get_int("mailDigestSeconds"), defaults.mail_digest_seconds),
+                mail_rate=config.get_float("mailRate"),
                 alarm_period_seconds=_or(config.get_int("alarmPeriodSeconds"), defaults.alarm_period_seconds),
                 alert_emails=_addresses(_or(_object(config, "alertEmails"), [])),
                 cdn_price_class=config.get("cdnPriceClass") or defaults.cdn_price_class,
@@ -291,6 +309,17 @@ def _check_mail(config: StackConfig) -> None:
         config.sender_email is not None or not config.owner_emails,
         "senderEmail",
         "is needed to mail the owners listed in imagepipe:ownerEmails",
+    )
+    _check(
+        isinstance(config.mail_digest_seconds, int) and 0 <= config.mail_digest_seconds <= MAX_DIGEST_SECONDS,
+        "mailDigestSeconds",
+        f"must be 0 to {MAX_DIGEST_SECONDS} seconds (an owner's mails within it go as one digest; 0: each at "
+        f"once), not {config.mail_digest_seconds!r}",
+    )
+    _check(
+        config.mail_rate is None or (isinstance(config.mail_rate, int | float) and 0 < config.mail_rate <= 1000),
+        "mailRate",
+        f"must be a number of mails a second above 0 (the account's SES sending rate), not {config.mail_rate!r}",
     )
 
 

@@ -56,17 +56,22 @@ class QueueSource:
     # Lambda waits up to this long to fill a batch; with a batch of one it invokes as soon as a
     # message arrives, and the poller long-polls the queue instead of polling it now and then.
     batching_window_seconds: int = 1
+    # At most this many concurrent invocations (2 or more; None: as many as Lambda scales to).
+    maximum_concurrency: int | None = None
 
     def statements(self) -> list[Statement]:
         actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
         return [Statement(actions, [self.queue_arn])]
 
     def mapping(self) -> dict[str, Any]:
-        return {
+        mapping: dict[str, Any] = {
             "event_source_arn": self.queue_arn,
             "batch_size": self.batch_size,
             "maximum_batching_window_in_seconds": self.batching_window_seconds,
         }
+        if self.maximum_concurrency is not None:
+            mapping["scaling_config"] = {"maximum_concurrency": self.maximum_concurrency}
+        return mapping
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Notify: the notifications topic, and the function that publishes to it each upload's outcome
-(processed, rejected, failed) as the image records' stream reports it, and mails it to the owner
-when the stack knows the owner's address."""
+(processed, rejected, failed) and each verdict as the image records' stream reports them, and
+posts them to the mail stage (components/mail.py) for the owner when the stack knows the owner's
+address."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pulumi_aws as aws
 
 from components.function import StageFunction, StageFunctionArgs, StreamSource
 from components.iam import Statement
+from components.mail import MailStage, MailStageArgs
 from components.stage_queue import FOURTEEN_DAYS
 from components.wiring import PipelineWiring
 from handlers.contract import Env, UsersTable
@@ -36,6 +38,8 @@ class NotifyArgs:
     images_base_url: pulumi.Input[str] | None = None  # where the variants are served (the CDN): the links
     users_table: aws.dynamodb.Table | None = None  # the web tier's users: mail goes to the address they gave
     ses_sandbox: bool = True
+    digest_seconds: int = 60  # an owner's mails within it go as one (0: each at once)
+    sending_rate: float = 1.0  # mails a second at most
 
     def __post_init__(self) -> None:
         if self.owner_emails and not (self.sender_email and self.users_table is not None):
@@ -60,6 +64,7 @@ class Notify(pulumi.ComponentResource):
     sender: aws.ses.EmailIdentity | None
     recipients: list[aws.ses.EmailIdentity]
     owner_addresses: list[aws.dynamodb.TableItem]
+    mail: MailStage | None
     failures: aws.sqs.Queue
     function: StageFunction
 
@@ -79,12 +84,13 @@ class Notify(pulumi.ComponentResource):
         environment = {**wiring.environment("notify"), Env.NOTIFICATIONS_TOPIC_ARN: self.topic.arn}
         if args.images_base_url is not None:
             environment[Env.IMAGES_BASE_URL] = args.images_base_url
-        self.sender, self.recipients, self.owner_addresses = None, [], []
+        self.sender, self.recipients, self.owner_addresses, self.mail = None, [], [], None
         if args.sender_email:
             mail = _owner_mail(name, args, args.sender_email, child)
             self.sender, self.recipients, self.owner_addresses = mail.sender, mail.recipients, mail.owner_addresses
-            statements += mail.statements
-            environment.update(mail.environment)
+            self.mail = _mail_stage(name, args, args.sender_email, mail.sending, child)
+            statements += [*mail.statements, *self.mail.poster_statements()]
+            environment.update({**mail.environment, **self.mail.poster_environment()})
         self.function = StageFunction(
             name,
             StageFunctionArgs(
@@ -103,6 +109,7 @@ class Notify(pulumi.ComponentResource):
         self.failures_url = self.failures.url
         self.failures_queue_name = self.failures.name
         self.function_name = self.function.function_name
+        self.mail_function_name = self.mail.function_name if self.mail else None
         self.register_outputs(
             {"topic_arn": self.topic_arn, "failures_url": self.failures_url, "function_name": self.function_name}
         )
@@ -111,12 +118,14 @@ class Notify(pulumi.ComponentResource):
 @dataclass(frozen=True)
 class _OwnerMail:
     """What mailing the owners declares (the sender's identity, the listed owners' addresses as
-    items of the users table, the recipients' identities in the SES sandbox) and what the function
-    needs for it (its statements and environment variables)."""
+    items of the users table, the recipients' identities in the SES sandbox), what the mail stage
+    may send as (`sending`), and what the notify function needs to find the owners' addresses
+    (its statements and environment variables)."""
 
     sender: aws.ses.EmailIdentity
     owner_addresses: list[aws.dynamodb.TableItem]
     recipients: list[aws.ses.EmailIdentity]
+    sending: list[Statement]
     statements: list[Statement]
     environment: dict[str, pulumi.Input[str]]
 
@@ -127,10 +136,11 @@ def _owner_mail(name: str, args: NotifyArgs, sender_email: str, opts: pulumi.Res
     sender = aws.ses.EmailIdentity(f"{name}-sender", email=sender_email, opts=opts)
     # In the sandbox SES authorizes the recipients' identities too: any of the account's.
     sending_as = sender.arn.apply(_every_identity) if args.ses_sandbox else sender.arn
-    statements = [
+    sending = [
         Statement(["ses:SendEmail"], [sending_as], conditions={"StringEquals": {"ses:FromAddress": sender_email}})
     ]
-    environment: dict[str, pulumi.Input[str]] = {Env.SENDER_EMAIL: sender_email}
+    statements: list[Statement] = []
+    environment: dict[str, pulumi.Input[str]] = {}
     owner_addresses: list[aws.dynamodb.TableItem] = []
     if args.users_table is not None:
         statements.append(Statement(["dynamodb:GetItem"], [args.users_table.arn]))
@@ -147,7 +157,26 @@ def _owner_mail(name: str, args: NotifyArgs, sender_email: str, opts: pulumi.Res
         if args.ses_sandbox
         else []
     )
-    return _OwnerMail(sender, owner_addresses, recipients, statements, environment)
+    return _OwnerMail(sender, owner_addresses, recipients, sending, statements, environment)
+
+
+def _mail_stage(
+    name: str, args: NotifyArgs, sender_email: str, sending: list[Statement], opts: pulumi.ResourceOptions
+) -> MailStage:
+    """The function mailing what notify posts, with its queue and its digests' outbox."""
+    return MailStage(
+        f"{name}-mail",
+        MailStageArgs(
+            function_name=f"{args.function_name}-mail",
+            outbox_table_name=f"{args.function_name}-mail-outbox",
+            wiring=args.wiring,
+            sender_email=sender_email,
+            sending=sending,
+            sending_rate=args.sending_rate,
+            digest_seconds=args.digest_seconds,
+        ),
+        opts=opts,
+    )
 
 
 def _owner_address(

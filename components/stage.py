@@ -33,6 +33,7 @@ class QueuedStage(pulumi.ComponentResource):
         statements: Sequence[Statement],
         environment: Mapping[str, pulumi.Input[str]],
         subscription: Subscription | None = None,
+        maximum_concurrency: int | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(type_token, name, None, opts)
@@ -53,7 +54,9 @@ class QueuedStage(pulumi.ComponentResource):
                 function_name=function_name,
                 handler=handler,
                 settings=wiring.lambda_settings,
-                source=QueueSource(self.queue.queue.arn, batch_size=batch_size),
+                source=QueueSource(
+                    self.queue.queue.arn, batch_size=batch_size, maximum_concurrency=maximum_concurrency
+                ),
                 timeout_seconds=timeout_seconds,
                 memory_size=memory_size,
                 statements=statements,

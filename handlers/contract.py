@@ -21,7 +21,11 @@ class Env:
     MAX_RECEIVE_COUNT: Final = "MAX_RECEIVE_COUNT"  # the stage queue's; the last attempt records failure
     ENHANCE_QUEUE_URL: Final = "ENHANCE_QUEUE_URL"  # ingest: where accepted uploads go
     NOTIFICATIONS_TOPIC_ARN: Final = "NOTIFICATIONS_TOPIC_ARN"  # notify: where notices go
-    SENDER_EMAIL: Final = "SENDER_EMAIL"  # notify: the verified SES address mail comes from
+    SENDER_EMAIL: Final = "SENDER_EMAIL"  # mail: the verified SES address mail comes from
+    MAIL_QUEUE_URL: Final = "MAIL_QUEUE_URL"  # notify: where the owners' mails go (none: nobody is mailed)
+    MAIL_OUTBOX_TABLE: Final = "MAIL_OUTBOX_TABLE"  # notify and mail: notices waiting for their digest
+    MAIL_DIGEST_SECONDS: Final = "MAIL_DIGEST_SECONDS"  # notify: an owner's mails in this window go as one
+    MAIL_RATE: Final = "MAIL_RATE"  # mail: mails a second this function sends at most
     COMMAND_REJECTIONS_URL: Final = "COMMAND_REJECTIONS_URL"  # commands: where invalid ones go, with why
     COMMAND_DATE_ORDER: Final = "COMMAND_DATE_ORDER"  # commands and web: how numeric dates read (DATE_ORDERS)
     USERS_TABLE: Final = "USERS_TABLE"  # web: who may sign in; notify: the addresses they gave
@@ -58,6 +62,7 @@ PACKAGES: Final = {
     "handlers.imaging_functions.enhance": "imaging",
     "handlers.stage_functions.removal": "stage",
     "handlers.stage_functions.notify": "stage",
+    "handlers.stage_functions.mail": "stage",
     "handlers.stage_functions.commands": "stage",
     "handlers.web.lambda_entry": "web",
 }
@@ -119,6 +124,16 @@ class FingerprintsTable:
 
     KEY: Final = "band"  # <scope>#<band>: the scope `owner:<owner>`, or `all` across owners
     SORT: Final = "placed"  # <uploaded_at>#<image id>
+
+
+class MailOutboxTable:
+    """Notices waiting to go out in one owner's digest mail (handlers/pipeline/mail_digest.py): an item
+    per notice, keyed by its digest (`<owner>#<window start>`) and the notice's digest of its own
+    fields, so posting one again writes the same item. Items expire a day after they were posted."""
+
+    KEY: Final = "digest"
+    SORT: Final = "notice_id"
+    EXPIRES: Final = "expires"
 
 
 # Whose earlier images an upload is compared with (`imagepipe:duplicatesAcross`).

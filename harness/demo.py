@@ -15,11 +15,13 @@ from harness import commands
 from harness.aws import AwsTarget
 from harness.emulator import Paths
 from harness.format_demo import show_formats
+from harness.mail_demo import show_mail
 from harness.notice_tap import NoticeTap, sent_mail
 from harness.polling import TimedOut, wait_until
 from harness.samples import CREDITED_SAMPLE, Sample, demo_samples
 
 DEMO_OWNER = "demo"
+VERDICTS = 2  # the commands pass one image and reject another
 
 
 class DemoFailed(RuntimeError):
@@ -52,14 +54,16 @@ def run_demo(outputs: dict[str, Any], say: Callable[[str], None]) -> None:
     bucket, table = outputs["images_bucket"], outputs["images_table"]
     samples = demo_samples()
     say(f"\nuploading {len(samples)} files to s3://{bucket}/uploads/{DEMO_OWNER}/ …\n")
-    mismatches = []
+    mismatches, names = [], {}  # names: the file name of each image the demo uploaded, by id
     mail_before = sent_mail(outputs["endpoint_url"])
     with NoticeTap(target, outputs["notifications_topic_arn"], {"owner": [DEMO_OWNER]}) as tap:
         for sample in samples:
             record, seconds = upload_and_wait(
                 target, bucket, table, f"uploads/{DEMO_OWNER}/{sample.name}", sample.data, sample.content_type
             )
-            say(_describe(sample, record, seconds))
+            if record is not None:
+                names[record["image_id"]] = sample.name
+            say(_describe(sample, record, seconds, names))
             if record is None or record["status"] != sample.expected:
                 mismatches.append(sample.name)
         notices = _notices(tap, len(samples))
@@ -76,11 +80,8 @@ def run_demo(outputs: dict[str, Any], say: Callable[[str], None]) -> None:
         if credited is not None and (wrong := show_formats(outputs["cdn_url"], credited, say)):
             raise DemoFailed("; ".join(wrong))
         run_commands(outputs, tap, say)
-    mail = sent_mail(outputs["endpoint_url"])
-    if mail is not None and mail_before is not None:
-        to = sorted({address for m in mail[len(mail_before) :] for address in m["Destination"]["ToAddresses"]})
-        count, where = len(mail) - len(mail_before), f"{outputs['endpoint_url']}/_aws/ses"
-        say(f"mailed: {count} to {', '.join(to) or 'nobody'} (the emulator keeps them: {where})")
+    if mail_before is not None:  # the demo's owner has an address: every notice is mailed
+        show_mail(outputs["endpoint_url"], len(mail_before), len(samples) + VERDICTS, say)
     say(_look_further(outputs))
 
 
@@ -124,8 +125,8 @@ def run_commands(outputs: dict[str, Any], tap: NoticeTap, say: Callable[[str], N
     say(f"\nverdict notices ({len(verdicts)}):")
     for message, _ in verdicts:
         say(f"  [{message.get('verdict')}] {message['text']}")
-    if len(verdicts) != 2:
-        raise DemoFailed(f"{len(verdicts)} verdict notices were published for 2 verdicts, not one each")
+    if len(verdicts) != VERDICTS:
+        raise DemoFailed(f"{len(verdicts)} verdict notices were published for {VERDICTS} verdicts, not one each")
 
 
 def _wait_for(records: ImageStore, key: str, field: str, value: Any, timeout: float = 30.0) -> ImageRecord | None:
@@ -151,7 +152,7 @@ def _notices(tap: NoticeTap, expected: int, timeout: float = 15.0) -> list[tuple
     return tap.received()
 
 
-def _describe(sample: Sample, record: ImageRecord | None, seconds: float) -> str:
+def _describe(sample: Sample, record: ImageRecord | None, seconds: float, names: dict[str, str]) -> str:
     mark = "✓" if record is not None and record[Record.STATUS] == sample.expected else "✗"
     head = f"{mark} {sample.name:28} "
     if record is None:
@@ -161,6 +162,9 @@ def _describe(sample: Sample, record: ImageRecord | None, seconds: float) -> str
         lines.extend(f"{'':31}{line}" for line in _variant_lines(listed_variants(record)))
         taken, review = record.get(Record.DATE, "not in the photo"), record.get(Record.REVIEW_STATUS)
         lines.append(f"{'':31}photographer {record.get(Record.PHOTOGRAPHER)}, taken {taken}, review {review}")
+        if duplicate_of := record.get(Record.DUPLICATE_OF):
+            looks_like = names.get(duplicate_of, "an earlier upload")
+            lines.append(f"{'':31}looks like {looks_like} (duplicate_of {duplicate_of})")
         if record.get(Record.COPYRIGHT) or record.get(Record.CAPTION):
             keywords = ", ".join(record.get(Record.KEYWORDS) or []) or "none"
             lines.append(

@@ -299,6 +299,14 @@ def credited_jpeg(jpeg: bytes) -> bytes:
     return with_iptc(out.getvalue(), iptc)
 
 
+def smaller_copy(jpeg: bytes, scale: float = 0.5, quality: int = 55) -> bytes:
+    """`jpeg` as someone resends it: scaled down and recompressed (a near-copy, `duplicate_of`)."""
+    with Image.open(io.BytesIO(jpeg)) as im:
+        out = io.BytesIO()
+        im.resize((round(im.width * scale), round(im.height * scale))).save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
 def demo_samples() -> list[Sample]:
     """The files ``make demo`` pushes through the pipeline, with the outcome each must reach."""
     return [*_published_samples(), *_refused_samples()]
@@ -314,6 +322,14 @@ def _published_samples() -> list[Sample]:
             "processed",
             None,
             "2400×1600 photo-like JPEG with camera EXIF and GPS (stripped in the outputs)",
+        ),
+        Sample(
+            "beach walk (resent).jpg",
+            smaller_copy(photo_jpeg(2400, 1600, orientation=1, seed=1)),
+            "image/jpeg",
+            "processed",
+            None,
+            "the beach photo again, half the size at JPEG quality 55 (flagged: looks like beach walk.jpg)",
         ),
         Sample(
             CREDITED_SAMPLE,

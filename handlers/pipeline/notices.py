@@ -39,14 +39,12 @@ from the record and the base URL alone, so they keep a notice its own idempotenc
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Final, Literal
 
-from handlers.contract import FAILED, PASSED, PROCESSED, REJECTED, TERMINAL, VERDICTS, Env, ImagesTable, Record
+from handlers.contract import FAILED, PASSED, PROCESSED, REJECTED, TERMINAL, VERDICTS, ImagesTable, Record
 
 if TYPE_CHECKING:
-    from mypy_boto3_ses import SESClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
 
@@ -65,20 +63,6 @@ SUBJECTS = {
     REJECTED: "imagepipe: your upload was rejected",
     FAILED: "imagepipe: your image could not be processed",
 }
-# What SES answers a mail it will not send (the errors SendEmail documents, all the sender's fault):
-# an unverified sender, or recipient while the account is in the SES sandbox, an address SES keeps
-# off its lists, a MAIL FROM domain without its MX record, a configuration set missing or paused,
-# sending paused for the account. Sent again, the same mail is refused again: the notice is not
-# retried for it. Throttling ("Throttling") and SES's own faults (5xx) are not refusals: retried.
-MAIL_REFUSALS: Final = frozenset(
-    {
-        "MessageRejected",
-        "MailFromDomainNotVerifiedException",
-        "ConfigurationSetDoesNotExist",
-        "ConfigurationSetSendingPausedException",
-        "AccountSendingPausedException",
-    }
-)
 VERDICT_SUBJECTS = {
     PASSED: "imagepipe: your photo passed review",
     REJECTED: "imagepipe: your photo was rejected in review",
@@ -114,6 +98,7 @@ class Notice:
     reviewed_at: str | None = None
     review_id: str | None = None
     caption: str | None = None
+    rejection_code: str | None = None  # an upload's rejection's (handlers/contract.py RejectionCode)
     link: str | None = None  # the optimized image (see image_link)
     thumbnail_link: str | None = None  # the thumbnail (see image_link)
 
@@ -238,11 +223,12 @@ def notice_for(old: ImageRecord | None, new: ImageRecord | None, images_url: str
         owner=new.get(ImagesTable.OWNER),
         optimized_key=optimized,
         thumbnail_key=thumbnail,
+        caption=new.get(Record.CAPTION),
         link=image_link(optimized, images_url),
         thumbnail_link=image_link(thumbnail, images_url),
     )
     if kind == OUTCOME:
-        return replace(about, reason=new.get(Record.REASON))
+        return replace(about, reason=new.get(Record.REASON), rejection_code=new.get(Record.REJECTION_CODE))
     return replace(
         about,
         kind=REVIEW,
@@ -250,7 +236,6 @@ def notice_for(old: ImageRecord | None, new: ImageRecord | None, images_url: str
         reason=new.get(Record.REVIEW_REASON),
         reviewed_at=new.get(Record.REVIEWED_AT),
         review_id=new.get(Record.REVIEW_ORDER),
-        caption=new.get(Record.CAPTION),
     )
 
 
@@ -270,65 +255,3 @@ class Notifier:
             MessageAttributes=notice.attributes(),
         )
         return response["MessageId"]
-
-
-class MailRefused(Exception):
-    """SES refused to send one mail (`code`, one of MAIL_REFUSALS, and SES's `message` saying why)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-
-
-class Mailer:
-    """Mails notices through SES from one verified address to the owners it has an address for
-    (`address_of`: the one a user of the web tier gave, else the one the stack lists for the owner;
-    handlers/stores/addresses.py)."""
-
-    def __init__(self, ses: SESClient, sender: str, address_of: Callable[[str], str | None] | None = None) -> None:
-        self.ses = ses
-        self.sender = sender
-        self.address_of = address_of
-
-    def recipient(self, notice: Notice) -> str | None:
-        if not notice.owner or self.address_of is None:
-            return None
-        return self.address_of(notice.owner)
-
-    def send(self, notice: Notice, to: str) -> str:
-        """Mail `notice` to `to`; the SES message id. MailRefused when SES will not send this mail
-        (MAIL_REFUSALS); any other error (throttling, SES's own faults) as it came."""
-        body = f"Hello {notice.owner},\n\n{notice.text}\n\n(imagepipe, about your upload {notice.source_key})\n"
-        try:
-            response = self.ses.send_email(
-                Source=self.sender,
-                Destination={"ToAddresses": [to]},
-                Message={
-                    "Subject": {"Data": notice.subject, "Charset": "UTF-8"},
-                    "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
-                },
-            )
-        except self.ses.exceptions.ClientError as error:
-            said = error.response.get("Error", {})
-            code = said.get("Code", "")
-            if code in MAIL_REFUSALS:
-                raise MailRefused(code, said.get("Message", "")) from error
-            raise
-        return response["MessageId"]
-
-
-@dataclass(frozen=True)
-class Messengers:
-    """The topic every notice goes to, and the mail some owners get (none without a sender)."""
-
-    notifier: Notifier
-    mailer: Mailer | None
-
-    def recipient(self, notice: Notice) -> str | None:
-        return self.mailer.recipient(notice) if self.mailer else None
-
-    def mail(self, notice: Notice, to: str) -> str:
-        if self.mailer is None:
-            raise RuntimeError(f"no mail can be sent: this function has no sender address ({Env.SENDER_EMAIL})")
-        return self.mailer.send(notice, to)

@@ -151,6 +151,13 @@ class Stage(Generic[Settings, Worker]):
         finally:
             self._context = None
 
+    def seconds_left(self) -> float:
+        """How long the running invocation may still work, DEADLINE_MARGIN_MS kept for its ending
+        (no end outside an invocation)."""
+        if self._context is None:
+            return float("inf")
+        return (self._context.get_remaining_time_in_millis() - DEADLINE_MARGIN_MS) / 1000
+
     @contextmanager
     def recording_final_failure(
         self, record: SQSRecord, step: str, key: str, fail: Callable[[str], None]
@@ -177,10 +184,8 @@ class Stage(Generic[Settings, Worker]):
         self, step: str, key: str, attempts: int, fail: Callable[[str], None]
     ) -> threading.Timer | None:
         """A timer that records the failure DEADLINE_MARGIN_MS before the invocation times out."""
-        if self._context is None:
-            return None
-        seconds = (self._context.get_remaining_time_in_millis() - DEADLINE_MARGIN_MS) / 1000
-        if seconds <= 0:
+        seconds = self.seconds_left()
+        if self._context is None or seconds <= 0:
             return None
 
         def out_of_time() -> None:

@@ -1,16 +1,15 @@
 """Lambda entry point of the notify stage: batches of changes from the image records' stream.
 
 Each change that brings an upload to its outcome, and each reviewer's verdict, is published once to
-the notifications topic and, when the stack has the owner's address, mailed to the owner once
-(`handlers.pipeline.notices`: which changes, the attributes, the texts). A batch that is retried
-neither publishes nor mails a notice twice: each is idempotent on the notice. A mail SES refuses
-(an unverified sender or recipient, a suppressed address, sending paused) is logged with SES's
-reason and counted, and the change succeeds: sending it again would be refused again.
+the notifications topic and, when the stack has the owner's address, posted once for the mail stage
+(`handlers.pipeline.notices`: which changes, the attributes, the texts;
+`handlers.pipeline.mail_digest`: at once or in the owner's digest). A batch that is retried neither
+publishes nor posts a notice twice: each is idempotent on the notice.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, cast
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -19,20 +18,44 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from handlers.pipeline.notices import REVIEW, Mailer, MailRefused, Messengers, Notice, Notifier, notice_for
+from handlers.contract import Env
+from handlers.pipeline.mail_digest import Postman
+from handlers.pipeline.notices import REVIEW, Notice, Notifier, notice_for
 from handlers.runtime.stage import Clients, Stage
 from handlers.stage_functions.stage_settings import NotifySettings
 from handlers.stores.addresses import AddressBook
 from handlers.stores.image_record import ImageRecord
+from handlers.stores.mail_outbox import MailOutbox
+
+
+@dataclass(frozen=True)
+class Messengers:
+    """The topic every notice goes to; the mail queue and the owners' addresses (none: no mail)."""
+
+    notifier: Notifier
+    postman: Postman | None
+    addresses: AddressBook | None
+
+    def recipient(self, notice: Notice) -> str | None:
+        if self.postman is None or self.addresses is None or not notice.owner:
+            return None
+        return self.addresses.address_of(notice.owner)
+
+    def post(self, notice: Notice, to: str) -> str:
+        if self.postman is None:
+            raise RuntimeError(f"no mail can be posted: this function has no mail queue ({Env.MAIL_QUEUE_URL})")
+        return self.postman.post(notice, to)
 
 
 def build_messengers(settings: NotifySettings, clients: Clients) -> Messengers:
     notifier = Notifier(clients("sns"), settings.notifications_topic_arn)
-    mailer = None
-    if settings.sender_email:
-        book = AddressBook(settings.users_table, clients("dynamodb")) if settings.users_table else None
-        mailer = Mailer(clients("ses"), settings.sender_email, book.address_of if book else None)
-    return Messengers(notifier, mailer)
+    if not settings.mail_queue_url:
+        return Messengers(notifier, None, None)
+    dynamodb = clients("dynamodb")
+    outbox = MailOutbox(settings.mail_outbox_table, dynamodb) if settings.mail_outbox_table else None
+    postman = Postman(clients("sqs"), settings.mail_queue_url, outbox, settings.mail_digest_seconds)
+    book = AddressBook(settings.users_table, dynamodb) if settings.users_table else None
+    return Messengers(notifier, postman, book)
 
 
 # A misconfigured function fails at import, not on its first change.
@@ -56,21 +79,11 @@ def metric_name(notice: Notice) -> str:
 
 
 @stage.idempotent_on("notice")
-def mail_notice(notice: Notice, to: str) -> str | None:
-    """Mail the notice once: the SES message id, or None when SES refused this mail (logged with
-    SES's reason and counted as NoticesMailRefused; the change is done, its notice published, and a
-    redelivery does not send it again). Any other error fails the change, to be retried."""
-    about = {"image_id": notice.image_id, "kind": notice.kind, "to": to}
-    try:
-        message_id = stage.worker.mail(notice, to)
-    except MailRefused as refusal:
-        logger.warning(
-            "notice not mailed: SES refused it", extra={**about, "refusal": refusal.code, "why": refusal.message}
-        )
-        metrics.add_metric(name="NoticesMailRefused", unit=MetricUnit.Count, value=1)
-        return None
-    logger.info("notice mailed", extra={**about, "message_id": message_id})
-    metrics.add_metric(name="NoticesMailed", unit=MetricUnit.Count, value=1)
+def post_notice(notice: Notice, to: str) -> str:
+    """Post the notice for the mail stage once: the mail queue's message id."""
+    message_id = stage.worker.post(notice, to)
+    logger.info("notice posted for mail", extra={"image_id": notice.image_id, "kind": notice.kind, "to": to})
+    metrics.add_metric(name="NoticesPosted", unit=MetricUnit.Count, value=1)
     return message_id
 
 
@@ -83,7 +96,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         return
     publish_notice(notice=notice)
     if to := stage.worker.recipient(notice):
-        mail_notice(notice=notice, to=to)
+        post_notice(notice=notice, to=to)
 
 
 @metrics.log_metrics

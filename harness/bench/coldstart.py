@@ -91,6 +91,7 @@ FUNCTION_ENVIRONMENT = {
     Env.NOTIFICATIONS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:imagepipe-bench-notifications",
     Env.COMMAND_REJECTIONS_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/imagepipe-bench-command-rejections",
     Env.SENDER_EMAIL: "imagepipe@example.com",
+    Env.MAIL_OUTBOX_TABLE: "imagepipe-bench-notify-mail-outbox",
     Env.SERVICE_NAME: "bench",
     Env.METRICS_NAMESPACE: METRICS_NAMESPACE,
 }

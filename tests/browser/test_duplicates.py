@@ -7,16 +7,14 @@ build/screenshots/.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 
 import pytest
-from PIL import Image
 from playwright.sync_api import Page, expect
 
 from handlers.contract import PROCESSED, REVIEWER, ImagesTable, Record
-from harness.samples import photo_jpeg
+from harness.samples import photo_jpeg, smaller_copy
 from tests.browser.pages import awaiting, card, grid, nav, opener, sign_in
 from tests.stack_fixtures import WEB_STACKS
 
@@ -24,13 +22,6 @@ from tests.stack_fixtures import WEB_STACKS
 pytestmark = pytest.mark.parametrize("stack", WEB_STACKS, indirect=True)
 
 LOOKS_LIKE = re.compile(r"^Looks like")
-
-
-def near_copy(data: bytes, size: tuple[int, int], quality: int) -> bytes:
-    """A smaller, more compressed copy of the JPEG `data`: what the pipeline flags as a duplicate."""
-    out = io.BytesIO()
-    Image.open(io.BytesIO(data)).resize(size).save(out, "JPEG", quality=quality)
-    return out.getvalue()
 
 
 def test_a_near_copy_says_which_image_it_looks_like_and_links_to_it(
@@ -42,8 +33,8 @@ def test_a_near_copy_says_which_image_it_looks_like_and_links_to_it(
     name = {stem: f"{stem}-{upload.owner}.jpg" for stem in ("dunes", "dunes-small", "dunes-tiny", "forest", "theirs")}
     photo = photo_jpeg(1600, 1000, seed=41)
     original = upload(name["dunes"], photo, "image/jpeg")
-    for stem, size, quality in (("dunes-small", (800, 500), 55), ("dunes-tiny", (640, 400), 50)):
-        copy = upload(name[stem], near_copy(photo, size, quality), "image/jpeg")
+    for stem, scale, quality in (("dunes-small", 0.5, 55), ("dunes-tiny", 0.4, 50)):
+        copy = upload(name[stem], smaller_copy(photo, scale, quality), "image/jpeg")
         assert copy[Record.STATUS] == PROCESSED and copy[Record.DUPLICATE_OF] == original["image_id"], copy
     forest = upload(name["forest"], photo_jpeg(640, 480, seed=42), "image/jpeg")
     theirs = upload(name["theirs"], photo_jpeg(640, 480, seed=43), "image/jpeg", owner=f"{upload.owner}-other")

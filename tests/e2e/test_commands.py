@@ -88,11 +88,16 @@ def test_a_verdict_is_recorded_announced_and_mailed_once(stack, upload, publish,
     body, attributes = notice
     assert attributes == {"kind": "review", "verdict": REJECTED, "owner": MAIL_OWNER}
     assert body["reason"] == "the horizon is tilted"
+    # The verdict's mail, or the owner's digest with the upload's outcome in the same window.
     (mail,) = wait_until(
-        lambda: [m for m in mailbox(MAIL_ADDRESS, about=name) if "review" in m["Subject"]], what="the verdict mail"
+        lambda: [m for m in mailbox(MAIL_ADDRESS, about=name) if "rejected in review" in m["Subject"]],
+        what="the verdict mail",
     )
-    assert mail["Subject"] == "imagepipe: your photo was rejected in review"
-    assert "the horizon is tilted" in mail["Body"]["text_part"]
+    assert mail["Subject"] in (
+        "imagepipe: your photo was rejected in review",
+        "imagepipe: news of 2 of your photos (1 ready, 1 rejected in review)",
+    )
+    assert f"{name} was rejected in review: the horizon is tilted." in mail["Body"]["text_part"]
     assert len(verdicts()) == 1  # a duplicate would have come by now (each read waits a second more)
 
 

@@ -21,6 +21,7 @@ from harness.samples import (
     graphic_png,
     pdf_document,
     photo_jpeg,
+    smaller_copy,
     text_file,
     truncated_jpeg,
 )
@@ -61,10 +62,7 @@ def test_a_credited_photo_keeps_its_copyright_notice_and_nothing_else_in_every_v
 
 def test_a_smaller_recompressed_copy_is_flagged_as_a_duplicate_of_the_original(stack, upload):
     original = upload("dunes.jpg", photo_jpeg(1600, 1000, seed=41), "image/jpeg")
-    smaller = Image.open(io.BytesIO(photo_jpeg(1600, 1000, seed=41))).resize((800, 500))
-    out = io.BytesIO()
-    smaller.save(out, "JPEG", quality=55)
-    copy = upload("dunes-small.jpg", out.getvalue(), "image/jpeg")
+    copy = upload("dunes-small.jpg", smaller_copy(photo_jpeg(1600, 1000, seed=41)), "image/jpeg")
     other = upload("forest.jpg", photo_jpeg(1600, 1000, seed=42), "image/jpeg")
     assert (original["duplicate_of"], other["duplicate_of"]) == (None, None)
     assert copy["duplicate_of"] == original["image_id"]

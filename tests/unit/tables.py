@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.contract import FingerprintsTable, IdempotencyTable, ImagesTable, UsersTable
+from handlers.contract import FingerprintsTable, IdempotencyTable, ImagesTable, MailOutboxTable, UsersTable
 
 
 def create_images_table(dynamodb: Any, name: str) -> None:
@@ -53,14 +53,19 @@ def create_idempotency_table(dynamodb: Any, name: str) -> None:
 
 def create_fingerprints_table(dynamodb: Any, name: str) -> None:
     """The published images' fingerprints by band, then upload time and image id."""
+    _create_sorted_table(dynamodb, name, FingerprintsTable.KEY, FingerprintsTable.SORT)
+
+
+def create_mail_outbox_table(dynamodb: Any, name: str) -> None:
+    """Notices waiting for their digest, by digest, then the notice's id."""
+    _create_sorted_table(dynamodb, name, MailOutboxTable.KEY, MailOutboxTable.SORT)
+
+
+def _create_sorted_table(dynamodb: Any, name: str, key: str, sort: str) -> None:
+    """A table of string keys: `key`, then `sort`."""
     dynamodb.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": key, "AttributeType": "S"} for key in (FingerprintsTable.KEY, FingerprintsTable.SORT)
-        ],
-        KeySchema=[
-            {"AttributeName": FingerprintsTable.KEY, "KeyType": "HASH"},
-            {"AttributeName": FingerprintsTable.SORT, "KeyType": "RANGE"},
-        ],
+        AttributeDefinitions=[{"AttributeName": attribute, "AttributeType": "S"} for attribute in (key, sort)],
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}, {"AttributeName": sort, "KeyType": "RANGE"}],
     )

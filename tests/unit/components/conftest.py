@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,13 +114,16 @@ def _arn(type_token: str, physical: str) -> str:
 
 
 def run_program(
-    overrides: dict[str, str] | None = None, altered: Mapping[str, Mapping[str, Any]] | None = None
+    overrides: dict[str, str] | None = None,
+    altered: Mapping[str, Mapping[str, Any]] | None = None,
+    without: Collection[str] = (),
 ) -> Recorded:
-    """The program for the `local` stack, with `overrides` of its config (`ns:key` → string) and
-    properties `altered` as RecordingMocks says."""
+    """The program for the `local` stack, with `overrides` of its config (`ns:key` → string), the
+    keys `without` left out, and properties `altered` as RecordingMocks says."""
     recorded = Recorded()
     mocks = RecordingMocks(recorded, altered)
     config = {**Project(ROOT).stack_config("local"), **(overrides or {})}
+    config = {key: value for key, value in config.items() if key not in without}
     recorded.outputs = run_mocked(
         main_of(ROOT), mocks, project="imagepipe", stack="local", config=config, monitor=RecordingMonitor(mocks)
     )

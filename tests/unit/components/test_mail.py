@@ -1,6 +1,7 @@
-"""Mail in the program: the SES sandbox setting (`imagepipe:sesSandbox`), and where the owners'
-addresses (`imagepipe:ownerEmails`) are kept: items of the users table, not the function's
-environment, which Lambda limits to 4 KB in all."""
+"""Mail in the program: the SES sandbox setting (`imagepipe:sesSandbox`), where the owners'
+addresses (`imagepipe:ownerEmails`) are kept (items of the users table, not the function's
+environment, which Lambda limits to 4 KB in all), and the mail stage: who may do what, its digest
+window (`imagepipe:mailDigestSeconds`) and sending rate (`imagepipe:mailRate`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ LAMBDA_ENVIRONMENT_LIMIT = 4096  # bytes: every variable's name and value togeth
 
 
 def _sending(program: Recorded) -> dict:
-    document = json.loads(program.one("aws:iam/rolePolicy:RolePolicy", "notify-policy")["policy"])
+    document = json.loads(program.one("aws:iam/rolePolicy:RolePolicy", "notify-mail-policy")["policy"])
     (statement,) = [s for s in document["Statement"] if s["Action"] == ["ses:SendEmail"]]
     return statement
 
@@ -81,3 +82,66 @@ def test_listing_owners_without_a_users_table_to_keep_them_in_is_refused():
 
     with pytest.raises(ValueError, match="owners listed in owner_emails needs a sender_email and a users_table"):
         NotifyArgs("notify", "notifications", wiring=None, sender_email=SENDER, owner_emails={"ann": "a@b.co"})  # type: ignore[arg-type]
+
+
+POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+
+def _statements(program: Recorded, policy: str) -> dict[str, list]:
+    """A role policy's resources by action."""
+    by_action: dict[str, list] = {}
+    for statement in json.loads(program.one(POLICY, policy)["policy"])["Statement"]:
+        resources = statement["Resource"]
+        for action in statement["Action"]:
+            by_action.setdefault(action, []).extend([resources] if isinstance(resources, str) else resources)
+    return by_action
+
+
+def test_notify_posts_mail_and_only_the_mail_stage_sends_it(program):
+    notify, mail = _statements(program, "notify-policy"), _statements(program, "notify-mail-policy")
+    assert "ses:SendEmail" not in notify and "ses:SendEmail" in mail
+    queue = program.one("aws:sqs/queue:Queue", "notify-mail-queue")
+    assert f"arn:aws:sqs:us-east-1:000000000000:{queue['name']}" in notify["sqs:SendMessage"]
+    outbox = "arn:aws:dynamodb:us-east-1:000000000000:imagepipe-local-notify-mail-outbox"
+    assert outbox in notify["dynamodb:PutItem"]  # besides the idempotency table
+    assert mail["dynamodb:Query"] == [outbox] and mail["dynamodb:BatchWriteItem"] == [outbox]
+
+
+def _mail_environment(program: Recorded) -> dict[str, str]:
+    return program.one(FUNCTION, "notify-mail")["environment"]["variables"]
+
+
+def test_the_stacks_digest_window_and_its_sending_rate_shared_by_the_mail_functions_invocations(program):
+    notify = program.one(FUNCTION, "notify")["environment"]["variables"]
+    assert notify["MAIL_DIGEST_SECONDS"] == "5"  # Pulumi.local.yaml's
+    assert _mail_environment(program)["MAIL_RATE"] == "0.5"  # the sandbox's 1 a second, for 2 at most
+    (mapping,) = [
+        inputs
+        for inputs in program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping").values()
+        if "mail" in str(inputs.get("eventSourceArn"))
+    ]
+    assert mapping["scalingConfig"] == {"maximumConcurrency": 2}
+
+
+def test_out_of_the_sandbox_the_rate_is_14_a_second_unless_set():
+    assert _mail_environment(run_program({"imagepipe:sesSandbox": "false"}))["MAIL_RATE"] == "7.0"
+    assert _mail_environment(run_program({"imagepipe:mailRate": "50"}))["MAIL_RATE"] == "25.0"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("mailDigestSeconds", "-1", "must be 0 to 895 seconds"),
+        ("mailDigestSeconds", "900", "must be 0 to 895 seconds"),
+        ("mailRate", "0", "must be a number of mails a second above 0"),
+    ],
+)
+def test_a_wrong_mail_setting_stops_the_program_naming_it(key, value, said):
+    with pytest.raises(ConfigError, match=f"imagepipe:{key}: {said}"):
+        run_program({f"imagepipe:{key}": value})
+
+
+def test_without_a_sender_there_is_no_mail_stage():
+    program = run_program(without={"imagepipe:senderEmail", "imagepipe:ownerEmails"})
+    assert "notify-mail" not in {name for _, name in program.resources}
+    assert "MAIL_QUEUE_URL" not in program.one(FUNCTION, "notify")["environment"]["variables"]

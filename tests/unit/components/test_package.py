@@ -96,6 +96,7 @@ HANDLER_ENVIRONMENT = {
     "IMAGES_BUCKET": "images", "IMAGES_BASE_URL": "https://cdn.example", "MAX_UPLOAD_BYTES": "1000",
     "ENHANCE_QUEUE_URL": "https://sqs.example/enhance", "NOTIFICATIONS_TOPIC_ARN": "arn:aws:sns:us-east-1:0:n",
     "COMMAND_REJECTIONS_URL": "https://sqs.example/rejections", "FINGERPRINTS_TABLE": "fingerprints",
+    "SENDER_EMAIL": "mail@example.com", "MAIL_OUTBOX_TABLE": "outbox",
 }  # fmt: skip
 
 

@@ -29,7 +29,10 @@ def test_no_resource_is_declared_outside_a_component(program):
 def test_every_stage_queue_redrives_to_its_own_dead_letter_queue(program):
     queues = program.of_type(QUEUE)
     stage_queues = {name: q for name, q in queues.items() if name.endswith("-queue")}
-    assert set(stage_queues) == {"ingest-queue", "enhance-queue", "removal-queue", "metadata-queue", "review-queue"}
+    assert set(stage_queues) == {
+        *(f"{stage}-queue" for stage in ("ingest", "enhance", "removal", "metadata", "review")),
+        "notify-mail-queue",
+    }
     for name, queue in stage_queues.items():
         redrive = json.loads(queue["redrivePolicy"])
         dead_letters = queues[f"{name}-dlq"]
@@ -225,7 +228,7 @@ def test_removal_may_do_exactly_what_it_needs(program):
 def test_functions_consume_their_queue_reporting_partial_batch_failures(program):
     mappings = program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
     queued = ("ingest", "enhance", "removal", "metadata", "review")
-    assert set(mappings) == {*(f"{stage}-source" for stage in queued), "notify-source"}
+    assert set(mappings) == {*(f"{stage}-source" for stage in queued), "notify-source", "notify-mail-source"}
     for stage in queued:
         mapping = mappings[f"{stage}-source"]
         assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -258,37 +261,51 @@ def test_notify_reads_the_records_stream_and_parks_what_it_cannot_publish(progra
 def test_notify_mails_from_a_verified_sender_to_the_owners_configured(program):
     assert program.one("aws:ses/emailIdentity:EmailIdentity", "notify-sender")["email"] == "imagepipe@example.com"
     variables = program.one(FUNCTION, "notify")["environment"]["variables"]
-    assert variables[Env.SENDER_EMAIL] == "imagepipe@example.com"
     assert variables[Env.USERS_TABLE] == "imagepipe-local-users"  # the owners' addresses are items there
+    assert variables[Env.MAIL_QUEUE_URL].endswith("/imagepipe-local-notify-mail")  # the mail stage sends
+    assert program.one(FUNCTION, "notify-mail")["environment"]["variables"][Env.SENDER_EMAIL] == "imagepipe@example.com"
     owners = {
         json.loads(item["item"])["username"]["S"]: json.loads(item["item"])["email"]["S"]
         for item in program.of_type("aws:dynamodb/tableItem:TableItem").values()
         if item["tableName"] == "imagepipe-local-users" and item["hashKey"] == "username"
     }
     assert owners == {"owner#demo": "demo@example.com", "owner#mail-e2e": "mail-e2e@example.com"}
-    document = json.loads(program.one(ROLE_POLICY, "notify-policy")["policy"])
+    document = json.loads(program.one(ROLE_POLICY, "notify-mail-policy")["policy"])
     (sending,) = [s for s in document["Statement"] if s["Action"] == ["ses:SendEmail"]]
     # The local stack is in the SES sandbox (the default): recipients' identities are authorized too.
     assert sending["Resource"] == ARN.format(service="ses", name="identity/*")
     assert sending["Condition"] == {"StringEquals": {"ses:FromAddress": "imagepipe@example.com"}}
 
 
-def test_notify_may_do_exactly_what_it_needs(program):
+def test_notify_and_the_mail_stage_may_do_exactly_what_they_need(program):
     idempotency = ARN.format(service="dynamodb", name="imagepipe-local-idempotency")
+    outbox = ARN.format(service="dynamodb", name="imagepipe-local-notify-mail-outbox")
+    mail_queue = ARN.format(service="sqs", name="imagepipe-local-notify-mail")
     assert _grants(program, "notify") == {
-        "ses:SendEmail": {ARN.format(service="ses", name="identity/*")},  # from the sender's address only
         "logs:CreateLogStream": {COMMON["logs:CreateLogStream"].format(stage="notify")},
         "logs:PutLogEvents": {COMMON["logs:CreateLogStream"].format(stage="notify")},
         "dynamodb:DescribeStream": {STREAM},
         "dynamodb:GetRecords": {STREAM},
         "dynamodb:GetShardIterator": {STREAM},
         "dynamodb:ListStreams": {STREAM},
-        "sqs:SendMessage": {ARN.format(service="sqs", name="imagepipe-local-notify-failures")},
+        "sqs:SendMessage": {ARN.format(service="sqs", name="imagepipe-local-notify-failures"), mail_queue},
         "sns:Publish": {ARN.format(service="sns", name="imagepipe-local-notifications")},
         "dynamodb:GetItem": {idempotency, ARN.format(service="dynamodb", name="imagepipe-local-users")},
+        "dynamodb:PutItem": {idempotency, outbox},
+        "dynamodb:UpdateItem": {idempotency},
+        "dynamodb:DeleteItem": {idempotency},
+    }
+    assert _grants(program, "notify-mail") == {
+        "ses:SendEmail": {ARN.format(service="ses", name="identity/*")},  # from the sender's address only
+        "logs:CreateLogStream": {COMMON["logs:CreateLogStream"].format(stage="notify-mail")},
+        "logs:PutLogEvents": {COMMON["logs:CreateLogStream"].format(stage="notify-mail")},
+        **{action: {mail_queue} for action in QUEUE_CONSUMER_ACTIONS},
+        "dynamodb:GetItem": {idempotency},
         "dynamodb:PutItem": {idempotency},
         "dynamodb:UpdateItem": {idempotency},
         "dynamodb:DeleteItem": {idempotency},
+        "dynamodb:Query": {outbox},
+        "dynamodb:BatchWriteItem": {outbox},
     }
 
 
@@ -339,10 +356,13 @@ def test_every_function_and_dead_letter_queue_has_an_alarm_to_the_alerts_topic(p
     assert set(alarms) == {
         *(
             f"imagepipe-local-{stage}-{kind}"
-            for stage in ("ingest", "enhance", "removal", "notify", "metadata", "review", "web")
+            for stage in ("ingest", "enhance", "removal", "notify", "mail", "metadata", "review", "web")
             for kind in ("errors", "throttles")
         ),
-        *(f"imagepipe-local-{stage}-dlq-parked" for stage in ("ingest", "enhance", "removal", "metadata", "review")),
+        *(
+            f"imagepipe-local-{stage}-dlq-parked"
+            for stage in ("ingest", "enhance", "removal", "mail", "metadata", "review")
+        ),
         "imagepipe-local-notify-failures-parked",
         "imagepipe-local-command-rejections-rejected",
         "imagepipe-local-api-5xx",

@@ -23,8 +23,8 @@ INTEGRATION = "aws:apigateway/integration:Integration"
 PERMISSION = "aws:lambda/permission:Permission"
 ARN = "arn:aws:lambda:us-east-1:000000000000:{name}"
 INVOKE = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations"
-LOCAL_RESOURCES = 113  # what the program declares for the local stack (tests/unit/harness/deploy/test_replay.py)
-FUNCTIONS = 7  # ingest, enhance, removal, notify, metadata, review, web
+LOCAL_RESOURCES = 124  # what the program declares for the local stack (tests/unit/harness/deploy/test_replay.py)
+FUNCTIONS = 8  # ingest, enhance, removal, notify, mail, metadata, review, web
 
 
 @pytest.fixture(scope="module")

@@ -1,68 +1,18 @@
 """The notify handler against moto: record changes from the stream become notices on the topic (upload
-outcomes and reviewers' verdicts), mailed to owners with an address, each once."""
+outcomes and reviewers' verdicts), posted for the mail stage for owners with an address, each once
+(tests/unit/handlers/stage_functions/conftest.py delivers what was posted through the mail stage)."""
 
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import boto3
 import pytest
-from boto3.dynamodb.types import TypeSerializer
 
 from handlers.contract import Env
 from tests.unit.handlers.conftest import fresh
-from tests.unit.handlers.records import AWAITING, PASSED, PENDING, PROCESSED, REJECTED_IN_REVIEW
-
-_serialize = TypeSerializer().serialize
-REJECTED = {**PENDING, "image_id": "i2", "status": "rejected", "reason": "the file is empty"}  # fmt: skip
-
-
-def change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
-    """One stream record as the event source mapping delivers it (NEW_AND_OLD_IMAGES)."""
-    images = {}
-    if old is not None:
-        images["OldImage"] = {k: _serialize(v) for k, v in old.items()}
-    if new is not None:
-        images["NewImage"] = {k: _serialize(v) for k, v in new.items()}
-    image_id = (new or old)["image_id"]
-    return {
-        "eventID": uuid.uuid4().hex,
-        "eventName": "MODIFY" if old and new else ("INSERT" if new else "REMOVE"),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/images/stream/2026-11-22T00:00:00.000",
-        "dynamodb": {
-            "Keys": {"image_id": {"S": image_id}},
-            "SequenceNumber": str(uuid.uuid4().int)[:21],
-            "SizeBytes": 100,
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-            **images,
-        },
-    }
-
-
-@pytest.fixture
-def notices(aws, monkeypatch):
-    """The notifications topic, with a queue subscribed raw to read what is published."""
-    sns = boto3.client("sns")
-    topic = sns.create_topic(Name="notifications")["TopicArn"]
-    queue_url = aws.sqs.create_queue(QueueName="notices")["QueueUrl"]
-    queue_arn = aws.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-    monkeypatch.setenv(Env.NOTIFICATIONS_TOPIC_ARN, topic)
-
-    def received() -> list[tuple[dict[str, Any], dict[str, str]]]:
-        messages = aws.sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
-        ).get("Messages", [])
-        return [
-            (json.loads(m["Body"]), {k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()})
-            for m in messages
-        ]
-
-    return received
+from tests.unit.handlers.records import AWAITING, PASSED, PENDING, PROCESSED, REJECTED, REJECTED_IN_REVIEW, change
 
 
 def test_outcomes_are_published_with_status_and_owner_attributes(aws, notices, context):
@@ -106,23 +56,6 @@ def test_without_its_topic_the_function_fails_at_import(aws, monkeypatch):
     monkeypatch.delenv(Env.NOTIFICATIONS_TOPIC_ARN, raising=False)
     with pytest.raises(SettingMissing, match="NOTIFICATIONS_TOPIC_ARN is not set"):
         fresh("handlers.stage_functions.notify")
-
-
-@pytest.fixture
-def mail(aws, monkeypatch):
-    """SES with a verified sender; the users table holding the stack's address for ann (not bob), as
-    the program writes it from imagepipe:ownerEmails. Returns the sent mail."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    from tests.unit.tables import create_users_table
-
-    boto3.client("ses").verify_email_identity(EmailAddress="pipeline@example.com")
-    create_users_table(aws.dynamodb, "users")
-    aws.dynamodb.put_item(TableName="users", Item={"username": {"S": "owner#ann"}, "email": {"S": "ann@example.com"}})
-    monkeypatch.setenv(Env.SENDER_EMAIL, "pipeline@example.com")
-    monkeypatch.setenv(Env.USERS_TABLE, "users")
-    return lambda: ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
 
 
 def test_an_owner_with_an_address_gets_each_outcome_by_mail_once(aws, notices, mail, context):
@@ -186,8 +119,8 @@ def test_a_user_without_an_address_is_mailed_at_the_stacks_and_a_changed_one_cou
     assert [sent.destinations["ToAddresses"] for sent in mail()] == [["ann@example.com"], ["ann@new.example"]]
 
 
-def test_without_a_sender_nobody_is_mailed(aws, notices, mail, context, monkeypatch):
-    monkeypatch.delenv(Env.SENDER_EMAIL)
+def test_without_a_mail_queue_nobody_is_mailed(aws, notices, mail, context, monkeypatch):
+    monkeypatch.delenv(Env.MAIL_QUEUE_URL)
     notify = fresh("handlers.stage_functions.notify")
     notify.handler({"Records": [change(PENDING, PROCESSED)]}, context)
     assert mail() == [] and len(notices()) == 1
@@ -211,7 +144,8 @@ def test_a_verdict_is_published_once_with_filterable_attributes_and_mailed_to_th
     assert sent.subject == "imagepipe: your photo was rejected in review"
     assert sent.body == (
         'Hello ann,\n\ncat.jpg ("Sunset at Inch") was rejected in review: the horizon is tilted. '
-        "Optimized image: images/optimized/i1-v1.jpg (in the images bucket).\n\n"
+        "Optimized image: images/optimized/i1-v1.jpg (in the images bucket). "
+        "Act on the reviewer's note, and upload a new version of the photo.\n\n"
         "(imagepipe, about your upload uploads/ann/cat.jpg)\n"
     )
 
@@ -257,123 +191,3 @@ def test_a_subscription_to_rejected_uploads_gets_no_review_rejections(aws, notic
     assert sorted(body["verdict"] for body in verdicts()) == ["passed", "rejected"]
     assert [(body["kind"], body["reason"]) for body in review_rejections()] == [("review", "the horizon is tilted")]
     assert len(notices()) == 3  # the unfiltered subscription gets all
-
-
-def _metrics_flushed(out: str) -> dict[str, float]:
-    """The metrics the handler flushed (CloudWatch embedded metric format, on stdout), summed by name."""
-    counted: dict[str, float] = {}
-    for line in out.splitlines():
-        try:
-            blob = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(blob, dict) or "_aws" not in blob:
-            continue
-        for definition in blob["_aws"]["CloudWatchMetrics"]:
-            for metric in definition["Metrics"]:
-                values = blob[metric["Name"]]
-                counted[metric["Name"]] = counted.get(metric["Name"], 0) + sum(
-                    values if isinstance(values, list) else [values]
-                )
-    return counted
-
-
-def _refusals_logged(caplog) -> list[tuple[str, str, str, str]]:
-    """Each refusal the handler logged: (refusal, why, to, image id)."""
-    return [
-        (record.refusal, record.why, record.to, record.image_id)
-        for record in caplog.records
-        if record.getMessage() == "notice not mailed: SES refused it"
-    ]
-
-
-def test_a_mail_ses_refuses_for_its_unverified_sender_is_logged_counted_and_the_change_succeeds(
-    aws, notices, mail, context, monkeypatch, capsys, caplog
-):
-    monkeypatch.setenv(Env.SENDER_EMAIL, "unverified@example.com")  # moto's SES refuses it: MessageRejected
-    notify = fresh("handlers.stage_functions.notify")
-    event = {"Records": [change(PENDING, PROCESSED)]}
-    capsys.readouterr()
-    assert notify.handler(event, context) == {"batchItemFailures": []}
-    assert mail() == [] and len(notices()) == 1  # the notice is still published
-    out = capsys.readouterr().out
-    ((refusal, why, to, image_id),) = _refusals_logged(caplog)
-    assert (refusal, to, image_id) == ("MessageRejected", "ann@example.com", "i1")
-    assert "not verified" in why
-    assert _metrics_flushed(out)["NoticesMailRefused"] == 1
-    assert "NoticesMailed" not in _metrics_flushed(out)
-
-
-def _refusing(notify, *errors: tuple[str, int, str]):
-    """The function's SES client answering its next SendEmail calls with these errors (code, HTTP
-    status, message), as SES would; nothing else may be called on it."""
-    from botocore.stub import Stubber
-
-    stubber = Stubber(notify.stage.worker.mailer.ses)
-    for code, status, message in errors:
-        stubber.add_client_error(
-            "send_email", service_error_code=code, service_message=message, http_status_code=status
-        )
-    stubber.activate()
-    return stubber
-
-
-@pytest.mark.parametrize(
-    ("code", "message"),
-    [
-        (
-            "MessageRejected",
-            "Email address is not verified. The following identities failed the check: ann@example.com",
-        ),
-        ("MessageRejected", "Address blacklisted."),
-        ("MailFromDomainNotVerifiedException", "MAIL FROM domain is not verified"),
-        ("AccountSendingPausedException", "Sending is paused for this account."),
-        ("ConfigurationSetDoesNotExist", "Configuration set <imagepipe> does not exist."),
-        ("ConfigurationSetSendingPausedException", "Sending is paused for this configuration set."),
-    ],
-)
-def test_a_refused_mail_is_not_tried_again_and_its_change_succeeds(
-    aws, notices, mail, context, capsys, caplog, code, message
-):
-    notify = fresh("handlers.stage_functions.notify")
-    notify.stage.prepare()
-    stubber = _refusing(notify, (code, 400, message))
-    event = {"Records": [change(PENDING, PROCESSED)]}
-    capsys.readouterr()
-    assert notify.handler(event, context) == {"batchItemFailures": []}
-    assert notify.handler(event, context) == {"batchItemFailures": []}  # redelivered: not sent again
-    stubber.assert_no_pending_responses()
-    out = capsys.readouterr().out
-    assert [(refusal, why) for refusal, why, _, _ in _refusals_logged(caplog)] == [(code, message)]
-    assert _metrics_flushed(out)["NoticesMailRefused"] == 1
-    assert len(notices()) == 1
-
-
-@pytest.mark.parametrize(
-    ("code", "status"), [("Throttling", 400), ("ServiceUnavailable", 503), ("InternalFailure", 500)]
-)
-def test_throttling_and_ses_faults_fail_the_change_to_be_retried_and_the_retry_mails_it(
-    aws, notices, mail, context, caplog, code, status
-):
-    notify = fresh("handlers.stage_functions.notify")
-    notify.stage.prepare()
-    stubber = _refusing(notify, (code, status, "try again"))
-    event = {"Records": [change(None, PENDING), change(PENDING, PROCESSED)]}  # a pending record calls for nothing
-    failed = notify.handler(event, context)
-    assert failed == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["dynamodb"]["SequenceNumber"]}]}
-    assert _refusals_logged(caplog) == []
-    stubber.deactivate()
-    assert notify.handler(event, context) == {"batchItemFailures": []}
-    assert [sent.destinations["ToAddresses"] for sent in mail()] == [["ann@example.com"]]
-    assert len(notices()) == 1  # published once, before the mail failed
-
-
-def test_the_refusals_are_the_errors_ses_documents_for_sendemail():
-    import botocore.session
-
-    from handlers.pipeline.notices import MAIL_REFUSALS
-
-    operation = botocore.session.get_session().get_service_model("ses").operation_model("SendEmail")
-    documented = {shape.metadata["error"]["code"] for shape in operation.error_shapes}
-    assert documented == MAIL_REFUSALS
-    assert all(shape.metadata["error"]["senderFault"] for shape in operation.error_shapes)

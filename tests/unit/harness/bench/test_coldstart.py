@@ -120,7 +120,7 @@ def test_the_sdk_floor_imports_the_sdk_and_makes_one_client_on_its_first_call(tm
 
 def test_each_handler_is_its_functions_entry_point():
     assert [function_of(h) for h in (*HANDLERS, webstart.HANDLER)] == [
-        "ingest", "enhance", "removal", "notify", "commands", "web"
+        "ingest", "enhance", "removal", "notify", "mail", "commands", "web"
     ]  # fmt: skip
 
 

@@ -10,7 +10,7 @@ import re
 from components.routes import ROUTES
 from tests.replaying import ROOT, replay
 
-RESOURCES = 113  # what the program declares for the local stack (components/, __main__.py)
+RESOURCES = 124  # what the program declares for the local stack (components/, __main__.py)
 
 
 def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
@@ -65,7 +65,15 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     assert stream_mapping["EventSourceArn"] == table["LatestStreamArn"]
     assert outputs["notifications_topic_arn"] == "arn:aws:sns:us-east-1:123456789012:imagepipe-local-notifications"
     alarms = moto.client("cloudwatch").describe_alarms(AlarmNamePrefix="imagepipe-local-")["MetricAlarms"]
-    assert len(alarms) == 23 and {a["AlarmActions"][0] for a in alarms} == {outputs["alerts_topic_arn"]}
+    assert len(alarms) == 26 and {a["AlarmActions"][0] for a in alarms} == {outputs["alerts_topic_arn"]}
+    mail = moto.client("lambda").get_function_configuration(FunctionName=outputs["mail_function"])
+    (mail_mapping,) = [
+        m
+        for m in moto.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+        if m["FunctionArn"] == mail["FunctionArn"]
+    ]
+    assert mail_mapping["ScalingConfig"] == {"MaximumConcurrency": 2}
+    assert mail_mapping["EventSourceArn"].endswith(":imagepipe-local-notify-mail")
     assert "imagepipe@example.com" in moto.client("ses").list_identities(IdentityType="EmailAddress")["Identities"]
 
     again = replay(ROOT, "local", moto.endpoint_url, state)
@@ -73,7 +81,7 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     assert again["outputs"] == outputs
 
 
-INSTANCES_RESOURCES = 132  # the local-instances stack: no web function or REST API; network, balancer, fleet
+INSTANCES_RESOURCES = 143  # the local-instances stack: no web function or REST API; network, balancer, fleet
 
 
 def test_the_instances_tier_is_provisioned_balancer_group_and_template_together(moto, tmp_path):

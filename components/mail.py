@@ -61,7 +61,7 @@ class MailStage(pulumi.ComponentResource):
             statements=[
                 *args.sending,
                 args.wiring.idempotency_statement(),
-                Statement(["dynamodb:Query", "dynamodb:BatchWriteItem"], [self.outbox.arn]),
+                Statement(["dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem"], [self.outbox.arn]),
             ],
             environment=environment,
             maximum_concurrency=MAIL_CONCURRENCY,

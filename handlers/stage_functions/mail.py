@@ -11,6 +11,7 @@ succeeds: sending it again would be refused again.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -77,6 +78,7 @@ def record_handler(record: SQSRecord) -> None:
     if not waiting:  # sent by another of its messages
         return
     mail_job(job=replace(job, to=waiting[-1].to, notices=tuple(posted.notice for posted in waiting)))
+    outbox.mark_sent(job.digest, time.time())
     outbox.clear(job.digest, waiting)
 
 

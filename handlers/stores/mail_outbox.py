@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 KEEP_SECONDS: Final = 24 * 3600  # an item not sent by then expires (DynamoDB's TTL removes it)
+# A digest's item saying it was sent: before any notice id (hex digits) in its partition.
+SENT: Final = "#sent"
 NOTICE: Final = "notice"  # the notice's fields, as JSON
 TO: Final = "to"
 POSTED: Final = "posted_at"
@@ -55,7 +57,8 @@ class MailOutbox:
         self.client.put_item(TableName=self.table_name, Item=item)
 
     def waiting(self, digest: str) -> list[Posted]:
-        """The digest's notices, oldest first (a strongly consistent read: all that were posted)."""
+        """The digest's notices, oldest first (a strongly consistent read: all that were posted);
+        none once it is marked sent (its notices may still be being cleared)."""
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "#digest = :digest",
@@ -66,13 +69,26 @@ class MailOutbox:
         posted: list[Posted] = []
         while True:
             response = self.client.query(**request)
-            posted += [_posted(item) for item in response.get("Items", [])]
+            items = response.get("Items", [])
+            if any(item[MailOutboxTable.SORT]["S"] == SENT for item in items):
+                return []
+            posted += [_posted(item) for item in items]
             if "LastEvaluatedKey" not in response:
                 return sorted(posted, key=lambda one: (one.posted_at, one.notice.file_name))
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def mark_sent(self, digest: str, now: float) -> None:
+        """Say the digest was sent, before its notices are cleared: a message of the digest read
+        while they are would otherwise find some of them, and send those again."""
+        item = {
+            MailOutboxTable.KEY: {"S": digest},
+            MailOutboxTable.SORT: {"S": SENT},
+            MailOutboxTable.EXPIRES: {"N": str(int(now) + KEEP_SECONDS)},
+        }
+        self.client.put_item(TableName=self.table_name, Item=item)
+
     def clear(self, digest: str, sent: list[Posted]) -> None:
-        """Forget the digest's notices that were sent."""
+        """Forget the digest's notices that were sent (once it is marked sent)."""
         keys = [
             {MailOutboxTable.KEY: {"S": digest}, MailOutboxTable.SORT: {"S": notice_id(one.notice)}} for one in sent
         ]

@@ -1,11 +1,14 @@
 """Alarms: CloudWatch alarms on every function (errors, throttles), every dead-letter queue
 (messages parked) and the web tier: the REST API (the share of 5xx answers, p95 latency), or the
 instances tier's balancer (the share of 5xx answers, unhealthy hosts, p95 target response time) and
-its group (fewer instances in service than desired). Each state change goes to the alerts topic,
-and from there to the stack's alert addresses by e-mail."""
+its group (fewer instances in service than desired). Each state change goes to the alerts topic;
+the stack's alert addresses are subscribed to it by e-mail through ALERT_MAIL_FILTER, so they are
+mailed when an alarm goes to ALARM and when it recovers from it, never for an alarm's first
+evaluation (INSUFFICIENT_DATA → OK, which every new alarm makes: a deploy mails nothing)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +50,21 @@ class WebWatch:
     balancers: Mapping[str, BalancerWatch] = field(default_factory=dict)
 
 
+# What of the alerts topic a person is mailed: the notifications CloudWatch publishes there are JSON
+# bodies naming the alarm's old and new state (`OldStateValue`, `NewStateValue`), and a subscription
+# filter policy on the message body keeps those into ALARM or out of it. The alarms have no
+# INSUFFICIENT_DATA actions, so the topic carries only changes to ALARM and to OK; of the latter this
+# keeps recoveries (ALARM → OK) and drops every first evaluation (INSUFFICIENT_DATA → OK). The README
+# gives it for subscribing another address or endpoint by hand.
+ALERT_MAIL_FILTER: Mapping[str, object] = {"$or": [{"NewStateValue": ["ALARM"]}, {"OldStateValue": ["ALARM"]}]}
+ALERT_MAIL_FILTER_SCOPE = "MessageBody"
+
+
+def alert_mail_filter_json() -> str:
+    """ALERT_MAIL_FILTER as a subscription's FilterPolicy attribute takes it."""
+    return json.dumps(ALERT_MAIL_FILTER, sort_keys=True)
+
+
 # A metric of a metric-math alarm: namespace, name, statistic and dimensions.
 Metric = tuple[str, str, str, Mapping[str, pulumi.Input[str]]]
 
@@ -72,7 +90,8 @@ class Alarms(pulumi.ComponentResource):
     balancer (`-5xx`, `-unhealthy`, `-latency`, `-in-service`). A function's
     or a queue's goes to ALARM when its metric reaches 1 in one period, an API's when its 5xx share
     or p95 latency reaches its limit; each goes back to OK when it no longer does, and tells the
-    alerts topic both ways. No data (an idle function, an empty queue, no requests) counts as OK."""
+    alerts topic both ways. No data (an idle function, an empty queue, no requests) counts as OK.
+    The alert addresses are mailed through ALERT_MAIL_FILTER: into ALARM and out of it, nothing else."""
 
     topic: aws.sns.Topic
     alarms: list[aws.cloudwatch.MetricAlarm]
@@ -84,7 +103,13 @@ class Alarms(pulumi.ComponentResource):
         self.topic = aws.sns.Topic(f"{name}-topic", name=args.topic_name, opts=child)
         for index, address in enumerate(args.alert_emails):
             aws.sns.TopicSubscription(
-                f"{name}-mail-{index}", topic=self.topic.arn, protocol="email", endpoint=address, opts=child
+                f"{name}-mail-{index}",
+                topic=self.topic.arn,
+                protocol="email",
+                endpoint=address,
+                filter_policy=alert_mail_filter_json(),
+                filter_policy_scope=ALERT_MAIL_FILTER_SCOPE,
+                opts=child,
             )
         maker = _AlarmMaker(name, args.name_prefix, args.period_seconds, self.topic.arn, child)
         self.alarms = [

@@ -77,7 +77,10 @@ class StackConfig:
     keep_copyright: bool = True
     # Whose earlier images an upload is compared with to flag it a duplicate: its owner's, or all.
     duplicates_across: str = "owner"
-    max_receive_count: int = 3
+    # Receives of a stage's message before SQS parks it in the dead-letter queue. AWS advises at least
+    # 5 for a queue Lambda consumes: a receive whose invocation was throttled counts too, so fewer can
+    # park work that never failed (README, "Alerts and retries").
+    max_receive_count: int = 5
     log_retention_days: int = 14
     # Commands: how a numeric date in a review or a Date command reads (01/05/2025 is 1 May day-first,
     # as the seed-001 family publishes them, and 5 January month-first); ISO 8601 reads one way.

@@ -13,9 +13,9 @@ filter the body), metadata commands (message attribute `metadata_type`) and revi
 The command routes are delivered in the SNS envelope (not raw): the functions order commands by its
 `Timestamp` and recognise redeliveries by its `MessageId`.
 
-`matches` is the model of SNS filter matching for exactly the operators these policies use (exact
-strings, `prefix`, `exists`), as AWS documents them; the unit tests hold it to the routes' intent
-and to moto. Standard library only.
+`matches` is the model of SNS filter matching for exactly the operators these policies and the alert
+mail filter (components/alarms.py) use (exact strings, `prefix`, `exists`, `$or`), as AWS documents
+them; the unit tests hold it to the routes' intent and to moto. Standard library only.
 """
 
 from __future__ import annotations
@@ -83,7 +83,10 @@ ROUTES: Final = (UPLOADS_CREATED, UPLOADS_REMOVED, METADATA_COMMANDS, REVIEW_COM
 # - body scope needs a body that is a JSON object (anything else matches no body policy); a nested
 #   policy key walks into nested objects; arrays are transparent (a key inside an array of objects
 #   has the values of every element, e.g. Records[*].eventName); `exists` sees leaves only, so a key
-#   whose value is an object, an empty array or null does not exist for it.
+#   whose value is an object, an empty array or null does not exist for it;
+# - `"$or": [policy, policy, ...]` (two or more objects, none with a reserved word for a key) matches
+#   when any of its policies does, read at the level it stands; anything else named `$or` is outside
+#   the model (SNS would take it for a key).
 
 _MISSING: Final = object()
 
@@ -91,13 +94,21 @@ _MISSING: Final = object()
 def matches(route: Route, body: str, attributes: Mapping[str, Mapping[str, Any]]) -> bool:
     """Whether SNS delivers a message with this body and these attributes (as `Publish` takes them:
     name → {"DataType", "StringValue"}) to the route's subscription."""
-    if route.scope == "MessageAttributes":
-        return _attributes_match(route.filter_policy, attributes)
+    return policy_matches(route.filter_policy, route.scope, body, attributes)
+
+
+def policy_matches(
+    policy: Mapping[str, Any], scope: Scope, body: str, attributes: Mapping[str, Mapping[str, Any]]
+) -> bool:
+    """Whether SNS delivers a message with this body and these attributes to a subscription with this
+    filter policy and scope."""
+    if scope == "MessageAttributes":
+        return _attributes_match(policy, attributes)
     try:
         document = json.loads(body)
     except ValueError:
         return False
-    return isinstance(document, dict) and _body_matches(route.filter_policy, document, ())
+    return isinstance(document, dict) and _body_matches(policy, document, ())
 
 
 def routes_for(body: str, attributes: Mapping[str, Mapping[str, Any]]) -> frozenset[str]:
@@ -107,6 +118,10 @@ def routes_for(body: str, attributes: Mapping[str, Mapping[str, Any]]) -> frozen
 
 def _attributes_match(policy: Mapping[str, Any], attributes: Mapping[str, Mapping[str, Any]]) -> bool:
     for key, rules in policy.items():
+        if key == "$or":
+            if not any(_attributes_match(branch, attributes) for branch in _branches(rules)):
+                return False
+            continue
         attribute = attributes.get(key)
         if attribute is not None and attribute.get("DataType") != "String":
             raise ValueError(f"attribute {key!r} of type {attribute.get('DataType')!r} is outside the model")
@@ -118,12 +133,22 @@ def _attributes_match(policy: Mapping[str, Any], attributes: Mapping[str, Mappin
 
 def _body_matches(policy: Mapping[str, Any], document: dict[str, Any], path: tuple[str, ...]) -> bool:
     for key, rules in policy.items():
-        if isinstance(rules, Mapping):
+        if key == "$or":
+            if not any(_body_matches(branch, document, path) for branch in _branches(rules)):
+                return False
+        elif isinstance(rules, Mapping):
             if not _body_matches(rules, document, (*path, key)):
                 return False
         elif not any(_rule_matches(rule, _leaves(document, (*path, key)), has_any=True) for rule in _rules(key, rules)):
             return False
     return True
+
+
+def _branches(rules: Any) -> list[Mapping[str, Any]]:
+    """The policies of an `$or`, as SNS recognises the operator."""
+    if not (isinstance(rules, list) and len(rules) >= 2 and all(isinstance(branch, Mapping) for branch in rules)):
+        raise ValueError(f"an $or of {rules!r} is outside the model (SNS reads it as a key named $or)")
+    return rules
 
 
 def _rules(key: str, rules: Any) -> list[Any]:

@@ -116,6 +116,26 @@ def sent_mail(endpoint_url: str, sandbox: AwsTarget | None = None) -> list[dict[
     return mail
 
 
+def alarm_mail(endpoint_url: str, address: str, sandbox: AwsTarget | None = None) -> list[dict[str, Any]] | None:
+    """The alarm notifications the emulator mailed to `address` through an SNS e-mail subscription
+    (it hands those to its SES, the notification's JSON as the text), oldest first, each parsed, with
+    the mail's `Id` as `MailId`; None where the endpoint keeps no mail. `sandbox` as for sent_mail."""
+    mail = sent_mail(endpoint_url, sandbox)
+    if mail is None:
+        return None
+    notifications = []
+    for message in mail:
+        if address not in _recipients(message):
+            continue
+        try:
+            body = json.loads((message.get("Body") or {}).get("text_part") or "")
+        except ValueError:
+            continue
+        if isinstance(body, dict) and "NewStateValue" in body and "AlarmName" in body:
+            notifications.append({**body, "MailId": message.get("Id")})
+    return notifications
+
+
 def sandbox_refusals(mail: list[dict[str, Any]], verified: Collection[str]) -> list[str]:
     """What SES in its sandbox would answer each of `mail` (messages as LocalStack keeps them) that
     it would refuse: the message, and the addresses that are neither a verified identity in

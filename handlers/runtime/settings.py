@@ -9,7 +9,7 @@ from typing import Any, Self
 
 from handlers.contract import DATE_ORDERS, DAY_FIRST, DateOrder, Env
 
-DEFAULT_MAX_RECEIVE_COUNT = 3  # SQS redrive's usual figure, for a function run without a queue setting
+DEFAULT_MAX_RECEIVE_COUNT = 5  # the stack's default (AWS's advice for Lambda), for a function run without one
 
 
 class SettingMissing(RuntimeError):

@@ -19,6 +19,7 @@ def test_defaults_are_the_documented_ones():
     assert config.command_date_order == "day-first"  # numeric dates in commands as the seed-001 family writes them
     assert (config.image_formats, config.srcset_widths, config.keep_copyright) == (("webp", "avif"), (480, 960), True)
     assert config.duplicates_across == "owner"
+    assert config.max_receive_count == 5  # AWS's advice for a queue Lambda consumes
 
 
 @pytest.mark.parametrize(

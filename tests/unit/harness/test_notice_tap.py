@@ -135,3 +135,27 @@ def test_sent_mail_in_the_sandbox_fails_naming_a_mail_to_an_address_that_is_not_
 
     ses.verify_domain_identity(Domain="example.com")
     assert sent_mail(endpoint, sandbox=sandbox) == kept  # bob is at a verified domain now
+
+
+def test_alarm_mail_is_the_alarm_notifications_mailed_to_one_address(monkeypatch):
+    import harness.notice_tap as notice_tap
+
+    def mail(to: str, text: str, id_: str) -> dict:
+        return {
+            "Id": id_,
+            "Source": "admin@localstack.com",
+            "Destination": {"ToAddresses": [to]},
+            "Body": {"text_part": text},
+        }
+
+    alarm = {"AlarmName": "imagepipe-local-ingest-errors", "OldStateValue": "OK", "NewStateValue": "ALARM"}
+    kept = [
+        mail("ops@example.com", json.dumps(alarm), "m1"),
+        mail("ann@example.com", json.dumps(alarm), "m2"),  # another address
+        mail("ops@example.com", "Your photo was processed", "m3"),  # not a notification
+        mail("ops@example.com", json.dumps({"owner": "ann"}), "m4"),  # JSON, but no alarm's
+    ]
+    monkeypatch.setattr(notice_tap, "sent_mail", lambda endpoint, sandbox=None: kept)
+    assert notice_tap.alarm_mail("http://emulator", "ops@example.com") == [{**alarm, "MailId": "m1"}]
+    monkeypatch.setattr(notice_tap, "sent_mail", lambda endpoint, sandbox=None: None)
+    assert notice_tap.alarm_mail("http://emulator", "ops@example.com") is None

@@ -137,12 +137,12 @@ def test_the_last_failed_attempt_records_the_image_failed(aws, stages, context, 
 
     monkeypatch.setattr("handlers.imaging_functions.publishing.render", broken)
     batch = sqs_batch(request)
-    batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"
+    batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "5"
     with pytest.raises(BatchProcessingError):
         enhance.handler(batch, context)
     record = aws.record(key)
     assert record["status"] == "failed"
-    assert record["reason"] == "enhancing the image failed 3 times; last error: MemoryError: out of memory"
+    assert record["reason"] == "enhancing the image failed 5 times; last error: MemoryError: out of memory"
 
 
 def _processed(aws, stages, context, key: str, data: bytes) -> dict:

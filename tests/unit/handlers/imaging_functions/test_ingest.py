@@ -124,24 +124,24 @@ def test_the_last_failed_attempt_records_the_upload_failed(aws, context, monkeyp
 
     monkeypatch.setattr(ingest.stage.worker, "ingest", broken)
     batch = sqs_batch(event)
-    batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
+    batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "4"
     with pytest.raises(BatchProcessingError):  # the whole batch failed: Lambda reports an error
         ingest.handler(batch, context)
     assert aws.record("uploads/alice/unlucky.jpg") is None  # a retry is still to come
 
-    batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"
+    batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "5"
     with pytest.raises(BatchProcessingError):  # and the message goes on to the dead-letter queue
         ingest.handler(batch, context)
     record = aws.record("uploads/alice/unlucky.jpg")
     assert record["status"] == "failed"
     assert record["reason"] == (
-        "checking the image failed 3 times; last error: ConnectionError: the enhance queue is unreachable"
+        "checking the image failed 5 times; last error: ConnectionError: the enhance queue is unreachable"
     )
 
 
 def _ingest_hanging(aws, context, monkeypatch, key: str, attempt: int, hang) -> None:
-    """Ingest an upload of `key` on receive `attempt` (of 3), with `hang(upload)` standing in for the
-    intake and 200 ms left before the function's deadline margin."""
+    """Ingest an upload of `key` on receive `attempt` (of 5, the default maxReceiveCount), with
+    `hang(upload)` standing in for the intake and 200 ms left before the function's deadline margin."""
     from handlers.runtime.stage import DEADLINE_MARGIN_MS
 
     ingest = fresh("handlers.imaging_functions.ingest")
@@ -160,11 +160,11 @@ def test_a_last_attempt_about_to_time_out_records_the_upload_failed_first(aws, c
         recorded.append(wait_until(lambda: aws.record("uploads/alice/slow.jpg"), timeout=10, what="the record"))
         raise TimeoutError("killed")
 
-    _ingest_hanging(aws, context, monkeypatch, "uploads/alice/slow.jpg", 3, hangs)
+    _ingest_hanging(aws, context, monkeypatch, "uploads/alice/slow.jpg", 5, hangs)
     (record,) = recorded  # written while the invocation still ran
     assert record["status"] == "failed"
     assert record["reason"] == (
-        "checking the image failed 3 times; last error: it did not finish within the function's time limit"
+        "checking the image failed 5 times; last error: it did not finish within the function's time limit"
     )
 
 

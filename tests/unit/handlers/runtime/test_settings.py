@@ -51,7 +51,7 @@ def test_defaults_apply_where_the_stack_sets_nothing(environment):
     assert (settings.images_table, settings.idempotency_table) == ("images", "idempotency")
     assert settings.limits == Limits() and settings.publishing == Publishing(VariantSizes(), Outputs(), True)
     assert settings.publishing.outputs == Outputs(("webp", "avif"), (480, 960))
-    assert settings.max_receive_count == 3
+    assert settings.max_receive_count == 5  # the stack's default
     for name, value in COMMANDS.items():
         environment.setenv(name, value)
     assert CommandSettings.from_environment().command_date_order == "day-first"
@@ -84,12 +84,12 @@ def test_what_a_kind_of_function_cannot_do_without_is_named(environment, kind):
 def test_numbers_are_read(environment):
     environment.setenv(Env.MAX_UPLOAD_BYTES, "1000")
     environment.setenv(Env.THUMBNAIL_EDGE, "128")
-    environment.setenv(Env.MAX_RECEIVE_COUNT, "5")
+    environment.setenv(Env.MAX_RECEIVE_COUNT, "8")
     settings = EnhanceSettings.from_environment()
     assert (settings.limits.max_bytes, settings.publishing.sizes.thumbnail, settings.max_receive_count) == (
         1000,
         128,
-        5,
+        8,
     )
 
 

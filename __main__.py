@@ -11,6 +11,7 @@ from components.api import Api, ApiArgs
 from components.cdn import AppOrigin, Cdn, CdnArgs, CustomDomain
 from components.commands import Commands, CommandsArgs
 from components.config import StackConfig
+from components.dashboard import Dashboard, DashboardArgs, StageWatch
 from components.enhance import Enhance, EnhanceArgs
 from components.filter import EventFilter, EventFilterArgs
 from components.function import LambdaSettings
@@ -216,11 +217,30 @@ alarms = Alarms(
     ),
 )
 
+dashboard = Dashboard(
+    "dashboard",
+    DashboardArgs(
+        dashboard_name=f"{config.account_wide_prefix}-operations",  # an account's dashboards are global
+        region=config.region,
+        stages={
+            "ingest": StageWatch.of(ingest),
+            "enhance": StageWatch.of(enhance),
+            "removal": StageWatch.of(removal),
+            "notify": StageWatch(notify.function_name, notify.failures_queue_name),  # fed by the records' stream
+            **({"mail": StageWatch.of(notify.mail.stage)} if notify.mail else {}),
+            "metadata": StageWatch.of(commands.metadata),
+            "review": StageWatch.of(commands.review),
+        },
+        web=watched,
+    ),
+)
+
 pulumi.export("images_bucket", storage.bucket_name)
 pulumi.export("images_table", storage.images_table_name)
 pulumi.export("events_topic_arn", events.topic_arn)
 pulumi.export("notifications_topic_arn", notify.topic_arn)
 pulumi.export("alerts_topic_arn", alarms.topic_arn)
+pulumi.export("dashboard_name", dashboard.dashboard_name)
 pulumi.export("ingest_queue_url", ingest.queue_url)
 pulumi.export("enhance_queue_url", enhance.queue_url)
 pulumi.export("removal_queue_url", removal.queue_url)

@@ -67,12 +67,14 @@ class QueuedStage(pulumi.ComponentResource):
         self.function_name = self.function.function_name
         self.queue_arn = self.queue.queue.arn
         self.queue_url = self.queue.queue.url
+        self.queue_name = self.queue.queue.name
         self.dead_letter_queue_name = self.queue.dead_letters.name
         self.register_outputs(
             {
                 "function_name": self.function_name,
                 "queue_arn": self.queue_arn,
                 "queue_url": self.queue_url,
+                "queue_name": self.queue_name,
                 "dead_letter_queue_name": self.dead_letter_queue_name,
             }
         )

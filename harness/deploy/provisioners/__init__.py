@@ -61,6 +61,7 @@ PROVISIONERS: dict[str, Provisioner[Any]] = {
         lambda_.Permission(),
         logs.LogGroup(),
         cloudwatch.MetricAlarm(),
+        cloudwatch.Dashboard(),
         ses.EmailIdentity(),
         secretsmanager.Secret(),
         secretsmanager.SecretVersion(),

@@ -1,13 +1,16 @@
 """CloudWatch: metric alarms on one metric with its dimensions, by a statistic (Sum, Average, ...) or
-an extended one (a percentile such as p95), or on a metric-math expression over metric queries."""
+an extended one (a percentile such as p95), or on a metric-math expression over metric queries; and
+dashboards, whose body is checked as AWS checks its outline, since neither emulator does."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from harness.deploy.inputs import DeployError, Inputs
 from harness.deploy.provisioners.base import Applied, Context, Provisioner, physical_name
+from harness.deploy.provisioners.ec2_vpc import unless_gone
 from harness.deployed.stack_state import ResourceRecord
 
 
@@ -94,3 +97,49 @@ def _metric_query(query: Inputs) -> dict[str, Any]:
 
 def _dimensions(dimensions: dict[str, str]) -> list[dict[str, str]]:
     return [{"Name": name, "Value": value} for name, value in sorted(dimensions.items())]
+
+
+MAX_WIDGETS = 500  # a dashboard body's widgets at most (CloudWatch's dashboard body structure)
+
+
+@dataclass(frozen=True)
+class DashboardSpec:
+    """A dashboard: its name, and its body (CloudWatch's JSON) as PutDashboard takes it."""
+
+    name: str
+    body: str
+
+
+class Dashboard(Provisioner[DashboardSpec]):
+    type_token = "aws:cloudwatch/dashboard:Dashboard"
+
+    def read(self, name: str, inputs: Inputs, previous: ResourceRecord | None) -> DashboardSpec:
+        return DashboardSpec(inputs.take("dashboardName"), inputs.take("dashboardBody"))
+
+    def validate(self, where: str, spec: DashboardSpec) -> None:
+        """Refuse a body AWS would: not a JSON object with a `widgets` array of at most 500. LocalStack
+        stores any text and moto any JSON, so here only this check stands for AWS's."""
+        try:
+            body = json.loads(spec.body)
+        except ValueError as error:
+            raise DeployError(f"{where}: the dashboard body is not JSON: {error}") from None
+        widgets = body.get("widgets") if isinstance(body, dict) else None
+        if not isinstance(widgets, list):
+            raise DeployError(f"{where}: the dashboard body must be a JSON object with a 'widgets' array")
+        if len(widgets) > MAX_WIDGETS:
+            raise DeployError(f"{where}: the dashboard has {len(widgets)} widgets, more than {MAX_WIDGETS}")
+
+    def apply(self, ctx: Context, spec: DashboardSpec, previous: ResourceRecord | None) -> Applied:
+        cloudwatch = ctx.client("cloudwatch")
+        answer = cloudwatch.put_dashboard(DashboardName=spec.name, DashboardBody=spec.body)  # creates or replaces
+        if messages := answer.get("DashboardValidationMessages"):
+            problems = "; ".join(f"{m.get('DataPath', '')}: {m.get('Message', '')}" for m in messages)
+            raise DeployError(f"dashboard {spec.name!r}: CloudWatch found problems in its body: {problems}")
+        if previous is not None and previous.id != spec.name:  # renamed: the new one is there, the old goes
+            self.delete(ctx, previous)
+        arn = cloudwatch.get_dashboard(DashboardName=spec.name)["DashboardArn"]
+        return Applied(spec.name, {"dashboardName": spec.name, "dashboardArn": arn, "dashboardBody": spec.body})
+
+    def delete(self, ctx: Context, record: ResourceRecord) -> None:
+        with unless_gone("ResourceNotFound"):  # deleted by hand meanwhile
+            ctx.client("cloudwatch").delete_dashboards(DashboardNames=[record.id])

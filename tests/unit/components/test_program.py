@@ -38,16 +38,29 @@ def test_every_stage_queue_redrives_to_its_own_dead_letter_queue(program):
         dead_letters = queues[f"{name}-dlq"]
         assert redrive == {
             "deadLetterTargetArn": f"arn:aws:sqs:us-east-1:000000000000:{dead_letters['name']}",
-            "maxReceiveCount": 3,
+            "maxReceiveCount": 5,
         }
         assert dead_letters["messageRetentionSeconds"] == FOURTEEN_DAYS
 
 
-def test_queues_hide_a_message_longer_than_their_function_may_run(program):
-    functions = program.of_type(FUNCTION)
-    queues = program.of_type(QUEUE)
-    for stage in ("ingest", "enhance"):
-        assert queues[f"{stage}-queue"]["visibilityTimeoutSeconds"] >= 6 * functions[stage]["timeout"]
+def test_every_stage_queue_retries_as_aws_advises_for_lambda(program):
+    # AWS's advice for a queue a Lambda function consumes: a visibility timeout of at least six times
+    # the function's timeout (Lambda may retry a throttled batch within it), and a redrive policy that
+    # parks a message only after at least 5 receives (a throttled receive counts too).
+    queues = {queue["name"]: queue for queue in program.of_type(QUEUE).values()}
+    functions = {ARN.format(service="lambda", name=f["name"]): f for f in program.of_type(FUNCTION).values()}
+    consumers = {
+        mapping["eventSourceArn"].rsplit(":", 1)[1]: functions[mapping["functionName"]]
+        for mapping in program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping").values()
+        if mapping["eventSourceArn"].startswith("arn:aws:sqs:")
+    }
+    redriven = {name for name, queue in queues.items() if "redrivePolicy" in queue}
+    assert set(consumers) == redriven, "every queue a function consumes redrives to a dead-letter queue, and only those"
+    assert "imagepipe-local-notify-mail" in consumers  # the mail stage's queue (notify-mail-queue) too
+    for name, function in consumers.items():
+        queue = queues[name]
+        assert queue["visibilityTimeoutSeconds"] >= 6 * function["timeout"], name
+        assert json.loads(queue["redrivePolicy"])["maxReceiveCount"] >= 5, name
 
 
 def _event_routes(program) -> dict[str, dict]:
@@ -301,7 +314,7 @@ def test_notify_and_the_mail_stage_may_do_exactly_what_they_need(program):
         "logs:PutLogEvents": {COMMON["logs:CreateLogStream"].format(stage="notify-mail")},
         **{action: {mail_queue} for action in QUEUE_CONSUMER_ACTIONS},
         "dynamodb:GetItem": {idempotency},
-        "dynamodb:PutItem": {idempotency},
+        "dynamodb:PutItem": {idempotency, outbox},
         "dynamodb:UpdateItem": {idempotency},
         "dynamodb:DeleteItem": {idempotency},
         "dynamodb:Query": {outbox},
@@ -370,7 +383,10 @@ def test_every_function_and_dead_letter_queue_has_an_alarm_to_the_alerts_topic(p
     }
     alerts = ARN.format(service="sns", name="imagepipe-local-alerts")
     for alarm in alarms.values():
+        # The topic hears every change into ALARM and into OK (the mail subscriptions filter them);
+        # no alarm tells it of INSUFFICIENT_DATA.
         assert alarm["alarmActions"] == alarm["okActions"] == [alerts]
+        assert "insufficientDataActions" not in alarm
         assert alarm["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["period"] == 10 and alarm["treatMissingData"] == "notBreaching"
         if "-api-" not in alarm["name"]:
@@ -395,10 +411,12 @@ def test_every_function_and_dead_letter_queue_has_an_alarm_to_the_alerts_topic(p
     assert "statistic" not in latency
 
 
-def test_the_alert_addresses_subscribe_to_the_alerts_topic_by_mail(program):
+def test_the_alert_addresses_subscribe_to_the_alerts_topic_by_mail_through_the_alert_filter(program):
     mail = program.one("aws:sns/topicSubscription:TopicSubscription", "alarms-mail-0")
     assert (mail["protocol"], mail["endpoint"]) == ("email", "ops@example.com")
     assert mail["topic"] == ARN.format(service="sns", name="imagepipe-local-alerts")
+    assert mail["filterPolicyScope"] == "MessageBody"
+    assert json.loads(mail["filterPolicy"]) == {"$or": [{"NewStateValue": ["ALARM"]}, {"OldStateValue": ["ALARM"]}]}
 
 
 def test_the_stack_exports_what_the_harness_contract_names(program):

@@ -23,7 +23,7 @@ INTEGRATION = "aws:apigateway/integration:Integration"
 PERMISSION = "aws:lambda/permission:Permission"
 ARN = "arn:aws:lambda:us-east-1:000000000000:{name}"
 INVOKE = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations"
-LOCAL_RESOURCES = 124  # what the program declares for the local stack (tests/unit/harness/deploy/test_replay.py)
+LOCAL_RESOURCES = 125  # what the program declares for the local stack (tests/unit/harness/deploy/test_replay.py)
 FUNCTIONS = 8  # ingest, enhance, removal, notify, mail, metadata, review, web
 
 

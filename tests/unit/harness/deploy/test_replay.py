@@ -10,7 +10,7 @@ import re
 from components.routes import ROUTES
 from tests.replaying import ROOT, replay
 
-RESOURCES = 124  # what the program declares for the local stack (components/, __main__.py)
+RESOURCES = 125  # what the program declares for the local stack (components/, __main__.py)
 
 
 def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
@@ -32,7 +32,7 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     assert topic["TopicArn"] == outputs["events_topic_arn"]
     assert [(r["Name"].lower(), r["Value"]) for r in topic["Filter"]["Key"]["FilterRules"]] == [("prefix", "uploads/")]
     queue = moto.client("sqs").get_queue_attributes(QueueUrl=outputs["ingest_queue_url"], AttributeNames=["All"])
-    assert json.loads(queue["Attributes"]["RedrivePolicy"])["maxReceiveCount"] == 3
+    assert json.loads(queue["Attributes"]["RedrivePolicy"])["maxReceiveCount"] == 5  # the default
     subscriptions = moto.client("sns").list_subscriptions_by_topic(TopicArn=outputs["events_topic_arn"])[
         "Subscriptions"
     ]
@@ -81,7 +81,7 @@ def test_the_program_is_provisioned_with_real_names_and_arns(moto, tmp_path):
     assert again["outputs"] == outputs
 
 
-INSTANCES_RESOURCES = 143  # the local-instances stack: no web function or REST API; network, balancer, fleet
+INSTANCES_RESOURCES = 144  # the local-instances stack: no web function or REST API; network, balancer, fleet
 
 
 def test_the_instances_tier_is_provisioned_balancer_group_and_template_together(moto, tmp_path):

@@ -74,7 +74,7 @@ class Publisher:
         if (
             record is None
             or record.get(Record.UPLOAD_VERSION) != upload.version
-            or record.get(Record.STATUS) != PENDING
+            or record.get(Record.STATUS) not in (PENDING, FAILED)  # failed: redriven, tried again
         ):
             return Outcome(upload.image_id, STALE)
         try:

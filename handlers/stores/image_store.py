@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
-from handlers.contract import AWAITING, DELETED, PENDING, REJECTED, ImagesTable, Record
+from handlers.contract import AWAITING, DELETED, FAILED, PENDING, REJECTED, ImagesTable, Record
 from handlers.pipeline.uploads import Placement, Upload
 from handlers.stores.image_record import ImageRecord, timestamp
 
@@ -91,28 +91,35 @@ class ImageStore:
         self, upload: Upload, placement: Placement | None, status: str, fields: dict[str, Any] | None = None
     ) -> bool:
         """Write the record of `upload` (pending or rejected), replacing the record of an older upload of
-        the same key. False, writing nothing, when a newer upload is already recorded, or this one was
-        already taken past pending."""
+        the same key, or of this one while pending or failed (a failed one's message, redriven from
+        its dead-letter queue, is tried again). False, writing nothing, when a newer upload is already
+        recorded, or this one was already taken past pending."""
         item = {**upload_fields(upload, placement, status, timestamp()), **(fields or {})}
         return self._conditional(
             lambda: self.client.put_item(
                 TableName=self.table_name,
                 Item={k: self._serialize(v) for k, v in item.items() if v is not None},
                 ConditionExpression=(
-                    "attribute_not_exists(#key) OR #order < :order OR (#order = :order AND #status = :pending)"
+                    "attribute_not_exists(#key) OR #order < :order "
+                    "OR (#order = :order AND #status IN (:pending, :failed))"
                 ),
                 ExpressionAttributeNames={
                     "#key": ImagesTable.KEY,
                     "#status": Record.STATUS,
                     "#order": Record.UPLOAD_ORDER,
                 },
-                ExpressionAttributeValues={":order": {"S": upload.order}, ":pending": {"S": PENDING}},
+                ExpressionAttributeValues={
+                    ":order": {"S": upload.order},
+                    ":pending": {"S": PENDING},
+                    ":failed": {"S": FAILED},
+                },
             )
         )
 
     def finish(self, upload: Upload, status: str, fields: dict[str, Any] | None = None) -> ImageRecord | None:
-        """Move the pending record of exactly this upload to `status` with `fields`; the record as it
-        was before, or None (writing nothing) when the record is no longer this upload's pending one."""
+        """Move the pending (or failed, and tried again) record of exactly this upload to `status` with
+        `fields`; the record as it was before, or None (writing nothing) when the record is no longer
+        this upload's, or is past them."""
         values = {**(fields or {}), Record.STATUS: status, Record.UPDATED_AT: timestamp()}
         names = {f"#f{i}": name for i, name in enumerate(values)}
         assignments = ", ".join(f"#f{i} = :f{i}" for i in range(len(values)))
@@ -120,12 +127,13 @@ class ImageStore:
             upload.image_id,
             "ALL_OLD",
             UpdateExpression=f"SET {assignments}",
-            ConditionExpression="#version = :version AND #status = :pending",
+            ConditionExpression="#version = :version AND #status IN (:pending, :failed)",
             ExpressionAttributeNames={**names, "#status": Record.STATUS, "#version": Record.UPLOAD_VERSION},
             ExpressionAttributeValues={
                 **{f":f{i}": self._serialize(value) for i, value in enumerate(values.values())},
                 ":version": {"S": upload.version},
                 ":pending": {"S": PENDING},
+                ":failed": {"S": FAILED},
             },
         )
 

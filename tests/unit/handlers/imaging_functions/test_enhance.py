@@ -145,6 +145,22 @@ def test_the_last_failed_attempt_records_the_image_failed(aws, stages, context, 
     assert record["reason"] == "enhancing the image failed 5 times; last error: MemoryError: out of memory"
 
 
+def test_a_failed_images_message_redriven_once_the_fault_is_fixed_publishes_it(aws, stages, context, monkeypatch):
+    key = "uploads/alice/second-chance.jpg"
+    request = _ingest(aws, stages, context, key, photo_jpeg(640, 480, seed=10))
+    enhance = stages[1]
+    with monkeypatch.context() as broken:
+        broken.setattr("handlers.imaging_functions.publishing.render", lambda *args, **kwargs: 1 / 0)
+        batch = sqs_batch(request)
+        batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "5"
+        with pytest.raises(BatchProcessingError):
+            enhance.handler(batch, context)
+    assert aws.record(key)["status"] == "failed"
+    assert enhance.handler(sqs_batch(request), context) == {"batchItemFailures": []}  # redriven: as if new
+    record = aws.record(key)
+    assert record["status"] == "processed" and record["optimized_key"]
+
+
 def _processed(aws, stages, context, key: str, data: bytes) -> dict:
     stages[1].handler(sqs_batch(_ingest(aws, stages, context, key, data)), context)
     record = aws.record(key)

@@ -139,6 +139,21 @@ def test_the_last_failed_attempt_records_the_upload_failed(aws, context, monkeyp
     )
 
 
+def test_a_failed_uploads_message_redriven_once_the_fault_is_fixed_is_checked_again(aws, context, jpeg):
+    ingest = fresh("handlers.imaging_functions.ingest")
+    event = aws.upload("uploads/alice/second-chance.jpg", jpeg)
+    with pytest.MonkeyPatch.context() as broken:
+        broken.setattr(ingest.stage.worker, "ingest", lambda upload: 1 / 0)
+        batch = sqs_batch(event)
+        batch["Records"][0]["attributes"]["ApproximateReceiveCount"] = "5"
+        with pytest.raises(BatchProcessingError):
+            ingest.handler(batch, context)
+    assert aws.record("uploads/alice/second-chance.jpg")["status"] == "failed"
+    assert ingest.handler(sqs_batch(event), context) == {"batchItemFailures": []}  # redriven: as if new
+    assert aws.record("uploads/alice/second-chance.jpg")["status"] == "pending"
+    assert len(aws.enhance_requests()) == 1
+
+
 def _ingest_hanging(aws, context, monkeypatch, key: str, attempt: int, hang) -> None:
     """Ingest an upload of `key` on receive `attempt` (of 5, the default maxReceiveCount), with
     `hang(upload)` standing in for the intake and 200 ms left before the function's deadline margin."""

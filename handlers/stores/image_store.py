@@ -70,6 +70,11 @@ class ImagePage:
     last: IndexKey | None
 
 
+# The statuses of an upload not yet finished (`:pending`, `:failed`): a failed one's message,
+# redriven from its dead-letter queue, is tried again.
+_UNFINISHED = {":pending": {"S": PENDING}, ":failed": {"S": FAILED}}
+
+
 class ImageStore:
     """Reads and writes image records in one table through a boto3 DynamoDB client."""
 
@@ -108,11 +113,7 @@ class ImageStore:
                     "#status": Record.STATUS,
                     "#order": Record.UPLOAD_ORDER,
                 },
-                ExpressionAttributeValues={
-                    ":order": {"S": upload.order},
-                    ":pending": {"S": PENDING},
-                    ":failed": {"S": FAILED},
-                },
+                ExpressionAttributeValues={":order": {"S": upload.order}, **_UNFINISHED},
             )
         )
 
@@ -132,8 +133,7 @@ class ImageStore:
             ExpressionAttributeValues={
                 **{f":f{i}": self._serialize(value) for i, value in enumerate(values.values())},
                 ":version": {"S": upload.version},
-                ":pending": {"S": PENDING},
-                ":failed": {"S": FAILED},
+                **_UNFINISHED,
             },
         )
 

@@ -90,12 +90,12 @@ def check_password(password: str) -> None:
 
 
 def check_email(email: str) -> None:
-    if not isinstance(email, str) or len(email) > MAX_EMAIL or not EMAIL.match(email):
+    if not isinstance(email, str) or len(email) > MAX_EMAIL or not EMAIL.fullmatch(email):
         raise UserError(f"e-mail address {email!r} is not one: expected name@domain.tld, no spaces")
 
 
 def check_username(username: str) -> None:
-    if not isinstance(username, str) or not USERNAME.match(username):
+    if not isinstance(username, str) or not USERNAME.fullmatch(username):
         raise UserError(
             f"user name {username!r}: 2-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit"
         )
@@ -132,7 +132,7 @@ class UserStore:
         return User(username, role, email)
 
     def get(self, username: str) -> User | None:
-        if not isinstance(username, str) or not USERNAME.match(username):
+        if not isinstance(username, str) or not USERNAME.fullmatch(username):
             return None  # not a user's name (e.g. another kind of item in the table)
         item = self._item(username)
         return _user(item) if item else None
@@ -140,7 +140,7 @@ class UserStore:
     def authenticate(self, username: str, password: str) -> User | None:
         """The user, when `password` is theirs; None for an unknown user or a wrong password alike
         (an unknown user costs a hash too, so timing does not tell which)."""
-        item = self._item(username) if isinstance(username, str) and USERNAME.match(username) else None
+        item = self._item(username) if isinstance(username, str) and USERNAME.fullmatch(username) else None
         stored = item["password_hash"]["S"] if item else _DECOY
         if verify_password(password, stored) and item:
             return _user(item)

@@ -39,7 +39,7 @@ def list_images() -> ResponseReturnValue:
     status = _one_of("status", STATUSES)
     verdict = _one_of("verdict", REVIEW_STATUSES)
     owner = request.args.get("owner")
-    if owner is not None and not USERNAME.match(owner):
+    if owner is not None and not USERNAME.fullmatch(owner):
         raise BadInput("owner", "a user name")
     if owner is not None and owner != user.username and not user.is_reviewer:
         raise Forbidden("owner: a photographer lists their own images only")
@@ -65,7 +65,7 @@ def _limit() -> int:
     text = request.args.get("limit")
     if text is None:
         return DEFAULT_LIMIT
-    if not LIMIT.match(text) or not 1 <= int(text) <= MAX_LIMIT:
+    if not LIMIT.fullmatch(text) or not 1 <= int(text) <= MAX_LIMIT:
         raise BadInput("limit", f"a whole number from 1 to {MAX_LIMIT}")
     return int(text)
 

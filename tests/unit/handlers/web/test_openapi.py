@@ -123,19 +123,39 @@ def test_an_upload_leads_to_every_operation_on_its_image_by_links() -> None:
         assert followed == linked - {operation_id}
 
 
-def test_every_link_names_an_operation_and_fills_its_parameters_from_a_field_the_answer_always_has() -> None:
+def test_every_link_names_an_operation_and_fills_its_parameters_from_the_answer_or_the_request() -> None:
+    """A link fills each parameter of its target from a field the answer always has (and whose
+    length the parameter takes), or passes on the same parameter of the request it answers (the
+    next page of a list is the same list)."""
     count = 0
     for path, operation in _operations().values():
+        asked = {p["name"]: p["schema"] for p in _parameters(path, operation)}
         for status, response in operation["responses"].items():
             for name, link in response.get("links", {}).items():
                 count += 1
-                target_path, target = _operations()[link["operationId"]]
-                declared = {p["name"] for p in target.get("parameters", [])} | set(re.findall(r"{(\w+)}", target_path))
+                target = {p["name"]: p["schema"] for p in _parameters(*_operations()[link["operationId"]])}
                 for parameter, expression in link["parameters"].items():
-                    assert parameter in declared, (path, status, name, parameter)
+                    where = (path, status, name, parameter)
+                    assert parameter in target, where
+                    if expression.startswith("$request.query."):
+                        passed = expression.removeprefix("$request.query.")
+                        assert resolved(asked[passed]) == resolved(target[parameter]), where
+                        continue
                     field = expression.removeprefix("$response.body#/")
-                    assert field in _schema(response)["required"], (path, status, name, expression)
-    assert count >= 13
+                    answered = _schema(response)
+                    assert field in answered["required"], where
+                    limit = resolved(target[parameter]).get("maxLength")
+                    if limit is not None:
+                        assert answered["properties"][field].get("maxLength", limit + 1) <= limit or (
+                            "pattern" in answered["properties"][field]
+                        ), where
+    assert count >= 14
+
+
+def _parameters(path: str, operation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The parameters of an operation at `path`: its own and its path's, resolved."""
+    item = document()["paths"][path]
+    return [resolved(p) for p in [*item.get("parameters", []), *operation.get("parameters", [])]]
 
 
 def test_the_served_document_is_the_file_and_needs_no_session() -> None:

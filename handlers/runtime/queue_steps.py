@@ -84,6 +84,6 @@ def queue_handler(stage: Stage[Any, Worker], step: QueueStep[Worker, Item]) -> H
     @metrics.log_metrics
     @logger.inject_lambda_context
     def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-        return stage.process(event, context, record_handler)
+        return stage.process(event, context, record_handler, raises_injected_faults=step.failure is not None)
 
     return handler

@@ -10,11 +10,19 @@ import, so a misconfigured function still fails at once.
 With SnapStart (python3.12+, `imagepipe:lambdaSnapStart`) the init is run once and snapshotted, so
 there the SDK is loaded and the worker made at import, to be in the snapshot (handlers/runtime/snapstart.py,
 which also registers the restore hooks).
+
+Locally, `python -m harness faults` can inject an error into a share of a function's invocations
+(harness/faults.py); the harness's Lambda runtime then puts it in the environment (INJECTED_FAULT) for
+that invocation, and the stage raises it where each message's attempt starts, as its own failure: the
+message is retried, and its last attempt records the failure with the fault as the reason. Nothing
+sets it on AWS, where FIS injects errors around the handler instead (README: "Fault injection").
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,11 +45,18 @@ if TYPE_CHECKING:
 # How long before an invocation times out its record is marked failed, if this is its last attempt.
 DEADLINE_MARGIN_MS = 2000
 OUT_OF_TIME = "it did not finish within the function's time limit"
+INJECTED_FAULT = "IMAGEPIPE_INJECTED_FAULT"
+"""Set by the harness's Lambda runtime while an invocation it injects an error into runs: JSON
+{"request_id", "message"} (harness/lambda_executor/imagepipe_lambda_executor/faults.py)."""
 Worker = TypeVar("Worker")
 Settings = TypeVar("Settings", bound=StageSettings)
 Result = TypeVar("Result")
 Clients = Callable[[str], Any]
 """`clients("s3")`: the execution environment's boto3 client for a service, made once."""
+
+
+class InjectedFault(RuntimeError):
+    """The error `python -m harness faults` injected into this invocation (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -139,17 +154,42 @@ class Stage(Generic[Settings, Worker]):
         return decorate
 
     def process(
-        self, event: dict[str, Any], context: LambdaContext, record_handler: Callable[[Any], None]
+        self,
+        event: dict[str, Any],
+        context: LambdaContext,
+        record_handler: Callable[[Any], None],
+        *,
+        raises_injected_faults: bool = False,
     ) -> PartialItemFailureResponse:
-        """Handle a batch record by record; the ids of the failed ones go back to the event source."""
+        """Handle a batch record by record; the ids of the failed ones go back to the event source.
+        An injected fault fails each record before `record_handler` runs, unless the handler raises
+        it itself (`raises_injected_faults`: inside `recording_final_failure`)."""
         self.prepare().idempotency.register_lambda_context(context)
         self._context = context
+
+        def handle(record: Any) -> None:
+            if not raises_injected_faults:
+                self.raise_injected_fault()
+            record_handler(record)
+
         try:
             return process_partial_response(
-                event=event, record_handler=record_handler, processor=self.processor, context=context
+                event=event, record_handler=handle, processor=self.processor, context=context
             )
         finally:
             self._context = None
+
+    def raise_injected_fault(self) -> None:
+        """Raise InjectedFault if the harness injected an error into the running invocation."""
+        value = os.environ.get(INJECTED_FAULT)
+        if not value or self._context is None:
+            return
+        try:
+            fault = json.loads(value)
+        except ValueError:
+            return
+        if isinstance(fault, dict) and fault.get("request_id") == self._context.aws_request_id:
+            raise InjectedFault(str(fault.get("message") or "injected fault"))
 
     def seconds_left(self) -> float:
         """How long the running invocation may still work, DEADLINE_MARGIN_MS kept for its ending
@@ -170,6 +210,7 @@ class Stage(Generic[Settings, Worker]):
         last = attempts >= self.settings.max_receive_count
         watchdog = self._deadline_watch(step, key, attempts, fail) if last else None
         try:
+            self.raise_injected_fault()
             yield
         except Exception as error:
             if last:

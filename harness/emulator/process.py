@@ -232,6 +232,10 @@ def emulator_environment(layout: Paths, port: int, base: dict[str, str] | None =
             "LAMBDA_EVENT_SOURCE_MAPPING_POLL_INTERVAL_SEC": "0.2",
             "LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC": "0.5",
             "LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_ERROR_SEC": "5",
+            # queues' message counts to CloudWatch every 5 s (60 by default): within each period of the
+            # local stacks' alarms (10 s), so a parked message keeps its alarm in ALARM instead of
+            # flapping to OK and back (and mailing) between reports
+            "SQS_CLOUDWATCH_METRICS_REPORT_INTERVAL": "5",
             # read by our executor plugin and start hook
             "IMAGEPIPE_LAMBDA_RUNTIMES": json.dumps(layout.lambda_runtimes()),
             "IMAGEPIPE_LAMBDA_LOG_DIR": str(layout.lambda_logs),
@@ -240,6 +244,7 @@ def emulator_environment(layout: Paths, port: int, base: dict[str, str] | None =
             "IMAGEPIPE_EARLY_DYNAMODB": "1",
             "IMAGEPIPE_BIND_GATEWAY_HOST": "1",  # 127.0.0.1 only, not every interface
             "IMAGEPIPE_ROLE_CALLS": str(layout.role_calls(port)),
+            "IMAGEPIPE_LAMBDA_FAULTS_FILE": str(layout.lambda_faults(port)),
         }
     )
     return base

@@ -10,6 +10,7 @@
       tmp/<port>/                   TMPDIR of the emulator on <port>: S3 objects, unzipped function
                                     code, one folder per live Lambda environment; wiped at start/stop
       tmp/<port>/role-calls.jsonl   every call made with an assumed role's credentials (IAM check)
+      tmp/<port>/lambda-faults.json the faults injected into functions' invocations (harness/faults.py)
       tmp/*.lock                    one installer / one start per port at a time
       logs/localstack.log           the emulator's log (logs/localstack-<port>.log off the default port)
       logs/lambda/<function>.log    each function's output, with START/END/REPORT lines
@@ -106,6 +107,11 @@ class Paths:
         """The calls made with assumed roles' credentials since the emulator started (one JSON line
         each, for the IAM check: harness/permissions)."""
         return self.instance_tmp(port) / "role-calls.jsonl"
+
+    def lambda_faults(self, port: int = DEFAULT_PORT) -> Path:
+        """The faults `python -m harness faults` injects into the functions of the emulator on `port`,
+        read by its Lambda executor at every invocation (harness/faults.py); gone when it stops."""
+        return self.instance_tmp(port) / "lambda-faults.json"
 
     def lambda_tmp(self, port: int = DEFAULT_PORT) -> Path:
         """Parent of the per-environment TMPDIRs of the Lambda functions."""

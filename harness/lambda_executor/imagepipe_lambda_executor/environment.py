@@ -12,6 +12,7 @@ from collections.abc import Mapping
 RUNTIMES_VAR = "IMAGEPIPE_LAMBDA_RUNTIMES"  # JSON: {"python3.11": "<venv folder>"}
 LOG_DIR_VAR = "IMAGEPIPE_LAMBDA_LOG_DIR"  # <state>/logs/lambda
 TMP_DIR_VAR = "IMAGEPIPE_LAMBDA_TMP_DIR"  # parent of the per-environment TMPDIRs
+FAULTS_FILE_VAR = "IMAGEPIPE_LAMBDA_FAULTS_FILE"  # <state>/tmp/<port>/lambda-faults.json (faults.py)
 
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 

@@ -7,7 +7,8 @@ executor protocol (`executor_endpoint.py`): it announces itself at `<runtime end
 receives invocations on its own port and posts logs, then the response or error, back.
 
 Configured through LocalStack's environment (see environment.py): IMAGEPIPE_LAMBDA_RUNTIMES,
-IMAGEPIPE_LAMBDA_LOG_DIR, IMAGEPIPE_LAMBDA_TMP_DIR.
+IMAGEPIPE_LAMBDA_LOG_DIR, IMAGEPIPE_LAMBDA_TMP_DIR, IMAGEPIPE_LAMBDA_FAULTS_FILE (the faults the
+supervisor injects: faults.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from localstack.services.lambda_.invocation.runtime_executor import (
 from localstack.utils.net import get_free_tcp_port
 
 from .environment import (
+    FAULTS_FILE_VAR,
     LOG_DIR_VAR,
     TMP_DIR_VAR,
     configured_runtimes,
@@ -121,6 +123,8 @@ class HostRuntimeExecutor(RuntimeExecutor):
         log_dir = os.environ.get(LOG_DIR_VAR)
         if log_dir:
             command += ["--log-file", os.path.join(log_dir, f"{name}.log")]
+        if faults_file := os.environ.get(FAULTS_FILE_VAR):
+            command += ["--faults-file", faults_file]
         LOG.debug("Starting host runtime for %s: %s", self.function_version.qualified_arn, command)
         self.process = subprocess.Popen(
             command,

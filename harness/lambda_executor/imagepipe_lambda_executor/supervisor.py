@@ -1,7 +1,7 @@
 """The runtime side of LocalStack's executor protocol, for one Lambda execution environment.
 Standard library only: it runs with the Lambda runtime's Python (not LocalStack's).
 
-    python -P supervisor.py --port PORT --log-file FILE
+    python -P supervisor.py --port PORT --log-file FILE [--faults-file FILE]
 
 Its environment is the function's (the executor builds it clean), including LocalStack's
 LOCALSTACK_RUNTIME_ID / LOCALSTACK_RUNTIME_ENDPOINT, _HANDLER, AWS_LAMBDA_FUNCTION_TIMEOUT and
@@ -15,6 +15,8 @@ AWS_LAMBDA_FUNCTION_MEMORY_SIZE.
 - Enforces the function timeout (kills the worker, answers AWS's "Task timed out after N.NN seconds",
   the next invocation gets a fresh worker) and the memory size (the worker's RSS from /proc; over it:
   killed, "Runtime exited with error: signal: killed", Runtime.ExitError).
+- Injects the faults `python -m harness faults` sets for its function (faults.py): a delay before the
+  handler, an error instead of the invocation's result, each logged as a `[FAULT]` line.
 - Cuts the worker's stdout+stderr per invocation at the end marker the worker writes, and appends it,
   with START/END/REPORT lines like Lambda's, to the function's log file.
 """
@@ -44,10 +46,12 @@ HARNESS_ENV_PREFIXES = ("IMAGEPIPE_RUNTIME_",)
 # it is put there for the sibling runtime_api.py and worker_process.py alone (nothing else of the package is imported
 # here: the rest needs LocalStack). Imported as a module of the package (mypy), the relative import.
 if __package__:
+    from .faults import SEED_VARIABLE, FaultSource, Injection
     from .runtime_api import RuntimeApi
     from .worker_process import Outcome, WorkerProcess, exit_description, log
 else:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from faults import SEED_VARIABLE, FaultSource, Injection  # type: ignore[import-not-found,no-redef]
     from runtime_api import RuntimeApi  # type: ignore[import-not-found,no-redef]
     from worker_process import (  # type: ignore[import-not-found,no-redef]
         Outcome,
@@ -80,10 +84,13 @@ class Invocation:
     worker: WorkerProcess
     preamble: list[tuple[float, str]] = field(default_factory=list)
     init_ms: float | None = None
+    injected: list[tuple[float, str]] = field(default_factory=list)  # the [FAULT] lines, after START
 
 
 class Supervisor:
-    def __init__(self, port: int, log_file: str | None, env: dict[str, str] | None = None):
+    def __init__(
+        self, port: int, log_file: str | None, env: dict[str, str] | None = None, faults_file: str | None = None
+    ):
         self.env = dict(os.environ if env is None else env)
         self.port = port
         self.log_file = log_file
@@ -97,6 +104,8 @@ class Supervisor:
         self.python = sys.executable
         self.api = RuntimeApi(port, self.env.get("LOCALSTACK_RUNTIME_ENDPOINT", ""), log)
         self.worker: WorkerProcess | None = None
+        function_name = self.env.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        self.faults = FaultSource(faults_file, function_name, self.env.get(SEED_VARIABLE), log)
 
     # lifecycle
     def serve(self) -> None:
@@ -143,20 +152,40 @@ class Supervisor:
         if worker.init_error is not None or worker.init_failure is not None:
             self._fail_init(call)
             return
+        injection = self.faults.next_injection()
+        if injection is not None and not self._inject(call, injection, deadline):
+            return
+        environment = injection.function_environment(call.request_id) if injection else {}
         try:
-            worker.send({**request, "deadline-ms": int((call.started_wall + self.timeout) * 1000)})
+            deadline_ms = int((call.started_wall + self.timeout) * 1000)
+            worker.send({**request, "deadline-ms": deadline_ms, "invocation-environment": environment})
             outcome, message = worker.next_message(deadline, self.memory_limit)
         except OSError:  # the worker died since its last invocation
             worker.process.wait()
             outcome, message = Outcome.EXIT, None
         if outcome == Outcome.MESSAGE and message and message.get("type") == "result":
             lines = worker.take_segment(f"end:{call.request_id}")
-            if message.get("ok"):
+            if message.get("ok") and injection is not None and injection.error:  # ran, and fails all the same
+                self.finish(call, lines, error=injection.error_body(call.request_id))
+            elif message.get("ok"):
                 self.finish(call, lines, body=message["body"].encode())
             else:  # the function's own exception: AWS's REPORT line has no status for it
                 self.finish(call, lines, error=message["error"])
             return
         self._lose_worker(call, outcome)
+
+    def _inject(self, call: Invocation, injection: Injection, deadline: float) -> bool:
+        """Log the injection and sleep its delay; answer at once what ends the invocation before its
+        handler runs (the delay reaching the timeout, or an error that prevents execution): whether
+        the handler is to run."""
+        call.injected = [(time.time(), line) for line in injection.log_lines()]
+        if not injection.wait(deadline):
+            self.finish_timeout(call, [])
+            return False
+        if injection.prevents_execution:
+            self.finish(call, [], error=injection.error_body(call.request_id))
+            return False
+        return True
 
     def _ready_worker(self, deadline: float) -> WorkerProcess:
         """The worker, its init over (a new one if there is none or it exited)."""
@@ -234,6 +263,7 @@ class Supervisor:
         entries = [
             *list(call.preamble),
             (call.started_wall, f"START RequestId: {request_id} Version: {self.version}"),
+            *call.injected,
             *list(lines),
             (ended, f"END RequestId: {request_id}"),
             (ended, report),
@@ -275,8 +305,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--log-file")
+    parser.add_argument("--faults-file", help="the emulator's faults file (faults.py), read at every invocation")
     args = parser.parse_args(argv)
-    supervisor = Supervisor(args.port, args.log_file)
+    supervisor = Supervisor(args.port, args.log_file, faults_file=args.faults_file)
 
     def terminate(signum: int, frame: FrameType | None) -> None:
         supervisor.shutdown()

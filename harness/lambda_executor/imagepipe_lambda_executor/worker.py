@@ -216,6 +216,17 @@ class Worker:
         else:
             os.environ.pop("_X_AMZN_TRACE_ID", None)
         context = LambdaContext(request_id, request.get("invoked-function-arn", ""), int(request["deadline-ms"]))
+        # This invocation's own variables (the supervisor's injected fault: faults.py), for its length only.
+        extra = request.get("invocation-environment") or {}
+        os.environ.update(extra)
+        try:
+            return self._run(handler, request, context)
+        finally:
+            for name in extra:
+                os.environ.pop(name, None)
+
+    def _run(self, handler: Handler, request: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        request_id = context.aws_request_id
         result: dict[str, Any]
         try:
             raw = request.get("payload") or "{}"

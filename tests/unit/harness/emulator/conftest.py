@@ -147,7 +147,7 @@ def runtime_api():
 @pytest.fixture
 def start_supervisor(tmp_path, runtime_api):
     """start_supervisor(files={"app.py": "..."}, handler="app.handler", timeout=3, memory=128,
-    environment={...}) -> RunningSupervisor, ready (its ready post seen)."""
+    environment={...}, extra_env={...}, args=[...]) -> RunningSupervisor, ready (its ready post seen)."""
     started: list[RunningSupervisor] = []
 
     def start(
@@ -157,6 +157,7 @@ def start_supervisor(tmp_path, runtime_api):
         memory: int = 128,
         environment: dict[str, str] | None = None,
         extra_env: dict[str, str] | None = None,
+        args: list[str] | None = None,
     ) -> RunningSupervisor:
         index = len(started)
         code_dir = tmp_path / f"code{index}"
@@ -203,7 +204,7 @@ def start_supervisor(tmp_path, runtime_api):
         port = free_port()
         log_file = tmp_path / "logs" / "fn.log"
         process = subprocess.Popen(
-            [sys.executable, "-P", str(SUPERVISOR), "--port", str(port), "--log-file", str(log_file)],
+            [sys.executable, "-P", str(SUPERVISOR), "--port", str(port), "--log-file", str(log_file), *(args or [])],
             env=env,
             cwd=code_dir,
             start_new_session=True,

@@ -6,9 +6,15 @@ down [--stack S]                      stop the emulator `up` started and forget 
 outputs [--stack local]               the deployed stack's outputs as one JSON object
 demo                                  up, push sample uploads through, print what became of them
 bench [--json PATH] [--only SECTION]  kernel, cold start, pipeline, API and duplicate lookup figures (see harness/bench)
-status                                whether the emulator runs and what is deployed
+status [--stack S | --outputs F] [--json]
+                                      whether the emulator runs, what is deployed; every stage's queue, what is
+                                      parked, each alarm's state, each function's errors in the last hour
+redrive STAGE [--stack S | --outputs F] [--dry-run]
+                                      move what the stage's dead-letter queue holds back to its queue
 instances [--stack S] [--json]        the instances tier's fleet: each instance, its health and its process
 users add|list|remove|set-password|sign-out    who may sign in to the web tier (see harness/users.py)
+faults set FUNCTION --error-rate R [--delay-ms D] | clear [FUNCTION] | list
+                                      fail or delay a share of a local function's invocations (harness/faults.py)
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlparse
 
 from handlers.contract import PHOTOGRAPHER, ROLES
 from harness import emulator
@@ -30,8 +37,12 @@ from harness.demo import DemoFailed, run_demo
 from harness.deploy import DeployError, Project, destroy_stack, run_program
 from harness.deployed.stack_state import DEFAULT_STACK, StackState
 from harness.edge import serving as edge
+from harness.faults import add_faults_command, run_faults
 from harness.fleet import serving as fleet
 from harness.fleet.listing import instance_rows, table
+from harness.ops import stack as ops_stack
+from harness.ops.redrive import format_redriven, redrive
+from harness.ops.status import format_status, read_status
 from harness.web_demo import instances_how_to, run_web_demo
 
 PROJECT = Project(Path(__file__).resolve().parents[1])
@@ -147,10 +158,35 @@ def take_down(port: int, stack: str | None = None) -> None:
     say("LocalStack stopped; deploy state cleared" if stopped else "no emulator was running; deploy state cleared")
 
 
-def show_status(stack: str, port: int) -> None:
+def show_status(args: argparse.Namespace) -> None:
+    """`status`: the local stack (what runs, what is deployed, then its queues, alarms and functions),
+    or with --outputs an AWS stack's queues, alarms and functions; --json prints those alone."""
+    if not args.outputs and not args.json and not show_running(args.stack or DEFAULT_STACK, args.port):
+        return  # not deployed, and said so
+    deployed = operated_stack(args)
+    with ops_stack.talking_to(deployed):
+        status = read_status(deployed)
+    print(json.dumps(status.as_json(), indent=2) if args.json else "\n" + format_status(status), flush=True)
+
+
+def operated_stack(args: argparse.Namespace) -> ops_stack.Deployed:
+    """The AWS stack of --outputs FILE, else the local stack --stack names (the default one)."""
+    if args.outputs:
+        return ops_stack.on_aws(args.outputs)
+    stack = args.stack or DEFAULT_STACK
+    return ops_stack.local(stack_outputs(stack), stack)
+
+
+def show_running(stack: str, port: int | None) -> bool:
+    """Say whether the emulator runs (on `port`, else on the deployed stack's port), whether `stack` is
+    deployed, and what serves it; whether it is deployed."""
+    state = StackState.load(state_path(stack))
+    if port is None:
+        endpoint = urlparse(state.endpoint_url) if state else None
+        on_loopback = endpoint is not None and endpoint.hostname in ("127.0.0.1", "localhost")
+        port = (endpoint.port if on_loopback and endpoint else None) or emulator.DEFAULT_PORT
     running = emulator.running(port=port)
     say(f"emulator: {'running at ' + running.endpoint_url + f' (pid {running.pid})' if running else 'not running'}")
-    state = StackState.load(state_path(stack))
     if state is None:
         say(f"stack '{stack}': not deployed")
     else:
@@ -160,6 +196,14 @@ def show_status(stack: str, port: int) -> None:
     shown = fleet.running(stack)
     if shown is not None:
         say(f"fleet: {len(instance_rows(shown))} instances (pid {shown['pid']}): `python -m harness instances`")
+    return state is not None
+
+
+def redrive_stage(args: argparse.Namespace) -> None:
+    """`redrive STAGE`: move the stage's parked work back (--dry-run: say how much, move nothing)."""
+    deployed = operated_stack(args)
+    with ops_stack.talking_to(deployed):
+        say(format_redriven(redrive(deployed, args.stage, dry_run=args.dry_run)))
 
 
 def show_instances(stack: str, as_json: bool) -> None:
@@ -228,7 +272,9 @@ def parser() -> argparse.ArgumentParser:
     made = argparse.ArgumentParser(prog="python -m harness", description=__doc__.split("\n")[0])
     commands = made.add_subparsers(dest="command", required=True)
     _stack_commands(commands)
+    _operations_commands(commands)
     _users_command(commands)
+    add_faults_command(commands)
     return made
 
 
@@ -252,21 +298,40 @@ def _stack_commands(commands: Any) -> None:
     bench.add_argument("--json", default="bench-results.json", type=Path, help="where to write the figures")
     bench.add_argument("--only", choices=SECTIONS, help="run one section")
     bench.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
-    status = commands.add_parser("status", help="is the emulator running, what is deployed")
-    status.add_argument("--stack", default=DEFAULT_STACK)
-    status.add_argument("--port", type=int, default=emulator.DEFAULT_PORT)
     instances = commands.add_parser("instances", help="the instances tier's fleet: id, state, health, pid, url, …")
     instances.add_argument("--stack", default=DEFAULT_STACK)
     instances.add_argument("--json", action="store_true", help="as a JSON list of objects")
 
 
-def _users_command(commands: Any) -> None:
-    users = commands.add_parser("users", help="add, list and remove who may sign in to the web tier")
-    user_actions = users.add_subparsers(dest="action", required=True)
-    which = argparse.ArgumentParser(add_help=False)  # every action: the local stack, or an AWS one
+def _which_stack() -> argparse.ArgumentParser:
+    """--stack NAME (a local stack) or --outputs FILE (an AWS stack), not both."""
+    which = argparse.ArgumentParser(add_help=False)
     stacks = which.add_mutually_exclusive_group()
     stacks.add_argument("--stack", help=f"the local stack (default: {DEFAULT_STACK})")  # no default: exclusive
     stacks.add_argument("--outputs", type=Path, metavar="FILE", help="the AWS stack of `pulumi stack output --json`")
+    return which
+
+
+def _operations_commands(commands: Any) -> None:
+    status = commands.add_parser(
+        "status",
+        parents=[_which_stack()],
+        help="what runs and is deployed; queues, parked work, alarms, functions' errors in the last hour",
+    )
+    status.add_argument("--json", action="store_true", help="queues, alarms and functions as one JSON object")
+    status.add_argument("--port", type=int, help="the embedded emulator's port (default: the deployed stack's)")
+    moving = commands.add_parser(
+        "redrive", parents=[_which_stack()], help="move what a stage's dead-letter queue holds back to its queue"
+    )
+    stages = ops_stack.STAGE_NAMES
+    moving.add_argument("stage", metavar="STAGE", choices=stages, help=", ".join(stages))
+    moving.add_argument("--dry-run", action="store_true", help="say how many would move, move nothing")
+
+
+def _users_command(commands: Any) -> None:
+    users = commands.add_parser("users", help="add, list and remove who may sign in to the web tier")
+    user_actions = users.add_subparsers(dest="action", required=True)
+    which = _which_stack()  # every action: the local stack, or an AWS one
     from_stdin: dict[str, Any] = {
         "action": "store_true",
         "required": True,
@@ -308,9 +373,11 @@ RUN: dict[str, Callable[[argparse.Namespace], None]] = {
     "outputs": lambda args: print(json.dumps(stack_outputs(args.stack), indent=2, sort_keys=True)),
     "demo": _demo,
     "bench": lambda args: measure(args.only, args.json, args.port),
-    "status": lambda args: show_status(args.stack, args.port),
+    "status": show_status,
+    "redrive": redrive_stage,
     "instances": lambda args: show_instances(args.stack, args.json),
     "users": manage_users,
+    "faults": run_faults,
 }
 """What each command does, with its parsed arguments."""
 
@@ -329,6 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         DemoFailed,
         BenchError,
         user_admin.UsersError,
+        ops_stack.OpsError,
     ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

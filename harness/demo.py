@@ -195,6 +195,8 @@ def _look_further(outputs: dict[str, Any]) -> str:
     return f"""
 Look further (the stack stays up until `make down`):
   python -m harness outputs                                   names and URLs of the stack, as JSON
+  python -m harness status                                    queues, parked work, alarms, functions' errors
+  python -m harness redrive STAGE                             move a stage's parked messages back (--dry-run)
   aws --endpoint-url {endpoint} s3 ls s3://{bucket}/images/ --recursive
   aws --endpoint-url {endpoint} dynamodb scan --table-name {table}
   function logs: {logs}/<function>.log   (also CloudWatch Logs /aws/lambda/<function>)

@@ -24,7 +24,7 @@ import fcntl
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -295,16 +295,3 @@ def run_faults(args: argparse.Namespace) -> None:
     except FaultsError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(1) from None
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m harness.faults …`: the same command as `python -m harness faults …`."""
-    parser = argparse.ArgumentParser(prog="python -m harness.faults", description=__doc__.split("\n")[0])
-    add_faults_command(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["faults", *(sys.argv[1:] if argv is None else argv)])
-    run_faults(args)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import pytest
 
 from handlers.contract import FAILED, PROCESSED
-from harness import faults
+from harness import cli
 from harness.emulator import layout
 from harness.polling import wait_until
 from harness.samples import photo_jpeg
@@ -25,7 +25,7 @@ RETRY_VISIBILITY_SECONDS = 4  # long enough for a warm enhance to answer, short 
 
 
 def faults_command(port: int, *argv: str) -> None:
-    assert faults.main([*argv, "--port", str(port)]) == 0
+    assert cli.main(["faults", *argv, "--port", str(port)]) == 0
 
 
 def test_enhance_failing_every_invocation_fails_the_upload_with_a_reason_parks_it_and_clear_lets_the_next_through(

@@ -77,3 +77,17 @@ def test_notices_are_read_until_all_are_in_and_once_more() -> None:
 def test_missing_notices_end_the_wait_at_the_timeout() -> None:
     tap = FakeTap([1])
     assert len(demo._notices(tap, 3, timeout=0.2)) == 1
+
+
+def test_the_demo_ends_with_status_and_redrive_among_the_places_to_look():
+    outputs = {
+        "endpoint_url": "http://127.0.0.1:4566",
+        "images_bucket": "b",
+        "images_table": "t",
+        "notifications_topic_arn": "arn:n",
+        "alerts_topic_arn": "arn:a",
+        "region": "us-east-1",
+    }
+    commands = [line.split()[:4] for line in demo._look_further(outputs).splitlines()]
+    assert ["python", "-m", "harness", "status"] in commands
+    assert ["python", "-m", "harness", "redrive"] in commands

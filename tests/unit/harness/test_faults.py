@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from handlers.runtime import stage
-from harness import faults
+from harness import cli, faults
 from harness.deployed.stack_state import StackState
 from harness.emulator import Emulator, Paths, process
 from imagepipe_lambda_executor import faults as executor_faults
@@ -55,7 +55,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
 def run(capsys: pytest.CaptureFixture[str]):
     def run(*argv: str) -> Run:
         try:
-            status = faults.main(list(argv))
+            status = cli.main(["faults", *argv])
         except SystemExit as exit_:
             status = int(exit_.code or 0)
         captured = capsys.readouterr()

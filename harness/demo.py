@@ -15,7 +15,7 @@ from harness import commands
 from harness.aws import AwsTarget
 from harness.emulator import Paths
 from harness.format_demo import show_formats
-from harness.mail_demo import show_mail
+from harness.mail_demo import show_alert_mail, show_mail
 from harness.notice_tap import NoticeTap, sent_mail
 from harness.polling import TimedOut, wait_until
 from harness.samples import CREDITED_SAMPLE, Sample, demo_samples
@@ -82,6 +82,7 @@ def run_demo(outputs: dict[str, Any], say: Callable[[str], None]) -> None:
         run_commands(outputs, tap, say)
     if mail_before is not None:  # the demo's owner has an address: every notice is mailed
         show_mail(outputs["endpoint_url"], len(mail_before), len(samples) + VERDICTS, say)
+        show_alert_mail(outputs["endpoint_url"], target.client("sns"), outputs["alerts_topic_arn"], say)
     say(_look_further(outputs))
 
 

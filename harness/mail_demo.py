@@ -1,6 +1,6 @@
 """`make demo`'s mail: waits for the mails the demo's notices make (an owner's within the stack's
-digest window come as one digest), lists them, and writes the newest digest's HTML part to a file
-to open in a browser."""
+digest window come as one digest), lists them, writes the newest digest's HTML part to a file to
+open in a browser, and says what the alert addresses were mailed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.notice_tap import sent_mail
+from harness.notice_tap import alarm_mail, sent_mail
 from harness.polling import TimedOut, wait_until
 
 DIGEST_SUBJECT = re.compile(r"news of (\d+) of your photos")
@@ -44,3 +44,14 @@ def show_mail(endpoint_url: str, before: int, notices: int, say: Callable[[str],
         MAIL_FILE.write_text(digests[-1]["Body"]["html_part"])
         say(f"  the newest digest's HTML part (thumbnails from the CDN): {MAIL_FILE}")
     say(f"  every mail, both parts: GET {endpoint_url}/_aws/ses")
+
+
+def show_alert_mail(endpoint_url: str, sns: Any, alerts_topic_arn: str, say: Callable[[str], None]) -> None:
+    """Say what the alert addresses (the alerts topic's e-mail subscriptions) were mailed: nothing
+    for a deploy, a mail when an alarm fires and one when it recovers."""
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=alerts_topic_arn)["Subscriptions"]
+    for address in sorted({s["Endpoint"] for s in subscriptions if s["Protocol"] == "email"}):
+        alarms = alarm_mail(endpoint_url, address) or []
+        changes = ", ".join(f"{a['AlarmName']} {a['OldStateValue']} → {a['NewStateValue']}" for a in alarms)
+        quiet = "none (the deploy mailed nothing; an alarm mails when it fires and when it recovers)"
+        say(f"  alert mail to {address}: {changes or quiet}")

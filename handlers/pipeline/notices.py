@@ -228,6 +228,8 @@ def notice_for(old: ImageRecord | None, new: ImageRecord | None, images_url: str
         thumbnail_link=image_link(thumbnail, images_url),
     )
     if kind == OUTCOME:
+        if new[Record.STATUS] == PROCESSED:  # a reason is a rejection's or a failure's
+            return about
         return replace(about, reason=new.get(Record.REASON), rejection_code=new.get(Record.REJECTION_CODE))
     return replace(
         about,

@@ -73,6 +73,7 @@ class ImagePage:
 # The statuses of an upload not yet finished (`:pending`, `:failed`): a failed one's message,
 # redriven from its dead-letter queue, is tried again.
 _UNFINISHED = {":pending": {"S": PENDING}, ":failed": {"S": FAILED}}
+_WHY = (Record.REASON, Record.REJECTION_CODE)  # why an upload was rejected or failed
 
 
 class ImageStore:
@@ -119,15 +120,14 @@ class ImageStore:
 
     def finish(self, upload: Upload, status: str, fields: dict[str, Any] | None = None) -> ImageRecord | None:
         """Move the pending (or failed, and tried again) record of exactly this upload to `status` with
-        `fields`; the record as it was before, or None (writing nothing) when the record is no longer
-        this upload's, or is past them."""
+        `fields`, and without an earlier failure's reason (`_WHY` not in `fields`); the record as it was
+        before, or None (writing nothing) when the record is no longer this upload's, or is past them."""
         values = {**(fields or {}), Record.STATUS: status, Record.UPDATED_AT: timestamp()}
-        names = {f"#f{i}": name for i, name in enumerate(values)}
-        assignments = ", ".join(f"#f{i} = :f{i}" for i in range(len(values)))
+        expression, names = _set_and_remove(list(values), [name for name in _WHY if name not in values])
         return self._update(
             upload.image_id,
             "ALL_OLD",
-            UpdateExpression=f"SET {assignments}",
+            UpdateExpression=expression,
             ConditionExpression="#version = :version AND #status IN (:pending, :failed)",
             ExpressionAttributeNames={**names, "#status": Record.STATUS, "#version": Record.UPLOAD_VERSION},
             ExpressionAttributeValues={
@@ -331,3 +331,14 @@ def _number(value: Any) -> Any:
     if isinstance(value, list):
         return [_number(v) for v in value]
     return value
+
+
+def _set_and_remove(assigned: list[str], removed: list[str]) -> tuple[str, dict[str, str]]:
+    """An UpdateExpression setting `assigned` (to the values `:f0`, `:f1`, … in order) and removing
+    `removed`, and the attribute names it uses."""
+    names = {f"#f{i}": name for i, name in enumerate(assigned)}
+    expression = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(assigned)))
+    if removed:
+        names.update({f"#r{i}": name for i, name in enumerate(removed)})
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removed)))
+    return expression, names

@@ -159,6 +159,7 @@ def test_a_failed_images_message_redriven_once_the_fault_is_fixed_publishes_it(a
     assert enhance.handler(sqs_batch(request), context) == {"batchItemFailures": []}  # redriven: as if new
     record = aws.record(key)
     assert record["status"] == "processed" and record["optimized_key"]
+    assert "reason" not in record  # the failure's reason went with it
 
 
 def _processed(aws, stages, context, key: str, data: bytes) -> dict:

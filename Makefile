@@ -47,8 +47,8 @@ chromium: $(CHROMIUM)
 
 node: $(NODE)
 
-# Kernel (vs pyvips and naive Pillow), cold start, pipeline, API and duplicate lookup figures;
-# ONLY=kernel|formats|coldstart|pipeline|largest|api|duplicates
+# Kernel (vs pyvips and naive Pillow), cold start, pipeline, API, duplicate lookup and faults-burst
+# figures (the faults burst, 500 uploads, takes minutes); ONLY=kernel|formats|coldstart|pipeline|largest|api|duplicates|faults
 bench: $(BENCH_STAMP)
 	$(PY) -m harness bench $(if $(ONLY),--only $(ONLY))
 

@@ -5,7 +5,7 @@ down [--stack S]                      stop the emulator `up` started and forget 
                                       that stack only, the emulator kept while another is deployed)
 outputs [--stack local]               the deployed stack's outputs as one JSON object
 demo                                  up, push sample uploads through, print what became of them
-bench [--json PATH] [--only SECTION]  kernel, cold start, pipeline, API and duplicate lookup figures (see harness/bench)
+bench [--json PATH] [--only SECTION]  kernel, cold start, pipeline, API, duplicates, faults burst (see harness/bench)
 status [--stack S | --outputs F] [--json]
                                       whether the emulator runs, what is deployed; every stage's queue, what is
                                       parked, each alarm's state, each function's errors in the last hour
@@ -102,7 +102,9 @@ def bring_up(stack: str, endpoint: str | None, port: int) -> tuple[dict[str, Any
     served = edge.serve(state_path(stack), progress=say)  # CloudFront's stand-in, with this deploy's config
     if served is not None:
         say(f"CDN edge serving {', '.join(served.urls)} (pid {served.pid}, log {served.log})")
-    return stack_outputs(stack), started
+    # This deploy's outputs, not the state file's: another emulator's deploy of the same stack may
+    # have written that file since (the file is per stack, not per port).
+    return {"endpoint_url": running.endpoint_url, "region": region, **result.outputs}, started
 
 
 def session_of(endpoint_url: str) -> str | None:

@@ -1,11 +1,12 @@
 """`make bench`: what an image costs in our pipeline, against libvips and naive Pillow.
 
-Seven sections, each runnable alone (`--only`): the image kernel (`kernel.py`), the modern formats'
+Eight sections, each runnable alone (`--only`): the image kernel (`kernel.py`), the modern formats'
 encoding against libvips's and their cost in the enhance stage (`formats.py`), the handlers' cold
 start, the web function's included (`coldstart.py`), the deployed pipeline in the emulator
 (`pipeline.py`), the largest image it takes at the functions' memory settings (`largest.py`),
 the web tier's image list through the CDN edge, serverless and on instances (`api.py`,
-`instances_api.py`), and the duplicate lookup's DynamoDB reads per ingest (`duplicates.py`).
+`instances_api.py`), the duplicate lookup's DynamoDB reads per ingest (`duplicates.py`), and a burst
+of uploads while enhance fails a share of its invocations, then its repair (`faults_burst.py`).
 
 The kernel's libvips contender (pyvips) is not part of the project's environment: `make bench`
 installs it from requirements/bench.txt. Nothing here imports it; only the kernel's pyvips worker
@@ -20,7 +21,7 @@ from typing import Any
 from harness.bench.report import render, write_json
 from harness.deployed.stack_state import DEFAULT_STACK
 
-SECTIONS = ("kernel", "formats", "coldstart", "pipeline", "largest", "api", "duplicates")
+SECTIONS = ("kernel", "formats", "coldstart", "pipeline", "largest", "api", "duplicates", "faults")
 
 
 class BenchError(RuntimeError):
@@ -72,6 +73,10 @@ def run_bench(
         from harness.bench.duplicates import run_duplicates
 
         results["duplicates"] = run_duplicates(say)
+    if "faults" in sections:
+        from harness.bench.faults_burst import run_faults_burst
+
+        results["faults"] = run_faults_burst(stack(), say)
     say("\n" + render(results))
     write_json(results, json_path)
     say(f"\nfigures written to {json_path}")

@@ -36,7 +36,8 @@ def _now() -> float:
     return time.time()
 
 
-def _epoch(timestamp: str) -> float:
+def epoch(timestamp: str) -> float:
+    """A record's ISO 8601 timestamp as epoch seconds."""
     return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
 
 
@@ -53,28 +54,26 @@ class Uploader:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
         return started
 
+    def outcome(self, key: str, since: float) -> ImageRecord | None:
+        """The record of the upload of `key` started at `since` once it is in a terminal state
+        (processed, rejected or failed); None while it is not, or is still an earlier upload's."""
+        record = self.records.get(image_id_for(key))
+        if record and epoch(record[Record.CREATED_AT]) >= since - 0.001 and record[Record.STATUS] in TERMINAL:
+            return record
+        return None
+
     def processed_at(self, key: str, since: float, timeout: float = 60.0) -> float:
         """When the record of the upload of `key` started at `since` reached `processed` (epoch s;
         written by the function, so how often the table is polled does not change it)."""
-        image_id = image_id_for(key)
-
-        def outcome() -> ImageRecord | None:
-            record = self.records.get(image_id)
-            return (
-                record
-                if record and _epoch(record[Record.CREATED_AT]) >= since - 0.001 and record[Record.STATUS] in TERMINAL
-                else None
-            )
-
         record = wait_until(
-            outcome,
+            lambda: self.outcome(key, since),
             timeout=timeout,
             interval=0.05,
             error=lambda _: BenchError(f"{key} was not processed within {timeout:.0f} s"),
         )
         if record[Record.STATUS] != PROCESSED:
             raise BenchError(f"{key} ended {record[Record.STATUS]}: {record.get(Record.REASON)}")
-        return _epoch(record[Record.PROCESSED_AT])
+        return epoch(record[Record.PROCESSED_AT])
 
 
 def sequential(uploader: Uploader, photos: list[bytes]) -> list[float]:
@@ -170,7 +169,7 @@ def command_latencies(target: AwsTarget, topic_arn: str, table: str, key: str, c
             return record if record and record.get(Record.CAPTION) == caption else None
 
         record = wait_until(applied, timeout=30, what=f"the caption of {key}", error=BenchError)
-        latencies.append(_epoch(record[Record.UPDATED_AT]) - started)
+        latencies.append(epoch(record[Record.UPDATED_AT]) - started)
     return latencies
 
 

@@ -106,6 +106,7 @@ def render(results: dict[str, Any]) -> str:
         ("largest", _render_largest),
         ("api", render_api),
         ("duplicates", render_duplicates),
+        ("faults", render_faults),
     ]
     parts = []
     for name, rendered in sections:
@@ -347,6 +348,41 @@ def render_duplicates(duplicates: dict[str, Any]) -> list[str]:
         f"  seeded {duplicates['seed_items']:,} band items (8 an image) in {duplicates['seed_s']:.1f} s"
         f" (BatchWriteItem, {duplicates['seed_threads']} threads)",
     ]
+    return parts
+
+
+def render_faults(f: dict[str, Any]) -> list[str]:
+    """The faults section: the burst under enhance's fault, what became of it, and its repair."""
+    retries = "n/a (the emulator published no Lambda metrics)" if f["retries"] is None else f"{f['retries']}"
+    errors = (
+        ""
+        if f["enhance_errors"] is None
+        else f" ({f['enhance_errors']} failed enhance invocations of {f['enhance_invocations']})"
+    )
+    parts = [
+        f"\nFaults: a burst of {f['uploads']} uploads ({f['invalid']} invalid) with enhance failing"
+        f" {f['error_rate']:.0%} of its invocations",
+        f"  enhance's queue: VisibilityTimeout {f['visibility_s']} s for the run"
+        f" (deployed: {f['visibility_restored_s']} s, put back after), maxReceiveCount {f['max_receives']}",
+        f"  drained in {f['drain_s']:.1f} s (first upload → last terminal record;"
+        f" uploads sent in {f['upload_s']:.1f} s): {f['per_min']:.0f} uploads per minute",
+        f"  ended: {f['processed']} processed, {f['rejected']} rejected, {f['failed']} failed",
+        f"  retries (receives beyond a message's first): {retries}{errors}",
+        f"  parked in enhance's dead-letter queue: {f['parked']}",
+        f"  notices: {f['notices']} outcome notices, {f['notices_missing']} uploads missing one,"
+        f" {f['notices_duplicated']} duplicated, {f['notices_unexpected']} of another status than the record's",
+    ]
+    if f["redriven"]:
+        parts.append(
+            f"  after clear + redrive: {f['redriven']} moved ({f['redrive_how']}), repaired in {f['repair_s']:.1f} s,"
+            f" {f['repair_notices_missing']} processed notices missing"
+        )
+    else:
+        parts.append("  after clear: nothing parked, so nothing to redrive")
+    parts.append(
+        f"  valid uploads processed in the end: {f['valid_processed']} of {f['valid']};"
+        f" invalid rejected: {f['invalid_rejected']} of {f['invalid']}"
+    )
     return parts
 
 

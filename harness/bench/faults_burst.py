@@ -11,7 +11,7 @@ invocation, so a failed invocation is one failed receive of one message.
 Enhance's queue hides a received message for 360 s (6× the function's timeout) and parks it after
 maxReceiveCount (5) receives: a failed message would come back every 6 minutes, and the burst take
 half an hour. The section lowers that queue's VisibilityTimeout to RETRY_VISIBILITY_SECONDS for the
-run, as tests/e2e/test_faults.py does, says so, and puts it back after (also when it fails). A
+run, as tests/e2e/test_repair_loop.py does, says so, and puts it back after (also when it fails). A
 message parks only after 5 failed receives in a row: at rate 0.2, 0.2^5 = 0.03 % of them, so a run
 of 500 parks none most of the time; the figures say what happened, not what was hoped for.
 

@@ -194,7 +194,7 @@ def test_a_reviewers_verdicts_reach_the_photographers_page_and_mail(
     for file_name, said in ((kept, "passed review"), (refused, "rejected in review: the horizon is tilted")):
         mails = wait_until(
             lambda file_name=file_name, said=said: [
-                m for m in mailbox(address, upload.key(file_name)) if said in m["Body"]["text_part"]
+                m for m in mailbox(address, file_name) if said in m["Body"]["text_part"]
             ],
             timeout=MAIL_S,
             what=f"the mail saying {file_name} {said}",

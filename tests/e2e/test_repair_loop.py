@@ -30,6 +30,7 @@ import pytest
 from handlers.contract import FAILED, PROCESSED
 from harness import cli
 from harness.deploy import Project
+from harness.emulator import layout
 from harness.notice_tap import alarm_mail
 from harness.ops.queues import listed_messages
 from harness.ops.redrive import MOVE_TASK
@@ -219,6 +220,8 @@ def test_a_fault_fixed_and_redriven_ends_every_failed_upload_processed_each_outc
             "fault injected by `python -m harness faults` (error rate 1)"
         )
         assert [(record["status"], record["reason"]) for record in failed] == [(FAILED, reason)] * PHOTOS
+        fault_said = "[FAULT] aws:lambda:invocation-error: this invocation fails with InjectedFault"
+        assert fault_said in layout().lambda_log(function).read_text()  # the function's log says so
 
         # Parked, every one of the five, and status sees them; the alert address is mailed the alarm.
         def all_parked() -> list[dict] | None:

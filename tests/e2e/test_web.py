@@ -101,9 +101,9 @@ def test_an_edit_and_a_review_reach_the_record_and_the_photographers_mail(stack,
     assert reviewed.status_code == 200, reviewed.text
     assert (reviewed.json()[Record.REVIEW_STATUS], reviewed.json()[Record.REVIEW_REASON]) == (REJECTED, "tilted")
 
-    key = upload.key("harbour.jpg")
+    # Its own mail, or a row of the photographer's digest (the window may hold the upload's outcome too).
     mails = wait_until(
-        lambda: [m for m in mailbox(address, key) if "tilted" in m["Body"]["text_part"]],
+        lambda: [m for m in mailbox(address, "harbour.jpg") if "tilted" in m["Body"]["text_part"]],
         timeout=30,
         what="the verdict's mail to the photographer",
     )

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlparse
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
@@ -27,6 +25,7 @@ from handlers.contract import PHOTOGRAPHER, ROLES
 from handlers.stores.user_store import MAX_PASSWORD, MIN_PASSWORD, User, UserError, UserStore, check_username
 from handlers.stores.user_store import check_email as check_user_email
 from harness.aws import AwsTarget
+from harness.stack_outputs_file import OutputsFileError, aws_stack
 
 USERS_TABLE = "users_table"  # the stack output naming the table
 NO_USERS_TABLE = "the stack has no users table: redeploy with python -m harness up"
@@ -56,37 +55,14 @@ def aws_store(outputs_file: Path) -> UserStore:
     """The users table of the AWS stack whose outputs `outputs_file` holds (the JSON object of
     `pulumi stack output --json`), with boto3's default credentials; the region is the file's
     `region` when it has one, else the caller's AWS configuration's."""
-    outputs = _read_outputs(outputs_file)
-    if "endpoint_url" in outputs:
-        raise UsersError(
-            f"{outputs_file} describes a stack in an emulator ({outputs['endpoint_url']}), not on AWS: "
-            "leave out --outputs to use the local stack"
-        )
+    try:
+        outputs, session = aws_stack(outputs_file)
+    except OutputsFileError as error:
+        raise UsersError(str(error)) from None
     table = outputs.get(USERS_TABLE)
     if not isinstance(table, str) or not table:
         raise UsersError(f"{outputs_file} has no {USERS_TABLE} output: the stack has no users table (redeploy it)")
-    region = outputs.get("region")
-    if region is not None and (not isinstance(region, str) or not region):
-        raise UsersError(f"{outputs_file}: region {region!r} is not a region name")
-    session = boto3.session.Session(region_name=region)
-    if session.region_name is None:
-        raise UsersError(
-            f"no AWS region: {outputs_file} has no `region` and the AWS configuration none "
-            "(set AWS_REGION, or a region in ~/.aws/config)"
-        )
     return UserStore(table, session.client("dynamodb", config=AWS_CLIENT))
-
-
-def _read_outputs(path: Path) -> dict[str, Any]:
-    try:
-        outputs = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UsersError(f"cannot read the outputs file {path}: {error.strerror or error}") from None
-    except ValueError as error:
-        raise UsersError(f"{path} is not JSON (expected `pulumi stack output --json`): {error}") from None
-    if not isinstance(outputs, dict):
-        raise UsersError(f"{path} is not a JSON object of stack outputs (expected `pulumi stack output --json`)")
-    return outputs
 
 
 # --- what a user is given ----------------------------------------------------------------------

@@ -150,7 +150,7 @@ class DeployedStack:
         return deploy(self.emulator)
 
 
-def harness(*args: str) -> str:
+def harness_process(*args: str) -> str:
     """Run `python -m harness ARGS` (a process of its own: Pulumi's runtime is process-global)."""
     result = subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, f"harness {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
@@ -158,7 +158,7 @@ def harness(*args: str) -> str:
 
 
 def deploy(emu: Emulator) -> str:
-    return harness("up", "--endpoint", emu.endpoint_url)
+    return harness_process("up", "--endpoint", emu.endpoint_url)
 
 
 # The stacks the web tier's suites run against (`pytest.mark.parametrize("stack", WEB_STACKS,
@@ -172,8 +172,27 @@ def stack(request: pytest.FixtureRequest, emulator: Emulator) -> DeployedStack:
     up for the session: destroying one would take the SES identities both stacks declare (the same
     sender and owners' addresses in one account) from the other."""
     name = getattr(request, "param", DEFAULT_STACK)
-    harness("up", "--endpoint", emulator.endpoint_url, "--stack", name)
-    return DeployedStack(emulator, json.loads(harness("outputs", "--stack", name)), name)
+    harness_process("up", "--endpoint", emulator.endpoint_url, "--stack", name)
+    return DeployedStack(emulator, json.loads(harness_process("outputs", "--stack", name)), name)
+
+
+@pytest.fixture
+def harness(
+    stack: DeployedStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., str]:
+    """`python -m harness ARGS` run in this process on this session's stack (its outputs, not the
+    deploy state file, which every emulator on the machine shares): what it printed (it must succeed)."""
+    from harness import cli
+
+    monkeypatch.setattr(cli, "stack_outputs", lambda name: stack.outputs)
+
+    def run(*argv: str) -> str:
+        status = cli.main(list(argv))
+        captured = capsys.readouterr()
+        assert status == 0, captured.err
+        return captured.out
+
+    return run
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ JSON object of `pulumi stack output --json` in a file, reached with the caller's
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,11 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
 from harness.aws import AwsTarget
+from harness.stack_outputs_file import OutputsFileError, aws_stack
 
 # read_timeout: longer than the notify function may run (30 s), which `redrive notify` invokes.
 AWS_CLIENT = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=90)
@@ -124,21 +123,10 @@ def local(outputs: Mapping[str, Any], name: str = "local") -> Deployed:
 def on_aws(path: Path) -> Deployed:
     """The AWS stack whose outputs `path` holds, with boto3's default credentials; the region is the
     file's `region` when it has one, else the caller's AWS configuration's."""
-    outputs = read_outputs(path)
-    if "endpoint_url" in outputs:
-        raise OpsError(
-            f"{path} describes a stack in an emulator ({outputs['endpoint_url']}), not on AWS: "
-            "leave out --outputs to use the local stack"
-        )
-    region = outputs.get("region")
-    if region is not None and (not isinstance(region, str) or not region):
-        raise OpsError(f"{path}: region {region!r} is not a region name")
-    session = boto3.session.Session(region_name=region)
-    if session.region_name is None:
-        raise OpsError(
-            f"no AWS region: {path} has no `region` and the AWS configuration none "
-            "(set AWS_REGION, or a region in ~/.aws/config)"
-        )
+    try:
+        outputs, session = aws_stack(path)
+    except OutputsFileError as error:
+        raise OpsError(str(error)) from None
 
     @cache
     def client(service: str) -> Any:
@@ -146,19 +134,6 @@ def on_aws(path: Path) -> Deployed:
         return make_client(service, config=AWS_CLIENT)
 
     return Deployed(outputs, client, None, f"the stack of {path}")
-
-
-def read_outputs(path: Path) -> dict[str, Any]:
-    """The JSON object of stack outputs in `path` (`pulumi stack output --json > FILE`)."""
-    try:
-        outputs = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise OpsError(f"cannot read the outputs file {path}: {error.strerror or error}") from None
-    except ValueError as error:
-        raise OpsError(f"{path} is not JSON (expected `pulumi stack output --json`): {error}") from None
-    if not isinstance(outputs, dict):
-        raise OpsError(f"{path} is not a JSON object of stack outputs (expected `pulumi stack output --json`)")
-    return outputs
 
 
 def queue_name(url_or_arn: str) -> str:

@@ -15,7 +15,7 @@ from handlers.stores.user_store import UserStore
 from harness.bench import BenchError
 from harness.bench.api import INSTANCES_STACK, Names, run_api
 from harness.bench.report import render_instances
-from tests.stack_fixtures import harness
+from tests.stack_fixtures import harness_process
 
 SIZES = (50, 80)  # page 2 of 50 is full at 24 a page
 
@@ -65,8 +65,8 @@ def test_a_run_that_fails_midway_still_removes_what_it_made(stack):
 
 
 def test_the_instances_tier_is_measured_beside_with_its_throughput_and_boots(stack):
-    harness("up", "--endpoint", stack.emulator.endpoint_url, "--stack", INSTANCES_STACK)
-    instances = json.loads(harness("outputs", "--stack", INSTANCES_STACK))
+    harness_process("up", "--endpoint", stack.emulator.endpoint_url, "--stack", INSTANCES_STACK)
+    instances = json.loads(harness_process("outputs", "--stack", INSTANCES_STACK))
     names = Names(f"e2e{secrets.token_hex(3)}")
     figures = run_api(
         stack.outputs,

@@ -18,7 +18,7 @@ import requests
 
 from components.balancer import HealthCheckSettings
 from harness.polling import wait_until
-from tests.stack_fixtures import harness
+from tests.stack_fixtures import harness_process
 
 INSTANCES = "local-instances"
 pytestmark = pytest.mark.parametrize("stack", [INSTANCES], indirect=True)
@@ -51,7 +51,7 @@ class Traffic:
 
 
 def _instances() -> list[dict]:
-    return json.loads(harness("instances", "--stack", INSTANCES, "--json"))
+    return json.loads(harness_process("instances", "--stack", INSTANCES, "--json"))
 
 
 def test_an_instance_killed_under_traffic_is_replaced_with_errors_only_in_the_health_check_window(stack):

@@ -11,29 +11,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from harness import cli
 from harness.ops.queues import listed_messages
 from harness.ops.redrive import MOVE_TASK
 from harness.polling import wait_until
-
-
-@pytest.fixture
-def harness(stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., str]:
-    """`python -m harness ARGS` on this session's stack: what it printed (it must succeed)."""
-    monkeypatch.setattr(cli, "stack_outputs", lambda name: stack.outputs)
-
-    def run(*argv: str) -> str:
-        status = cli.main(list(argv))
-        captured = capsys.readouterr()
-        assert status == 0, captured.err
-        return captured.out
-
-    return run
 
 
 def dead_letter_url(sqs: Any, queue_url: str) -> str:

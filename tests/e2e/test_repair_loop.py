@@ -28,7 +28,6 @@ from typing import Any
 import pytest
 
 from handlers.contract import FAILED, PROCESSED
-from harness import cli
 from harness.deploy import Project
 from harness.emulator import layout
 from harness.notice_tap import alarm_mail
@@ -40,20 +39,6 @@ from tests.stack_fixtures import ROOT
 
 PHOTOS = 5
 RETRY_VISIBILITY_SECONDS = 4  # long enough for a warm enhance to answer, short enough to retry soon
-
-
-@pytest.fixture
-def harness(stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., str]:
-    """`python -m harness ARGS` on this session's stack: what it printed (it must succeed)."""
-    monkeypatch.setattr(cli, "stack_outputs", lambda name: stack.outputs)
-
-    def run(*argv: str) -> str:
-        status = cli.main(list(argv))
-        captured = capsys.readouterr()
-        assert status == 0, captured.err
-        return captured.out
-
-    return run
 
 
 def _when(value: str) -> datetime:
